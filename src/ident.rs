@@ -1,0 +1,1 @@
+//! PostgreSQL identifiers: quoting, naming styles, 63-byte shortening.

@@ -1,0 +1,229 @@
+//! The PostgreSQL side: decisions, each with the rule and evidence behind it.
+//!
+//! Invariants: every column names exactly one [`Converter`]; names here are
+//! final PostgreSQL identifiers (after `--naming` and 63-byte shortening),
+//! unquoted — quoting is the emitter's job; expressions are PostgreSQL SQL
+//! text whose identifiers are already quoted.
+use serde::{Deserialize, Serialize};
+
+/// Why something was decided: the rule (or built-in step) and its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Rule id (`json-text`) or a built-in step name.
+    pub rule: String,
+    /// Evidence in words (`48112/48112 values parse as JSON`).
+    pub evidence: String,
+}
+
+/// The closed set of value converters. Each exists in Rust (native loader)
+/// and as a SQL expression (02_load.sql); a test holds the two equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Converter {
+    /// Integer value as bigint (text that is an integer is accepted).
+    Integer,
+    /// Number as double precision (IEEE 754 binary64, bit-exact).
+    Real,
+    /// Number as numeric (exact decimal text).
+    Numeric,
+    /// Text unchanged.
+    Text,
+    /// Bytes unchanged (text values as their UTF-8 bytes).
+    Bytes,
+    /// 0/1 integers, or true/false/t/f text, as boolean.
+    Boolean,
+    /// JSON text as jsonb.
+    Json,
+    /// Canonical UUID text as uuid.
+    UuidText,
+    /// 16-byte blob as uuid.
+    UuidBlob,
+    /// ISO-8601 text, zone-less read as UTC, as timestamptz.
+    IsoTimestamp,
+    /// ISO-8601 date text as date.
+    IsoDate,
+    /// Integer Unix seconds as timestamptz.
+    EpochSeconds,
+    /// Integer Unix milliseconds as timestamptz.
+    EpochMillis,
+    /// Integer Unix microseconds as timestamptz.
+    EpochMicros,
+    /// Julian day number (real) as timestamptz.
+    JulianDay,
+    /// float32 little-endian blob as pgvector `vector`.
+    Float32Vector,
+    /// float32 little-endian blob as `real[]`.
+    Float32Array,
+    /// Any storage class as its SQLite text rendering (for untyped columns).
+    AnyText,
+}
+
+impl Converter {
+    pub const ALL: &'static [Converter] = &[
+        Converter::Integer,
+        Converter::Real,
+        Converter::Numeric,
+        Converter::Text,
+        Converter::Bytes,
+        Converter::Boolean,
+        Converter::Json,
+        Converter::UuidText,
+        Converter::UuidBlob,
+        Converter::IsoTimestamp,
+        Converter::IsoDate,
+        Converter::EpochSeconds,
+        Converter::EpochMillis,
+        Converter::EpochMicros,
+        Converter::JulianDay,
+        Converter::Float32Vector,
+        Converter::Float32Array,
+        Converter::AnyText,
+    ];
+
+    /// The kebab-case name rules use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Converter::Integer => "integer",
+            Converter::Real => "real",
+            Converter::Numeric => "numeric",
+            Converter::Text => "text",
+            Converter::Bytes => "bytes",
+            Converter::Boolean => "boolean",
+            Converter::Json => "json",
+            Converter::UuidText => "uuid-text",
+            Converter::UuidBlob => "uuid-blob",
+            Converter::IsoTimestamp => "iso-timestamp",
+            Converter::IsoDate => "iso-date",
+            Converter::EpochSeconds => "epoch-seconds",
+            Converter::EpochMillis => "epoch-millis",
+            Converter::EpochMicros => "epoch-micros",
+            Converter::JulianDay => "julian-day",
+            Converter::Float32Vector => "float32-vector",
+            Converter::Float32Array => "float32-array",
+            Converter::AnyText => "any-text",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Converter> {
+        Converter::ALL.iter().copied().find(|c| c.name() == name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Schema {
+    /// `CREATE EXTENSION IF NOT EXISTS` list, sorted.
+    pub extensions: Vec<String>,
+    /// Target schema (namespace) to create and use, if any.
+    pub namespace: Option<String>,
+    pub tables: Vec<Table>,
+    pub indexes: Vec<Index>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub sequence_resets: Vec<SequenceReset>,
+    /// Objects not translated (views, triggers, virtual tables, untranslatable
+    /// expressions): kept as the original SQL in a comment of 03.
+    pub kept_as_comment: Vec<Commented>,
+    /// SQLite objects deliberately not migrated (internal tables), with why.
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Table {
+    pub name: String,
+    /// The SQLite table name.
+    pub source_name: String,
+    pub columns: Vec<Column>,
+    pub primary_key: Option<Key>,
+    pub uniques: Vec<Key>,
+    pub checks: Vec<CheckConstraint>,
+    pub decisions: Vec<Decision>,
+    /// Row count from the source profile, when known.
+    pub rows: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    pub source_name: String,
+    /// The PostgreSQL type as SQL (`bigint`, `numeric(10,2)`, `vector(384)`).
+    pub pg_type: String,
+    pub converter: Converter,
+    pub not_null: bool,
+    /// Default expression as PostgreSQL SQL.
+    pub default: Option<String>,
+    /// `GENERATED BY DEFAULT AS IDENTITY`.
+    pub identity: bool,
+    /// `GENERATED ALWAYS AS (expr) STORED` expression.
+    pub generated: Option<String>,
+    /// The column's collation, if one is kept (`C`, or none).
+    pub collation: Option<String>,
+    /// Decisions that shaped the column: type, default, collation, ...
+    pub decisions: Vec<Decision>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Key {
+    pub name: Option<String>,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckConstraint {
+    pub name: Option<String>,
+    pub expr: String,
+    /// The SQLite original, for the review comment.
+    pub source_sql: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Index {
+    pub name: String,
+    pub table: String,
+    pub unique: bool,
+    /// `btree`, `gin`, ...
+    pub using: String,
+    /// Each key element as SQL, quoted, with opclass/COLLATE/DESC.
+    pub elements: Vec<String>,
+    pub where_clause: Option<String>,
+    pub decisions: Vec<Decision>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ForeignKey {
+    pub name: String,
+    pub table: String,
+    pub columns: Vec<String>,
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+    pub on_delete: Option<String>,
+    pub on_update: Option<String>,
+    /// `DEFERRABLE INITIALLY DEFERRED` etc., as SQL.
+    pub deferrable: Option<String>,
+    /// Add NOT VALID then VALIDATE (false: leave NOT VALID, with a warning).
+    pub validate: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SequenceReset {
+    pub table: String,
+    pub column: String,
+    /// `sqlite_sequence`'s value, when higher values may have been used.
+    pub floor: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Commented {
+    /// `view`, `trigger`, `virtual table`, `check`, `index`, ...
+    pub kind: String,
+    pub name: String,
+    /// The diagnostic code that explains it.
+    pub code: String,
+    pub reason: String,
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Skipped {
+    pub kind: String,
+    pub name: String,
+    pub reason: String,
+}

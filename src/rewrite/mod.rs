@@ -1,0 +1,2 @@
+//! rewrite: rule packs decide the PostgreSQL form of every SQLite object.
+pub mod predicate;

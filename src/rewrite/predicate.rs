@@ -1,0 +1,1 @@
+//! The `when:` predicate language of rules (grammar/predicate.pest).

@@ -1,0 +1,1 @@
+//! SQLite expressions → PostgreSQL expressions, through the sqlparser AST.
