@@ -9,11 +9,61 @@
 //! ```
 //!
 //! One public function per stage boundary: [`sqlite_to_ir`] (source),
-//! [`rewrite_ir`] (rewrite), [`ir_to_sql`] (emit). Library code returns
-//! [`diag::Diagnostic`]s; only the CLI prints.
+//! [`rewrite_ir`] (rewrite), [`ir_to_sql`] (emit); [`compile`] runs all
+//! three. Library code returns [`diag::Diagnostic`]s; only the CLI prints.
 pub mod diag;
+pub mod emit;
 pub mod ident;
 pub mod ir;
 pub mod rewrite;
+pub mod ruletest;
 pub mod source;
 pub mod translate;
+
+use diag::Diagnostics;
+pub use emit::{EmitOptions, MigrationSet, ir_to_sql};
+pub use rewrite::{RewriteOptions, RulePack, rewrite_ir};
+use std::path::Path;
+
+/// Stage 1: read a SQLite database file or DDL text into `ir::sqlite`.
+pub fn sqlite_to_ir(input: &Path, opts: &source::SourceOptions) -> diag::Result<(ir::sqlite::Schema, Diagnostics)> {
+    source::read(input, opts)
+}
+
+/// Everything `compile` needs besides its input.
+#[derive(Debug, Clone, Default)]
+pub struct CompileOptions {
+    pub source: source::SourceOptions,
+    pub rewrite: RewriteOptions,
+    pub emit: EmitOptions,
+}
+
+/// The result of a compile: the migration set, the IRs behind it, and every
+/// diagnostic raised on the way.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub sqlite: ir::sqlite::Schema,
+    pub pg: ir::pg::Schema,
+    pub set: MigrationSet,
+    pub diagnostics: Diagnostics,
+}
+
+/// Run the rewrite and emit stages over an already-read SQLite schema.
+pub fn compile_schema(sqlite: ir::sqlite::Schema, mut diags: Diagnostics, pack: &RulePack, opts: &CompileOptions) -> diag::Result<Compiled> {
+    let (pg, d) = rewrite_ir(&sqlite, pack, &opts.rewrite);
+    diags.extend(d);
+    let mut emit_opts = opts.emit.clone();
+    if emit_opts.origin.is_empty() {
+        emit_opts.origin = sqlite.origin.clone();
+    }
+    emit_opts.target_version = opts.rewrite.target.version;
+    emit_opts.pack_digest = pack.digest();
+    let set = ir_to_sql(&pg, &emit_opts)?;
+    Ok(Compiled { sqlite, pg, set, diagnostics: diags })
+}
+
+/// source → rewrite → emit.
+pub fn compile(input: &Path, pack: &RulePack, opts: &CompileOptions) -> diag::Result<Compiled> {
+    let (sqlite, diags) = sqlite_to_ir(input, &opts.source)?;
+    compile_schema(sqlite, diags, pack, opts)
+}

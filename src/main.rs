@@ -1,1 +1,334 @@
-fn main() {}
+//! The `pgbridge` command line: parses arguments, runs library stages,
+//! prints diagnostics with the chosen reporter, and maps outcomes to exit
+//! codes — 0 ok, 1 errors (or warnings with --deny-warnings), 2 usage or I/O.
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pgbridge::diag::{Diagnostic, Diagnostics, Severity, Stage};
+use pgbridge::ident::Naming;
+use pgbridge::rewrite::{RewriteOptions, RulePack, Target};
+use pgbridge::source::SourceOptions;
+use pgbridge::{CompileOptions, EmitOptions};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "pgbridge", version, about = "SQLite to PostgreSQL: a reviewable migration set, compiled from rules")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a SQLite database (or .sql DDL) into a migration set.
+    Compile(CompileArgs),
+    /// Explain a rule (`explain json-text`) or a column's decision (`explain app.db users.created_at`).
+    Explain {
+        /// A rule id, or a database / DDL file.
+        first: String,
+        /// `table.column` when the first argument is an input.
+        second: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Rule packs: list rules, run a pack's examples and fixtures.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Print an intermediate representation.
+    Debug {
+        #[command(subcommand)]
+        command: DebugCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// List every rule in evaluation order.
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run a pack's examples and `DIR/tests/*.sql` fixtures.
+    Test {
+        dir: PathBuf,
+        /// Rewrite `tests/*.expected.sql` from the current output.
+        #[arg(long)]
+        update: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DebugCommand {
+    /// The SQLite IR after the source stage (JSON).
+    Ir {
+        input: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The PostgreSQL IR after the rewrite stage (JSON).
+    Rewrite {
+        input: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Reporter {
+    Tty,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum NamingArg {
+    AsWritten,
+    SnakeCase,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// A rule pack directory (`<phase>/<id>.yaml`); takes precedence over the default pack. Repeatable.
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Vec<PathBuf>,
+    /// Target PostgreSQL major version.
+    #[arg(long, default_value_t = 18)]
+    target: u32,
+    /// Extensions available on the target (comma-separated). Default: citext,pgcrypto.
+    #[arg(long, value_delimiter = ',')]
+    extensions: Option<Vec<String>>,
+    /// Read the version and available extensions from a live server.
+    #[arg(long, value_name = "URL")]
+    target_url: Option<String>,
+    /// How SQLite names become PostgreSQL names.
+    #[arg(long, value_enum, default_value = "as-written")]
+    naming: NamingArg,
+    /// Create and use this PostgreSQL schema (namespace).
+    #[arg(long, value_name = "NAME")]
+    schema: Option<String>,
+    /// Skip the data profile (faster; rules see no evidence).
+    #[arg(long)]
+    no_profile: bool,
+    /// How diagnostics are printed.
+    #[arg(long, value_enum, default_value = "tty")]
+    reporter: Reporter,
+    /// Warnings make the exit code 1.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Args)]
+struct CompileArgs {
+    /// SQLite database file or .sql DDL.
+    input: PathBuf,
+    /// Output directory.
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+    /// Compare with the files in the output directory instead of writing; exit 1 with a diff on drift.
+    #[arg(long)]
+    check: bool,
+    /// Directory of templates (`*.sql.j2`) overriding the embedded ones.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(Fail(diags, reporter)) => {
+            report(&diags, reporter);
+            ExitCode::from(2)
+        }
+    }
+}
+
+struct Fail(Diagnostics, Reporter);
+
+fn fail(d: Diagnostic, r: Reporter) -> Fail {
+    Fail(Diagnostics(vec![d]), r)
+}
+
+fn load_pack(common: &Common) -> Result<RulePack, Fail> {
+    let dirs: Vec<&Path> = common.rules.iter().map(|p| p.as_path()).collect();
+    RulePack::load(&dirs).map_err(|e| Fail(Diagnostics(e), common.reporter))
+}
+
+fn target(common: &Common) -> Result<Target, Fail> {
+    if let Some(url) = &common.target_url {
+        return read_target(url).map_err(|e| fail(Diagnostic::error(Stage::Cli, "target-unreachable", e).with_help("check the URL, or pass --target and --extensions instead"), common.reporter));
+    }
+    if !pgbridge::rewrite::target::SUPPORTED_VERSIONS.contains(&common.target) {
+        return Err(fail(Diagnostic::error(Stage::Cli, "unsupported-target", format!("--target {} is not supported; use one of {:?}", common.target, pgbridge::rewrite::target::SUPPORTED_VERSIONS)), common.reporter));
+    }
+    Ok(match &common.extensions {
+        Some(e) => Target::new(common.target, e),
+        None => Target { version: common.target, ..Target::new(common.target, &pgbridge::rewrite::target::DEFAULT_EXTENSIONS.iter().map(|s| s.to_string()).collect::<Vec<_>>()) },
+    })
+}
+
+/// Version and available extensions of a live server.
+fn read_target(url: &str) -> Result<Target, String> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| format!("cannot connect to the target: {}", redact(&e.to_string(), url)))?;
+    let row = client.query_one("SELECT current_setting('server_version_num')::int / 10000", &[]).map_err(|e| e.to_string())?;
+    let version: i32 = row.get(0);
+    let rows = client.query("SELECT name FROM pg_available_extensions ORDER BY name", &[]).map_err(|e| e.to_string())?;
+    let ext: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
+    Ok(Target::new(version as u32, &ext))
+}
+
+fn redact(msg: &str, url: &str) -> String {
+    match url.split_once("://").and_then(|(_, rest)| rest.split_once('@')).and_then(|(cred, _)| cred.split_once(':')) {
+        Some((_, pw)) if !pw.is_empty() => msg.replace(pw, "***"),
+        _ => msg.to_string(),
+    }
+}
+
+fn rewrite_options(common: &Common) -> Result<RewriteOptions, Fail> {
+    Ok(RewriteOptions {
+        target: target(common)?,
+        naming: match common.naming {
+            NamingArg::AsWritten => Naming::AsWritten,
+            NamingArg::SnakeCase => Naming::SnakeCase,
+        },
+        namespace: common.schema.clone(),
+    })
+}
+
+fn read_input(input: &Path, common: &Common) -> Result<(pgbridge::ir::sqlite::Schema, Diagnostics), Fail> {
+    pgbridge::sqlite_to_ir(input, &SourceOptions { profile: !common.no_profile }).map_err(|e| fail(Diagnostic::error(Stage::Source, "input-unreadable", e.to_string()), common.reporter))
+}
+
+fn report(diags: &Diagnostics, reporter: Reporter) {
+    match reporter {
+        Reporter::Json => {
+            println!("{}", serde_json::to_string_pretty(diags).unwrap_or_else(|_| "[]".into()));
+        }
+        Reporter::Tty => {
+            for d in diags.iter() {
+                eprintln!("{d}");
+            }
+            if !diags.is_empty() {
+                eprintln!("{} error(s), {} warning(s), {} note(s)", diags.count(Severity::Error), diags.count(Severity::Warning), diags.count(Severity::Note));
+            }
+        }
+    }
+}
+
+fn exit_for(diags: &Diagnostics, deny_warnings: bool) -> ExitCode {
+    if diags.has_errors() || (deny_warnings && diags.count(Severity::Warning) > 0) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Fail> {
+    match cli.command {
+        Command::Compile(a) => {
+            let pack = load_pack(&a.common)?;
+            let (sqlite, diags) = read_input(&a.input, &a.common)?;
+            let opts = CompileOptions {
+                source: SourceOptions { profile: !a.common.no_profile },
+                rewrite: rewrite_options(&a.common)?,
+                emit: EmitOptions { templates: a.templates.clone(), ..Default::default() },
+            };
+            let c = pgbridge::compile_schema(sqlite, diags, &pack, &opts).map_err(|e| fail(Diagnostic::error(Stage::Emit, "emit-failed", e.to_string()), a.common.reporter))?;
+            let mut diags = c.diagnostics.clone();
+            if a.check {
+                let drift = pgbridge::emit::check(&c.set, &a.output);
+                for (name, diff) in &drift {
+                    print!("{diff}");
+                    diags.push(Diagnostic::error(Stage::Emit, "migration-drift", format!("{name} differs from what the rules compile to")).on(a.output.join(name).display().to_string()).with_help("recompile without --check and commit the result, or fix the rules"));
+                }
+                report(&diags, a.common.reporter);
+                return Ok(exit_for(&diags, a.common.deny_warnings));
+            }
+            c.set.write(&a.output).map_err(|e| fail(Diagnostic::error(Stage::Emit, "output-unwritable", format!("cannot write {}: {e}", a.output.display())), a.common.reporter))?;
+            report(&diags, a.common.reporter);
+            if a.common.reporter == Reporter::Tty {
+                eprintln!("wrote {} files to {} ({} tables)", c.set.files.len(), a.output.display(), c.pg.tables.len());
+            }
+            Ok(exit_for(&diags, a.common.deny_warnings))
+        }
+        Command::Explain { first, second, common } => {
+            let pack = load_pack(&common)?;
+            match second {
+                None => {
+                    let Some(rule) = pack.get(&first) else {
+                        return Err(fail(Diagnostic::error(Stage::Cli, "unknown-rule", format!("no rule `{first}`")).with_help("`pgbridge rules list` shows every rule"), common.reporter));
+                    };
+                    println!("{} ({} phase, priority {})\n\n{}\n\nwhen: {}\n", rule.id, rule.phase, rule.priority, rule.summary, rule.when_src);
+                    println!("{}", rule.docs.trim_end());
+                    println!("\nsource: {}", rule.origin);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(obj) => {
+                    let (sqlite, _) = read_input(Path::new(&first), &common)?;
+                    let opts = rewrite_options(&common)?;
+                    let Some((table, column)) = obj.split_once('.') else {
+                        return Err(fail(Diagnostic::error(Stage::Cli, "bad-object", format!("`{obj}` is not table.column")), common.reporter));
+                    };
+                    let Some((facts, trail)) = pgbridge::rewrite::explain_column(&sqlite, &pack, &opts, table, column) else {
+                        return Err(fail(Diagnostic::error(Stage::Cli, "unknown-column", format!("no column `{obj}` in {first}")), common.reporter));
+                    };
+                    let (pg, _) = pgbridge::rewrite_ir(&sqlite, &pack, &opts);
+                    let pcol = pg.tables.iter().find(|t| t.source_name.eq_ignore_ascii_case(table)).and_then(|t| t.columns.iter().find(|c| c.source_name.eq_ignore_ascii_case(column)));
+                    if let Some(c) = pcol {
+                        println!("{obj}: {} (converter {})", c.pg_type, c.converter.name());
+                        for d in &c.decisions {
+                            println!("  {}: {}", d.rule, d.evidence);
+                        }
+                    }
+                    println!("\nrule trail (column phase, first match wins):");
+                    for s in &trail {
+                        let mark = if s.matched { "MATCH" } else if s.error.is_some() { "ERROR" } else { "no" };
+                        println!("  {mark:5} {}{}", s.rule, s.error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default());
+                    }
+                    println!("\nfacts:\n{}", serde_json::to_string_pretty(&facts).unwrap_or_default());
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+        Command::Rules { command: RulesCommand::List { common } } => {
+            let pack = load_pack(&common)?;
+            for r in &pack.rules {
+                println!("{:8} {:4} {:40} {}", r.phase, r.priority, r.id, r.summary);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { command: RulesCommand::Test { dir, update } } => {
+            let pack = RulePack::load(&[dir.as_path()]).map_err(|e| Fail(Diagnostics(e), Reporter::Tty))?;
+            let prefix = dir.display().to_string();
+            let mut outcomes = pgbridge::ruletest::run_examples(&pack, Some(&prefix));
+            outcomes.extend(pgbridge::ruletest::run_fixtures(&dir, &pack, update));
+            let failed = outcomes.iter().filter(|o| !o.passed).count();
+            for o in &outcomes {
+                println!("{} {}", if o.passed { "ok  " } else { "FAIL" }, o.name);
+                if !o.passed || !o.detail.is_empty() {
+                    for l in o.detail.lines() {
+                        println!("    {l}");
+                    }
+                }
+            }
+            println!("{} passed, {} failed", outcomes.len() - failed, failed);
+            Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Debug { command } => {
+            let (input, common, stage) = match command {
+                DebugCommand::Ir { input, common } => (input, common, "ir"),
+                DebugCommand::Rewrite { input, common } => (input, common, "rewrite"),
+            };
+            let (sqlite, mut diags) = read_input(&input, &common)?;
+            let json = if stage == "ir" {
+                serde_json::to_string_pretty(&sqlite)
+            } else {
+                let pack = load_pack(&common)?;
+                let (pg, d) = pgbridge::rewrite_ir(&sqlite, &pack, &rewrite_options(&common)?);
+                diags.extend(d);
+                serde_json::to_string_pretty(&pg)
+            };
+            println!("{}", json.unwrap_or_default());
+            report(&diags, Reporter::Tty);
+            Ok(exit_for(&diags, common.deny_warnings))
+        }
+    }
+}

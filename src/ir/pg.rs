@@ -13,6 +13,9 @@ pub struct Decision {
     pub rule: String,
     /// Evidence in words (`48112/48112 values parse as JSON`).
     pub evidence: String,
+    /// An obvious decision (TEXT → text) is not commented in the SQL.
+    #[serde(default)]
+    pub obvious: bool,
 }
 
 /// The closed set of value converters. Each exists in Rust (native loader)

@@ -1,0 +1,189 @@
+//! emit: renders the migration set from `ir::pg` with minijinja templates.
+//!
+//! Input: an `ir::pg::Schema` and [`EmitOptions`]. Output: a
+//! [`MigrationSet`] — file name → contents, plus `pgbridge.sum` (SHA-256
+//! of each file, `sha256sum -c` compatible). Templates are embedded from
+//! `templates/`; `--templates DIR` overrides any of them by file name.
+//! Quoting and literals are Rust filters (`ident`, `literal`, `comment`),
+//! never string concatenation in templates. Undefined values are errors
+//! (Strict). Output is deterministic byte for byte: no clocks, no paths.
+use crate::diag::{Diagnostic, Stage};
+use crate::ident;
+use crate::ir::pg;
+use include_dir::{Dir, include_dir};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// The files `compile` writes, in order (pgbridge.sum is derived).
+pub const FILES: &[&str] = &["01_schema.sql", "03_constraints.sql", "rollback.sql"];
+
+pub const SUM_FILE: &str = "pgbridge.sum";
+
+#[derive(Debug, Clone, Default)]
+pub struct EmitOptions {
+    /// Directory whose `*.sql.j2` files replace the embedded templates.
+    pub templates: Option<PathBuf>,
+    /// Name of the input, for the header comment (no directory).
+    pub origin: String,
+    /// Target major version, for the header comment.
+    pub target_version: u32,
+    /// Digest of the rule pack used.
+    pub pack_digest: String,
+}
+
+/// A rendered migration set: file name → contents, sorted by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationSet {
+    pub files: BTreeMap<String, String>,
+}
+
+impl MigrationSet {
+    /// Write every file into `dir` (created if missing).
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        for (name, text) in &self.files {
+            std::fs::write(dir.join(name), text)?;
+        }
+        Ok(())
+    }
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// `pgbridge.sum` for the given files: `<sha256>  <name>` lines.
+pub fn sum_file(files: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    for (name, text) in files {
+        if name == SUM_FILE {
+            continue;
+        }
+        out.push_str(&format!("{}  {}\n", sha256_hex(text), name));
+    }
+    out
+}
+
+/// Lines of a comment: `-- ` before each line of `s`.
+fn comment(s: String) -> String {
+    s.lines().map(|l| if l.trim().is_empty() { "--".to_string() } else { format!("-- {}", l.trim_end()) }).collect::<Vec<_>>().join("\n")
+}
+
+fn template_source(name: &str, opts: &EmitOptions) -> Result<String, Diagnostic> {
+    if let Some(dir) = &opts.templates {
+        let p = dir.join(name);
+        if p.exists() {
+            return std::fs::read_to_string(&p).map_err(|e| Diagnostic::error(Stage::Emit, "template-unreadable", format!("cannot read template {}: {e}", p.display())));
+        }
+    }
+    TEMPLATES
+        .get_file(name)
+        .and_then(|f| f.contents_utf8())
+        .map(str::to_string)
+        .ok_or_else(|| Diagnostic::error(Stage::Emit, "template-missing", format!("no template named {name}")))
+}
+
+#[derive(Serialize)]
+struct Context<'a> {
+    schema: &'a pg::Schema,
+    origin: &'a str,
+    version: &'a str,
+    target_version: u32,
+    pack_digest: &'a str,
+}
+
+/// Render the migration set.
+pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet, Diagnostic> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .map_err(|e| Diagnostic::error(Stage::Emit, "template-syntax", format!("{e}")))?;
+    env.set_syntax(syntax);
+    env.add_filter("ident", |s: String| ident::quote_ident(&s));
+    env.add_filter("literal", |s: String| ident::quote_literal(&s));
+    env.add_filter("comment", comment);
+    env.add_filter("idents", |v: Vec<String>| v.iter().map(|s| ident::quote_ident(s)).collect::<Vec<_>>().join(", "));
+    let ctx = Context { schema, origin: &opts.origin, version: env!("CARGO_PKG_VERSION"), target_version: opts.target_version, pack_digest: &opts.pack_digest };
+    let mut files = BTreeMap::new();
+    for name in FILES {
+        let tname = format!("{name}.j2");
+        let src = template_source(&tname, opts)?;
+        let text = env
+            .render_str(&src, minijinja::value::Serde(&ctx))
+            .map_err(|e| Diagnostic::error(Stage::Emit, "template-failed", format!("template {tname} failed: {e:#}")))?;
+        files.insert(name.to_string(), normalise(&text));
+    }
+    let sum = sum_file(&files);
+    files.insert(SUM_FILE.to_string(), sum);
+    Ok(MigrationSet { files })
+}
+
+/// No trailing spaces, no runs of blank lines, one final newline.
+fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = 0;
+    for line in text.lines() {
+        let l = line.trim_end();
+        if l.is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+/// Compare a rendered set with what is on disk. Returns one unified diff
+/// per differing file (missing files diff against empty), plus files whose
+/// contents no longer match the committed `pgbridge.sum` (hand edits).
+pub fn check(set: &MigrationSet, dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (name, want) in &set.files {
+        let have = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+        if &have != want {
+            let diff = similar::TextDiff::from_lines(&have, want).unified_diff().context_radius(3).header(&format!("{name} (committed)"), &format!("{name} (compiled)")).to_string();
+            out.push((name.clone(), diff));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sum_lines_are_sha256sum_compatible() {
+        let mut files = BTreeMap::new();
+        files.insert("a.sql".to_string(), "x\n".to_string());
+        let s = sum_file(&files);
+        assert_eq!(s, format!("{}  a.sql\n", sha256_hex("x\n")));
+    }
+
+    #[test]
+    fn normalise_collapses_blank_runs_and_trailing_space() {
+        assert_eq!(normalise("a  \n\n\n\nb\n\n"), "a\n\nb\n");
+    }
+
+    #[test]
+    fn comment_prefixes_every_line() {
+        assert_eq!(comment("a\n\nb".into()), "-- a\n--\n-- b");
+    }
+}
