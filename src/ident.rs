@@ -277,9 +277,8 @@ pub fn snake_case(name: &str) -> String {
         } else if c.is_uppercase() && i > 0 {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            let boundary = prev.is_lowercase()
-                || prev.is_ascii_digit()
-                || (prev.is_uppercase() && next_lower);
+            let boundary =
+                prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower);
             if boundary && !out.is_empty() && !out.ends_with('_') {
                 out.push('_');
             }
@@ -342,8 +341,8 @@ mod tests {
     fn quote_ident_quotes_keywords_that_cannot_be_column_names() {
         for kw in [
             "user", "order", "select", "end", "left", "group", "having", "and", "from", "to",
-            "default", "primary", "table", "column", "check", "offset", "limit", "window",
-            "all", "both", "time", "year", "over", "filter",
+            "default", "primary", "table", "column", "check", "offset", "limit", "window", "all",
+            "both", "time", "year", "over", "filter",
         ] {
             assert_eq!(quote_ident(kw), format!("\"{kw}\""), "{kw}");
         }
@@ -381,7 +380,10 @@ mod tests {
         assert_eq!(snake_case("orderID"), "order_id");
         assert_eq!(snake_case("HTTPServer"), "http_server");
         assert_eq!(snake_case("tokenKey"), "token_key");
-        assert_eq!(snake_case("IFK_TrackMediaTypeId"), "ifk_track_media_type_id");
+        assert_eq!(
+            snake_case("IFK_TrackMediaTypeId"),
+            "ifk_track_media_type_id"
+        );
         assert_eq!(snake_case("Address2Line"), "address2_line");
         assert_eq!(snake_case("address2"), "address2");
     }
@@ -389,8 +391,14 @@ mod tests {
     #[test]
     fn snake_case_turns_separators_into_one_underscore() {
         assert_eq!(snake_case("Order Details"), "order_details");
-        assert_eq!(snake_case("table/with/slashes.csv"), "table_with_slashes_csv");
-        assert_eq!(snake_case("[name with . and spaces]"), "name_with_and_spaces");
+        assert_eq!(
+            snake_case("table/with/slashes.csv"),
+            "table_with_slashes_csv"
+        );
+        assert_eq!(
+            snake_case("[name with . and spaces]"),
+            "name_with_and_spaces"
+        );
         assert_eq!(snake_case("a - b"), "a_b");
     }
 
@@ -398,7 +406,10 @@ mod tests {
     fn snake_case_keeps_existing_underscores_and_leading_digits() {
         assert_eq!(snake_case("_collections"), "_collections");
         assert_eq!(snake_case("__pb_users_auth__"), "__pb_users_auth__");
-        assert_eq!(snake_case("123_starts_with_digits"), "123_starts_with_digits");
+        assert_eq!(
+            snake_case("123_starts_with_digits"),
+            "123_starts_with_digits"
+        );
     }
 
     #[test]
