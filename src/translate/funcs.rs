@@ -134,13 +134,13 @@ pub(super) fn call(t: &mut Translator, f: &Function, hint: Option<Kind>) -> R<Fr
         "lower" | "upper" => {
             arity(&name, args, 1, 1)?;
             // lower(hex(blob)) is just the hex encoding.
-            if name == "lower" {
-                if let Some(inner) = hex_of_bytes(t, args[0])? {
-                    return Ok(Frag::call(
-                        format!("encode({}, 'hex')", inner.sql),
-                        Kind::Text,
-                    ));
-                }
+            if name == "lower"
+                && let Some(inner) = hex_of_bytes(t, args[0])?
+            {
+                return Ok(Frag::call(
+                    format!("encode({}, 'hex')", inner.sql),
+                    Kind::Text,
+                ));
             }
             let x = text_arg(t, args[0], &name)?;
             t.note(

@@ -457,25 +457,25 @@ impl Translator<'_> {
         match target {
             Some(Kind::Bool) => self.as_bool(f),
             Some(Kind::Json) => {
-                if let Some(s) = &f.str_lit {
-                    if serde_json::from_str::<serde_json::Value>(s).is_err() {
-                        return fail(format!(
-                            "{} is not a JSON document, so it cannot be a json/jsonb value",
-                            f.sql
-                        ));
-                    }
+                if let Some(s) = &f.str_lit
+                    && serde_json::from_str::<serde_json::Value>(s).is_err()
+                {
+                    return fail(format!(
+                        "{} is not a JSON document, so it cannot be a json/jsonb value",
+                        f.sql
+                    ));
                 }
                 Ok(f)
             }
             Some(k) if k.is_numeric() => {
-                if let Some(s) = &f.str_lit {
-                    if s.trim().parse::<f64>().is_err() {
-                        return fail(format!(
-                            "text {} is not a number, so it cannot be a {} value",
-                            f.sql,
-                            k.name()
-                        ));
-                    }
+                if let Some(s) = &f.str_lit
+                    && s.trim().parse::<f64>().is_err()
+                {
+                    return fail(format!(
+                        "text {} is not a number, so it cannot be a {} value",
+                        f.sql,
+                        k.name()
+                    ));
                 }
                 Ok(f)
             }
@@ -938,12 +938,10 @@ impl Translator<'_> {
                 if !(f.kind.is_numeric() || matches!(f.kind, Kind::Null | Kind::Other)) {
                     return fail(format!("negation of a {} value ({})", f.kind.name(), f.sql));
                 }
-                if let Some(i) = f.int_lit {
-                    if let Some(neg) = i.checked_neg() {
-                        let mut out = Frag::new(format!("-{}", f.sql), prec::UNARY, Kind::Int);
-                        out.int_lit = Some(neg);
-                        return Ok(out);
-                    }
+                if let Some(neg) = f.int_lit.and_then(i64::checked_neg) {
+                    let mut out = Frag::new(format!("-{}", f.sql), prec::UNARY, Kind::Int);
+                    out.int_lit = Some(neg);
+                    return Ok(out);
                 }
                 let inner = if f.prec <= prec::UNARY || f.sql.starts_with('-') {
                     format!("({})", f.sql)
@@ -1079,10 +1077,10 @@ impl Translator<'_> {
         for (w, r) in whens.iter().zip(&results) {
             sql.push_str(&format!(" WHEN {} THEN {}", w.sql, r.sql));
         }
-        if else_result.is_some() {
-            if let Some(e) = results.last() {
-                sql.push_str(&format!(" ELSE {}", e.sql));
-            }
+        if else_result.is_some()
+            && let Some(e) = results.last()
+        {
+            sql.push_str(&format!(" ELSE {}", e.sql));
         }
         sql.push_str(" END");
         let kind = results
