@@ -67,7 +67,12 @@ fn unquoted_mask(sql: &str) -> Vec<bool> {
             while i < b.len() && b[i] != close {
                 i += 1;
             }
-            let end = (i + 1).min(b.len());
+            // A `--` comment ends before its newline; quotes include the closer.
+            let end = if close == b'\n' {
+                i
+            } else {
+                (i + 1).min(b.len())
+            };
             for m in &mut mask[start..end] {
                 *m = false;
             }
