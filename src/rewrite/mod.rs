@@ -325,7 +325,7 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
                 }
                 "translate" => {
                     let dctx = ExprContext { target_type: Some(pc.pg_type.clone()), ..ctx.clone() };
-                    match translate::translate_expr(&d.sql, &dctx) {
+                    match translate::translate_default(&d.sql, &dctx) {
                         Ok(tr) => {
                             extensions.extend(tr.extensions);
                             if matched || tr.sql != d.sql.trim() {
@@ -378,7 +378,7 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
         // checks
         let cctx = expr_context(pt, Some("boolean"));
         for k in &t.checks {
-            match translate::translate_expr(&k.expr.sql, &cctx) {
+            match translate::translate_predicate(&k.expr.sql, &cctx) {
                 Ok(tr) => {
                     extensions.extend(tr.extensions);
                     pt.checks.push(pg::CheckConstraint { name: k.name.clone(), expr: tr.sql, source_sql: k.expr.sql.clone() });
@@ -610,9 +610,9 @@ fn translate_index(idx: &sqlite::Index, pt: &pg::Table, extensions: &mut BTreeSe
         let mut el = match col {
             Some(c) => ident::quote_ident(&c.name),
             None => {
-                let tr = translate::translate_expr(&ic.expr.sql, &ctx).map_err(|e| format!("key `{}`: {}", ic.expr.sql, e.reason))?;
+                let tr = translate::translate_index_key(&ic.expr.sql, &ctx).map_err(|e| format!("key `{}`: {}", ic.expr.sql, e.reason))?;
                 extensions.extend(tr.extensions);
-                format!("({})", tr.sql)
+                tr.sql
             }
         };
         let coll = ic.collation.as_deref().map(|s| s.to_ascii_uppercase()).or_else(|| {
@@ -639,7 +639,7 @@ fn translate_index(idx: &sqlite::Index, pt: &pg::Table, extensions: &mut BTreeSe
     let where_clause = match &idx.where_clause {
         Some(w) => {
             let bctx = expr_context(pt, Some("boolean"));
-            let tr = translate::translate_expr(&w.sql, &bctx).map_err(|e| format!("WHERE {}: {}", w.sql, e.reason))?;
+            let tr = translate::translate_predicate(&w.sql, &bctx).map_err(|e| format!("WHERE {}: {}", w.sql, e.reason))?;
             extensions.extend(tr.extensions);
             decisions.push(Decision { rule: "partial-index".into(), evidence: format!("SQLite WHERE {}", w.sql.trim()), obvious: false });
             Some(tr.sql)
