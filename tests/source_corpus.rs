@@ -315,3 +315,59 @@ fn not_a_database_is_a_clear_error_naming_the_path() {
     let e = source::read(&c, &no_profile()).unwrap_err().to_string();
     assert!(e.contains("corrupt.db"), "{e}");
 }
+
+#[test]
+fn corpus_schema_text_always_parses_so_no_fact_is_pragma_only() {
+    for &(rel, _, _) in DATABASES {
+        let (_, diags) = read_db(rel);
+        let codes: Vec<&str> = diags
+            .iter()
+            .filter(|d| d.severity >= Severity::Warning)
+            .map(|d| d.code.as_str())
+            .filter(|c| *c != "custom-collation-substituted")
+            .collect();
+        assert!(codes.is_empty(), "{rel}: {codes:?}");
+    }
+}
+
+#[test]
+fn live_generated_columns_expression_indexes_and_string_defaults() {
+    let (inv, _) = read_db("misc_app_schemas/invoke-ai_InvokeAI/schema.db");
+    let wl = &inv.tables[0];
+    let cat = wl.columns.iter().find(|c| c.name == "category").unwrap();
+    let g = cat.generated.as_ref().unwrap();
+    assert_eq!(g.expr.sql, "json_extract(workflow, '$.meta.category')");
+    assert!(!g.stored && !cat.hidden && cat.not_null);
+    assert_eq!(inv.triggers.len(), 1);
+    assert_eq!(inv.triggers[0].table, "workflow_library");
+
+    let (aux, _) = read_db("pocketbase_testdata/auxiliary.db");
+    assert!(
+        aux.indexes
+            .iter()
+            .flat_map(|i| &i.columns)
+            .any(|c| c.column.is_none() && c.expr.sql.to_ascii_lowercase().contains("json_extract")),
+        "{:?}",
+        aux.indexes
+    );
+
+    let (cal, _) = read_db("calibre_library/metadata.db");
+    let defaults: Vec<&str> = cal
+        .tables
+        .iter()
+        .flat_map(|t| &t.columns)
+        .filter_map(|c| c.default.as_ref().map(|e| e.sql.as_str()))
+        .collect();
+    assert!(defaults.contains(&"''"), "{defaults:?}");
+    assert!(!defaults.iter().any(|d| d.starts_with('"')), "{defaults:?}");
+    let books = cal.tables.iter().find(|t| t.name == "books").unwrap();
+    let modified = books
+        .columns
+        .iter()
+        .find(|c| c.name == "last_modified")
+        .unwrap();
+    assert_eq!(
+        modified.default.as_ref().map(|e| e.sql.as_str()),
+        Some("'2000-01-01 00:00:00+00:00'")
+    );
+}

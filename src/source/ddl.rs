@@ -108,9 +108,7 @@ fn skip_quoted(bytes: &[u8], i: usize, close: u8, doubling: bool) -> usize {
     bytes.len()
 }
 
-/// Tokens of `text` (comments and whitespace dropped). A `.` starting a
-/// line where a statement may begin (a shell dot-command) is reported via
-/// `dot_commands` as a byte range and not tokenised.
+/// Tokens of `text` (comments and whitespace dropped).
 fn lex(text: &str) -> Vec<Token> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
@@ -201,8 +199,6 @@ struct RawStatement<'a> {
     /// Byte offset of `text` in the script.
     offset: usize,
     tokens: Vec<Token>,
-    /// A shell dot-command line (`.import …`).
-    dot_command: bool,
 }
 
 fn word_is(text: &str, t: &Token, kw: &str) -> bool {
@@ -224,7 +220,6 @@ fn split_statements(text: &str) -> Vec<RawStatement<'_>> {
                 text: &text[first.start..last.end],
                 offset: first.start,
                 tokens: std::mem::take(cur),
-                dot_command: false,
             });
         }
     }
@@ -241,7 +236,6 @@ fn split_statements(text: &str) -> Vec<RawStatement<'_>> {
                     text: text[t.start..end].trim_end(),
                     offset: t.start,
                     tokens: Vec::new(),
-                    dot_command: true,
                 });
                 while toks.peek().is_some_and(|n| n.start < end) {
                     toks.next();
@@ -934,7 +928,6 @@ pub fn parse_script(text: &str, origin: &str) -> (Schema, Diagnostics) {
                 continue;
             }
             _ => {
-                let _ = st.dot_command;
                 skipped += 1;
                 continue;
             }
@@ -1018,8 +1011,7 @@ fn apply_drop(text: &str, toks: &[Token], schema: &mut Schema) {
         .skip(2)
         .filter(|t| matches!(t.kind, Tok::Word | Tok::Quoted | Tok::Str))
         .map(|t| &text[t.start..t.end])
-        .filter(|w| !w.eq_ignore_ascii_case("IF") && !w.eq_ignore_ascii_case("EXISTS"))
-        .last()
+        .rfind(|w| !w.eq_ignore_ascii_case("IF") && !w.eq_ignore_ascii_case("EXISTS"))
         .map(unquote);
     let Some(name) = name else { return };
     let same = |n: &str| n.eq_ignore_ascii_case(&name);
@@ -1120,5 +1112,413 @@ pub fn classify_internal(tables: &mut [Table], extra_shadow: &[String]) {
                 reason: format!("shadow table {} (reported by SQLite)", t.name),
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Severity;
+
+    fn script(sql: &str) -> Schema {
+        let (s, d) = parse_script(sql, "t.sql");
+        assert!(!d.has_errors(), "{:?}", d);
+        s
+    }
+
+    fn table(sql: &str) -> Table {
+        let s = script(sql);
+        assert_eq!(s.tables.len(), 1, "{sql}");
+        s.tables.into_iter().next().unwrap()
+    }
+
+    fn col<'a>(t: &'a Table, name: &str) -> &'a Column {
+        t.columns.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn type_names_are_any_run_of_words_with_signed_arguments() {
+        let t = table(
+            "CREATE TABLE t (a UNSIGNED BIG INT, b NATIVE CHARACTER(70), c VARYING CHARACTER ( 255 ),
+             d DOUBLE PRECISION, e datetime(6), f CHAR(0), g, h NUMERIC(10, -2), i smallint unsigned NOT NULL)",
+        );
+        let got: Vec<(&str, &str, Vec<i64>, Affinity)> = t
+            .columns
+            .iter()
+            .map(|c| {
+                (
+                    c.declared.as_str(),
+                    c.type_name.as_str(),
+                    c.type_args.clone(),
+                    c.affinity,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "UNSIGNED BIG INT",
+                    "UNSIGNED BIG INT",
+                    vec![],
+                    Affinity::Integer
+                ),
+                (
+                    "NATIVE CHARACTER(70)",
+                    "NATIVE CHARACTER",
+                    vec![70],
+                    Affinity::Text
+                ),
+                (
+                    "VARYING CHARACTER ( 255 )",
+                    "VARYING CHARACTER",
+                    vec![255],
+                    Affinity::Text
+                ),
+                (
+                    "DOUBLE PRECISION",
+                    "DOUBLE PRECISION",
+                    vec![],
+                    Affinity::Real
+                ),
+                ("datetime(6)", "DATETIME", vec![6], Affinity::Numeric),
+                ("CHAR(0)", "CHAR", vec![0], Affinity::Text),
+                ("", "", vec![], Affinity::Blob),
+                (
+                    "NUMERIC(10, -2)",
+                    "NUMERIC",
+                    vec![10, -2],
+                    Affinity::Numeric
+                ),
+                (
+                    "smallint unsigned",
+                    "SMALLINT UNSIGNED",
+                    vec![],
+                    Affinity::Integer
+                ),
+            ]
+        );
+        assert!(col(&t, "i").not_null);
+    }
+
+    #[test]
+    fn integer_non_null_typo_is_type_integer_non_then_a_null_constraint() {
+        let t =
+            table("CREATE TABLE books (id INTEGER PRIMARY KEY, flag INTEGER NON NULL DEFAULT 0)");
+        let c = col(&t, "flag");
+        assert_eq!(c.declared, "INTEGER NON");
+        assert_eq!(c.type_name, "INTEGER NON");
+        assert!(!c.not_null);
+        assert_eq!(c.default, Some(Expr::new("0")));
+    }
+
+    #[test]
+    fn default_forms_are_kept_as_expression_text() {
+        let t = table(
+            r#"CREATE TABLE t (a TEXT DEFAULT "", b TEXT DEFAULT "it's", c INT DEFAULT -1,
+               d INT DEFAULT (strftime('%s','now')), e BOOLEAN DEFAULT FALSE,
+               f TEXT DEFAULT CURRENT_TIMESTAMP, g TEXT DEFAULT 'x''y', h BLOB DEFAULT x'00ff',
+               i TEXT DEFAULT NULL, j TEXT DEFAULT abc, k TEXT DEFAULT (randomblob(16)))"#,
+        );
+        let d = |n: &str| col(&t, n).default.as_ref().map(|e| e.sql.clone());
+        assert_eq!(d("a").as_deref(), Some("''"));
+        assert_eq!(d("b").as_deref(), Some("'it''s'"));
+        assert_eq!(d("c").as_deref(), Some("-1"));
+        assert_eq!(d("d").as_deref(), Some("strftime('%s','now')"));
+        assert_eq!(d("e").as_deref(), Some("FALSE"));
+        assert_eq!(d("f").as_deref(), Some("CURRENT_TIMESTAMP"));
+        assert_eq!(d("g").as_deref(), Some("'x''y'"));
+        assert_eq!(d("h").as_deref(), Some("x'00ff'"));
+        assert_eq!(d("i").as_deref(), Some("NULL"));
+        assert_eq!(d("j").as_deref(), Some("'abc'"));
+        assert_eq!(d("k").as_deref(), Some("randomblob(16)"));
+    }
+
+    #[test]
+    fn without_rowid_and_strict_in_either_order() {
+        for opts in ["WITHOUT ROWID, STRICT", "STRICT, WITHOUT ROWID", "strict"] {
+            let t = table(&format!(
+                "CREATE TABLE t (k TEXT PRIMARY KEY, v ANY) {opts}"
+            ));
+            assert!(t.strict, "{opts}");
+            assert_eq!(t.without_rowid, opts.contains("WITHOUT"), "{opts}");
+            assert!(col(&t, "k").not_null, "{opts}: key columns are NOT NULL");
+        }
+    }
+
+    #[test]
+    fn rowid_alias_needs_integer_sole_key_on_a_rowid_table() {
+        let s = script(
+            "CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT);
+             CREATE TABLE b (id INTEGER PRIMARY KEY DESC);
+             CREATE TABLE c (id INTEGER, PRIMARY KEY (id DESC));
+             CREATE TABLE d (id INTEGER PRIMARY KEY) WITHOUT ROWID;
+             CREATE TABLE e (id INT PRIMARY KEY);
+             CREATE TABLE f (x INTEGER, y INTEGER, PRIMARY KEY (x, y));
+             CREATE TABLE g (id integer primary key);",
+        );
+        let alias: Vec<bool> = s.tables.iter().map(|t| t.columns[0].rowid_alias).collect();
+        assert_eq!(alias, vec![true, false, true, false, false, false, true]);
+        assert!(s.tables[0].columns[0].autoincrement);
+        let f = &s.tables[5];
+        assert_eq!((f.columns[0].pk_position, f.columns[1].pk_position), (1, 2));
+        assert_eq!(
+            f.primary_key.as_ref().map(|k| k.columns.clone()),
+            Some(vec!["x".to_string(), "y".to_string()])
+        );
+    }
+
+    #[test]
+    fn quoted_identifiers_are_unquoted_with_case_preserved() {
+        let t = table(
+            "CREATE TABLE [Order Details] (\"Order\"\"ID\" INTEGER, `Unit Price` NUMERIC(10,2), [select] TEXT, 'group' TEXT)",
+        );
+        assert_eq!(t.name, "Order Details");
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["Order\"ID", "Unit Price", "select", "group"]);
+        let t = table("CREATE TABLE IF NOT EXISTS main.\"t\" (a)");
+        assert_eq!(t.name, "t");
+    }
+
+    #[test]
+    fn composite_foreign_key_with_actions_match_and_deferrable() {
+        let t = table(
+            "CREATE TABLE c (a INT, b INT, p INT REFERENCES parent ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
+               CONSTRAINT fk_ab FOREIGN KEY (a, b) REFERENCES \"Parent Two\" (x, y)
+                 ON UPDATE CASCADE ON DELETE NO ACTION MATCH SIMPLE NOT DEFERRABLE,
+               FOREIGN KEY (b) REFERENCES p3 DEFERRABLE INITIALLY IMMEDIATE)",
+        );
+        assert_eq!(t.foreign_keys.len(), 3);
+        let p = &t.foreign_keys[0];
+        assert_eq!(p.columns, vec!["p"]);
+        assert_eq!(p.ref_table, "parent");
+        assert!(p.ref_columns.is_empty());
+        assert_eq!(p.on_delete.as_deref(), Some("SET NULL"));
+        assert_eq!(p.deferrable, Some(Deferrable::InitiallyDeferred));
+        let ab = &t.foreign_keys[1];
+        assert_eq!(ab.name.as_deref(), Some("fk_ab"));
+        assert_eq!(ab.columns, vec!["a", "b"]);
+        assert_eq!(ab.ref_table, "Parent Two");
+        assert_eq!(ab.ref_columns, vec!["x", "y"]);
+        assert_eq!(ab.on_update.as_deref(), Some("CASCADE"));
+        assert_eq!(ab.on_delete.as_deref(), Some("NO ACTION"));
+        assert_eq!(ab.deferrable, Some(Deferrable::NotDeferrable));
+        assert_eq!(
+            t.foreign_keys[2].deferrable,
+            Some(Deferrable::InitiallyImmediate)
+        );
+    }
+
+    #[test]
+    fn column_constraints_also_produce_table_level_entries() {
+        let t = table(
+            "CREATE TABLE t (id INTEGER CONSTRAINT pk PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+               age INT CONSTRAINT adult CHECK (age >= 18), kind TEXT CHECK (kind IN ('a', 'b)')),
+               UNIQUE (kind, age) ON CONFLICT REPLACE, CHECK (length(email) > 3))",
+        );
+        assert_eq!(
+            t.primary_key,
+            Some(KeyConstraint {
+                name: Some("pk".into()),
+                columns: vec!["id".into()]
+            })
+        );
+        assert_eq!(t.uniques.len(), 2);
+        assert_eq!(t.uniques[0].columns, vec!["email"]);
+        assert_eq!(t.uniques[1].columns, vec!["kind", "age"]);
+        assert_eq!(col(&t, "email").collation.as_deref(), Some("NOCASE"));
+        let checks: Vec<(Option<&str>, &str, Option<&str>)> = t
+            .checks
+            .iter()
+            .map(|c| (c.name.as_deref(), c.expr.sql.as_str(), c.column.as_deref()))
+            .collect();
+        assert_eq!(
+            checks,
+            vec![
+                (Some("adult"), "age >= 18", Some("age")),
+                (None, "kind IN ('a', 'b)')", Some("kind")),
+                (None, "length(email) > 3", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn generated_columns_keep_expression_and_storage() {
+        let t = table(
+            "CREATE TABLE w (doc TEXT, cat TEXT GENERATED ALWAYS as (json_extract(doc, '$.meta.category')) VIRTUAL NOT NULL,
+               n INT AS (length(doc)) STORED, m INT AS (1))",
+        );
+        let g = |n: &str| col(&t, n).generated.clone().unwrap();
+        assert_eq!(g("cat").expr.sql, "json_extract(doc, '$.meta.category')");
+        assert!(!g("cat").stored);
+        assert!(col(&t, "cat").not_null);
+        assert!(g("n").stored);
+        assert!(!g("m").stored);
+    }
+
+    #[test]
+    fn indexes_partial_expression_desc_and_collate() {
+        let s = script(
+            "CREATE TABLE t (a TEXT, b INT, meta JSON);
+             CREATE UNIQUE INDEX IF NOT EXISTS ix1 ON t (a COLLATE NOCASE DESC, b) WHERE b IS NOT NULL AND a != '';
+             CREATE INDEX ix2 ON t (JSON_EXTRACT(meta, '$.x'), lower(a) COLLATE BINARY ASC, \"b\" DESC);
+             CREATE INDEX `description` ON `t` (`a`);",
+        );
+        let ix1 = &s.indexes[0];
+        assert!(ix1.unique);
+        assert_eq!(ix1.table, "t");
+        assert_eq!(ix1.columns[0].column.as_deref(), Some("a"));
+        assert_eq!(ix1.columns[0].collation.as_deref(), Some("NOCASE"));
+        assert!(ix1.columns[0].desc);
+        assert_eq!(
+            ix1.where_clause.as_ref().map(|e| e.sql.as_str()),
+            Some("b IS NOT NULL AND a != ''")
+        );
+        let ix2 = &s.indexes[1];
+        assert_eq!(ix2.columns[0].column, None);
+        assert_eq!(ix2.columns[0].expr.sql, "JSON_EXTRACT(meta, '$.x')");
+        assert_eq!(ix2.columns[1].expr.sql, "lower(a)");
+        assert_eq!(ix2.columns[1].collation.as_deref(), Some("BINARY"));
+        assert!(!ix2.columns[1].desc);
+        assert_eq!(ix2.columns[2].column.as_deref(), Some("b"));
+        assert!(ix2.columns[2].desc);
+        assert_eq!(s.indexes[2].name, "description");
+        assert_eq!(s.indexes[2].line, Some(4));
+    }
+
+    #[test]
+    fn fts5_arguments_are_split_on_top_level_commas_and_shadows_are_internal() {
+        let s = script(
+            "CREATE VIRTUAL TABLE \"searchable_fts\" USING FTS5 (text1, text2, [name with . and spaces], content=\"searchable\", tokenize='porter unicode61', prefix='2 3');
+             CREATE TABLE 'searchable_fts_data'(id INTEGER PRIMARY KEY, block BLOB);
+             CREATE TABLE 'searchable_fts_config'(k PRIMARY KEY, v) WITHOUT ROWID;
+             CREATE TABLE searchable (id INTEGER PRIMARY KEY, text1 TEXT);
+             CREATE TABLE sqlite_sequence(name,seq);
+             CREATE VIRTUAL TABLE r USING rtree(id, minX, maxX);",
+        );
+        match &s.tables[0].kind {
+            TableKind::Virtual { module, args } => {
+                assert_eq!(module, "FTS5");
+                assert_eq!(
+                    args,
+                    &vec![
+                        "text1".to_string(),
+                        "text2".into(),
+                        "[name with . and spaces]".into(),
+                        "content=\"searchable\"".into(),
+                        "tokenize='porter unicode61'".into(),
+                        "prefix='2 3'".into(),
+                    ]
+                );
+            }
+            k => panic!("{k:?}"),
+        }
+        let kinds: Vec<&str> = s
+            .tables
+            .iter()
+            .map(|t| match t.kind {
+                TableKind::Ordinary => "ordinary",
+                TableKind::Virtual { .. } => "virtual",
+                TableKind::Internal { .. } => "internal",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "virtual", "internal", "internal", "ordinary", "internal", "virtual"
+            ]
+        );
+    }
+
+    #[test]
+    fn trigger_bodies_with_semicolons_and_case_end_are_one_statement() {
+        let s = script(
+            "CREATE TABLE t (a INT, b TEXT);
+             CREATE TRIGGER tr AFTER UPDATE OF a ON t FOR EACH ROW
+             BEGIN
+               UPDATE t SET b = CASE WHEN new.a > 0 THEN 'pos' ELSE 'neg' END WHERE rowid = new.rowid;
+               INSERT INTO log VALUES ('x;y');
+             END;
+             CREATE TEMP TRIGGER IF NOT EXISTS tr2 BEFORE DELETE ON \"t\" BEGIN SELECT RAISE(ABORT, 'no'); END;
+             CREATE VIEW v AS SELECT a FROM t;",
+        );
+        assert_eq!(s.triggers.len(), 2);
+        assert_eq!(s.triggers[0].name, "tr");
+        assert_eq!(s.triggers[0].table, "t");
+        assert!(s.triggers[0].sql.ends_with("END"));
+        assert!(s.triggers[0].sql.contains("'x;y'"));
+        assert_eq!(s.triggers[0].line, Some(2));
+        assert_eq!(s.triggers[1].table, "t");
+        assert_eq!(s.views.len(), 1);
+        assert_eq!(s.views[0].line, Some(8));
+    }
+
+    #[test]
+    fn non_ddl_statements_comments_and_dot_commands_are_skipped_with_one_note() {
+        let (s, d) = parse_script(
+            "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n-- comment; with semicolon\n\
+             CREATE TABLE a (x /* ; */ INT);\n--> statement-breakpoint\nINSERT INTO a VALUES(1);\n\
+             .separator \"^\"\n.import data/x.txt a\nINSERT INTO sqlite_sequence VALUES('a',5);\n\
+             INSERT INTO \"sqlite_sequence\" (name, seq) VALUES ('b', 7), ('c', -1);\nANALYZE;\nCOMMIT;\n",
+            "dump.sql",
+        );
+        assert!(!d.has_errors());
+        assert_eq!(s.tables.len(), 1);
+        assert_eq!(s.tables[0].line, Some(4));
+        assert_eq!(s.tables[0].columns[0].declared, "INT");
+        assert_eq!(s.sequences.get("a"), Some(&5));
+        assert_eq!(s.sequences.get("b"), Some(&7));
+        assert_eq!(s.sequences.get("c"), Some(&-1));
+        let notes: Vec<_> = d.iter().filter(|x| x.severity == Severity::Note).collect();
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].message.starts_with("7 "), "{}", notes[0].message);
+    }
+
+    #[test]
+    fn parse_errors_report_file_line_column_and_parsing_continues() {
+        let (s, d) = parse_script(
+            "CREATE TABLE ok1 (a INT);\n\nCREATE TABLE bad (a INT,\n  b INT PRIMARY);\nCREATE TABLE ok2 (b INT);",
+            "x.sql",
+        );
+        assert_eq!(s.tables.len(), 2);
+        let errs: Vec<_> = d.iter().filter(|x| x.severity == Severity::Error).collect();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].code, "ddl-parse-error");
+        assert_eq!(errs[0].span.file.as_deref(), Some("x.sql"));
+        assert_eq!(errs[0].span.line, Some(4));
+        assert_eq!(errs[0].span.column, Some(16));
+    }
+
+    #[test]
+    fn create_table_as_select_is_an_error_but_kept() {
+        let (s, d) = parse_script("CREATE TABLE t2 AS SELECT * FROM t;", "x.sql");
+        assert_eq!(s.tables.len(), 1);
+        assert!(
+            d.iter()
+                .any(|x| x.code == "create-table-as-select" && x.severity == Severity::Error)
+        );
+    }
+
+    #[test]
+    fn drop_if_exists_removes_an_earlier_definition() {
+        let s = script(
+            "CREATE TABLE food (id INT);\nCREATE INDEX fi ON food(id);\nDROP TABLE IF EXISTS `food`;\nCREATE TABLE food (id int PRIMARY KEY NOT NULL, g int REFERENCES food_group(id) NOT NULL);",
+        );
+        assert_eq!(s.tables.len(), 1);
+        assert!(s.indexes.is_empty());
+        let g = col(&s.tables[0], "g");
+        assert!(g.not_null);
+        assert_eq!(s.tables[0].foreign_keys[0].ref_table, "food_group");
+        assert!(!s.tables[0].columns[0].rowid_alias);
+    }
+
+    #[test]
+    fn table_level_autoincrement_and_conflict_clauses() {
+        let t = table(
+            "CREATE TABLE t (id INTEGER NOT NULL ON CONFLICT FAIL, v TEXT UNIQUE ON CONFLICT IGNORE, PRIMARY KEY (id AUTOINCREMENT))",
+        );
+        assert!(col(&t, "id").autoincrement);
+        assert!(col(&t, "id").rowid_alias);
+        assert!(col(&t, "id").not_null);
     }
 }

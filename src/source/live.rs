@@ -558,6 +558,9 @@ fn merge_foreign_keys(text: &[ForeignKey], pragma: Vec<ForeignKey>) -> Vec<Forei
         .collect()
 }
 
+/// One `PRAGMA index_xinfo` key row: cid, column name, desc, collation.
+type IndexKey = (i64, Option<String>, bool, Option<String>);
+
 /// Merges a parsed index with `PRAGMA index_xinfo` / `index_list`.
 fn index_from_pragmas(
     conn: &Connection,
@@ -567,7 +570,7 @@ fn index_from_pragmas(
 ) -> Index {
     ix.name = row.name.clone();
     ix.table = row.tbl_name.clone();
-    let keys = || -> rusqlite::Result<Vec<(i64, Option<String>, bool, Option<String>)>> {
+    let keys = || -> rusqlite::Result<Vec<IndexKey>> {
         let mut st = conn.prepare(
             "SELECT cid, name, \"desc\", coll FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno",
         )?;
