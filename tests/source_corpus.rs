@@ -371,3 +371,24 @@ fn live_generated_columns_expression_indexes_and_string_defaults() {
         Some("'2000-01-01 00:00:00+00:00'")
     );
 }
+
+#[test]
+fn chinook_dump_yields_the_same_tables_as_the_database() {
+    let (ddl, diags) = source::read(&corpus("chinook/Chinook_Sqlite.sql"), &no_profile()).unwrap();
+    assert!(diags.iter().any(|d| d.code == "non-ddl-statements-skipped"));
+    let (live, _) = read_db("chinook/Chinook_Sqlite.sqlite");
+    let names = |s: &Schema| s.tables.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&ddl), names(&live));
+    let track = ddl.tables.iter().find(|t| t.name == "Track").unwrap();
+    let price = track
+        .columns
+        .iter()
+        .find(|c| c.name == "UnitPrice")
+        .unwrap();
+    assert_eq!(
+        (price.type_name.as_str(), price.type_args.clone()),
+        ("NUMERIC", vec![10, 2])
+    );
+    assert!(track.line.is_some_and(|l| l > 1));
+    assert_eq!(ddl.indexes.len(), live.indexes.len());
+}
