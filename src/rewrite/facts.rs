@@ -225,3 +225,64 @@ mod tests {
         assert!(!mentions("unitprice >= 0", "price"));
     }
 }
+
+/// Every fact a predicate may read, with placeholder values: the shape
+/// rule paths are validated against when a pack loads.
+pub fn skeleton() -> Value {
+    use crate::ir::sqlite::{Affinity, SourceKind};
+    let column = Column {
+        name: String::new(),
+        declared: String::new(),
+        type_name: String::new(),
+        type_args: vec![],
+        affinity: Affinity::Text,
+        not_null: false,
+        default: None,
+        collation: None,
+        pk_position: 0,
+        rowid_alias: false,
+        autoincrement: false,
+        generated: None,
+        hidden: false,
+        profile: None,
+    };
+    let table = Table {
+        name: String::new(),
+        kind: TableKind::Ordinary,
+        columns: vec![column.clone()],
+        primary_key: None,
+        uniques: vec![],
+        checks: vec![],
+        foreign_keys: vec![],
+        without_rowid: false,
+        strict: false,
+        sql: String::new(),
+        rows: None,
+        line: None,
+    };
+    let schema = Schema { source: SourceKind::Ddl, origin: String::new(), tables: vec![table.clone()], indexes: vec![], views: vec![], triggers: vec![], sequences: Default::default() };
+    let mut col = column_facts(&schema, &table, &column);
+    col["references"] = json!({"table": "", "column": "", "collation": ""});
+    json!({
+        "table": table_facts(&table),
+        "column": col,
+        "profile": profile_facts(Some(&Profile::default())),
+        "target": target_facts(&Target::default()),
+        "pg": {"type": "", "converter": "", "identity": false},
+        "default": {"sql": "", "kind": "", "value": ""},
+    })
+}
+
+/// Does `path` (`column.type_args[0]`) name a known fact?
+pub fn known_path(path: &str) -> bool {
+    static SKELETON: LazyLock<Value> = LazyLock::new(skeleton);
+    let mut v: &Value = &SKELETON;
+    for part in path.split('.') {
+        let key = part.split('[').next().unwrap_or(part);
+        match v.get(key) {
+            Some(next) => v = next,
+            None => return false,
+        }
+    }
+    true
+}

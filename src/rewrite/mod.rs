@@ -408,7 +408,7 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
             continue;
         };
         let pt = &tables[ti];
-        match translate_index(idx, pt, &mut extensions) {
+        match translate_index(idx, migrated[ti], pt, &mut extensions) {
             Ok((elements, where_clause, decisions)) => {
                 let name = namer.name(&idx.name, &mut relnames, "index", &mut diags);
                 out.indexes.push(pg::Index { name, table: pt.name.clone(), unique: idx.unique, using: "btree".into(), elements, where_clause, decisions });
@@ -601,7 +601,7 @@ fn expr_context(pt: &pg::Table, target_type: Option<&str>) -> ExprContext {
 
 type IndexParts = (Vec<String>, Option<String>, Vec<Decision>);
 
-fn translate_index(idx: &sqlite::Index, pt: &pg::Table, extensions: &mut BTreeSet<String>) -> Result<IndexParts, String> {
+fn translate_index(idx: &sqlite::Index, st: &sqlite::Table, pt: &pg::Table, extensions: &mut BTreeSet<String>) -> Result<IndexParts, String> {
     let ctx = expr_context(pt, None);
     let mut elements = Vec::new();
     let mut decisions = Vec::new();
@@ -615,9 +615,10 @@ fn translate_index(idx: &sqlite::Index, pt: &pg::Table, extensions: &mut BTreeSe
                 tr.sql
             }
         };
+        // A plain column key inherits the column's declared collation in SQLite.
         let coll = ic.collation.as_deref().map(|s| s.to_ascii_uppercase()).or_else(|| {
-            // A plain column key inherits the column's declared collation in SQLite.
-            None
+            let name = ic.column.as_ref()?;
+            st.columns.iter().find(|c| c.name.eq_ignore_ascii_case(name)).and_then(|c| c.collation.as_deref()).map(|s| s.to_ascii_uppercase())
         });
         match coll.as_deref() {
             None | Some("BINARY") => {}

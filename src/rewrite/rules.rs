@@ -366,7 +366,7 @@ pub fn parse_rule(text: &str, phase: &str, stem: &str, origin: &str) -> Result<R
     }
     for p in when.paths() {
         let root = p.split(['.', '[']).next().unwrap_or("");
-        if !super::facts::ROOTS.contains(&root) {
+        if !super::facts::ROOTS.contains(&root) || !super::facts::known_path(&p) {
             return Err(rule_error(origin, key_line(text, "when"), 1, format!("rule `{stem}`: unknown fact `{p}`; facts start with one of: {}", super::facts::ROOTS.join(", "))));
         }
     }
