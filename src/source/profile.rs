@@ -348,13 +348,36 @@ enum JsonKind {
     No,
 }
 
+/// JSON whitespace (RFC 8259).
+#[inline]
+fn is_json_space(c: &u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 fn json_kind(s: &str) -> JsonKind {
-    let first = s
-        .bytes()
-        .find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'));
-    let doc = match first {
-        Some(b'{' | b'[') => true,
-        Some(b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => false,
+    let b = s.as_bytes();
+    let Some(start) = b.iter().position(|c| !is_json_space(c)) else {
+        return JsonKind::No;
+    };
+    let end = b
+        .iter()
+        .rposition(|c| !is_json_space(c))
+        .map_or(start, |e| e + 1);
+    let t = &b[start..end];
+    // Numbers and literals are checked by hand: the common non-JSON text
+    // that starts with a digit (dates, codes) then costs no parser error
+    // (serde_json allocates one per failure).
+    let doc = match (t[0], t[t.len() - 1]) {
+        (b'{', b'}') | (b'[', b']') => true,
+        (b'"', b'"') if t.len() >= 2 => false,
+        (b'-' | b'0'..=b'9', _) => {
+            return if is_json_number(t) {
+                JsonKind::Scalar
+            } else {
+                JsonKind::No
+            };
+        }
+        _ if t == b"true" || t == b"false" || t == b"null" => return JsonKind::Scalar,
         _ => return JsonKind::No,
     };
     match serde_json::from_str::<serde::de::IgnoredAny>(s) {
@@ -364,13 +387,46 @@ fn json_kind(s: &str) -> JsonKind {
     }
 }
 
-/// Canonical 8-4-4-4-12 hex form, any case (caller checks the length).
+/// RFC 8259 number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_json_number(t: &[u8]) -> bool {
+    let mut i = usize::from(t.first() == Some(&b'-'));
+    let run = |i: usize| t[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    match t.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i += run(i),
+        _ => return false,
+    }
+    if t.get(i) == Some(&b'.') {
+        let n = run(i + 1);
+        if n == 0 {
+            return false;
+        }
+        i += 1 + n;
+    }
+    if matches!(t.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(t.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let n = run(i);
+        if n == 0 {
+            return false;
+        }
+        i += n;
+    }
+    i == t.len()
+}
+
+/// Canonical 8-4-4-4-12 hex form, any case.
 fn is_uuid(b: &[u8]) -> bool {
     b.len() == 36
-        && b.iter().enumerate().all(|(i, &c)| match i {
-            8 | 13 | 18 | 23 => c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
+        && b[8] == b'-'
+        && b[13] == b'-'
+        && b[18] == b'-'
+        && b[23] == b'-'
+        && [&b[0..8], &b[9..13], &b[14..18], &b[19..23], &b[24..36]]
+            .iter()
+            .all(|g| g.iter().all(u8::is_ascii_hexdigit))
 }
 
 fn is_bool_text(b: &[u8]) -> bool {
@@ -720,6 +776,35 @@ mod tests {
     }
 
     #[test]
+    fn json_scalars_are_checked_by_rfc_8259_grammar() {
+        for ok in [
+            "0", "-0", "1.5", "-12e+3", "0.5E-2", " 1 ", "true", "null", r#""""#, r#"" a ""#,
+        ] {
+            assert_eq!(json_kind(ok), JsonKind::Scalar, "{ok:?}");
+        }
+        for no in [
+            "-",
+            "1.",
+            "1e",
+            ".5",
+            "+1",
+            "01",
+            "1 2",
+            "True",
+            "nul",
+            r#"""#,
+            r#""a"#,
+            "2024-01-01",
+            "\u{b}1",
+        ] {
+            assert_eq!(json_kind(no), JsonKind::No, "{no:?}");
+        }
+        assert_eq!(json_kind("\t{}\n"), JsonKind::Doc);
+        assert_eq!(json_kind("[1, 2"), JsonKind::No);
+        assert_eq!(json_kind(r#"{"a": [1, {"b": "}"}]}"#), JsonKind::Doc);
+    }
+
+    #[test]
     fn uuid_texts_counted_in_either_case_upper_flags_a_to_f() {
         let p = profile_of(
             "TEXT",
@@ -1011,6 +1096,18 @@ mod tests {
         assert_eq!(p.epoch_s, p.integers);
         let p = profile_named(&conn, "memo", "pinned");
         assert_eq!(p.bool_ints, p.integers);
+    }
+
+    #[test]
+    fn corpus_anki_tags_without_unicase_is_an_error_and_ids_are_epoch_ms() {
+        let conn = corpus("anki_collection/collection.anki2");
+        // Without the caller registering `unicase`, SQLite cannot plan a
+        // scan of the WITHOUT ROWID `tags` table: an error, not a panic.
+        assert!(profile_table(&conn, &live_table(&conn, "tags")).is_err());
+        // Note ids are creation times in epoch milliseconds.
+        let p = profile_named(&conn, "notes", "id");
+        assert!(p.integers > 0);
+        assert_eq!(p.epoch_ms, p.integers);
     }
 
     #[test]
