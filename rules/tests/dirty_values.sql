@@ -8,9 +8,9 @@ CREATE TABLE dirty (
     name TEXT,
     raw,
     anything ANY,
-    nothing
+    blank
 );
-INSERT INTO dirty (qty, ratio, price, code, name, raw, anything, nothing) VALUES
+INSERT INTO dirty (qty, ratio, price, code, name, raw, anything, blank) VALUES
     (1, 0.5, 9.99, 'abc', 'ok', 1, 'x', NULL),
     ('', '', 'n/a', 'abcd', CAST(x'610062' AS TEXT), 2.5, 3, NULL),
     (3, 'Inf', 1, NULL, 'fine', 'three', x'00', NULL);

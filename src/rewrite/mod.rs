@@ -265,7 +265,8 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
 
     // ---- default phase, generated columns, keys, checks -------------------
     for (t, pt) in migrated.iter().zip(tables.iter_mut()) {
-        let ctx = expr_context(pt, None);
+        let pgcrypto = opts.target.has_extension("pgcrypto");
+        let ctx = expr_context(pt, None, pgcrypto);
         let table_facts = facts::table_facts(t);
         for c in t.columns.iter().filter(|c| !c.hidden) {
             let object = format!("{}.{}", t.name, c.name);
@@ -376,7 +377,7 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
             }
         }
         // checks
-        let cctx = expr_context(pt, Some("boolean"));
+        let cctx = expr_context(pt, Some("boolean"), pgcrypto);
         for k in &t.checks {
             match translate::translate_predicate(&k.expr.sql, &cctx) {
                 Ok(tr) => {
@@ -408,7 +409,7 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
             continue;
         };
         let pt = &tables[ti];
-        match translate_index(idx, migrated[ti], pt, &mut extensions) {
+        match translate_index(idx, migrated[ti], pt, opts.target.has_extension("pgcrypto"), &mut extensions) {
             Ok((elements, where_clause, decisions)) => {
                 let name = namer.name(&idx.name, &mut relnames, "index", &mut diags);
                 out.indexes.push(pg::Index { name, table: pt.name.clone(), unique: idx.unique, using: "btree".into(), elements, where_clause, decisions });
@@ -591,18 +592,18 @@ fn align_foreign_key_types(schema: &sqlite::Schema, migrated: &[&sqlite::Table],
 }
 
 /// Translation scope over a table's decided columns.
-fn expr_context(pt: &pg::Table, target_type: Option<&str>) -> ExprContext {
+fn expr_context(pt: &pg::Table, target_type: Option<&str>, pgcrypto: bool) -> ExprContext {
     let mut columns = BTreeMap::new();
     for c in &pt.columns {
         columns.insert(c.source_name.to_lowercase(), ColumnInfo { pg_name: c.name.clone(), pg_type: c.pg_type.clone() });
     }
-    ExprContext { columns, target_type: target_type.map(str::to_string) }
+    ExprContext { columns, target_type: target_type.map(str::to_string), pgcrypto }
 }
 
 type IndexParts = (Vec<String>, Option<String>, Vec<Decision>);
 
-fn translate_index(idx: &sqlite::Index, st: &sqlite::Table, pt: &pg::Table, extensions: &mut BTreeSet<String>) -> Result<IndexParts, String> {
-    let ctx = expr_context(pt, None);
+fn translate_index(idx: &sqlite::Index, st: &sqlite::Table, pt: &pg::Table, pgcrypto: bool, extensions: &mut BTreeSet<String>) -> Result<IndexParts, String> {
+    let ctx = expr_context(pt, None, pgcrypto);
     let mut elements = Vec::new();
     let mut decisions = Vec::new();
     for ic in &idx.columns {
@@ -639,7 +640,7 @@ fn translate_index(idx: &sqlite::Index, st: &sqlite::Table, pt: &pg::Table, exte
     }
     let where_clause = match &idx.where_clause {
         Some(w) => {
-            let bctx = expr_context(pt, Some("boolean"));
+            let bctx = expr_context(pt, Some("boolean"), pgcrypto);
             let tr = translate::translate_predicate(&w.sql, &bctx).map_err(|e| format!("WHERE {}: {}", w.sql, e.reason))?;
             extensions.extend(tr.extensions);
             decisions.push(Decision { rule: "partial-index".into(), evidence: format!("SQLite WHERE {}", w.sql.trim()), obvious: false });

@@ -346,6 +346,7 @@ pub fn parse_rule(text: &str, phase: &str, stem: &str, origin: &str) -> Result<R
             }
             if let Some(c) = &then.converter
                 && !c.contains("{{")
+                && !c.contains("{%")
                 && crate::ir::pg::Converter::from_name(c).is_none()
             {
                 let names: Vec<&str> = crate::ir::pg::Converter::ALL.iter().map(|c| c.name()).collect();

@@ -69,6 +69,9 @@ pub struct ExprContext {
     /// The PostgreSQL type the expression's value lands in (a DEFAULT's or
     /// generated column's type), when known; shapes `CURRENT_TIMESTAMP` etc.
     pub target_type: Option<String>,
+    /// The target has pgcrypto: `randomblob(n)` becomes `gen_random_bytes(n)`;
+    /// without it, a core expression over `gen_random_uuid()`.
+    pub pgcrypto: bool,
 }
 
 /// A translated expression.

@@ -18,6 +18,7 @@ fn ctx(cols: &[(&str, &str, &str)], target: Option<&str>) -> ExprContext {
             })
             .collect(),
         target_type: target.map(str::to_string),
+        pgcrypto: true,
     }
 }
 
@@ -437,6 +438,23 @@ fn randomblob_needs_pgcrypto() {
     let t = tr_in("randomblob(16)", &cols());
     assert_eq!(t.sql, "gen_random_bytes(16)");
     assert_eq!(t.extensions, vec!["pgcrypto".to_string()]);
+}
+
+#[test]
+fn randomblob_without_pgcrypto_uses_core_sha256_of_a_random_uuid() {
+    let mut c = cols();
+    c.pgcrypto = false;
+    let t = tr_in("randomblob(16)", &c);
+    assert_eq!(t.sql, "substring(sha256(uuid_send(gen_random_uuid())) FROM 1 FOR 16)");
+    assert!(t.extensions.is_empty());
+    assert!(t.notes.iter().any(|n| n.contains("122 random bits")));
+    let mut c = with_target(cols(), "text");
+    c.pgcrypto = false;
+    assert_eq!(
+        tr_in("('r'||lower(hex(randomblob(7))))", &c).sql,
+        "'r' || encode(substring(sha256(uuid_send(gen_random_uuid())) FROM 1 FOR 7), 'hex')"
+    );
+    assert!(translate_expr("randomblob(64)", &c).is_err());
 }
 
 #[test]
