@@ -164,7 +164,11 @@ pub fn default_facts(d: &Expr) -> Value {
     } else {
         ("expression", json!(unparen))
     };
-    json!({"sql": s, "kind": kind, "value": value})
+    let json_valid = match &value {
+        Value::String(text) if kind == "string" => serde_json::from_str::<Value>(text).is_ok(),
+        _ => kind != "expression",
+    };
+    json!({"sql": s, "kind": kind, "value": value, "json_valid": json_valid})
 }
 
 fn strip_parens(s: &str) -> &str {
@@ -269,7 +273,7 @@ pub fn skeleton() -> Value {
         "profile": profile_facts(Some(&Profile::default())),
         "target": target_facts(&Target::default()),
         "pg": {"type": "", "converter": "", "identity": false},
-        "default": {"sql": "", "kind": "", "value": ""},
+        "default": {"sql": "", "kind": "", "value": "", "json_valid": true},
     })
 }
 

@@ -329,7 +329,7 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
                     match translate::translate_default(&d.sql, &dctx) {
                         Ok(tr) => {
                             extensions.extend(tr.extensions);
-                            if matched || tr.sql != d.sql.trim() {
+                            if matched || !tr.sql.eq_ignore_ascii_case(d.sql.trim()) {
                                 let mut ev = format!("SQLite DEFAULT {}", d.sql.trim());
                                 for n in &tr.notes {
                                     ev.push_str("; ");
