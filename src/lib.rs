@@ -26,7 +26,10 @@ pub use rewrite::{RewriteOptions, RulePack, rewrite_ir};
 use std::path::Path;
 
 /// Stage 1: read a SQLite database file or DDL text into `ir::sqlite`.
-pub fn sqlite_to_ir(input: &Path, opts: &source::SourceOptions) -> diag::Result<(ir::sqlite::Schema, Diagnostics)> {
+pub fn sqlite_to_ir(
+    input: &Path,
+    opts: &source::SourceOptions,
+) -> diag::Result<(ir::sqlite::Schema, Diagnostics)> {
     source::read(input, opts)
 }
 
@@ -49,7 +52,12 @@ pub struct Compiled {
 }
 
 /// Run the rewrite and emit stages over an already-read SQLite schema.
-pub fn compile_schema(sqlite: ir::sqlite::Schema, mut diags: Diagnostics, pack: &RulePack, opts: &CompileOptions) -> diag::Result<Compiled> {
+pub fn compile_schema(
+    sqlite: ir::sqlite::Schema,
+    mut diags: Diagnostics,
+    pack: &RulePack,
+    opts: &CompileOptions,
+) -> diag::Result<Compiled> {
     let (pg, d) = rewrite_ir(&sqlite, pack, &opts.rewrite);
     diags.extend(d);
     let mut emit_opts = opts.emit.clone();
@@ -58,8 +66,13 @@ pub fn compile_schema(sqlite: ir::sqlite::Schema, mut diags: Diagnostics, pack: 
     }
     emit_opts.target_version = opts.rewrite.target.version;
     emit_opts.pack_digest = pack.digest();
-    let set = ir_to_sql(&pg, &emit_opts)?;
-    Ok(Compiled { sqlite, pg, set, diagnostics: diags })
+    let set = ir_to_sql(&pg, &emit_opts).map_err(diag::Error::Diagnostic)?;
+    Ok(Compiled {
+        sqlite,
+        pg,
+        set,
+        diagnostics: diags,
+    })
 }
 
 /// source → rewrite → emit.

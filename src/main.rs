@@ -11,7 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "pgbridge", version, about = "SQLite to PostgreSQL: a reviewable migration set, compiled from rules")]
+#[command(
+    name = "pgbridge",
+    version,
+    about = "SQLite to PostgreSQL: a reviewable migration set, compiled from rules"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -158,29 +162,74 @@ fn load_pack(common: &Common) -> Result<RulePack, Fail> {
 
 fn target(common: &Common) -> Result<Target, Fail> {
     if let Some(url) = &common.target_url {
-        return read_target(url).map_err(|e| fail(Diagnostic::error(Stage::Cli, "target-unreachable", e).with_help("check the URL, or pass --target and --extensions instead"), common.reporter));
+        return read_target(url).map_err(|e| {
+            fail(
+                Diagnostic::error(Stage::Cli, "target-unreachable", e)
+                    .with_help("check the URL, or pass --target and --extensions instead"),
+                common.reporter,
+            )
+        });
     }
     if !pgbridge::rewrite::target::SUPPORTED_VERSIONS.contains(&common.target) {
-        return Err(fail(Diagnostic::error(Stage::Cli, "unsupported-target", format!("--target {} is not supported; use one of {:?}", common.target, pgbridge::rewrite::target::SUPPORTED_VERSIONS)), common.reporter));
+        return Err(fail(
+            Diagnostic::error(
+                Stage::Cli,
+                "unsupported-target",
+                format!(
+                    "--target {} is not supported; use one of {:?}",
+                    common.target,
+                    pgbridge::rewrite::target::SUPPORTED_VERSIONS
+                ),
+            ),
+            common.reporter,
+        ));
     }
     Ok(match &common.extensions {
         Some(e) => Target::new(common.target, e),
-        None => Target { version: common.target, ..Target::new(common.target, &pgbridge::rewrite::target::DEFAULT_EXTENSIONS.iter().map(|s| s.to_string()).collect::<Vec<_>>()) },
+        None => Target {
+            version: common.target,
+            ..Target::new(
+                common.target,
+                &pgbridge::rewrite::target::DEFAULT_EXTENSIONS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>(),
+            )
+        },
     })
 }
 
 /// Version and available extensions of a live server.
 fn read_target(url: &str) -> Result<Target, String> {
-    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| format!("cannot connect to the target: {}", redact(&e.to_string(), url)))?;
-    let row = client.query_one("SELECT current_setting('server_version_num')::int / 10000", &[]).map_err(|e| e.to_string())?;
+    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| {
+        format!(
+            "cannot connect to the target: {}",
+            redact(&e.to_string(), url)
+        )
+    })?;
+    let row = client
+        .query_one(
+            "SELECT current_setting('server_version_num')::int / 10000",
+            &[],
+        )
+        .map_err(|e| e.to_string())?;
     let version: i32 = row.get(0);
-    let rows = client.query("SELECT name FROM pg_available_extensions ORDER BY name", &[]).map_err(|e| e.to_string())?;
+    let rows = client
+        .query(
+            "SELECT name FROM pg_available_extensions ORDER BY name",
+            &[],
+        )
+        .map_err(|e| e.to_string())?;
     let ext: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
     Ok(Target::new(version as u32, &ext))
 }
 
 fn redact(msg: &str, url: &str) -> String {
-    match url.split_once("://").and_then(|(_, rest)| rest.split_once('@')).and_then(|(cred, _)| cred.split_once(':')) {
+    match url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(cred, _)| cred.split_once(':'))
+    {
         Some((_, pw)) if !pw.is_empty() => msg.replace(pw, "***"),
         _ => msg.to_string(),
     }
@@ -197,28 +246,54 @@ fn rewrite_options(common: &Common) -> Result<RewriteOptions, Fail> {
     })
 }
 
-fn read_input(input: &Path, common: &Common) -> Result<(pgbridge::ir::sqlite::Schema, Diagnostics), Fail> {
-    pgbridge::sqlite_to_ir(input, &SourceOptions { profile: !common.no_profile }).map_err(|e| fail(Diagnostic::error(Stage::Source, "input-unreadable", e.to_string()), common.reporter))
+fn read_input(
+    input: &Path,
+    common: &Common,
+) -> Result<(pgbridge::ir::sqlite::Schema, Diagnostics), Fail> {
+    pgbridge::sqlite_to_ir(
+        input,
+        &SourceOptions {
+            profile: !common.no_profile,
+        },
+    )
+    .map_err(|e| {
+        fail(
+            Diagnostic::error(Stage::Source, "input-unreadable", e.to_string()),
+            common.reporter,
+        )
+    })
 }
 
 fn report(diags: &Diagnostics, reporter: Reporter) {
     match reporter {
         Reporter::Json => {
-            println!("{}", serde_json::to_string_pretty(diags).unwrap_or_else(|_| "[]".into()));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(diags).unwrap_or_else(|_| "[]".into())
+            );
         }
         Reporter::Tty => {
             for d in diags.iter() {
                 eprintln!("{d}");
             }
             if !diags.is_empty() {
-                eprintln!("{} error(s), {} warning(s), {} note(s)", diags.count(Severity::Error), diags.count(Severity::Warning), diags.count(Severity::Note));
+                eprintln!(
+                    "{} error(s), {} warning(s), {} note(s)",
+                    diags.count(Severity::Error),
+                    diags.count(Severity::Warning),
+                    diags.count(Severity::Note)
+                );
             }
         }
     }
 }
 
 fn exit_for(diags: &Diagnostics, deny_warnings: bool) -> ExitCode {
-    if diags.has_errors() || (deny_warnings && diags.count(Severity::Warning) > 0) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if diags.has_errors() || (deny_warnings && diags.count(Severity::Warning) > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Fail> {
@@ -227,36 +302,85 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             let pack = load_pack(&a.common)?;
             let (sqlite, diags) = read_input(&a.input, &a.common)?;
             let opts = CompileOptions {
-                source: SourceOptions { profile: !a.common.no_profile },
+                source: SourceOptions {
+                    profile: !a.common.no_profile,
+                },
                 rewrite: rewrite_options(&a.common)?,
-                emit: EmitOptions { templates: a.templates.clone(), ..Default::default() },
+                emit: EmitOptions {
+                    templates: a.templates.clone(),
+                    ..Default::default()
+                },
             };
-            let c = pgbridge::compile_schema(sqlite, diags, &pack, &opts).map_err(|e| fail(Diagnostic::error(Stage::Emit, "emit-failed", e.to_string()), a.common.reporter))?;
+            let c = pgbridge::compile_schema(sqlite, diags, &pack, &opts).map_err(|e| {
+                fail(
+                    Diagnostic::error(Stage::Emit, "emit-failed", e.to_string()),
+                    a.common.reporter,
+                )
+            })?;
             let mut diags = c.diagnostics.clone();
             if a.check {
                 let drift = pgbridge::emit::check(&c.set, &a.output);
                 for (name, diff) in &drift {
                     print!("{diff}");
-                    diags.push(Diagnostic::error(Stage::Emit, "migration-drift", format!("{name} differs from what the rules compile to")).on(a.output.join(name).display().to_string()).with_help("recompile without --check and commit the result, or fix the rules"));
+                    diags.push(
+                        Diagnostic::error(
+                            Stage::Emit,
+                            "migration-drift",
+                            format!("{name} differs from what the rules compile to"),
+                        )
+                        .on(a.output.join(name).display().to_string())
+                        .with_help(
+                            "recompile without --check and commit the result, or fix the rules",
+                        ),
+                    );
                 }
                 report(&diags, a.common.reporter);
                 return Ok(exit_for(&diags, a.common.deny_warnings));
             }
-            c.set.write(&a.output).map_err(|e| fail(Diagnostic::error(Stage::Emit, "output-unwritable", format!("cannot write {}: {e}", a.output.display())), a.common.reporter))?;
+            c.set.write(&a.output).map_err(|e| {
+                fail(
+                    Diagnostic::error(
+                        Stage::Emit,
+                        "output-unwritable",
+                        format!("cannot write {}: {e}", a.output.display()),
+                    ),
+                    a.common.reporter,
+                )
+            })?;
             report(&diags, a.common.reporter);
             if a.common.reporter == Reporter::Tty {
-                eprintln!("wrote {} files to {} ({} tables)", c.set.files.len(), a.output.display(), c.pg.tables.len());
+                eprintln!(
+                    "wrote {} files to {} ({} tables)",
+                    c.set.files.len(),
+                    a.output.display(),
+                    c.pg.tables.len()
+                );
             }
             Ok(exit_for(&diags, a.common.deny_warnings))
         }
-        Command::Explain { first, second, common } => {
+        Command::Explain {
+            first,
+            second,
+            common,
+        } => {
             let pack = load_pack(&common)?;
             match second {
                 None => {
                     let Some(rule) = pack.get(&first) else {
-                        return Err(fail(Diagnostic::error(Stage::Cli, "unknown-rule", format!("no rule `{first}`")).with_help("`pgbridge rules list` shows every rule"), common.reporter));
+                        return Err(fail(
+                            Diagnostic::error(
+                                Stage::Cli,
+                                "unknown-rule",
+                                format!("no rule `{first}`"),
+                            )
+                            .with_help("`pgbridge rules list` shows every rule"),
+                            common.reporter,
+                        ));
                     };
-                    println!("{} ({} phase, priority {})\n\n{}\n\nwhen: {}\n", rule.id, rule.phase, rule.priority, rule.summary, rule.when_src);
+                    println!(
+                        "{} ({} phase, priority {})\n\n{}\n\nwhen: {}\n",
+                        rule.id, rule.phase, rule.priority, rule.summary, rule.when_src
+                    );
                     println!("{}", rule.docs.trim_end());
                     println!("\nsource: {}", rule.origin);
                     Ok(ExitCode::SUCCESS)
@@ -265,13 +389,37 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                     let (sqlite, _) = read_input(Path::new(&first), &common)?;
                     let opts = rewrite_options(&common)?;
                     let Some((table, column)) = obj.split_once('.') else {
-                        return Err(fail(Diagnostic::error(Stage::Cli, "bad-object", format!("`{obj}` is not table.column")), common.reporter));
+                        return Err(fail(
+                            Diagnostic::error(
+                                Stage::Cli,
+                                "bad-object",
+                                format!("`{obj}` is not table.column"),
+                            ),
+                            common.reporter,
+                        ));
                     };
-                    let Some((facts, trail)) = pgbridge::rewrite::explain_column(&sqlite, &pack, &opts, table, column) else {
-                        return Err(fail(Diagnostic::error(Stage::Cli, "unknown-column", format!("no column `{obj}` in {first}")), common.reporter));
+                    let Some((facts, trail)) =
+                        pgbridge::rewrite::explain_column(&sqlite, &pack, &opts, table, column)
+                    else {
+                        return Err(fail(
+                            Diagnostic::error(
+                                Stage::Cli,
+                                "unknown-column",
+                                format!("no column `{obj}` in {first}"),
+                            ),
+                            common.reporter,
+                        ));
                     };
                     let (pg, _) = pgbridge::rewrite_ir(&sqlite, &pack, &opts);
-                    let pcol = pg.tables.iter().find(|t| t.source_name.eq_ignore_ascii_case(table)).and_then(|t| t.columns.iter().find(|c| c.source_name.eq_ignore_ascii_case(column)));
+                    let pcol = pg
+                        .tables
+                        .iter()
+                        .find(|t| t.source_name.eq_ignore_ascii_case(table))
+                        .and_then(|t| {
+                            t.columns
+                                .iter()
+                                .find(|c| c.source_name.eq_ignore_ascii_case(column))
+                        });
                     if let Some(c) = pcol {
                         println!("{obj}: {} (converter {})", c.pg_type, c.converter.name());
                         for d in &c.decisions {
@@ -280,23 +428,44 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                     }
                     println!("\nrule trail (column phase, first match wins):");
                     for s in &trail {
-                        let mark = if s.matched { "MATCH" } else if s.error.is_some() { "ERROR" } else { "no" };
-                        println!("  {mark:5} {}{}", s.rule, s.error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default());
+                        let mark = if s.matched {
+                            "MATCH"
+                        } else if s.error.is_some() {
+                            "ERROR"
+                        } else {
+                            "no"
+                        };
+                        println!(
+                            "  {mark:5} {}{}",
+                            s.rule,
+                            s.error
+                                .as_ref()
+                                .map(|e| format!(" ({e})"))
+                                .unwrap_or_default()
+                        );
                     }
-                    println!("\nfacts:\n{}", serde_json::to_string_pretty(&facts).unwrap_or_default());
+                    println!(
+                        "\nfacts:\n{}",
+                        serde_json::to_string_pretty(&facts).unwrap_or_default()
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
             }
         }
-        Command::Rules { command: RulesCommand::List { common } } => {
+        Command::Rules {
+            command: RulesCommand::List { common },
+        } => {
             let pack = load_pack(&common)?;
             for r in &pack.rules {
                 println!("{:8} {:4} {:40} {}", r.phase, r.priority, r.id, r.summary);
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rules { command: RulesCommand::Test { dir, update } } => {
-            let pack = RulePack::load(&[dir.as_path()]).map_err(|e| Fail(Diagnostics(e), Reporter::Tty))?;
+        Command::Rules {
+            command: RulesCommand::Test { dir, update },
+        } => {
+            let pack = RulePack::load(&[dir.as_path()])
+                .map_err(|e| Fail(Diagnostics(e), Reporter::Tty))?;
             let prefix = dir.display().to_string();
             let mut outcomes = pgbridge::ruletest::run_examples(&pack, Some(&prefix));
             outcomes.extend(pgbridge::ruletest::run_fixtures(&dir, &pack, update));
@@ -310,7 +479,11 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 }
             }
             println!("{} passed, {} failed", outcomes.len() - failed, failed);
-            Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Debug { command } => {
             let (input, common, stage) = match command {

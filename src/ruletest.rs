@@ -33,11 +33,15 @@ pub fn compile_sql(sql: &str, pack: &RulePack, target: Target) -> Result<Compile
     let path = dir.path().join("example.db");
     {
         let conn = rusqlite::Connection::open(&path).map_err(|e| format!("sqlite: {e}"))?;
-        conn.execute_batch(sql).map_err(|e| format!("the example's SQLite SQL fails in SQLite: {e}"))?;
+        conn.execute_batch(sql)
+            .map_err(|e| format!("the example's SQLite SQL fails in SQLite: {e}"))?;
     }
     let opts = CompileOptions {
         source: SourceOptions { profile: true },
-        rewrite: RewriteOptions { target, ..Default::default() },
+        rewrite: RewriteOptions {
+            target,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let mut c = crate::compile(&path, pack, &opts).map_err(|e| e.to_string())?;
@@ -79,7 +83,19 @@ pub fn rendered(c: &Compiled) -> String {
             }
         }
     }
-    let mut diags: Vec<String> = c.diagnostics.iter().map(|d| format!("-- {}[{}] {}: {}", d.severity, d.code, d.span.object.as_deref().unwrap_or("-"), d.message.replace('\n', " "))).collect();
+    let mut diags: Vec<String> = c
+        .diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "-- {}[{}] {}: {}",
+                d.severity,
+                d.code,
+                d.span.object.as_deref().unwrap_or("-"),
+                d.message.replace('\n', " ")
+            )
+        })
+        .collect();
     diags.sort();
     if !diags.is_empty() {
         out.push_str("-- ==> diagnostics\n");
@@ -102,21 +118,34 @@ pub fn run_examples(pack: &RulePack, origin_prefix: Option<&str>) -> Vec<Outcome
             continue;
         }
         if rule.examples.is_empty() {
-            out.push(Outcome { name: format!("{} (no examples)", rule.id), passed: false, detail: "a rule must carry at least one example".into() });
+            out.push(Outcome {
+                name: format!("{} (no examples)", rule.id),
+                passed: false,
+                detail: "a rule must carry at least one example".into(),
+            });
         }
         for (i, ex) in rule.examples.iter().enumerate() {
             let name = format!("{} example {}", rule.id, i + 1);
             let target = match (&ex.target, &ex.extensions) {
                 (None, None) => Target::default(),
                 (v, e) => {
-                    let ext: Vec<String> = e.clone().unwrap_or_else(|| crate::rewrite::target::DEFAULT_EXTENSIONS.iter().map(|s| s.to_string()).collect());
+                    let ext: Vec<String> = e.clone().unwrap_or_else(|| {
+                        crate::rewrite::target::DEFAULT_EXTENSIONS
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect()
+                    });
                     Target::new(v.unwrap_or(18), &ext)
                 }
             };
             let c = match compile_sql(&ex.sqlite, pack, target) {
                 Ok(c) => c,
                 Err(e) => {
-                    out.push(Outcome { name, passed: false, detail: e });
+                    out.push(Outcome {
+                        name,
+                        passed: false,
+                        detail: e,
+                    });
                     continue;
                 }
             };
@@ -124,7 +153,11 @@ pub fn run_examples(pack: &RulePack, origin_prefix: Option<&str>) -> Vec<Outcome
             let text = rendered(&c);
             let mut problems = Vec::new();
             if fired != ex.fires {
-                problems.push(if ex.fires { format!("rule `{}` did not fire", rule.id) } else { format!("rule `{}` fired but must not", rule.id) });
+                problems.push(if ex.fires {
+                    format!("rule `{}` did not fire", rule.id)
+                } else {
+                    format!("rule `{}` fired but must not", rule.id)
+                });
             }
             if let Some(frags) = &ex.postgres {
                 let hay = squash(&text);
@@ -135,8 +168,16 @@ pub fn run_examples(pack: &RulePack, origin_prefix: Option<&str>) -> Vec<Outcome
                 }
             }
             let passed = problems.is_empty();
-            let detail = if passed { String::new() } else { format!("{}\n--- compiled:\n{text}", problems.join("\n")) };
-            out.push(Outcome { name, passed, detail });
+            let detail = if passed {
+                String::new()
+            } else {
+                format!("{}\n--- compiled:\n{text}", problems.join("\n"))
+            };
+            out.push(Outcome {
+                name,
+                passed,
+                detail,
+            });
         }
     }
     out
@@ -148,36 +189,75 @@ pub fn run_fixtures(dir: &Path, pack: &RulePack, update: bool) -> Vec<Outcome> {
     let mut out = Vec::new();
     let tests = dir.join("tests");
     let mut files: Vec<_> = match std::fs::read_dir(&tests) {
-        Ok(e) => e.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().and_then(|e| e.to_str()) == Some("sql") && !p.to_string_lossy().ends_with(".expected.sql")).collect(),
+        Ok(e) => e
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension().and_then(|e| e.to_str()) == Some("sql")
+                    && !p.to_string_lossy().ends_with(".expected.sql")
+            })
+            .collect(),
         Err(_) => return out,
     };
     files.sort();
     for f in files {
-        let name = format!("tests/{}", f.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
+        let name = format!(
+            "tests/{}",
+            f.file_name()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default()
+        );
         let sql = match std::fs::read_to_string(&f) {
             Ok(s) => s,
             Err(e) => {
-                out.push(Outcome { name, passed: false, detail: format!("cannot read: {e}") });
+                out.push(Outcome {
+                    name,
+                    passed: false,
+                    detail: format!("cannot read: {e}"),
+                });
                 continue;
             }
         };
         let got = match compile_sql(&sql, pack, Target::default()) {
             Ok(c) => rendered(&c),
             Err(e) => {
-                out.push(Outcome { name, passed: false, detail: e });
+                out.push(Outcome {
+                    name,
+                    passed: false,
+                    detail: e,
+                });
                 continue;
             }
         };
         let exp_path = f.with_extension("expected.sql");
         let want = std::fs::read_to_string(&exp_path).unwrap_or_default();
         if want == got {
-            out.push(Outcome { name, passed: true, detail: String::new() });
+            out.push(Outcome {
+                name,
+                passed: true,
+                detail: String::new(),
+            });
         } else if update {
             let res = std::fs::write(&exp_path, &got);
-            out.push(Outcome { name, passed: res.is_ok(), detail: match res { Ok(_) => "updated".into(), Err(e) => format!("cannot write {}: {e}", exp_path.display()) } });
+            out.push(Outcome {
+                name,
+                passed: res.is_ok(),
+                detail: match res {
+                    Ok(_) => "updated".into(),
+                    Err(e) => format!("cannot write {}: {e}", exp_path.display()),
+                },
+            });
         } else {
-            let diff = similar::TextDiff::from_lines(&want, &got).unified_diff().context_radius(3).header("expected", "actual").to_string();
-            out.push(Outcome { name, passed: false, detail: diff });
+            let diff = similar::TextDiff::from_lines(&want, &got)
+                .unified_diff()
+                .context_radius(3)
+                .header("expected", "actual")
+                .to_string();
+            out.push(Outcome {
+                name,
+                passed: false,
+                detail: diff,
+            });
         }
     }
     out

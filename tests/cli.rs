@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn pgbridge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgbridge")).args(args).output().expect("run pgbridge")
+    Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+        .args(args)
+        .output()
+        .expect("run pgbridge")
 }
 
 fn root() -> PathBuf {
@@ -17,7 +20,11 @@ fn example_db() -> String {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -25,33 +32,67 @@ fn compile_writes_the_schema_half_of_the_migration_set() {
     let dir = tempfile::tempdir().unwrap();
     let out = pgbridge(&["compile", &example_db(), "-o", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    for f in ["01_schema.sql", "03_constraints.sql", "rollback.sql", "pgbridge.sum"] {
+    for f in [
+        "01_schema.sql",
+        "03_constraints.sql",
+        "rollback.sql",
+        "pgbridge.sum",
+    ] {
         assert!(dir.path().join(f).exists(), "{f} written");
     }
     let sum = std::fs::read_to_string(dir.path().join("pgbridge.sum")).unwrap();
-    assert_eq!(sum.lines().count(), 3, "one SHA-256 line per SQL file:\n{sum}");
+    assert_eq!(
+        sum.lines().count(),
+        3,
+        "one SHA-256 line per SQL file:\n{sum}"
+    );
 }
 
 #[test]
 fn committed_example_output_is_current() {
     // examples/blog-migrations is what README shows; --check proves it matches the rules.
-    let out = pgbridge(&["compile", &example_db(), "-o", root().join("examples/blog-migrations").to_str().unwrap(), "--check"]);
-    assert_eq!(out.status.code(), Some(0), "examples/blog-migrations drifted; recompile it:\n{}", text(&out));
+    let out = pgbridge(&[
+        "compile",
+        &example_db(),
+        "-o",
+        root().join("examples/blog-migrations").to_str().unwrap(),
+        "--check",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "examples/blog-migrations drifted; recompile it:\n{}",
+        text(&out)
+    );
 }
 
 #[test]
 fn check_fails_with_a_unified_diff_when_a_file_was_edited() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    assert_eq!(pgbridge(&["compile", &example_db(), "-o", d]).status.code(), Some(0));
-    assert_eq!(pgbridge(&["compile", &example_db(), "-o", d, "--check"]).status.code(), Some(0), "fresh output passes --check");
+    assert_eq!(
+        pgbridge(&["compile", &example_db(), "-o", d]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        pgbridge(&["compile", &example_db(), "-o", d, "--check"])
+            .status
+            .code(),
+        Some(0),
+        "fresh output passes --check"
+    );
     let f = dir.path().join("01_schema.sql");
-    let edited = std::fs::read_to_string(&f).unwrap().replace("CREATE TABLE users", "CREATE TABLE people");
+    let edited = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace("CREATE TABLE users", "CREATE TABLE people");
     std::fs::write(&f, edited).unwrap();
     let out = pgbridge(&["compile", &example_db(), "-o", d, "--check"]);
     assert_eq!(out.status.code(), Some(1), "drift exits 1");
     let t = text(&out);
-    assert!(t.contains("-CREATE TABLE people") && t.contains("+CREATE TABLE users"), "unified diff shown:\n{t}");
+    assert!(
+        t.contains("-CREATE TABLE people") && t.contains("+CREATE TABLE users"),
+        "unified diff shown:\n{t}"
+    );
     assert!(t.contains("migration-drift"), "drift diagnostic:\n{t}");
 }
 
@@ -59,17 +100,33 @@ fn check_fails_with_a_unified_diff_when_a_file_was_edited() {
 fn deny_warnings_turns_warnings_into_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     // the example has a view, kept as a comment with a warning
-    let out = pgbridge(&["compile", &example_db(), "-o", dir.path().to_str().unwrap(), "--deny-warnings"]);
+    let out = pgbridge(&[
+        "compile",
+        &example_db(),
+        "-o",
+        dir.path().to_str().unwrap(),
+        "--deny-warnings",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
 
 #[test]
 fn json_reporter_prints_machine_readable_diagnostics() {
     let dir = tempfile::tempdir().unwrap();
-    let out = pgbridge(&["compile", &example_db(), "-o", dir.path().to_str().unwrap(), "--reporter", "json"]);
+    let out = pgbridge(&[
+        "compile",
+        &example_db(),
+        "-o",
+        dir.path().to_str().unwrap(),
+        "--reporter",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     let arr = v.as_array().expect("an array of diagnostics");
-    let view = arr.iter().find(|d| d["code"] == "view-kept-as-comment").expect("the view diagnostic");
+    let view = arr
+        .iter()
+        .find(|d| d["code"] == "view-kept-as-comment")
+        .expect("the view diagnostic");
     assert_eq!(view["severity"], "warning");
     assert_eq!(view["stage"], "rewrite");
     assert!(view["help"].is_string());
@@ -78,7 +135,12 @@ fn json_reporter_prints_machine_readable_diagnostics() {
 #[test]
 fn missing_input_is_exit_2_with_the_path() {
     let dir = tempfile::tempdir().unwrap();
-    let out = pgbridge(&["compile", "no/such/file.db", "-o", dir.path().to_str().unwrap()]);
+    let out = pgbridge(&[
+        "compile",
+        "no/such/file.db",
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("no/such/file.db"), "{}", text(&out));
 }
@@ -88,8 +150,14 @@ fn explain_prints_a_rules_documentation() {
     let out = pgbridge(&["explain", "json-text"]);
     assert_eq!(out.status.code(), Some(0));
     let t = text(&out);
-    assert!(t.contains("## What it does") && t.contains("jsonb") && t.contains("when:"), "{t}");
-    assert_eq!(pgbridge(&["explain", "no-such-rule"]).status.code(), Some(2));
+    assert!(
+        t.contains("## What it does") && t.contains("jsonb") && t.contains("when:"),
+        "{t}"
+    );
+    assert_eq!(
+        pgbridge(&["explain", "no-such-rule"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -97,16 +165,27 @@ fn explain_a_column_shows_its_rule_trail_and_evidence() {
     let out = pgbridge(&["explain", &example_db(), "posts.published"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let t = text(&out);
-    assert!(t.contains("posts.published: timestamptz (converter epoch-seconds)"), "{t}");
+    assert!(
+        t.contains("posts.published: timestamptz (converter epoch-seconds)"),
+        "{t}"
+    );
     assert!(t.contains("MATCH datetime-epoch-seconds"), "{t}");
-    assert!(t.contains("no    boolean-declared"), "earlier rules are listed as not matching:\n{t}");
+    assert!(
+        t.contains("no    boolean-declared"),
+        "earlier rules are listed as not matching:\n{t}"
+    );
 }
 
 #[test]
 fn rules_list_shows_every_phase() {
     let out = pgbridge(&["rules", "list"]);
     let t = text(&out);
-    for id in ["sqlite-internal-table", "integer-primary-key", "boolean-integer-default", "any-column"] {
+    for id in [
+        "sqlite-internal-table",
+        "integer-primary-key",
+        "boolean-integer-default",
+        "any-column",
+    ] {
         assert!(t.contains(id), "{id} listed:\n{t}");
     }
 }
@@ -137,7 +216,10 @@ fn a_user_pack_takes_precedence_and_is_snapshot_tested() {
     let dir = tempfile::tempdir().unwrap();
     let pack = dir.path().join("pack");
     write(&pack.join("column/cents-integer.yaml"), MONEY_RULE);
-    write(&pack.join("tests/orders.sql"), "CREATE TABLE orders (id INTEGER PRIMARY KEY, total_cents INTEGER NOT NULL);\nINSERT INTO orders VALUES (1, 1999);\n");
+    write(
+        &pack.join("tests/orders.sql"),
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, total_cents INTEGER NOT NULL);\nINSERT INTO orders VALUES (1, 1999);\n",
+    );
     let p = pack.to_str().unwrap();
     // no expectation yet: fails, then --update writes it, then passes
     let first = pgbridge(&["rules", "test", p]);
@@ -145,45 +227,90 @@ fn a_user_pack_takes_precedence_and_is_snapshot_tested() {
     let upd = pgbridge(&["rules", "test", p, "--update"]);
     assert_eq!(upd.status.code(), Some(0), "{}", text(&upd));
     let expected = std::fs::read_to_string(pack.join("tests/orders.expected.sql")).unwrap();
-    assert!(expected.contains("total_cents numeric(12,2) NOT NULL"), "{expected}");
+    assert!(
+        expected.contains("total_cents numeric(12,2) NOT NULL"),
+        "{expected}"
+    );
     let again = pgbridge(&["rules", "test", p]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
-    assert!(text(&again).contains("3 passed, 0 failed"), "{}", text(&again));
+    assert!(
+        text(&again).contains("3 passed, 0 failed"),
+        "{}",
+        text(&again)
+    );
     // a change in behaviour shows as a diff
-    write(&pack.join("column/cents-integer.yaml"), &MONEY_RULE.replace("numeric(12,2)", "numeric(14,2)"));
+    write(
+        &pack.join("column/cents-integer.yaml"),
+        &MONEY_RULE.replace("numeric(12,2)", "numeric(14,2)"),
+    );
     let changed = pgbridge(&["rules", "test", p]);
     assert_eq!(changed.status.code(), Some(1));
     let t = text(&changed);
-    assert!(t.contains("-total_cents numeric(12,2) NOT NULL") || t.contains("-    total_cents numeric(12,2) NOT NULL"), "diff shown:\n{t}");
+    assert!(
+        t.contains("-total_cents numeric(12,2) NOT NULL")
+            || t.contains("-    total_cents numeric(12,2) NOT NULL"),
+        "diff shown:\n{t}"
+    );
     // and compile uses the pack
     let out_dir = dir.path().join("out");
     let db = dir.path().join("shop.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch("CREATE TABLE orders (id INTEGER PRIMARY KEY, total_cents INTEGER);").unwrap();
+    conn.execute_batch("CREATE TABLE orders (id INTEGER PRIMARY KEY, total_cents INTEGER);")
+        .unwrap();
     drop(conn);
-    let c = pgbridge(&["compile", db.to_str().unwrap(), "-o", out_dir.to_str().unwrap(), "--rules", p]);
+    let c = pgbridge(&[
+        "compile",
+        db.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--rules",
+        p,
+    ]);
     assert_eq!(c.status.code(), Some(0), "{}", text(&c));
     let schema = std::fs::read_to_string(out_dir.join("01_schema.sql")).unwrap();
-    assert!(schema.contains("total_cents numeric(14,2)") && schema.contains("-- total_cents: cents-integer:"), "{schema}");
+    assert!(
+        schema.contains("total_cents numeric(14,2)")
+            && schema.contains("-- total_cents: cents-integer:"),
+        "{schema}"
+    );
 }
 
 #[test]
 fn a_malformed_rule_is_an_error_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let pack = dir.path().join("pack");
-    write(&pack.join("column/broken.yaml"), "summary: s\ndocs: d\nwhen: column.affinity === \"TEXT\"\nthen:\n  type: text\n  converter: text\n");
+    write(
+        &pack.join("column/broken.yaml"),
+        "summary: s\ndocs: d\nwhen: column.affinity === \"TEXT\"\nthen:\n  type: text\n  converter: text\n",
+    );
     let out = pgbridge(&["rules", "list", "--rules", pack.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let t = text(&out);
     assert!(t.contains("broken.yaml:3:"), "file and line named:\n{t}");
     assert!(t.contains("malformed-rule"), "{t}");
 
-    write(&pack.join("column/broken.yaml"), "summary: s\ndocs: d\nwhen: column.nonsense == 1\nthen:\n  type: text\n  converter: text\n");
-    let t = text(&pgbridge(&["rules", "list", "--rules", pack.to_str().unwrap()]));
+    write(
+        &pack.join("column/broken.yaml"),
+        "summary: s\ndocs: d\nwhen: column.nonsense == 1\nthen:\n  type: text\n  converter: text\n",
+    );
+    let t = text(&pgbridge(&[
+        "rules",
+        "list",
+        "--rules",
+        pack.to_str().unwrap(),
+    ]));
     assert!(t.contains("unknown fact `column.nonsense`"), "{t}");
 
-    write(&pack.join("column/broken.yaml"), "summary: s\ndocs: d\nwhen: \"true\"\nthen:\n  type: text\n  converter: teleport\n");
-    let t = text(&pgbridge(&["rules", "list", "--rules", pack.to_str().unwrap()]));
+    write(
+        &pack.join("column/broken.yaml"),
+        "summary: s\ndocs: d\nwhen: \"true\"\nthen:\n  type: text\n  converter: teleport\n",
+    );
+    let t = text(&pgbridge(&[
+        "rules",
+        "list",
+        "--rules",
+        pack.to_str().unwrap(),
+    ]));
     assert!(t.contains("unknown converter `teleport`"), "{t}");
 }
 
@@ -191,11 +318,27 @@ fn a_malformed_rule_is_an_error_with_file_and_line() {
 fn debug_prints_each_ir_as_json() {
     let ir = pgbridge(&["debug", "ir", &example_db()]);
     let v: serde_json::Value = serde_json::from_slice(&ir.stdout).expect("JSON");
-    assert!(v["tables"].as_array().unwrap().iter().any(|t| t["name"] == "posts"));
+    assert!(
+        v["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "posts")
+    );
     let rw = pgbridge(&["debug", "rewrite", &example_db()]);
     let v: serde_json::Value = serde_json::from_slice(&rw.stdout).expect("JSON");
-    let posts = v["tables"].as_array().unwrap().iter().find(|t| t["name"] == "posts").unwrap();
-    let published = posts["columns"].as_array().unwrap().iter().find(|c| c["name"] == "published").unwrap();
+    let posts = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "posts")
+        .unwrap();
+    let published = posts["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "published")
+        .unwrap();
     assert_eq!(published["pg_type"], "timestamptz");
     assert_eq!(published["converter"], "epoch-seconds");
 }

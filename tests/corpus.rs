@@ -13,28 +13,86 @@ use pgbridge::{CompileOptions, Compiled, RulePack};
 use std::path::{Path, PathBuf};
 
 fn corpus(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(rel)
 }
 
 /// (database, diagnostics codes that must appear, error codes allowed)
 const DATABASES: &[(&str, &[&str], &[&str])] = &[
     ("chinook/Chinook_Sqlite.sqlite", &[], &[]),
-    ("chinook/Chinook_Sqlite_AutoIncrementPKs.sqlite", &["sqlite-internal-table"], &[]),
-    ("northwind/dist/northwind.db", &["view-kept-as-comment"], &[]),
-    ("sakila/sakila.db", &["trigger-kept-as-comment", "view-kept-as-comment"], &[]),
-    ("calibre_library/metadata.db", &["trigger-kept-as-comment", "virtual-table", "view-kept-as-comment"], &[]),
-    ("anki_collection/collection.anki2", &["sqlite-internal-table", "custom-collation-substituted"], &[]),
+    (
+        "chinook/Chinook_Sqlite_AutoIncrementPKs.sqlite",
+        &["sqlite-internal-table"],
+        &[],
+    ),
+    (
+        "northwind/dist/northwind.db",
+        &["view-kept-as-comment"],
+        &[],
+    ),
+    (
+        "sakila/sakila.db",
+        &["trigger-kept-as-comment", "view-kept-as-comment"],
+        &[],
+    ),
+    (
+        "calibre_library/metadata.db",
+        &[
+            "trigger-kept-as-comment",
+            "virtual-table",
+            "view-kept-as-comment",
+        ],
+        &[],
+    ),
+    (
+        "anki_collection/collection.anki2",
+        &["sqlite-internal-table", "custom-collation-substituted"],
+        &[],
+    ),
     ("home_assistant_recorder/home-assistant_v2.db", &[], &[]),
-    ("datasette_fixtures/fixtures.db", &["virtual-table", "view-kept-as-comment"], &[]),
-    ("datasette_fixtures/extra_database.db", &["virtual-table"], &[]),
+    (
+        "datasette_fixtures/fixtures.db",
+        &["virtual-table", "view-kept-as-comment"],
+        &[],
+    ),
+    (
+        "datasette_fixtures/extra_database.db",
+        &["virtual-table"],
+        &[],
+    ),
     ("gitea/gitea.db", &[], &[]),
     ("memos/memos_demo.db", &[], &[]),
     ("django_ecommerce/db.sqlite3", &[], &[]),
-    ("pocketbase_testdata/data.db", &["view-kept-as-comment", "non-json-default-on-jsonb", "json-declared-invalid-values"], &[]),
-    ("pocketbase_testdata/auxiliary.db", &["index-not-translated"], &["index-not-translated"]),
-    ("usda_sr28_partial/usda_sr28_partial.db", &["integer-column-with-other-values"], &[]),
-    ("misc_app_schemas/invoke-ai_InvokeAI/schema.db", &["trigger-kept-as-comment"], &[]),
-    ("misc_app_schemas/social-protocols_Y/y.db", &["view-kept-as-comment"], &[]),
+    (
+        "pocketbase_testdata/data.db",
+        &[
+            "view-kept-as-comment",
+            "non-json-default-on-jsonb",
+            "json-declared-invalid-values",
+        ],
+        &[],
+    ),
+    (
+        "pocketbase_testdata/auxiliary.db",
+        &["index-not-translated"],
+        &["index-not-translated"],
+    ),
+    (
+        "usda_sr28_partial/usda_sr28_partial.db",
+        &["integer-column-with-other-values"],
+        &[],
+    ),
+    (
+        "misc_app_schemas/invoke-ai_InvokeAI/schema.db",
+        &["trigger-kept-as-comment"],
+        &[],
+    ),
+    (
+        "misc_app_schemas/social-protocols_Y/y.db",
+        &["view-kept-as-comment"],
+        &[],
+    ),
     ("misc_app_schemas/henry40408_lmb-rs/schema.db", &[], &[]),
     ("misc_app_schemas/SnowCait_snowflare/schema.db", &[], &[]),
     ("misc_app_schemas/hopsoft_job_contracts/schema.db", &[], &[]),
@@ -53,22 +111,47 @@ fn target_for(v: PgVersion) -> Target {
 
 fn compile(path: &Path, v: PgVersion) -> Compiled {
     let pack = RulePack::default_pack().unwrap_or_else(|e| panic!("default pack: {e:?}"));
-    let opts = CompileOptions { source: SourceOptions { profile: true }, rewrite: RewriteOptions { target: target_for(v), ..Default::default() }, ..Default::default() };
-    pgbridge::compile(path, &pack, &opts).unwrap_or_else(|e| panic!("{} does not compile: {e}", path.display()))
+    let opts = CompileOptions {
+        source: SourceOptions { profile: true },
+        rewrite: RewriteOptions {
+            target: target_for(v),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    pgbridge::compile(path, &pack, &opts)
+        .unwrap_or_else(|e| panic!("{} does not compile: {e}", path.display()))
 }
 
 fn check_diagnostics(name: &str, c: &Compiled, must: &[&str], allowed_errors: &[&str]) {
     let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code.as_str()).collect();
     for m in must {
-        assert!(codes.contains(m), "{name}: expected a `{m}` diagnostic, got {codes:?}");
+        assert!(
+            codes.contains(m),
+            "{name}: expected a `{m}` diagnostic, got {codes:?}"
+        );
     }
-    let bad: Vec<String> = c.diagnostics.iter().filter(|d| d.severity == Severity::Error && !allowed_errors.contains(&d.code.as_str())).map(|d| d.to_string()).collect();
-    assert!(bad.is_empty(), "{name}: unexpected errors:\n{}", bad.join("\n"));
+    let bad: Vec<String> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error && !allowed_errors.contains(&d.code.as_str()))
+        .map(|d| d.to_string())
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{name}: unexpected errors:\n{}",
+        bad.join("\n")
+    );
 }
 
 fn apply_and_roll_back(name: &str, v: PgVersion) {
     let path = corpus(name);
-    let (_, must, allowed) = DATABASES.iter().find(|d| d.0 == name).copied().unwrap_or((name, &[], &[]));
+    let (_, must, allowed) =
+        DATABASES
+            .iter()
+            .find(|d| d.0 == name)
+            .copied()
+            .unwrap_or((name, &[], &[]));
     let c = compile(&path, v);
     check_diagnostics(name, &c, must, allowed);
     let dir = tempfile::tempdir().expect("temp dir");
@@ -76,15 +159,26 @@ fn apply_and_roll_back(name: &str, v: PgVersion) {
     let db = cluster(v).new_db(&format!("corpus_{}", name.replace(['/', '.', '-'], "_")));
     for f in ["01_schema.sql", "03_constraints.sql"] {
         if let Err(e) = db.psql_file(&dir.path().join(f)) {
-            panic!("{name}: {f} fails on PostgreSQL {v:?}:\n{e}\n--- {f}:\n{}", c.set.files[f]);
+            panic!(
+                "{name}: {f} fails on PostgreSQL {v:?}:\n{e}\n--- {f}:\n{}",
+                c.set.files[f]
+            );
         }
     }
     let tables = db.query("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')");
-    assert_eq!(tables[0][0], c.pg.tables.len().to_string(), "{name}: every migrated table exists on {v:?}");
+    assert_eq!(
+        tables[0][0],
+        c.pg.tables.len().to_string(),
+        "{name}: every migrated table exists on {v:?}"
+    );
     if let Err(e) = db.psql_file(&dir.path().join("rollback.sql")) {
         panic!("{name}: rollback.sql fails on {v:?}:\n{e}");
     }
-    assert_eq!(db.object_count(), 0, "{name}: rollback.sql leaves the database empty on {v:?}");
+    assert_eq!(
+        db.object_count(),
+        0,
+        "{name}: rollback.sql leaves the database empty on {v:?}"
+    );
 }
 
 macro_rules! corpus_tests {
@@ -146,6 +240,10 @@ fn corpus_ddl_files_compile_and_apply_on_pg18() {
                 panic!("{f}: {s} fails:\n{e}\n--- {s}:\n{}", c.set.files[s]);
             }
         }
-        assert_eq!(db.object_count(), 0, "{f}: rollback leaves the database empty");
+        assert_eq!(
+            db.object_count(),
+            0,
+            "{f}: rollback leaves the database empty"
+        );
     }
 }

@@ -16,13 +16,32 @@ fn pack() -> RulePack {
 #[test]
 fn every_default_rule_loads_with_id_equal_to_file_stem() {
     let pack = pack();
-    assert!(pack.rules.len() >= 30, "expected the full default pack, got {} rules", pack.rules.len());
+    assert!(
+        pack.rules.len() >= 30,
+        "expected the full default pack, got {} rules",
+        pack.rules.len()
+    );
     for r in &pack.rules {
-        let stem = Path::new(&r.origin).file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        let stem = Path::new(&r.origin)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("");
         assert_eq!(r.id, stem, "rule id must be its file stem ({})", r.origin);
-        assert!(r.origin.starts_with(&format!("rules/{}/", r.phase)), "rule {} lives in its phase directory", r.id);
-        assert!(!r.summary.is_empty() && r.docs.contains("## What it does"), "rule {} documents what it does", r.id);
-        assert!(!r.examples.is_empty(), "rule {} carries at least one example", r.id);
+        assert!(
+            r.origin.starts_with(&format!("rules/{}/", r.phase)),
+            "rule {} lives in its phase directory",
+            r.id
+        );
+        assert!(
+            !r.summary.is_empty() && r.docs.contains("## What it does"),
+            "rule {} documents what it does",
+            r.id
+        );
+        assert!(
+            !r.examples.is_empty(),
+            "rule {} carries at least one example",
+            r.id
+        );
     }
 }
 
@@ -30,9 +49,23 @@ fn every_default_rule_loads_with_id_equal_to_file_stem() {
 fn every_default_rule_example_passes() {
     let pack = pack();
     let outcomes = run_examples(&pack, None);
-    let failed: Vec<String> = outcomes.iter().filter(|o| !o.passed).map(|o| format!("{}: {}", o.name, o.detail)).collect();
-    assert!(outcomes.len() >= 40, "expected many examples, ran {}", outcomes.len());
-    assert!(failed.is_empty(), "{} of {} rule examples failed:\n{}", failed.len(), outcomes.len(), failed.join("\n\n"));
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.passed)
+        .map(|o| format!("{}: {}", o.name, o.detail))
+        .collect();
+    assert!(
+        outcomes.len() >= 40,
+        "expected many examples, ran {}",
+        outcomes.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "{} of {} rule examples failed:\n{}",
+        failed.len(),
+        outcomes.len(),
+        failed.join("\n\n")
+    );
 }
 
 #[test]
@@ -41,6 +74,14 @@ fn default_pack_fixtures_match_their_expected_output() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let outcomes = run_fixtures(&dir, &pack, false);
     assert!(!outcomes.is_empty(), "rules/tests/ has fixtures");
-    let failed: Vec<String> = outcomes.iter().filter(|o| !o.passed).map(|o| format!("{}:\n{}", o.name, o.detail)).collect();
-    assert!(failed.is_empty(), "fixtures differ (run `pgbridge rules test rules --update` and review):\n{}", failed.join("\n"));
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.passed)
+        .map(|o| format!("{}:\n{}", o.name, o.detail))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "fixtures differ (run `pgbridge rules test rules --update` and review):\n{}",
+        failed.join("\n")
+    );
 }

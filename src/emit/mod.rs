@@ -18,6 +18,10 @@ use std::path::{Path, PathBuf};
 
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
+fn emit_err(code: &str, message: impl Into<String>) -> Box<Diagnostic> {
+    Box::new(Diagnostic::error(Stage::Emit, code, message))
+}
+
 /// The files `compile` writes, in order (pgbridge.sum is derived).
 pub const FILES: &[&str] = &["01_schema.sql", "03_constraints.sql", "rollback.sql"];
 
@@ -70,21 +74,35 @@ pub fn sum_file(files: &BTreeMap<String, String>) -> String {
 
 /// Lines of a comment: `-- ` before each line of `s`.
 fn comment(s: String) -> String {
-    s.lines().map(|l| if l.trim().is_empty() { "--".to_string() } else { format!("-- {}", l.trim_end()) }).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| {
+            if l.trim().is_empty() {
+                "--".to_string()
+            } else {
+                format!("-- {}", l.trim_end())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-fn template_source(name: &str, opts: &EmitOptions) -> Result<String, Diagnostic> {
+fn template_source(name: &str, opts: &EmitOptions) -> Result<String, Box<Diagnostic>> {
     if let Some(dir) = &opts.templates {
         let p = dir.join(name);
         if p.exists() {
-            return std::fs::read_to_string(&p).map_err(|e| Diagnostic::error(Stage::Emit, "template-unreadable", format!("cannot read template {}: {e}", p.display())));
+            return std::fs::read_to_string(&p).map_err(|e| {
+                emit_err(
+                    "template-unreadable",
+                    format!("cannot read template {}: {e}", p.display()),
+                )
+            });
         }
     }
     TEMPLATES
         .get_file(name)
         .and_then(|f| f.contents_utf8())
         .map(str::to_string)
-        .ok_or_else(|| Diagnostic::error(Stage::Emit, "template-missing", format!("no template named {name}")))
+        .ok_or_else(|| emit_err("template-missing", format!("no template named {name}")))
 }
 
 #[derive(Serialize)]
@@ -97,7 +115,7 @@ struct Context<'a> {
 }
 
 /// Render the migration set.
-pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet, Diagnostic> {
+pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet, Box<Diagnostic>> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
@@ -106,20 +124,31 @@ pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet
         .lstrip_blocks(true)
         .keep_trailing_newline(true)
         .build()
-        .map_err(|e| Diagnostic::error(Stage::Emit, "template-syntax", format!("{e}")))?;
+        .map_err(|e| emit_err("template-syntax", format!("{e}")))?;
     env.set_syntax(syntax);
     env.add_filter("ident", |s: String| ident::quote_ident(&s));
     env.add_filter("literal", |s: String| ident::quote_literal(&s));
     env.add_filter("comment", comment);
-    env.add_filter("idents", |v: Vec<String>| v.iter().map(|s| ident::quote_ident(s)).collect::<Vec<_>>().join(", "));
-    let ctx = Context { schema, origin: &opts.origin, version: env!("CARGO_PKG_VERSION"), target_version: opts.target_version, pack_digest: &opts.pack_digest };
+    env.add_filter("idents", |v: Vec<String>| {
+        v.iter()
+            .map(|s| ident::quote_ident(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let ctx = Context {
+        schema,
+        origin: &opts.origin,
+        version: env!("CARGO_PKG_VERSION"),
+        target_version: opts.target_version,
+        pack_digest: &opts.pack_digest,
+    };
     let mut files = BTreeMap::new();
     for name in FILES {
         let tname = format!("{name}.j2");
         let src = template_source(&tname, opts)?;
         let text = env
             .render_str(&src, minijinja::value::Serde(&ctx))
-            .map_err(|e| Diagnostic::error(Stage::Emit, "template-failed", format!("template {tname} failed: {e:#}")))?;
+            .map_err(|e| emit_err("template-failed", format!("template {tname} failed: {e:#}")))?;
         files.insert(name.to_string(), normalise(&text));
     }
     let sum = sum_file(&files);
@@ -158,7 +187,14 @@ pub fn check(set: &MigrationSet, dir: &Path) -> Vec<(String, String)> {
     for (name, want) in &set.files {
         let have = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
         if &have != want {
-            let diff = similar::TextDiff::from_lines(&have, want).unified_diff().context_radius(3).header(&format!("{name} (committed)"), &format!("{name} (compiled)")).to_string();
+            let diff = similar::TextDiff::from_lines(&have, want)
+                .unified_diff()
+                .context_radius(3)
+                .header(
+                    &format!("{name} (committed)"),
+                    &format!("{name} (compiled)"),
+                )
+                .to_string();
             out.push((name.clone(), diff));
         }
     }

@@ -20,7 +20,9 @@ pub fn target_facts(target: &Target) -> Value {
 pub fn table_facts(t: &Table) -> Value {
     let (kind, module) = match &t.kind {
         TableKind::Ordinary => ("ordinary", Value::Null),
-        TableKind::Virtual { module, .. } => ("virtual", Value::String(module.to_ascii_lowercase())),
+        TableKind::Virtual { module, .. } => {
+            ("virtual", Value::String(module.to_ascii_lowercase()))
+        }
         TableKind::Internal { .. } => ("internal", Value::Null),
     };
     let reason = match &t.kind {
@@ -40,6 +42,11 @@ pub fn table_facts(t: &Table) -> Value {
         "foreign_keys": t.foreign_keys.len(),
     })
 }
+
+static ISO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+        .expect("static regex")
+});
 
 static BOOL_CHECK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?is)^\s*\(?\s*["`\[]?([^"`\]\s()]+)["`\]]?\s+in\s*\(\s*([01])\s*,\s*([01])\s*\)\s*\)?\s*$"#).expect("static regex")
@@ -83,27 +90,56 @@ pub fn column_facts(schema: &Schema, t: &Table, c: &Column) -> Value {
     let checks: Vec<&str> = t
         .checks
         .iter()
-        .filter(|k| k.column.as_deref().map(|n| n.eq_ignore_ascii_case(&c.name)).unwrap_or(false) || mentions(&k.expr.sql, &c.name))
+        .filter(|k| {
+            k.column
+                .as_deref()
+                .map(|n| n.eq_ignore_ascii_case(&c.name))
+                .unwrap_or(false)
+                || mentions(&k.expr.sql, &c.name)
+        })
         .map(|k| k.expr.sql.as_str())
         .collect();
     let bool_check = t.checks.iter().any(|k| is_bool_check(&k.expr, &c.name));
-    let unique = t.uniques.iter().any(|u| u.columns.len() == 1 && u.columns[0].eq_ignore_ascii_case(&c.name));
+    let unique = t
+        .uniques
+        .iter()
+        .any(|u| u.columns.len() == 1 && u.columns[0].eq_ignore_ascii_case(&c.name));
     // The parent column this column references, if a single-column FK.
     let mut references = Value::Null;
     let mut references_nocase = false;
     for fk in &t.foreign_keys {
-        if let Some(pos) = fk.columns.iter().position(|n| n.eq_ignore_ascii_case(&c.name))
-            && let Some(parent) = schema.tables.iter().find(|p| p.name.eq_ignore_ascii_case(&fk.ref_table))
+        if let Some(pos) = fk
+            .columns
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(&c.name))
+            && let Some(parent) = schema
+                .tables
+                .iter()
+                .find(|p| p.name.eq_ignore_ascii_case(&fk.ref_table))
         {
             let parent_col = fk.ref_columns.get(pos).cloned().or_else(|| {
-                parent.primary_key.as_ref().and_then(|k| k.columns.get(pos).cloned()).or_else(|| {
-                    parent.columns.iter().find(|pc| pc.rowid_alias).map(|pc| pc.name.clone())
-                })
+                parent
+                    .primary_key
+                    .as_ref()
+                    .and_then(|k| k.columns.get(pos).cloned())
+                    .or_else(|| {
+                        parent
+                            .columns
+                            .iter()
+                            .find(|pc| pc.rowid_alias)
+                            .map(|pc| pc.name.clone())
+                    })
             });
             if let Some(pc) = parent_col {
-                let pcol = parent.columns.iter().find(|x| x.name.eq_ignore_ascii_case(&pc));
+                let pcol = parent
+                    .columns
+                    .iter()
+                    .find(|x| x.name.eq_ignore_ascii_case(&pc));
                 let coll = pcol.and_then(|x| x.collation.clone());
-                references_nocase = coll.as_deref().map(|s| s.eq_ignore_ascii_case("nocase")).unwrap_or(false);
+                references_nocase = coll
+                    .as_deref()
+                    .map(|s| s.eq_ignore_ascii_case("nocase"))
+                    .unwrap_or(false);
                 references = json!({"table": parent.name, "column": pc, "collation": coll.map(|s| s.to_ascii_uppercase())});
             }
         }
@@ -138,8 +174,14 @@ pub fn profile_facts(p: Option<&Profile>) -> Value {
     let mut v = serde_json::to_value(&base).unwrap_or_else(|_| json!({}));
     if let Value::Object(m) = &mut v {
         m.insert("present".into(), json!(present));
-        m.insert("non_null".into(), json!(base.rows.saturating_sub(base.nulls)));
-        m.insert("iso_any".into(), json!(base.iso_timestamps + base.iso_timestamps_tz + base.iso_dates));
+        m.insert(
+            "non_null".into(),
+            json!(base.rows.saturating_sub(base.nulls)),
+        );
+        m.insert(
+            "iso_any".into(),
+            json!(base.iso_timestamps + base.iso_timestamps_tz + base.iso_dates),
+        );
         m.insert("numbers".into(), json!(base.integers + base.reals));
     }
     v
@@ -153,13 +195,29 @@ pub fn default_facts(d: &Expr) -> Value {
         ("null", Value::Null)
     } else if let Ok(i) = unparen.parse::<i64>() {
         ("integer", json!(i))
-    } else if unparen.parse::<f64>().is_ok() && !unparen.is_empty() && !unparen.chars().any(|c| c.is_alphabetic() && c != 'e' && c != 'E') {
+    } else if unparen.parse::<f64>().is_ok()
+        && !unparen.is_empty()
+        && !unparen
+            .chars()
+            .any(|c| c.is_alphabetic() && c != 'e' && c != 'E')
+    {
         ("real", json!(unparen))
-    } else if unparen.len() >= 2 && unparen.starts_with('\'') && unparen.ends_with('\'') && !unparen[1..unparen.len() - 1].replace("''", "").contains('\'') {
-        ("string", json!(unparen[1..unparen.len() - 1].replace("''", "'")))
+    } else if unparen.len() >= 2
+        && unparen.starts_with('\'')
+        && unparen.ends_with('\'')
+        && !unparen[1..unparen.len() - 1]
+            .replace("''", "")
+            .contains('\'')
+    {
+        (
+            "string",
+            json!(unparen[1..unparen.len() - 1].replace("''", "'")),
+        )
     } else if ["true", "false"].contains(&unparen.to_ascii_lowercase().as_str()) {
         ("boolean", json!(unparen.eq_ignore_ascii_case("true")))
-    } else if ["current_timestamp", "current_date", "current_time"].contains(&unparen.to_ascii_lowercase().as_str()) {
+    } else if ["current_timestamp", "current_date", "current_time"]
+        .contains(&unparen.to_ascii_lowercase().as_str())
+    {
         ("keyword", json!(unparen.to_ascii_uppercase()))
     } else {
         ("expression", json!(unparen))
@@ -168,7 +226,8 @@ pub fn default_facts(d: &Expr) -> Value {
         Value::String(text) if kind == "string" => serde_json::from_str::<Value>(text).is_ok(),
         _ => kind != "expression",
     };
-    json!({"sql": s, "kind": kind, "value": value, "json_valid": json_valid})
+    let iso = matches!(&value, Value::String(text) if kind == "string" && ISO.is_match(text));
+    json!({"sql": s, "kind": kind, "value": value, "json_valid": json_valid, "iso": iso})
 }
 
 fn strip_parens(s: &str) -> &str {
@@ -196,38 +255,6 @@ fn balanced(s: &str) -> bool {
         }
     }
     depth == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bool_check_recognises_quoted_and_bare_forms() {
-        assert!(is_bool_check(&Expr::new("pinned IN (0, 1)"), "pinned"));
-        assert!(is_bool_check(&Expr::new("\"pinned\" in (1,0)"), "PINNED"));
-        assert!(is_bool_check(&Expr::new("(`is_active` IN (0,1))"), "is_active"));
-        assert!(!is_bool_check(&Expr::new("pinned IN (0, 1, 2)"), "pinned"));
-        assert!(!is_bool_check(&Expr::new("other IN (0, 1)"), "pinned"));
-    }
-
-    #[test]
-    fn defaults_are_classified_by_kind() {
-        assert_eq!(default_facts(&Expr::new("0"))["kind"], "integer");
-        assert_eq!(default_facts(&Expr::new("(1)"))["value"], 1);
-        assert_eq!(default_facts(&Expr::new("'it''s'"))["value"], "it's");
-        assert_eq!(default_facts(&Expr::new("CURRENT_TIMESTAMP"))["kind"], "keyword");
-        assert_eq!(default_facts(&Expr::new("strftime('%s', 'now')"))["kind"], "expression");
-        assert_eq!(default_facts(&Expr::new("-1.5"))["kind"], "real");
-        assert_eq!(default_facts(&Expr::new("NULL"))["kind"], "null");
-        assert_eq!(default_facts(&Expr::new("'a' || 'b'"))["kind"], "expression");
-    }
-
-    #[test]
-    fn mentions_matches_whole_words_only() {
-        assert!(mentions("\"Price\" >= 0", "price"));
-        assert!(!mentions("unitprice >= 0", "price"));
-    }
 }
 
 /// Every fact a predicate may read, with placeholder values: the shape
@@ -264,7 +291,15 @@ pub fn skeleton() -> Value {
         rows: None,
         line: None,
     };
-    let schema = Schema { source: SourceKind::Ddl, origin: String::new(), tables: vec![table.clone()], indexes: vec![], views: vec![], triggers: vec![], sequences: Default::default() };
+    let schema = Schema {
+        source: SourceKind::Ddl,
+        origin: String::new(),
+        tables: vec![table.clone()],
+        indexes: vec![],
+        views: vec![],
+        triggers: vec![],
+        sequences: Default::default(),
+    };
     let mut col = column_facts(&schema, &table, &column);
     col["references"] = json!({"table": "", "column": "", "collation": ""});
     json!({
@@ -273,7 +308,7 @@ pub fn skeleton() -> Value {
         "profile": profile_facts(Some(&Profile::default())),
         "target": target_facts(&Target::default()),
         "pg": {"type": "", "converter": "", "identity": false},
-        "default": {"sql": "", "kind": "", "value": "", "json_valid": true},
+        "default": {"sql": "", "kind": "", "value": "", "json_valid": true, "iso": true},
     })
 }
 
@@ -289,4 +324,48 @@ pub fn known_path(path: &str) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bool_check_recognises_quoted_and_bare_forms() {
+        assert!(is_bool_check(&Expr::new("pinned IN (0, 1)"), "pinned"));
+        assert!(is_bool_check(&Expr::new("\"pinned\" in (1,0)"), "PINNED"));
+        assert!(is_bool_check(
+            &Expr::new("(`is_active` IN (0,1))"),
+            "is_active"
+        ));
+        assert!(!is_bool_check(&Expr::new("pinned IN (0, 1, 2)"), "pinned"));
+        assert!(!is_bool_check(&Expr::new("other IN (0, 1)"), "pinned"));
+    }
+
+    #[test]
+    fn defaults_are_classified_by_kind() {
+        assert_eq!(default_facts(&Expr::new("0"))["kind"], "integer");
+        assert_eq!(default_facts(&Expr::new("(1)"))["value"], 1);
+        assert_eq!(default_facts(&Expr::new("'it''s'"))["value"], "it's");
+        assert_eq!(
+            default_facts(&Expr::new("CURRENT_TIMESTAMP"))["kind"],
+            "keyword"
+        );
+        assert_eq!(
+            default_facts(&Expr::new("strftime('%s', 'now')"))["kind"],
+            "expression"
+        );
+        assert_eq!(default_facts(&Expr::new("-1.5"))["kind"], "real");
+        assert_eq!(default_facts(&Expr::new("NULL"))["kind"], "null");
+        assert_eq!(
+            default_facts(&Expr::new("'a' || 'b'"))["kind"],
+            "expression"
+        );
+    }
+
+    #[test]
+    fn mentions_matches_whole_words_only() {
+        assert!(mentions("\"Price\" >= 0", "price"));
+        assert!(!mentions("unitprice >= 0", "price"));
+    }
 }

@@ -41,11 +41,16 @@ pub struct TrailStep {
 }
 
 /// Render a `then`/`warn`/`evidence` template against facts.
-fn render(env: &minijinja::Environment<'_>, template: &str, facts: &Value) -> Result<String, String> {
+fn render(
+    env: &minijinja::Environment<'_>,
+    template: &str,
+    facts: &Value,
+) -> Result<String, String> {
     if !template.contains("{{") && !template.contains("{%") {
         return Ok(template.to_string());
     }
-    env.render_str(template, minijinja::value::Serde(facts)).map_err(|e| format!("{e:#}"))
+    env.render_str(template, minijinja::value::Serde(facts))
+        .map_err(|e| format!("{e:#}"))
 }
 
 fn template_env() -> minijinja::Environment<'static> {
@@ -59,16 +64,32 @@ fn template_env() -> minijinja::Environment<'static> {
 
 /// Evaluate one phase's rules against `facts`: the first rule whose
 /// predicate holds, and the trail of every rule considered.
-pub fn first_match<'a>(pack: &'a RulePack, phase: &'a str, facts: &Value) -> (Option<&'a Rule>, Vec<TrailStep>) {
+pub fn first_match<'a>(
+    pack: &'a RulePack,
+    phase: &'a str,
+    facts: &Value,
+) -> (Option<&'a Rule>, Vec<TrailStep>) {
     let mut trail = Vec::new();
     for rule in pack.phase(phase) {
         match rule.when.eval(facts) {
             Ok(true) => {
-                trail.push(TrailStep { rule: rule.id.clone(), matched: true, error: None });
+                trail.push(TrailStep {
+                    rule: rule.id.clone(),
+                    matched: true,
+                    error: None,
+                });
                 return (Some(rule), trail);
             }
-            Ok(false) => trail.push(TrailStep { rule: rule.id.clone(), matched: false, error: None }),
-            Err(e) => trail.push(TrailStep { rule: rule.id.clone(), matched: false, error: Some(e) }),
+            Ok(false) => trail.push(TrailStep {
+                rule: rule.id.clone(),
+                matched: false,
+                error: None,
+            }),
+            Err(e) => trail.push(TrailStep {
+                rule: rule.id.clone(),
+                matched: false,
+                error: Some(e),
+            }),
         }
     }
     (None, trail)
@@ -81,7 +102,13 @@ struct Namer {
 }
 
 impl Namer {
-    fn name(&self, sqlite_name: &str, taken: &mut BTreeSet<String>, what: &str, diags: &mut Diagnostics) -> String {
+    fn name(
+        &self,
+        sqlite_name: &str,
+        taken: &mut BTreeSet<String>,
+        what: &str,
+        diags: &mut Diagnostics,
+    ) -> String {
         let base = match self.naming {
             Naming::AsWritten => sqlite_name.to_string(),
             Naming::SnakeCase => ident::snake_case(sqlite_name),
@@ -126,11 +153,17 @@ struct TableNames {
 }
 
 /// Build the PostgreSQL IR from the SQLite IR.
-pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOptions) -> (pg::Schema, Diagnostics) {
+pub fn rewrite_ir(
+    schema: &sqlite::Schema,
+    pack: &RulePack,
+    opts: &RewriteOptions,
+) -> (pg::Schema, Diagnostics) {
     let mut diags = Diagnostics::default();
     let env = template_env();
     let target_facts = facts::target_facts(&opts.target);
-    let namer = Namer { naming: opts.naming };
+    let namer = Namer {
+        naming: opts.naming,
+    };
     let mut out = pg::Schema {
         extensions: vec![],
         namespace: opts.namespace.clone(),
@@ -156,7 +189,14 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
         let (hit, trail) = first_match(pack, "table", &f);
         report_eval_errors(&trail, &t.name, &mut diags);
         if let Some(rule) = hit {
-            let reason = rule_text(&env, rule.evidence.as_deref().unwrap_or(&rule.summary), &f, rule, &t.name, &mut diags);
+            let reason = rule_text(
+                &env,
+                rule.evidence.as_deref().unwrap_or(&rule.summary),
+                &f,
+                rule,
+                &t.name,
+                &mut diags,
+            );
             let action = rule.then.action.as_deref().unwrap_or("skip");
             if let Some(w) = &rule.warn {
                 let msg = rule_text(&env, w, &f, rule, &t.name, &mut diags);
@@ -166,7 +206,14 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
                 }
                 diags.push(d);
             } else {
-                diags.push(Diagnostic::note(Stage::Rewrite, &rule.id, format!("table `{}`: {reason}", t.name)).on(t.name.clone()));
+                diags.push(
+                    Diagnostic::note(
+                        Stage::Rewrite,
+                        &rule.id,
+                        format!("table `{}`: {reason}", t.name),
+                    )
+                    .on(t.name.clone()),
+                );
             }
             if action == "comment" {
                 out.kept_as_comment.push(pg::Commented {
@@ -180,7 +227,11 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
                     sql: t.sql.clone(),
                 });
             } else {
-                out.skipped.push(pg::Skipped { kind: "table".into(), name: t.name.clone(), reason });
+                out.skipped.push(pg::Skipped {
+                    kind: "table".into(),
+                    name: t.name.clone(),
+                    reason,
+                });
             }
             continue;
         }
@@ -191,7 +242,13 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
             let n = namer.name(&c.name, &mut taken, "column", &mut diags);
             columns.insert(c.name.to_lowercase(), n);
         }
-        names.insert(t.name.to_lowercase(), TableNames { pg: pg_name, columns });
+        names.insert(
+            t.name.to_lowercase(),
+            TableNames {
+                pg: pg_name,
+                columns,
+            },
+        );
         migrated.push(t);
     }
 
@@ -216,15 +273,45 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
             report_eval_errors(&trail, &object, &mut diags);
             let (pg_type, converter, identity, decision) = match hit {
                 Some(rule) => {
-                    let ty = rule_text(&env, rule.then.pg_type.as_deref().unwrap_or("text"), &f, rule, &object, &mut diags);
-                    let conv_name = rule_text(&env, rule.then.converter.as_deref().unwrap_or("text"), &f, rule, &object, &mut diags);
+                    let ty = rule_text(
+                        &env,
+                        rule.then.pg_type.as_deref().unwrap_or("text"),
+                        &f,
+                        rule,
+                        &object,
+                        &mut diags,
+                    );
+                    let conv_name = rule_text(
+                        &env,
+                        rule.then.converter.as_deref().unwrap_or("text"),
+                        &f,
+                        rule,
+                        &object,
+                        &mut diags,
+                    );
                     let conv = Converter::from_name(conv_name.trim()).unwrap_or_else(|| {
                         diags.push(Diagnostic::error(Stage::Rewrite, "unknown-converter", format!("rule `{}` chose converter `{conv_name}`, which does not exist; using `any-text`", rule.id)).on(object.clone()));
                         Converter::AnyText
                     });
                     emit_rule_warning(&env, rule, &f, &object, &mut diags);
-                    let evidence = rule_text(&env, rule.evidence.as_deref().unwrap_or(&rule.summary), &f, rule, &object, &mut diags);
-                    (ty.trim().to_string(), conv, rule.then.identity.unwrap_or(false), Decision { rule: rule.id.clone(), evidence, obvious: rule.obvious })
+                    let evidence = rule_text(
+                        &env,
+                        rule.evidence.as_deref().unwrap_or(&rule.summary),
+                        &f,
+                        rule,
+                        &object,
+                        &mut diags,
+                    );
+                    (
+                        ty.trim().to_string(),
+                        conv,
+                        rule.then.identity.unwrap_or(false),
+                        Decision {
+                            rule: rule.id.clone(),
+                            evidence,
+                            obvious: rule.obvious,
+                        },
+                    )
                 }
                 None => {
                     diags.push(
@@ -232,7 +319,16 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
                             .on(object.clone())
                             .with_help("add a column rule to your pack that matches it"),
                     );
-                    ("text".into(), Converter::AnyText, false, Decision { rule: "no-column-rule".into(), evidence: "no rule matched".into(), obvious: false })
+                    (
+                        "text".into(),
+                        Converter::AnyText,
+                        false,
+                        Decision {
+                            rule: "no-column-rule".into(),
+                            evidence: "no rule matched".into(),
+                            obvious: false,
+                        },
+                    )
                 }
             };
             let collation = None;
@@ -241,7 +337,9 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
                 source_name: c.name.clone(),
                 pg_type,
                 converter,
-                not_null: c.not_null || identity || (c.pk_position > 0 && !c.rowid_alias && t.without_rowid),
+                not_null: c.not_null
+                    || identity
+                    || (c.pk_position > 0 && !c.rowid_alias && t.without_rowid),
                 default: None,
                 identity,
                 generated: None,
@@ -270,9 +368,14 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
         let table_facts = facts::table_facts(t);
         for c in t.columns.iter().filter(|c| !c.hidden) {
             let object = format!("{}.{}", t.name, c.name);
-            let Some(pc) = pt.columns.iter_mut().find(|pc| pc.source_name == c.name) else { continue };
+            let Some(pc) = pt.columns.iter_mut().find(|pc| pc.source_name == c.name) else {
+                continue;
+            };
             if let Some(g) = &c.generated {
-                let gctx = ExprContext { target_type: Some(pc.pg_type.clone()), ..ctx.clone() };
+                let gctx = ExprContext {
+                    target_type: Some(pc.pg_type.clone()),
+                    ..ctx.clone()
+                };
                 match translate::translate_expr(&g.expr.sql, &gctx) {
                     Ok(tr) => {
                         extensions.extend(tr.extensions);
@@ -289,14 +392,27 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
                                 .on(object.clone())
                                 .with_help("write the PostgreSQL expression by hand in a follow-up migration, or add a rule"),
                         );
-                        out.kept_as_comment.push(pg::Commented { kind: "generated column".into(), name: object.clone(), code: "generated-column-not-translated".into(), reason: e.reason, sql: g.expr.sql.clone() });
+                        out.kept_as_comment.push(pg::Commented {
+                            kind: "generated column".into(),
+                            name: object.clone(),
+                            code: "generated-column-not-translated".into(),
+                            reason: e.reason,
+                            sql: g.expr.sql.clone(),
+                        });
                     }
                 }
                 continue;
             }
             if pc.identity {
                 if c.default.is_some() {
-                    diags.push(Diagnostic::warning(Stage::Rewrite, "identity-default-dropped", format!("`{object}` is an identity column; its DEFAULT is dropped")).on(object.clone()));
+                    diags.push(
+                        Diagnostic::warning(
+                            Stage::Rewrite,
+                            "identity-default-dropped",
+                            format!("`{object}` is an identity column; its DEFAULT is dropped"),
+                        )
+                        .on(object.clone()),
+                    );
                 }
                 continue;
             }
@@ -315,17 +431,46 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
             let (choice, rule_id, evidence) = match hit {
                 Some(rule) => {
                     emit_rule_warning(&env, rule, &f, &object, &mut diags);
-                    let ev = rule_text(&env, rule.evidence.as_deref().unwrap_or(&rule.summary), &f, rule, &object, &mut diags);
-                    (rule_text(&env, rule.then.default.as_deref().unwrap_or("translate"), &f, rule, &object, &mut diags), rule.id.clone(), ev)
+                    let ev = rule_text(
+                        &env,
+                        rule.evidence.as_deref().unwrap_or(&rule.summary),
+                        &f,
+                        rule,
+                        &object,
+                        &mut diags,
+                    );
+                    (
+                        rule_text(
+                            &env,
+                            rule.then.default.as_deref().unwrap_or("translate"),
+                            &f,
+                            rule,
+                            &object,
+                            &mut diags,
+                        ),
+                        rule.id.clone(),
+                        ev,
+                    )
                 }
-                None => ("translate".to_string(), "default-translated".to_string(), "translated through the expression AST".to_string()),
+                None => (
+                    "translate".to_string(),
+                    "default-translated".to_string(),
+                    "translated through the expression AST".to_string(),
+                ),
             };
             match choice.trim() {
                 "none" => {
-                    pc.decisions.push(Decision { rule: rule_id, evidence: format!("DEFAULT {} dropped: {evidence}", d.sql), obvious: false });
+                    pc.decisions.push(Decision {
+                        rule: rule_id,
+                        evidence: format!("DEFAULT {} dropped: {evidence}", d.sql),
+                        obvious: false,
+                    });
                 }
                 "translate" => {
-                    let dctx = ExprContext { target_type: Some(pc.pg_type.clone()), ..ctx.clone() };
+                    let dctx = ExprContext {
+                        target_type: Some(pc.pg_type.clone()),
+                        ..ctx.clone()
+                    };
                     match translate::translate_default(&d.sql, &dctx) {
                         Ok(tr) => {
                             extensions.extend(tr.extensions);
@@ -335,7 +480,11 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
                                     ev.push_str("; ");
                                     ev.push_str(n);
                                 }
-                                pc.decisions.push(Decision { rule: rule_id, evidence: ev, obvious: false });
+                                pc.decisions.push(Decision {
+                                    rule: rule_id,
+                                    evidence: ev,
+                                    obvious: false,
+                                });
                             }
                             pc.default = Some(tr.sql);
                         }
@@ -345,35 +494,86 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
                                     .on(object.clone())
                                     .with_help("add a default rule for it, or set the default by hand after the migration"),
                             );
-                            out.kept_as_comment.push(pg::Commented { kind: "default".into(), name: object.clone(), code: "default-not-translated".into(), reason: e.reason, sql: d.sql.clone() });
+                            out.kept_as_comment.push(pg::Commented {
+                                kind: "default".into(),
+                                name: object.clone(),
+                                code: "default-not-translated".into(),
+                                reason: e.reason,
+                                sql: d.sql.clone(),
+                            });
                         }
                     }
                 }
                 sql => {
                     pc.default = Some(sql.to_string());
-                    pc.decisions.push(Decision { rule: rule_id, evidence, obvious: false });
+                    pc.decisions.push(Decision {
+                        rule: rule_id,
+                        evidence,
+                        obvious: false,
+                    });
                 }
             }
         }
         // keys
         let map_cols = |cols: &[String]| -> Option<Vec<String>> {
-            cols.iter().map(|c| pt.columns.iter().find(|pc| pc.source_name.eq_ignore_ascii_case(c)).map(|pc| pc.name.clone())).collect()
+            cols.iter()
+                .map(|c| {
+                    pt.columns
+                        .iter()
+                        .find(|pc| pc.source_name.eq_ignore_ascii_case(c))
+                        .map(|pc| pc.name.clone())
+                })
+                .collect()
         };
         if let Some(pk) = &t.primary_key {
             match map_cols(&pk.columns) {
-                Some(cols) => pt.primary_key = Some(pg::Key { name: pk.name.clone(), columns: cols }),
-                None => diags.push(Diagnostic::error(Stage::Rewrite, "key-column-missing", format!("PRIMARY KEY of `{}` names a column the table does not have: {:?}", t.name, pk.columns)).on(t.name.clone())),
+                Some(cols) => {
+                    pt.primary_key = Some(pg::Key {
+                        name: pk.name.clone(),
+                        columns: cols,
+                    })
+                }
+                None => diags.push(
+                    Diagnostic::error(
+                        Stage::Rewrite,
+                        "key-column-missing",
+                        format!(
+                            "PRIMARY KEY of `{}` names a column the table does not have: {:?}",
+                            t.name, pk.columns
+                        ),
+                    )
+                    .on(t.name.clone()),
+                ),
             }
         }
         for u in &t.uniques {
             match map_cols(&u.columns) {
                 Some(cols) => {
-                    if pt.primary_key.as_ref().map(|k| k.columns == cols).unwrap_or(false) || pt.uniques.iter().any(|k| k.columns == cols) {
+                    if pt
+                        .primary_key
+                        .as_ref()
+                        .map(|k| k.columns == cols)
+                        .unwrap_or(false)
+                        || pt.uniques.iter().any(|k| k.columns == cols)
+                    {
                         continue;
                     }
-                    pt.uniques.push(pg::Key { name: u.name.clone(), columns: cols })
+                    pt.uniques.push(pg::Key {
+                        name: u.name.clone(),
+                        columns: cols,
+                    })
                 }
-                None => diags.push(Diagnostic::error(Stage::Rewrite, "key-column-missing", format!("UNIQUE of `{}` names a column the table does not have: {:?}", t.name, u.columns)).on(t.name.clone())),
+                None => diags.push(
+                    Diagnostic::error(
+                        Stage::Rewrite,
+                        "key-column-missing",
+                        format!(
+                            "UNIQUE of `{}` names a column the table does not have: {:?}",
+                            t.name, u.columns
+                        ),
+                    )
+                    .on(t.name.clone()),
+                ),
             }
         }
         // checks
@@ -382,7 +582,11 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
             match translate::translate_predicate(&k.expr.sql, &cctx) {
                 Ok(tr) => {
                     extensions.extend(tr.extensions);
-                    pt.checks.push(pg::CheckConstraint { name: k.name.clone(), expr: tr.sql, source_sql: k.expr.sql.clone() });
+                    pt.checks.push(pg::CheckConstraint {
+                        name: k.name.clone(),
+                        expr: tr.sql,
+                        source_sql: k.expr.sql.clone(),
+                    });
                 }
                 Err(e) => {
                     diags.push(
@@ -390,29 +594,66 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
                             .on(t.name.clone())
                             .with_help("write the PostgreSQL CHECK by hand in a follow-up migration"),
                     );
-                    out.kept_as_comment.push(pg::Commented { kind: "check".into(), name: k.name.clone().unwrap_or_else(|| t.name.clone()), code: "check-not-translated".into(), reason: e.reason, sql: k.expr.sql.clone() });
+                    out.kept_as_comment.push(pg::Commented {
+                        kind: "check".into(),
+                        name: k.name.clone().unwrap_or_else(|| t.name.clone()),
+                        code: "check-not-translated".into(),
+                        reason: e.reason,
+                        sql: k.expr.sql.clone(),
+                    });
                 }
             }
         }
         // identity sequence resets
         for pc in pt.columns.iter().filter(|c| c.identity) {
-            out.sequence_resets.push(pg::SequenceReset { table: pt.name.clone(), column: pc.name.clone(), floor: schema.sequences.iter().find(|(k, _)| k.eq_ignore_ascii_case(&t.name)).map(|(_, v)| *v) });
+            out.sequence_resets.push(pg::SequenceReset {
+                table: pt.name.clone(),
+                column: pc.name.clone(),
+                floor: schema
+                    .sequences
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&t.name))
+                    .map(|(_, v)| *v),
+            });
         }
     }
 
     // ---- indexes ------------------------------------------------------------
     for idx in &schema.indexes {
-        let Some(ti) = migrated.iter().position(|t| t.name.eq_ignore_ascii_case(&idx.table)) else {
-            if !schema.tables.iter().any(|t| t.name.eq_ignore_ascii_case(&idx.table) && matches!(t.kind, TableKind::Ordinary)) {
-                out.skipped.push(pg::Skipped { kind: "index".into(), name: idx.name.clone(), reason: format!("its table `{}` is not migrated", idx.table) });
+        let Some(ti) = migrated
+            .iter()
+            .position(|t| t.name.eq_ignore_ascii_case(&idx.table))
+        else {
+            if !schema.tables.iter().any(|t| {
+                t.name.eq_ignore_ascii_case(&idx.table) && matches!(t.kind, TableKind::Ordinary)
+            }) {
+                out.skipped.push(pg::Skipped {
+                    kind: "index".into(),
+                    name: idx.name.clone(),
+                    reason: format!("its table `{}` is not migrated", idx.table),
+                });
             }
             continue;
         };
         let pt = &tables[ti];
-        match translate_index(idx, migrated[ti], pt, opts.target.has_extension("pgcrypto"), &mut extensions) {
+        match translate_index(
+            idx,
+            migrated[ti],
+            pt,
+            opts.target.has_extension("pgcrypto"),
+            &mut extensions,
+        ) {
             Ok((elements, where_clause, decisions)) => {
                 let name = namer.name(&idx.name, &mut relnames, "index", &mut diags);
-                out.indexes.push(pg::Index { name, table: pt.name.clone(), unique: idx.unique, using: "btree".into(), elements, where_clause, decisions });
+                out.indexes.push(pg::Index {
+                    name,
+                    table: pt.name.clone(),
+                    unique: idx.unique,
+                    using: "btree".into(),
+                    elements,
+                    where_clause,
+                    decisions,
+                });
             }
             Err(reason) => {
                 diags.push(
@@ -420,7 +661,13 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
                         .on(idx.name.clone())
                         .with_help("create the index by hand in a follow-up migration"),
                 );
-                out.kept_as_comment.push(pg::Commented { kind: "index".into(), name: idx.name.clone(), code: "index-not-translated".into(), reason, sql: idx.sql.clone() });
+                out.kept_as_comment.push(pg::Commented {
+                    kind: "index".into(),
+                    name: idx.name.clone(),
+                    code: "index-not-translated".into(),
+                    reason,
+                    sql: idx.sql.clone(),
+                });
             }
         }
     }
@@ -430,12 +677,37 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
     for (t, pt) in migrated.iter().zip(tables.iter()) {
         for fk in &t.foreign_keys {
             let object = format!("{}({})", t.name, fk.columns.join(", "));
-            let comment = |reason: String, code: &str, out: &mut pg::Schema, diags: &mut Diagnostics| {
+            let comment = |reason: String,
+                           code: &str,
+                           out: &mut pg::Schema,
+                           diags: &mut Diagnostics| {
                 diags.push(Diagnostic::warning(Stage::Rewrite, code, format!("foreign key {object} → {}: {reason}; kept as a comment in 03_constraints.sql", fk.ref_table)).on(t.name.clone()).with_help("fix the schema in SQLite, or add the constraint by hand"));
-                out.kept_as_comment.push(pg::Commented { kind: "foreign key".into(), name: object.clone(), code: code.into(), reason, sql: format!("FOREIGN KEY ({}) REFERENCES {}({})", fk.columns.join(", "), fk.ref_table, fk.ref_columns.join(", ")) });
+                out.kept_as_comment.push(pg::Commented {
+                    kind: "foreign key".into(),
+                    name: object.clone(),
+                    code: code.into(),
+                    reason,
+                    sql: format!(
+                        "FOREIGN KEY ({}) REFERENCES {}({})",
+                        fk.columns.join(", "),
+                        fk.ref_table,
+                        fk.ref_columns.join(", ")
+                    ),
+                });
             };
-            let Some(pi) = migrated.iter().position(|p| p.name.eq_ignore_ascii_case(&fk.ref_table)) else {
-                comment(format!("parent table `{}` is not migrated or does not exist", fk.ref_table), "fk-parent-missing", &mut out, &mut diags);
+            let Some(pi) = migrated
+                .iter()
+                .position(|p| p.name.eq_ignore_ascii_case(&fk.ref_table))
+            else {
+                comment(
+                    format!(
+                        "parent table `{}` is not migrated or does not exist",
+                        fk.ref_table
+                    ),
+                    "fk-parent-missing",
+                    &mut out,
+                    &mut diags,
+                );
                 continue;
             };
             let parent = migrated[pi];
@@ -443,34 +715,108 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
             let ref_cols: Vec<String> = if fk.ref_columns.is_empty() {
                 match &parent.primary_key {
                     Some(k) => k.columns.clone(),
-                    None => parent.columns.iter().filter(|c| c.rowid_alias).map(|c| c.name.clone()).collect(),
+                    None => parent
+                        .columns
+                        .iter()
+                        .filter(|c| c.rowid_alias)
+                        .map(|c| c.name.clone())
+                        .collect(),
                 }
             } else {
                 fk.ref_columns.clone()
             };
-            let child_cols: Option<Vec<&pg::Column>> = fk.columns.iter().map(|c| pt.columns.iter().find(|pc| pc.source_name.eq_ignore_ascii_case(c))).collect();
-            let parent_cols: Option<Vec<&pg::Column>> = ref_cols.iter().map(|c| ppt.columns.iter().find(|pc| pc.source_name.eq_ignore_ascii_case(c))).collect();
+            let child_cols: Option<Vec<&pg::Column>> = fk
+                .columns
+                .iter()
+                .map(|c| {
+                    pt.columns
+                        .iter()
+                        .find(|pc| pc.source_name.eq_ignore_ascii_case(c))
+                })
+                .collect();
+            let parent_cols: Option<Vec<&pg::Column>> = ref_cols
+                .iter()
+                .map(|c| {
+                    ppt.columns
+                        .iter()
+                        .find(|pc| pc.source_name.eq_ignore_ascii_case(c))
+                })
+                .collect();
             let (Some(cc), Some(pcs)) = (child_cols, parent_cols) else {
-                comment("it names a column that does not exist".into(), "fk-column-missing", &mut out, &mut diags);
+                comment(
+                    "it names a column that does not exist".into(),
+                    "fk-column-missing",
+                    &mut out,
+                    &mut diags,
+                );
                 continue;
             };
             if cc.len() != pcs.len() || cc.is_empty() {
-                comment("column counts differ".into(), "fk-column-missing", &mut out, &mut diags);
+                comment(
+                    "column counts differ".into(),
+                    "fk-column-missing",
+                    &mut out,
+                    &mut diags,
+                );
                 continue;
             }
             let pnames: Vec<String> = pcs.iter().map(|c| c.name.clone()).collect();
-            let parent_unique = ppt.primary_key.as_ref().map(|k| same_set(&k.columns, &pnames)).unwrap_or(false)
+            let parent_unique = ppt
+                .primary_key
+                .as_ref()
+                .map(|k| same_set(&k.columns, &pnames))
+                .unwrap_or(false)
                 || ppt.uniques.iter().any(|k| same_set(&k.columns, &pnames))
-                || out.indexes.iter().any(|i| i.table == ppt.name && i.unique && i.where_clause.is_none() && same_set(&i.elements, &pnames.iter().map(|n| ident::quote_ident(n)).collect::<Vec<_>>()));
+                || out.indexes.iter().any(|i| {
+                    i.table == ppt.name
+                        && i.unique
+                        && i.where_clause.is_none()
+                        && same_set(
+                            &i.elements,
+                            &pnames
+                                .iter()
+                                .map(|n| ident::quote_ident(n))
+                                .collect::<Vec<_>>(),
+                        )
+                });
             if !parent_unique {
-                comment(format!("the referenced columns ({}) have no PRIMARY KEY or UNIQUE constraint, which PostgreSQL requires", ref_cols.join(", ")), "fk-parent-not-unique", &mut out, &mut diags);
+                comment(
+                    format!(
+                        "the referenced columns ({}) have no PRIMARY KEY or UNIQUE constraint, which PostgreSQL requires",
+                        ref_cols.join(", ")
+                    ),
+                    "fk-parent-not-unique",
+                    &mut out,
+                    &mut diags,
+                );
                 continue;
             }
-            if let Some((a, b)) = cc.iter().zip(pcs.iter()).find(|(a, b)| !fk_types_compatible(&a.pg_type, &b.pg_type)) {
-                comment(format!("`{}` is {} but `{}` is {}", a.source_name, a.pg_type, b.source_name, b.pg_type), "fk-type-mismatch", &mut out, &mut diags);
+            if let Some((a, b)) = cc
+                .iter()
+                .zip(pcs.iter())
+                .find(|(a, b)| !fk_types_compatible(&a.pg_type, &b.pg_type))
+            {
+                comment(
+                    format!(
+                        "`{}` is {} but `{}` is {}",
+                        a.source_name, a.pg_type, b.source_name, b.pg_type
+                    ),
+                    "fk-type-mismatch",
+                    &mut out,
+                    &mut diags,
+                );
                 continue;
             }
-            let base = fk.name.clone().unwrap_or_else(|| format!("{}_{}_fkey", pt.name, cc.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join("_")));
+            let base = fk.name.clone().unwrap_or_else(|| {
+                format!(
+                    "{}_{}_fkey",
+                    pt.name,
+                    cc.iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("_")
+                )
+            });
             let name = namer.name(&base, &mut fk_names, "foreign key", &mut diags);
             out.foreign_keys.push(pg::ForeignKey {
                 name,
@@ -481,8 +827,12 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
                 on_delete: fk.on_delete.clone().filter(|a| a != "NO ACTION"),
                 on_update: fk.on_update.clone().filter(|a| a != "NO ACTION"),
                 deferrable: fk.deferrable.map(|d| match d {
-                    sqlite::Deferrable::InitiallyDeferred => "DEFERRABLE INITIALLY DEFERRED".to_string(),
-                    sqlite::Deferrable::InitiallyImmediate => "DEFERRABLE INITIALLY IMMEDIATE".to_string(),
+                    sqlite::Deferrable::InitiallyDeferred => {
+                        "DEFERRABLE INITIALLY DEFERRED".to_string()
+                    }
+                    sqlite::Deferrable::InitiallyImmediate => {
+                        "DEFERRABLE INITIALLY IMMEDIATE".to_string()
+                    }
                     sqlite::Deferrable::NotDeferrable => "NOT DEFERRABLE".to_string(),
                 }),
                 validate: true,
@@ -493,11 +843,23 @@ pub fn rewrite_ir(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOption
     // ---- views and triggers: kept as comments (a later stage translates them)
     for v in &schema.views {
         diags.push(Diagnostic::warning(Stage::Rewrite, "view-kept-as-comment", format!("view `{}` is not translated yet; its SQLite definition is kept as a comment in 03_constraints.sql", v.name)).on(v.name.clone()).with_help("recreate the view by hand in PostgreSQL SQL"));
-        out.kept_as_comment.push(pg::Commented { kind: "view".into(), name: v.name.clone(), code: "view-kept-as-comment".into(), reason: "views are not translated yet".into(), sql: v.sql.clone() });
+        out.kept_as_comment.push(pg::Commented {
+            kind: "view".into(),
+            name: v.name.clone(),
+            code: "view-kept-as-comment".into(),
+            reason: "views are not translated yet".into(),
+            sql: v.sql.clone(),
+        });
     }
     for tr in &schema.triggers {
         diags.push(Diagnostic::warning(Stage::Rewrite, "trigger-kept-as-comment", format!("trigger `{}` on `{}` is not translated yet; its SQLite definition is kept as a comment in 03_constraints.sql", tr.name, tr.table)).on(tr.name.clone()).with_help("recreate it as a PL/pgSQL trigger function by hand"));
-        out.kept_as_comment.push(pg::Commented { kind: "trigger".into(), name: tr.name.clone(), code: "trigger-kept-as-comment".into(), reason: "triggers are not translated yet".into(), sql: tr.sql.clone() });
+        out.kept_as_comment.push(pg::Commented {
+            kind: "trigger".into(),
+            name: tr.name.clone(),
+            code: "trigger-kept-as-comment".into(),
+            reason: "triggers are not translated yet".into(),
+            sql: tr.sql.clone(),
+        });
     }
 
     for t in &tables {
@@ -551,38 +913,93 @@ fn fk_types_compatible(a: &str, b: &str) -> bool {
 
 /// Child FK columns take their parent's type where the child's own data
 /// allows it (citext parents, uuid parents); recorded as a decision.
-fn align_foreign_key_types(schema: &sqlite::Schema, migrated: &[&sqlite::Table], tables: &mut [pg::Table], _names: &BTreeMap<String, TableNames>, _diags: &mut Diagnostics) {
+fn align_foreign_key_types(
+    schema: &sqlite::Schema,
+    migrated: &[&sqlite::Table],
+    tables: &mut [pg::Table],
+    _names: &BTreeMap<String, TableNames>,
+    _diags: &mut Diagnostics,
+) {
     let _ = schema;
     for (ti, t) in migrated.iter().enumerate() {
         for fk in &t.foreign_keys {
-            let Some(pi) = migrated.iter().position(|p| p.name.eq_ignore_ascii_case(&fk.ref_table)) else { continue };
+            let Some(pi) = migrated
+                .iter()
+                .position(|p| p.name.eq_ignore_ascii_case(&fk.ref_table))
+            else {
+                continue;
+            };
             let parent = migrated[pi];
             let ref_cols: Vec<String> = if fk.ref_columns.is_empty() {
                 match &parent.primary_key {
                     Some(k) => k.columns.clone(),
-                    None => parent.columns.iter().filter(|c| c.rowid_alias).map(|c| c.name.clone()).collect(),
+                    None => parent
+                        .columns
+                        .iter()
+                        .filter(|c| c.rowid_alias)
+                        .map(|c| c.name.clone())
+                        .collect(),
                 }
             } else {
                 fk.ref_columns.clone()
             };
             for (cname, pname) in fk.columns.iter().zip(ref_cols.iter()) {
-                let Some(parent_col) = tables[pi].columns.iter().find(|c| c.source_name.eq_ignore_ascii_case(pname)).cloned() else { continue };
-                let Some(child_src) = t.columns.iter().find(|c| c.name.eq_ignore_ascii_case(cname)) else { continue };
-                let Some(child) = tables[ti].columns.iter_mut().find(|c| c.source_name.eq_ignore_ascii_case(cname)) else { continue };
-                if child.pg_type == parent_col.pg_type || fk_types_compatible(&child.pg_type, &parent_col.pg_type) && parent_col.pg_type != "citext" {
+                let Some(parent_col) = tables[pi]
+                    .columns
+                    .iter()
+                    .find(|c| c.source_name.eq_ignore_ascii_case(pname))
+                    .cloned()
+                else {
+                    continue;
+                };
+                let Some(child_src) = t
+                    .columns
+                    .iter()
+                    .find(|c| c.name.eq_ignore_ascii_case(cname))
+                else {
+                    continue;
+                };
+                let Some(child) = tables[ti]
+                    .columns
+                    .iter_mut()
+                    .find(|c| c.source_name.eq_ignore_ascii_case(cname))
+                else {
+                    continue;
+                };
+                if child.pg_type == parent_col.pg_type
+                    || fk_types_compatible(&child.pg_type, &parent_col.pg_type)
+                        && parent_col.pg_type != "citext"
+                {
                     continue;
                 }
                 let p = child_src.profile.clone().unwrap_or_default();
                 let non_null = p.rows.saturating_sub(p.nulls);
                 let new = match (parent_col.converter, child.converter) {
-                    (_, Converter::Text) if parent_col.pg_type == "citext" => Some(("citext".to_string(), Converter::Text)),
-                    (Converter::UuidBlob, Converter::Bytes) if p.blob16 == non_null => Some(("uuid".to_string(), Converter::UuidBlob)),
-                    (Converter::UuidText, Converter::Text) if p.uuid_texts == non_null => Some(("uuid".to_string(), Converter::UuidText)),
-                    (Converter::Integer, Converter::Real | Converter::Numeric) if p.reals == 0 && p.texts == 0 && p.blobs == 0 => Some(("bigint".to_string(), Converter::Integer)),
+                    (_, Converter::Text) if parent_col.pg_type == "citext" => {
+                        Some(("citext".to_string(), Converter::Text))
+                    }
+                    (Converter::UuidBlob, Converter::Bytes) if p.blob16 == non_null => {
+                        Some(("uuid".to_string(), Converter::UuidBlob))
+                    }
+                    (Converter::UuidText, Converter::Text) if p.uuid_texts == non_null => {
+                        Some(("uuid".to_string(), Converter::UuidText))
+                    }
+                    (Converter::Integer, Converter::Real | Converter::Numeric)
+                        if p.reals == 0 && p.texts == 0 && p.blobs == 0 =>
+                    {
+                        Some(("bigint".to_string(), Converter::Integer))
+                    }
                     _ => None,
                 };
                 if let Some((ty, conv)) = new {
-                    child.decisions.push(Decision { rule: "foreign-key-type-alignment".into(), evidence: format!("references {}.{} ({}); was {}", parent.name, pname, parent_col.pg_type, child.pg_type), obvious: false });
+                    child.decisions.push(Decision {
+                        rule: "foreign-key-type-alignment".into(),
+                        evidence: format!(
+                            "references {}.{} ({}); was {}",
+                            parent.name, pname, parent_col.pg_type, child.pg_type
+                        ),
+                        obvious: false,
+                    });
                     child.pg_type = ty;
                     child.converter = conv;
                 }
@@ -595,39 +1012,76 @@ fn align_foreign_key_types(schema: &sqlite::Schema, migrated: &[&sqlite::Table],
 fn expr_context(pt: &pg::Table, target_type: Option<&str>, pgcrypto: bool) -> ExprContext {
     let mut columns = BTreeMap::new();
     for c in &pt.columns {
-        columns.insert(c.source_name.to_lowercase(), ColumnInfo { pg_name: c.name.clone(), pg_type: c.pg_type.clone() });
+        columns.insert(
+            c.source_name.to_lowercase(),
+            ColumnInfo {
+                pg_name: c.name.clone(),
+                pg_type: c.pg_type.clone(),
+            },
+        );
     }
-    ExprContext { columns, target_type: target_type.map(str::to_string), pgcrypto }
+    ExprContext {
+        columns,
+        target_type: target_type.map(str::to_string),
+        pgcrypto,
+    }
 }
 
 type IndexParts = (Vec<String>, Option<String>, Vec<Decision>);
 
-fn translate_index(idx: &sqlite::Index, st: &sqlite::Table, pt: &pg::Table, pgcrypto: bool, extensions: &mut BTreeSet<String>) -> Result<IndexParts, String> {
+fn translate_index(
+    idx: &sqlite::Index,
+    st: &sqlite::Table,
+    pt: &pg::Table,
+    pgcrypto: bool,
+    extensions: &mut BTreeSet<String>,
+) -> Result<IndexParts, String> {
     let ctx = expr_context(pt, None, pgcrypto);
     let mut elements = Vec::new();
     let mut decisions = Vec::new();
     for ic in &idx.columns {
-        let col = ic.column.as_ref().and_then(|n| pt.columns.iter().find(|c| c.source_name.eq_ignore_ascii_case(n)));
+        let col = ic.column.as_ref().and_then(|n| {
+            pt.columns
+                .iter()
+                .find(|c| c.source_name.eq_ignore_ascii_case(n))
+        });
         let mut el = match col {
             Some(c) => ident::quote_ident(&c.name),
             None => {
-                let tr = translate::translate_index_key(&ic.expr.sql, &ctx).map_err(|e| format!("key `{}`: {}", ic.expr.sql, e.reason))?;
+                let tr = translate::translate_index_key(&ic.expr.sql, &ctx)
+                    .map_err(|e| format!("key `{}`: {}", ic.expr.sql, e.reason))?;
                 extensions.extend(tr.extensions);
                 tr.sql
             }
         };
         // A plain column key inherits the column's declared collation in SQLite.
-        let coll = ic.collation.as_deref().map(|s| s.to_ascii_uppercase()).or_else(|| {
-            let name = ic.column.as_ref()?;
-            st.columns.iter().find(|c| c.name.eq_ignore_ascii_case(name)).and_then(|c| c.collation.as_deref()).map(|s| s.to_ascii_uppercase())
-        });
+        let coll = ic
+            .collation
+            .as_deref()
+            .map(|s| s.to_ascii_uppercase())
+            .or_else(|| {
+                let name = ic.column.as_ref()?;
+                st.columns
+                    .iter()
+                    .find(|c| c.name.eq_ignore_ascii_case(name))
+                    .and_then(|c| c.collation.as_deref())
+                    .map(|s| s.to_ascii_uppercase())
+            });
         match coll.as_deref() {
             None | Some("BINARY") => {}
             Some("NOCASE") => {
                 if col.map(|c| c.pg_type == "citext").unwrap_or(false) {
-                    decisions.push(Decision { rule: "nocase-index".into(), evidence: format!("{el}: COLLATE NOCASE is implied by citext"), obvious: false });
+                    decisions.push(Decision {
+                        rule: "nocase-index".into(),
+                        evidence: format!("{el}: COLLATE NOCASE is implied by citext"),
+                        obvious: false,
+                    });
                 } else {
-                    decisions.push(Decision { rule: "nocase-index".into(), evidence: format!("{el}: COLLATE NOCASE becomes lower(…)"), obvious: false });
+                    decisions.push(Decision {
+                        rule: "nocase-index".into(),
+                        evidence: format!("{el}: COLLATE NOCASE becomes lower(…)"),
+                        obvious: false,
+                    });
                     el = format!("lower({el})");
                 }
             }
@@ -641,9 +1095,14 @@ fn translate_index(idx: &sqlite::Index, st: &sqlite::Table, pt: &pg::Table, pgcr
     let where_clause = match &idx.where_clause {
         Some(w) => {
             let bctx = expr_context(pt, Some("boolean"), pgcrypto);
-            let tr = translate::translate_predicate(&w.sql, &bctx).map_err(|e| format!("WHERE {}: {}", w.sql, e.reason))?;
+            let tr = translate::translate_predicate(&w.sql, &bctx)
+                .map_err(|e| format!("WHERE {}: {}", w.sql, e.reason))?;
             extensions.extend(tr.extensions);
-            decisions.push(Decision { rule: "partial-index".into(), evidence: format!("SQLite WHERE {}", w.sql.trim()), obvious: false });
+            decisions.push(Decision {
+                rule: "partial-index".into(),
+                evidence: format!("SQLite WHERE {}", w.sql.trim()),
+                obvious: false,
+            });
             Some(tr.sql)
         }
         None => None,
@@ -659,17 +1118,40 @@ fn report_eval_errors(trail: &[TrailStep], object: &str, diags: &mut Diagnostics
     }
 }
 
-fn rule_text(env: &minijinja::Environment<'_>, template: &str, facts: &Value, rule: &Rule, object: &str, diags: &mut Diagnostics) -> String {
+fn rule_text(
+    env: &minijinja::Environment<'_>,
+    template: &str,
+    facts: &Value,
+    rule: &Rule,
+    object: &str,
+    diags: &mut Diagnostics,
+) -> String {
     match render(env, template, facts) {
         Ok(s) => s,
         Err(e) => {
-            diags.push(Diagnostic::error(Stage::Rewrite, "rule-template-failed", format!("rule `{}`: template `{template}` failed on `{object}`: {e}", rule.id)).on(object.to_string()));
+            diags.push(
+                Diagnostic::error(
+                    Stage::Rewrite,
+                    "rule-template-failed",
+                    format!(
+                        "rule `{}`: template `{template}` failed on `{object}`: {e}",
+                        rule.id
+                    ),
+                )
+                .on(object.to_string()),
+            );
             template.to_string()
         }
     }
 }
 
-fn emit_rule_warning(env: &minijinja::Environment<'_>, rule: &Rule, facts: &Value, object: &str, diags: &mut Diagnostics) {
+fn emit_rule_warning(
+    env: &minijinja::Environment<'_>,
+    rule: &Rule,
+    facts: &Value,
+    object: &str,
+    diags: &mut Diagnostics,
+) {
     if let Some(w) = &rule.warn {
         let msg = rule_text(env, w, facts, rule, object, diags);
         let mut d = Diagnostic::warning(Stage::Rewrite, &rule.id, msg).on(object.to_string());
@@ -682,9 +1164,21 @@ fn emit_rule_warning(env: &minijinja::Environment<'_>, rule: &Rule, facts: &Valu
 
 /// The rule trail for one column: every column rule considered, in order,
 /// and the facts it was judged on. For `pgbridge explain DB table.column`.
-pub fn explain_column(schema: &sqlite::Schema, pack: &RulePack, opts: &RewriteOptions, table: &str, column: &str) -> Option<(Value, Vec<TrailStep>)> {
-    let t = schema.tables.iter().find(|t| t.name.eq_ignore_ascii_case(table))?;
-    let c = t.columns.iter().find(|c| c.name.eq_ignore_ascii_case(column))?;
+pub fn explain_column(
+    schema: &sqlite::Schema,
+    pack: &RulePack,
+    opts: &RewriteOptions,
+    table: &str,
+    column: &str,
+) -> Option<(Value, Vec<TrailStep>)> {
+    let t = schema
+        .tables
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(table))?;
+    let c = t
+        .columns
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(column))?;
     let mut f = serde_json::Map::new();
     f.insert("table".into(), facts::table_facts(t));
     f.insert("column".into(), facts::column_facts(schema, t, c));

@@ -228,11 +228,15 @@ fn load_default() -> Result<Vec<Rule>, Vec<Diagnostic>> {
                 .unwrap_or_default();
             match parse_rule(&text, &phase, &stem, &format!("rules/{path}")) {
                 Ok(r) => rules.push(r),
-                Err(e) => errors.push(e),
+                Err(e) => errors.push(*e),
             }
         }
     }
-    if errors.is_empty() { Ok(rules) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Load one user pack directory: `DIR/<phase>/<id>.yaml`.
@@ -243,15 +247,29 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, Vec<Diagnostic>> {
         Ok(e) => e,
         Err(e) => {
             return Err(vec![
-                Diagnostic::error(Stage::Rules, "rule-pack-unreadable", format!("cannot read rule pack {}: {e}", dir.display()))
-                    .with_span(Span { file: Some(dir.display().to_string()), ..Default::default() }),
+                Diagnostic::error(
+                    Stage::Rules,
+                    "rule-pack-unreadable",
+                    format!("cannot read rule pack {}: {e}", dir.display()),
+                )
+                .with_span(Span {
+                    file: Some(dir.display().to_string()),
+                    ..Default::default()
+                }),
             ]);
         }
     };
-    let mut phase_dirs: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut phase_dirs: Vec<_> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     phase_dirs.sort();
     for pdir in phase_dirs {
-        let phase = pdir.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let phase = pdir
+            .file_name()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
         if phase == "tests" || phase.starts_with('.') {
             continue;
         }
@@ -268,58 +286,134 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, Vec<Diagnostic>> {
             let text = match std::fs::read_to_string(&f) {
                 Ok(t) => t,
                 Err(e) => {
-                    errors.push(Diagnostic::error(Stage::Rules, "rule-unreadable", format!("cannot read rule: {e}")).with_span(Span { file: Some(origin), ..Default::default() }));
+                    errors.push(
+                        Diagnostic::error(
+                            Stage::Rules,
+                            "rule-unreadable",
+                            format!("cannot read rule: {e}"),
+                        )
+                        .with_span(Span {
+                            file: Some(origin),
+                            ..Default::default()
+                        }),
+                    );
                     continue;
                 }
             };
-            let stem = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            let stem = f
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
             match parse_rule(&text, &phase, &stem, &origin) {
                 Ok(r) => rules.push(r),
-                Err(e) => errors.push(e),
+                Err(e) => errors.push(*e),
             }
         }
     }
-    if errors.is_empty() { Ok(rules) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
 }
 
-fn rule_error(origin: &str, line: usize, column: usize, message: String) -> Diagnostic {
-    Diagnostic::error(Stage::Rules, "malformed-rule", message).with_span(Span::file_line(origin, line, column))
+fn rule_error(origin: &str, line: usize, column: usize, message: String) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::error(Stage::Rules, "malformed-rule", message)
+            .with_span(Span::file_line(origin, line, column)),
+    )
 }
 
 /// 1-based line of the first line starting with `key:` in a YAML text.
 fn key_line(text: &str, key: &str) -> usize {
     let prefix = format!("{key}:");
-    text.lines().position(|l| l.starts_with(&prefix)).map(|i| i + 1).unwrap_or(1)
+    text.lines()
+        .position(|l| l.starts_with(&prefix))
+        .map(|i| i + 1)
+        .unwrap_or(1)
 }
 
 /// Parse and validate one rule file.
-pub fn parse_rule(text: &str, phase: &str, stem: &str, origin: &str) -> Result<Rule, Diagnostic> {
+pub fn parse_rule(
+    text: &str,
+    phase: &str,
+    stem: &str,
+    origin: &str,
+) -> Result<Rule, Box<Diagnostic>> {
     if !PHASES.contains(&phase) {
-        return Err(rule_error(origin, 1, 1, format!("unknown phase directory `{phase}`; rules live in one of: {}", PHASES.join(", "))));
+        return Err(rule_error(
+            origin,
+            1,
+            1,
+            format!(
+                "unknown phase directory `{phase}`; rules live in one of: {}",
+                PHASES.join(", ")
+            ),
+        ));
     }
     let file: RuleFile = serde_norway::from_str(text).map_err(|e| {
-        let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+        let (line, col) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
         rule_error(origin, line, col, format!("rule `{stem}`: {e}"))
     })?;
     if let Some(id) = &file.id
         && id != stem
     {
-        return Err(rule_error(origin, key_line(text, "id"), 1, format!("rule id `{id}` differs from its file name `{stem}`; the file stem is the id")));
+        return Err(rule_error(
+            origin,
+            key_line(text, "id"),
+            1,
+            format!("rule id `{id}` differs from its file name `{stem}`; the file stem is the id"),
+        ));
     }
-    if stem.is_empty() || !stem.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        return Err(rule_error(origin, 1, 1, format!("rule id `{stem}` must be kebab-case (a-z, 0-9, -)")));
+    if stem.is_empty()
+        || !stem
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(rule_error(
+            origin,
+            1,
+            1,
+            format!("rule id `{stem}` must be kebab-case (a-z, 0-9, -)"),
+        ));
     }
     let when = Predicate::parse(&file.when).map_err(|e| {
         let base = key_line(text, "when");
         // `when: expr` on one line: column offset by `when: `; block scalars start a line below.
-        let first_line_inline = text.lines().nth(base - 1).map(|l| l.trim_end() != "when: |" && l.trim_end() != "when: >" && l.trim_end() != "when: >-" && l.trim_end() != "when: |-").unwrap_or(true);
-        let (line, col) = if first_line_inline && e.line == 1 { (base, e.column + 6) } else if first_line_inline { (base + e.line - 1, e.column) } else { (base + e.line, e.column + 2) };
-        rule_error(origin, line, col, format!("rule `{stem}`: bad `when` predicate: {}", e.message))
+        let first_line_inline = text
+            .lines()
+            .nth(base - 1)
+            .map(|l| {
+                l.trim_end() != "when: |"
+                    && l.trim_end() != "when: >"
+                    && l.trim_end() != "when: >-"
+                    && l.trim_end() != "when: |-"
+            })
+            .unwrap_or(true);
+        let (line, col) = if first_line_inline && e.line == 1 {
+            (base, e.column + 6)
+        } else if first_line_inline {
+            (base + e.line - 1, e.column)
+        } else {
+            (base + e.line, e.column + 2)
+        };
+        rule_error(
+            origin,
+            line,
+            col,
+            format!("rule `{stem}`: bad `when` predicate: {}", e.message),
+        )
     })?;
     let then = &file.then;
     let (allowed, what): (&[&str], &str) = match phase {
         "table" => (&["action"], "action"),
-        "column" => (&["type", "converter", "identity"], "type, converter, identity"),
+        "column" => (
+            &["type", "converter", "identity"],
+            "type, converter, identity",
+        ),
         _ => (&["default"], "default"),
     };
     let present: Vec<&str> = [
@@ -336,39 +430,82 @@ pub fn parse_rule(text: &str, phase: &str, stem: &str, origin: &str) -> Result<R
     let then_line = key_line(text, "then");
     for k in &present {
         if !allowed.contains(k) {
-            return Err(rule_error(origin, then_line, 1, format!("rule `{stem}`: `then.{k}` does not belong to phase `{phase}` (allowed: {what})")));
+            return Err(rule_error(
+                origin,
+                then_line,
+                1,
+                format!(
+                    "rule `{stem}`: `then.{k}` does not belong to phase `{phase}` (allowed: {what})"
+                ),
+            ));
         }
     }
     match phase {
         "column" => {
             if then.pg_type.is_none() || then.converter.is_none() {
-                return Err(rule_error(origin, then_line, 1, format!("rule `{stem}`: a column rule needs `then.type` and `then.converter`")));
+                return Err(rule_error(
+                    origin,
+                    then_line,
+                    1,
+                    format!("rule `{stem}`: a column rule needs `then.type` and `then.converter`"),
+                ));
             }
             if let Some(c) = &then.converter
                 && !c.contains("{{")
                 && !c.contains("{%")
                 && crate::ir::pg::Converter::from_name(c).is_none()
             {
-                let names: Vec<&str> = crate::ir::pg::Converter::ALL.iter().map(|c| c.name()).collect();
-                return Err(rule_error(origin, then_line, 1, format!("rule `{stem}`: unknown converter `{c}`; converters: {}", names.join(", "))));
+                let names: Vec<&str> = crate::ir::pg::Converter::ALL
+                    .iter()
+                    .map(|c| c.name())
+                    .collect();
+                return Err(rule_error(
+                    origin,
+                    then_line,
+                    1,
+                    format!(
+                        "rule `{stem}`: unknown converter `{c}`; converters: {}",
+                        names.join(", ")
+                    ),
+                ));
             }
         }
         "table" => match then.action.as_deref() {
             Some("skip") | Some("comment") => {}
             other => {
-                return Err(rule_error(origin, then_line, 1, format!("rule `{stem}`: `then.action` must be `skip` or `comment`, not {other:?}")));
+                return Err(rule_error(
+                    origin,
+                    then_line,
+                    1,
+                    format!(
+                        "rule `{stem}`: `then.action` must be `skip` or `comment`, not {other:?}"
+                    ),
+                ));
             }
         },
         _ => {
             if then.default.is_none() {
-                return Err(rule_error(origin, then_line, 1, format!("rule `{stem}`: a default rule needs `then.default`")));
+                return Err(rule_error(
+                    origin,
+                    then_line,
+                    1,
+                    format!("rule `{stem}`: a default rule needs `then.default`"),
+                ));
             }
         }
     }
     for p in when.paths() {
         let root = p.split(['.', '[']).next().unwrap_or("");
         if !super::facts::ROOTS.contains(&root) || !super::facts::known_path(&p) {
-            return Err(rule_error(origin, key_line(text, "when"), 1, format!("rule `{stem}`: unknown fact `{p}`; facts start with one of: {}", super::facts::ROOTS.join(", "))));
+            return Err(rule_error(
+                origin,
+                key_line(text, "when"),
+                1,
+                format!(
+                    "rule `{stem}`: unknown fact `{p}`; facts start with one of: {}",
+                    super::facts::ROOTS.join(", ")
+                ),
+            ));
         }
     }
     Ok(Rule {

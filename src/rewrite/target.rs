@@ -28,7 +28,11 @@ pub struct Target {
 
 impl Target {
     pub fn new(version: u32, extensions: &[String]) -> Target {
-        let mut extensions: Vec<String> = extensions.iter().map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty()).collect();
+        let mut extensions: Vec<String> = extensions
+            .iter()
+            .map(|e| e.trim().to_ascii_lowercase())
+            .filter(|e| !e.is_empty())
+            .collect();
         extensions.sort();
         extensions.dedup();
         Target {

@@ -287,7 +287,10 @@ fn table_cases(
         return;
     };
     let parts = split_top(&body, b',');
-    let mut ctx = ExprContext { pgcrypto: true, ..ExprContext::default() };
+    let mut ctx = ExprContext {
+        pgcrypto: true,
+        ..ExprContext::default()
+    };
     let mut col_parts = Vec::new();
     for part in &parts {
         let (tok, rest) = first_token(part);

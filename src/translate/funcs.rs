@@ -258,16 +258,24 @@ pub(super) fn call(t: &mut Translator, f: &Function, hint: Option<Kind>) -> R<Fr
             }
             if t.ctx.pgcrypto {
                 t.extension("pgcrypto");
-                return Ok(Frag::call(format!("gen_random_bytes({})", n.sql), Kind::Bytes));
+                return Ok(Frag::call(
+                    format!("gen_random_bytes({})", n.sql),
+                    Kind::Bytes,
+                ));
             }
             // Core PostgreSQL (no pgcrypto): SHA-256 of a random version-4
             // UUID gives 32 bytes carrying its 122 random bits.
             match n.int_lit {
                 Some(i) if i <= 32 => {
                     t.note(format!("randomblob({i}) without pgcrypto: {i} bytes of sha256(gen_random_uuid()), {} random bits", (i * 8).min(122)));
-                    Ok(Frag::call(format!("substring(sha256(uuid_send(gen_random_uuid())) FROM 1 FOR {i})"), Kind::Bytes))
+                    Ok(Frag::call(
+                        format!("substring(sha256(uuid_send(gen_random_uuid())) FROM 1 FOR {i})"),
+                        Kind::Bytes,
+                    ))
                 }
-                _ => fail("randomblob() of more than 32 bytes, or of a computed length, needs pgcrypto's gen_random_bytes(); the target has no pgcrypto"),
+                _ => fail(
+                    "randomblob() of more than 32 bytes, or of a computed length, needs pgcrypto's gen_random_bytes(); the target has no pgcrypto",
+                ),
             }
         }
         "datetime" | "date" | "time" | "strftime" | "unixepoch" | "julianday" => {

@@ -445,7 +445,10 @@ fn randomblob_without_pgcrypto_uses_core_sha256_of_a_random_uuid() {
     let mut c = cols();
     c.pgcrypto = false;
     let t = tr_in("randomblob(16)", &c);
-    assert_eq!(t.sql, "substring(sha256(uuid_send(gen_random_uuid())) FROM 1 FOR 16)");
+    assert_eq!(
+        t.sql,
+        "substring(sha256(uuid_send(gen_random_uuid())) FROM 1 FOR 16)"
+    );
     assert!(t.extensions.is_empty());
     assert!(t.notes.iter().any(|n| n.contains("122 random bits")));
     let mut c = with_target(cols(), "text");
