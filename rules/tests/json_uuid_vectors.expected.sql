@@ -17,7 +17,7 @@ CREATE TABLE docs (
     meta jsonb,
     -- payload: json-declared: declared JSON; 1/1 text values parse as JSON
     payload jsonb DEFAULT '{}',
-    -- broken: json-declared-invalid-values: 1 of 2 text values are not JSON
+    -- broken: json-declared-invalid-values: 1 of 2 text values are not JSON; 0 blobs
     broken text,
     tags text,
     -- embedding: float32-blob-array: 2/2 values are 16-byte float32 blobs; no pgvector on the target
@@ -41,5 +41,5 @@ ANALYZE;
 COMMIT;
 -- ==> diagnostics
 -- warning[float32-blob-array] docs.embedding: `docs.embedding` holds 4-dimension float32 vectors but the target has no pgvector; it becomes real[]
--- warning[json-declared-invalid-values] docs.broken: `docs.broken` is declared JSON but 1 values are not JSON (or are blobs); it stays text
+-- warning[json-declared-invalid-values] docs.broken: `docs.broken` is declared JSON but 1 text values are not JSON; it stays text
 -- warning[uuid-text-upper-case] docs.ref_upper: `docs.ref_upper`: 1 UUIDs are upper-case text and will read back lower-case from uuid

@@ -359,7 +359,7 @@ pub fn rewrite_ir(
         });
     }
 
-    align_foreign_key_types(schema, &migrated, &mut tables, &names, &mut diags);
+    align_foreign_key_types(&migrated, &mut tables, &mut diags);
 
     // ---- default phase, generated columns, keys, checks -------------------
     for (t, pt) in migrated.iter().zip(tables.iter_mut()) {
@@ -914,13 +914,10 @@ fn fk_types_compatible(a: &str, b: &str) -> bool {
 /// Child FK columns take their parent's type where the child's own data
 /// allows it (citext parents, uuid parents); recorded as a decision.
 fn align_foreign_key_types(
-    schema: &sqlite::Schema,
     migrated: &[&sqlite::Table],
     tables: &mut [pg::Table],
-    _names: &BTreeMap<String, TableNames>,
-    _diags: &mut Diagnostics,
+    diags: &mut Diagnostics,
 ) {
-    let _ = schema;
     for (ti, t) in migrated.iter().enumerate() {
         for fk in &t.foreign_keys {
             let Some(pi) = migrated
@@ -974,24 +971,38 @@ fn align_foreign_key_types(
                 }
                 let p = child_src.profile.clone().unwrap_or_default();
                 let non_null = p.rows.saturating_sub(p.nulls);
-                let new = match (parent_col.converter, child.converter) {
-                    (_, Converter::Text) if parent_col.pg_type == "citext" => {
-                        Some(("citext".to_string(), Converter::Text))
-                    }
-                    (Converter::UuidBlob, Converter::Bytes) if p.blob16 == non_null => {
-                        Some(("uuid".to_string(), Converter::UuidBlob))
-                    }
-                    (Converter::UuidText, Converter::Text) if p.uuid_texts == non_null => {
-                        Some(("uuid".to_string(), Converter::UuidText))
-                    }
-                    (Converter::Integer, Converter::Real | Converter::Numeric)
-                        if p.reals == 0 && p.texts == 0 && p.blobs == 0 =>
-                    {
-                        Some(("bigint".to_string(), Converter::Integer))
-                    }
-                    _ => None,
+                // The child takes the parent's type when every value it holds
+                // is of the storage class the parent's converter reads.
+                let fits = match parent_col.converter {
+                    Converter::Integer => p.integers == non_null,
+                    Converter::Real | Converter::Numeric => p.integers + p.reals == non_null,
+                    Converter::Text | Converter::AnyText => p.texts == non_null,
+                    Converter::UuidText => p.uuid_texts == non_null,
+                    Converter::UuidBlob => p.blob16 == non_null,
+                    Converter::Bytes => p.blobs == non_null,
+                    _ => false,
                 };
+                let new = fits.then(|| (parent_col.pg_type.clone(), parent_col.converter));
                 if let Some((ty, conv)) = new {
+                    // The column rule's warning described the type it chose; that
+                    // type is replaced, so its warning gives way to a note.
+                    let object = format!("{}.{}", t.name, child_src.name);
+                    let chosen_by = child
+                        .decisions
+                        .first()
+                        .map(|d| d.rule.clone())
+                        .unwrap_or_default();
+                    diags.0.retain(|d| {
+                        !(d.span.object.as_deref() == Some(object.as_str()) && d.code == chosen_by)
+                    });
+                    diags.push(
+                        Diagnostic::note(
+                            Stage::Rewrite,
+                            "foreign-key-type-alignment",
+                            format!("`{object}` takes the type of {}.{} ({}) that its foreign key references; its values fit", parent.name, pname, parent_col.pg_type),
+                        )
+                        .on(object),
+                    );
                     child.decisions.push(Decision {
                         rule: "foreign-key-type-alignment".into(),
                         evidence: format!(
