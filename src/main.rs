@@ -53,6 +53,8 @@ enum RulesCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Every fact a rule's `when:` and templates can read.
+    Facts,
     /// Run a pack's examples and `DIR/tests/*.sql` fixtures.
     Test {
         dir: PathBuf,
@@ -456,8 +458,19 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             command: RulesCommand::List { common },
         } => {
             let pack = load_pack(&common)?;
-            for r in &pack.rules {
+            for r in pgbridge::rewrite::rules::PHASES
+                .iter()
+                .flat_map(|ph| pack.phase(ph))
+            {
                 println!("{:8} {:4} {:40} {}", r.phase, r.priority, r.id, r.summary);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules {
+            command: RulesCommand::Facts,
+        } => {
+            for p in pgbridge::rewrite::facts::all_paths() {
+                println!("{p}");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -85,3 +85,17 @@ fn default_pack_fixtures_match_their_expected_output() {
         failed.join("\n")
     );
 }
+
+#[test]
+fn docs_rules_md_describes_every_fact() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"))
+        .expect("docs/rules.md");
+    let missing: Vec<String> = pgbridge::rewrite::facts::all_paths()
+        .into_iter()
+        .filter(|p| !doc.contains(&format!("`{p}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/rules.md does not describe: {missing:?}"
+    );
+}

@@ -142,12 +142,14 @@ pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet
         target_version: opts.target_version,
         pack_digest: &opts.pack_digest,
     };
+    // Converted once for the three templates.
+    let ctx = minijinja::Value::from(minijinja::value::Serde(&ctx));
     let mut files = BTreeMap::new();
     for name in FILES {
         let tname = format!("{name}.j2");
         let src = template_source(&tname, opts)?;
         let text = env
-            .render_str(&src, minijinja::value::Serde(&ctx))
+            .render_str(&src, ctx.clone())
             .map_err(|e| emit_err("template-failed", format!("template {tname} failed: {e:#}")))?;
         files.insert(name.to_string(), normalise(&text));
     }

@@ -312,6 +312,29 @@ pub fn skeleton() -> Value {
     })
 }
 
+/// Every fact path rules can read, sorted (`column.affinity`, `profile.rows`, …).
+pub fn all_paths() -> Vec<String> {
+    fn walk(prefix: &str, v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                for (k, child) in m {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&p, child, out);
+                }
+            }
+            _ => out.push(prefix.to_string()),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", &skeleton(), &mut out);
+    out.sort();
+    out
+}
+
 /// Does `path` (`column.type_args[0]`) name a known fact?
 pub fn known_path(path: &str) -> bool {
     static SKELETON: LazyLock<Value> = LazyLock::new(skeleton);

@@ -41,24 +41,89 @@ pub struct TrailStep {
 }
 
 /// Render a `then`/`warn`/`evidence` template against facts.
+/// A facts document, with its template-engine form built once on first use.
+pub struct Facts {
+    json: Value,
+    template_value: std::cell::OnceCell<minijinja::Value>,
+}
+
+impl Facts {
+    fn new(json: Value) -> Facts {
+        Facts {
+            json,
+            template_value: std::cell::OnceCell::new(),
+        }
+    }
+    /// Facts whose `table` and `target` roots are converted once and shared.
+    fn with_shared(json: Value, shared: &[(&str, &minijinja::Value)]) -> Facts {
+        let f = Facts::new(json);
+        let mut map: BTreeMap<String, minijinja::Value> = BTreeMap::new();
+        if let Value::Object(m) = &f.json {
+            for (k, v) in m {
+                let value = match shared.iter().find(|(name, _)| name == k) {
+                    Some((_, mv)) => (*mv).clone(),
+                    None => minijinja::Value::from(minijinja::value::Serde(v)),
+                };
+                map.insert(k.clone(), value);
+            }
+        }
+        let _ = f.template_value.set(minijinja::Value::from(map));
+        f
+    }
+    fn template_value(&self) -> &minijinja::Value {
+        self.template_value
+            .get_or_init(|| minijinja::Value::from(minijinja::value::Serde(&self.json)))
+    }
+}
+
+impl std::ops::Deref for Facts {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        &self.json
+    }
+}
+
 fn render(
     env: &minijinja::Environment<'_>,
     template: &str,
-    facts: &Value,
+    facts: &Facts,
 ) -> Result<String, String> {
     if !template.contains("{{") && !template.contains("{%") {
         return Ok(template.to_string());
     }
-    env.render_str(template, minijinja::value::Serde(facts))
-        .map_err(|e| format!("{e:#}"))
+    let value = facts.template_value().clone();
+    match env.get_template(template) {
+        Ok(t) => t.render(value),
+        Err(_) => env.render_str(template, value),
+    }
+    .map_err(|e| format!("{e:#}"))
 }
 
-fn template_env() -> minijinja::Environment<'static> {
+fn template_env(pack: &RulePack) -> minijinja::Environment<'static> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.add_filter("literal", |s: String| ident::quote_literal(&s));
     env.add_filter("ident", |s: String| ident::quote_ident(&s));
+    // Each rule template is compiled once, named by its own text.
+    for r in &pack.rules {
+        let t = &r.then;
+        let fields = [
+            &t.pg_type,
+            &t.converter,
+            &t.default,
+            &t.action,
+            &r.evidence,
+            &r.warn,
+            &r.help,
+        ];
+        for src in fields.into_iter().flatten() {
+            if (src.contains("{{") || src.contains("{%")) && env.get_template(src).is_err() {
+                // A template that does not compile is reported when rendered.
+                let _ = env.add_template_owned(src.clone(), src.clone());
+            }
+        }
+    }
     env
 }
 
@@ -159,8 +224,9 @@ pub fn rewrite_ir(
     opts: &RewriteOptions,
 ) -> (pg::Schema, Diagnostics) {
     let mut diags = Diagnostics::default();
-    let env = template_env();
+    let env = template_env(pack);
     let target_facts = facts::target_facts(&opts.target);
+    let target_mj = minijinja::Value::from(minijinja::value::Serde(&target_facts));
     let namer = Namer {
         naming: opts.naming,
     };
@@ -185,7 +251,7 @@ pub fn rewrite_ir(
         let mut f = serde_json::Map::new();
         f.insert("table".into(), facts::table_facts(t));
         f.insert("target".into(), target_facts.clone());
-        let f = Value::Object(f);
+        let f = Facts::new(Value::Object(f));
         let (hit, trail) = first_match(pack, "table", &f);
         report_eval_errors(&trail, &t.name, &mut diags);
         if let Some(rule) = hit {
@@ -257,6 +323,7 @@ pub fn rewrite_ir(
     for t in &migrated {
         let tn = &names[&t.name.to_lowercase()];
         let table_facts = facts::table_facts(t);
+        let table_mj = minijinja::Value::from(minijinja::value::Serde(&table_facts));
         let mut cols = Vec::new();
         for c in &t.columns {
             if c.hidden {
@@ -268,7 +335,10 @@ pub fn rewrite_ir(
             f.insert("column".into(), facts::column_facts(schema, t, c));
             f.insert("profile".into(), facts::profile_facts(c.profile.as_ref()));
             f.insert("target".into(), target_facts.clone());
-            let f = Value::Object(f);
+            let f = Facts::with_shared(
+                Value::Object(f),
+                &[("table", &table_mj), ("target", &target_mj)],
+            );
             let (hit, trail) = first_match(pack, "column", &f);
             report_eval_errors(&trail, &object, &mut diags);
             let (pg_type, converter, identity, decision) = match hit {
@@ -366,6 +436,7 @@ pub fn rewrite_ir(
         let pgcrypto = opts.target.has_extension("pgcrypto");
         let ctx = expr_context(pt, None, pgcrypto);
         let table_facts = facts::table_facts(t);
+        let table_mj = minijinja::Value::from(minijinja::value::Serde(&table_facts));
         for c in t.columns.iter().filter(|c| !c.hidden) {
             let object = format!("{}.{}", t.name, c.name);
             let Some(pc) = pt.columns.iter_mut().find(|pc| pc.source_name == c.name) else {
@@ -424,7 +495,10 @@ pub fn rewrite_ir(
             f.insert("target".into(), target_facts.clone());
             f.insert("pg".into(), serde_json::json!({"type": pc.pg_type, "converter": pc.converter.name(), "identity": pc.identity}));
             f.insert("default".into(), facts::default_facts(d));
-            let f = Value::Object(f);
+            let f = Facts::with_shared(
+                Value::Object(f),
+                &[("table", &table_mj), ("target", &target_mj)],
+            );
             let (hit, trail) = first_match(pack, "default", &f);
             report_eval_errors(&trail, &object, &mut diags);
             let matched = hit.is_some();
@@ -886,7 +960,52 @@ pub fn rewrite_ir(
     }
     out.extensions = extensions.into_iter().collect();
     out.tables = tables;
+    locate(schema, &mut diags);
     (out, diags)
+}
+
+/// Point each diagnostic about a schema object at the statement that
+/// created it: the input file and, for DDL text, its line.
+fn locate(schema: &sqlite::Schema, diags: &mut Diagnostics) {
+    for d in diags.0.iter_mut() {
+        if d.span.file.is_some() {
+            continue;
+        }
+        let Some(object) = d.span.object.clone() else {
+            continue;
+        };
+        let table = object.split(['.', '(']).next().unwrap_or(&object);
+        let line = schema
+            .tables
+            .iter()
+            .find(|t| t.name == table || t.name == object)
+            .map(|t| t.line)
+            .or_else(|| {
+                schema
+                    .indexes
+                    .iter()
+                    .find(|i| i.name == object)
+                    .map(|i| i.line)
+            })
+            .or_else(|| {
+                schema
+                    .views
+                    .iter()
+                    .find(|v| v.name == object)
+                    .map(|v| v.line)
+            })
+            .or_else(|| {
+                schema
+                    .triggers
+                    .iter()
+                    .find(|t| t.name == object)
+                    .map(|t| t.line)
+            });
+        if let Some(line) = line {
+            d.span.file = Some(schema.origin.clone());
+            d.span.line = line;
+        }
+    }
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {
@@ -1132,7 +1251,7 @@ fn report_eval_errors(trail: &[TrailStep], object: &str, diags: &mut Diagnostics
 fn rule_text(
     env: &minijinja::Environment<'_>,
     template: &str,
-    facts: &Value,
+    facts: &Facts,
     rule: &Rule,
     object: &str,
     diags: &mut Diagnostics,
@@ -1159,7 +1278,7 @@ fn rule_text(
 fn emit_rule_warning(
     env: &minijinja::Environment<'_>,
     rule: &Rule,
-    facts: &Value,
+    facts: &Facts,
     object: &str,
     diags: &mut Diagnostics,
 ) {

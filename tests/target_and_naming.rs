@@ -1,0 +1,201 @@
+//! Target capabilities read from a live server (`--target-url`), and the
+//! naming options, proven on real PostgreSQL.
+mod common;
+
+use common::{PgVersion, cluster};
+use std::process::Command;
+
+fn pgbridge(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+        .args(args)
+        .output()
+        .expect("run pgbridge")
+}
+
+fn example_db() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/examples/blog.db").to_string()
+}
+
+#[test]
+fn target_url_reads_version_and_pgvector_from_the_server() {
+    // PostgreSQL 18 here has pgvector: the embeddings become vector(4).
+    let db = cluster(PgVersion::V18).new_db("target18");
+    let out = tempfile::tempdir().unwrap();
+    let o = pgbridge(&[
+        "compile",
+        &example_db(),
+        "-o",
+        out.path().to_str().unwrap(),
+        "--target-url",
+        &db.url,
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let schema = std::fs::read_to_string(out.path().join("01_schema.sql")).unwrap();
+    assert!(schema.contains("for PostgreSQL 18"), "{schema}");
+    assert!(schema.contains("embedding vector(4) NOT NULL"), "{schema}");
+    assert!(
+        schema.contains("CREATE EXTENSION IF NOT EXISTS vector;"),
+        "{schema}"
+    );
+    for f in ["01_schema.sql", "03_constraints.sql"] {
+        db.psql_file(&out.path().join(f))
+            .unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
+    // a float32 blob loaded by hand reads back as the vector
+    db.psql("INSERT INTO users (id, email, display_name) VALUES (1, 'a@b.c', 'A'); INSERT INTO posts (id, uuid, author_id, title) VALUES (1, gen_random_uuid(), 1, 't'); INSERT INTO post_embeddings VALUES (1, '[1,2,3,4]');").unwrap();
+    assert_eq!(
+        db.scalar("SELECT embedding::text FROM post_embeddings"),
+        "[1,2,3,4]"
+    );
+    // the identity continues after sqlite_sequence's 3 (posts had a deleted row 3), not after max(id) = 1
+    assert_eq!(db.scalar("INSERT INTO posts (uuid, author_id, title) VALUES (gen_random_uuid(), 1, 'next') RETURNING id"), "4");
+    // and citext keeps NOCASE: the same e-mail in another case is a duplicate
+    assert!(
+        db.psql("INSERT INTO users (email, display_name) VALUES ('A@B.C', 'dup')")
+            .unwrap_err()
+            .contains("duplicate key")
+    );
+
+    // PostgreSQL 15 (Debian) has no pgvector: real[] with a warning.
+    let db15 = cluster(PgVersion::V15).new_db("target15");
+    let out15 = tempfile::tempdir().unwrap();
+    let o = pgbridge(&[
+        "compile",
+        &example_db(),
+        "-o",
+        out15.path().to_str().unwrap(),
+        "--target-url",
+        &db15.url,
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let schema = std::fs::read_to_string(out15.path().join("01_schema.sql")).unwrap();
+    assert!(
+        schema.contains("for PostgreSQL 15") && schema.contains("embedding real[] NOT NULL"),
+        "{schema}"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning[float32-blob-array]"));
+}
+
+#[test]
+fn an_unreachable_target_url_is_one_clear_error_without_the_password() {
+    let out = tempfile::tempdir().unwrap();
+    let o = pgbridge(&[
+        "compile",
+        &example_db(),
+        "-o",
+        out.path().to_str().unwrap(),
+        "--target-url",
+        "postgres://app:s3cret-pw@127.0.0.1:1/db",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("target-unreachable"), "{err}");
+    assert!(
+        !err.contains("s3cret-pw"),
+        "the password must never be printed: {err}"
+    );
+}
+
+#[test]
+fn snake_case_naming_applies_and_every_statement_uses_the_new_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("mixed.db");
+    let conn = rusqlite::Connection::open(&src).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE [OrderDetails] ([OrderID] INTEGER PRIMARY KEY, [Unit Price] REAL NOT NULL CHECK ([Unit Price] >= 0), [ProductName] TEXT);
+         CREATE TABLE \"Order Notes\" (id INTEGER PRIMARY KEY, [OrderID] INTEGER REFERENCES OrderDetails(OrderID), Body TEXT);
+         CREATE INDEX [IX OrderDetails ProductName] ON OrderDetails ([ProductName]) WHERE [Unit Price] > 0;",
+    )
+    .unwrap();
+    drop(conn);
+    let out = dir.path().join("out");
+    let o = pgbridge(&[
+        "compile",
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--naming",
+        "snake-case",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let schema = std::fs::read_to_string(out.join("01_schema.sql")).unwrap();
+    let cons = std::fs::read_to_string(out.join("03_constraints.sql")).unwrap();
+    assert!(
+        schema.contains("CREATE TABLE order_details (")
+            && schema.contains("unit_price double precision NOT NULL"),
+        "{schema}"
+    );
+    assert!(
+        schema.contains("CHECK (unit_price >= 0)"),
+        "CHECK uses the new name:\n{schema}"
+    );
+    assert!(cons.contains("CREATE INDEX ix_order_details_product_name ON order_details (product_name) WHERE unit_price > 0;"), "{cons}");
+    assert!(
+        cons.contains("FOREIGN KEY (order_id) REFERENCES order_details (order_id)"),
+        "{cons}"
+    );
+    assert!(
+        !schema.contains('"')
+            && !cons
+                .lines()
+                .filter(|l| !l.starts_with("--"))
+                .any(|l| l.contains('"')),
+        "no quoting needed after snake_case:\n{schema}\n{cons}"
+    );
+    for v in [PgVersion::V15, PgVersion::V18] {
+        let db = cluster(v).new_db("snake");
+        for f in ["01_schema.sql", "03_constraints.sql", "rollback.sql"] {
+            db.psql_file(&out.join(f))
+                .unwrap_or_else(|e| panic!("{f} on {v}: {e}"));
+        }
+        assert_eq!(db.object_count(), 0);
+    }
+}
+
+#[test]
+fn names_over_63_bytes_are_shortened_deterministically_and_apply() {
+    let long = "a_table_name_that_is_much_longer_than_postgresql_allows_for_identifiers_x";
+    assert!(long.len() > 63);
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("long.db");
+    let conn = rusqlite::Connection::open(&src).unwrap();
+    conn.execute_batch(&format!(
+        "CREATE TABLE {long} (id INTEGER PRIMARY KEY, {long}_column TEXT);"
+    ))
+    .unwrap();
+    drop(conn);
+    let out = dir.path().join("out");
+    let o = pgbridge(&[
+        "compile",
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning[identifier-too-long]"));
+    let schema = std::fs::read_to_string(out.join("01_schema.sql")).unwrap();
+    let short = pgbridge::ident::shorten(long).expect("shortened");
+    assert!(
+        short.len() <= 63 && schema.contains(&format!("CREATE TABLE {short} (")),
+        "{schema}"
+    );
+    let db = cluster(PgVersion::V18).new_db("long");
+    for f in ["01_schema.sql", "03_constraints.sql"] {
+        db.psql_file(&out.join(f))
+            .unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
+        "1"
+    );
+}
