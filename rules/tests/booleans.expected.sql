@@ -14,12 +14,11 @@ CREATE TABLE flags (
     archived boolean DEFAULT false,
     -- pinned: boolean-check: CHECK (pinned IN (0, 1)); 2/2 values are 0/1
     -- pinned: boolean-integer-default: SQLite DEFAULT 0 on a boolean
+    -- pinned: boolean-check-implied: CHECK (pinned IN (0, 1)) is implied by the boolean type
     pinned boolean DEFAULT false NOT NULL,
     level bigint,
     -- weird: boolean-declared-other-values: 1 of 2 values are not 0/1 or true/false
     weird bigint,
-    -- SQLite: CHECK (pinned IN (0, 1))
-    CHECK (pinned IN (false, true)),
     -- SQLite: CHECK (level IN (0, 1, 2))
     CHECK (level IN (0, 1, 2)),
     -- SQLite: CHECK (active = 1 OR archived = 1)

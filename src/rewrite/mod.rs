@@ -401,7 +401,23 @@ pub fn rewrite_ir(
                     )
                 }
             };
-            let collation = None;
+            // SQLite's BINARY collation compares bytes: PostgreSQL's "C".
+            let base_type = pg_type.split('(').next().unwrap_or("").trim();
+            let binary = c
+                .collation
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("binary"))
+                && matches!(base_type, "text" | "varchar" | "character varying");
+            let collation = binary.then(|| "C".to_string());
+            let mut decisions = vec![decision];
+            if binary {
+                decisions.push(Decision {
+                    rule: "binary-collation".into(),
+                    evidence: "COLLATE BINARY compares bytes, as PostgreSQL's \"C\" collation does"
+                        .into(),
+                    obvious: false,
+                });
+            }
             cols.push(pg::Column {
                 name: tn.columns[&c.name.to_lowercase()].clone(),
                 source_name: c.name.clone(),
@@ -414,7 +430,7 @@ pub fn rewrite_ir(
                 identity,
                 generated: None,
                 collation,
-                decisions: vec![decision],
+                decisions,
             });
         }
         tables.push(pg::Table {
@@ -653,6 +669,23 @@ pub fn rewrite_ir(
         // checks
         let cctx = expr_context(pt, Some("boolean"), pgcrypto);
         for k in &t.checks {
+            // `CHECK (x IN (0, 1))` on a column that became boolean says nothing
+            // a boolean does not: it was the evidence, and is dropped with a note.
+            if let Some(pc) = pt
+                .columns
+                .iter_mut()
+                .find(|c| c.pg_type == "boolean" && facts::is_bool_check(&k.expr, &c.source_name))
+            {
+                pc.decisions.push(Decision {
+                    rule: "boolean-check-implied".into(),
+                    evidence: format!(
+                        "CHECK ({}) is implied by the boolean type",
+                        k.expr.sql.trim()
+                    ),
+                    obvious: false,
+                });
+                continue;
+            }
             match translate::translate_predicate(&k.expr.sql, &cctx) {
                 Ok(tr) => {
                     extensions.extend(tr.extensions);
