@@ -135,6 +135,48 @@ pub struct Column {
     pub profile: Option<Profile>,
 }
 
+impl Table {
+    /// A table with no columns or constraints yet.
+    pub fn new(name: impl Into<String>, kind: TableKind, sql: impl Into<String>) -> Table {
+        Table {
+            name: name.into(),
+            kind,
+            columns: Vec::new(),
+            primary_key: None,
+            uniques: Vec::new(),
+            checks: Vec::new(),
+            foreign_keys: Vec::new(),
+            without_rowid: false,
+            strict: false,
+            sql: sql.into(),
+            rows: None,
+            line: None,
+        }
+    }
+}
+
+impl Column {
+    /// An untyped column (BLOB affinity) with no constraints.
+    pub fn new(name: impl Into<String>) -> Column {
+        Column {
+            name: name.into(),
+            declared: String::new(),
+            type_name: String::new(),
+            type_args: Vec::new(),
+            affinity: Affinity::Blob,
+            not_null: false,
+            default: None,
+            collation: None,
+            pk_position: 0,
+            rowid_alias: false,
+            autoincrement: false,
+            generated: None,
+            hidden: false,
+            profile: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Generated {
     pub expr: Expr,

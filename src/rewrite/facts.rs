@@ -60,6 +60,23 @@ pub fn is_bool_check(check: &Expr, column: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The parent columns a foreign key references: its own list, or the
+/// parent's primary key (its rowid alias when the key is implicit).
+pub fn referenced_columns(fk: &crate::ir::sqlite::ForeignKey, parent: &Table) -> Vec<String> {
+    if !fk.ref_columns.is_empty() {
+        return fk.ref_columns.clone();
+    }
+    match &parent.primary_key {
+        Some(k) => k.columns.clone(),
+        None => parent
+            .columns
+            .iter()
+            .filter(|c| c.rowid_alias)
+            .map(|c| c.name.clone())
+            .collect(),
+    }
+}
+
 /// Does the SQL text mention `column` as a word (quoted or not)?
 fn mentions(sql: &str, column: &str) -> bool {
     let lower = sql.to_lowercase();
@@ -117,19 +134,7 @@ pub fn column_facts(schema: &Schema, t: &Table, c: &Column) -> Value {
                 .iter()
                 .find(|p| p.name.eq_ignore_ascii_case(&fk.ref_table))
         {
-            let parent_col = fk.ref_columns.get(pos).cloned().or_else(|| {
-                parent
-                    .primary_key
-                    .as_ref()
-                    .and_then(|k| k.columns.get(pos).cloned())
-                    .or_else(|| {
-                        parent
-                            .columns
-                            .iter()
-                            .find(|pc| pc.rowid_alias)
-                            .map(|pc| pc.name.clone())
-                    })
-            });
+            let parent_col = referenced_columns(fk, parent).get(pos).cloned();
             if let Some(pc) = parent_col {
                 let pcol = parent
                     .columns
@@ -260,36 +265,11 @@ fn balanced(s: &str) -> bool {
 /// Every fact a predicate may read, with placeholder values: the shape
 /// rule paths are validated against when a pack loads.
 pub fn skeleton() -> Value {
-    use crate::ir::sqlite::{Affinity, SourceKind};
-    let column = Column {
-        name: String::new(),
-        declared: String::new(),
-        type_name: String::new(),
-        type_args: vec![],
-        affinity: Affinity::Text,
-        not_null: false,
-        default: None,
-        collation: None,
-        pk_position: 0,
-        rowid_alias: false,
-        autoincrement: false,
-        generated: None,
-        hidden: false,
-        profile: None,
-    };
+    use crate::ir::sqlite::SourceKind;
+    let column = Column::new("");
     let table = Table {
-        name: String::new(),
-        kind: TableKind::Ordinary,
         columns: vec![column.clone()],
-        primary_key: None,
-        uniques: vec![],
-        checks: vec![],
-        foreign_keys: vec![],
-        without_rowid: false,
-        strict: false,
-        sql: String::new(),
-        rows: None,
-        line: None,
+        ..Table::new("", TableKind::Ordinary, "")
     };
     let schema = Schema {
         source: SourceKind::Ddl,

@@ -819,19 +819,7 @@ pub fn rewrite_ir(
             };
             let parent = migrated[pi];
             let ppt = &tables[pi];
-            let ref_cols: Vec<String> = if fk.ref_columns.is_empty() {
-                match &parent.primary_key {
-                    Some(k) => k.columns.clone(),
-                    None => parent
-                        .columns
-                        .iter()
-                        .filter(|c| c.rowid_alias)
-                        .map(|c| c.name.clone())
-                        .collect(),
-                }
-            } else {
-                fk.ref_columns.clone()
-            };
+            let ref_cols = facts::referenced_columns(fk, parent);
             let child_cols: Option<Vec<&pg::Column>> = fk
                 .columns
                 .iter()
@@ -1008,32 +996,15 @@ fn locate(schema: &sqlite::Schema, diags: &mut Diagnostics) {
             continue;
         };
         let table = object.split(['.', '(']).next().unwrap_or(&object);
-        let line = schema
-            .tables
-            .iter()
-            .find(|t| t.name == table || t.name == object)
-            .map(|t| t.line)
-            .or_else(|| {
-                schema
-                    .indexes
-                    .iter()
-                    .find(|i| i.name == object)
-                    .map(|i| i.line)
-            })
-            .or_else(|| {
-                schema
-                    .views
-                    .iter()
-                    .find(|v| v.name == object)
-                    .map(|v| v.line)
-            })
-            .or_else(|| {
-                schema
-                    .triggers
-                    .iter()
-                    .find(|t| t.name == object)
-                    .map(|t| t.line)
-            });
+        let objects = (schema.tables.iter().map(|t| (&t.name, t.line)))
+            .chain(schema.indexes.iter().map(|i| (&i.name, i.line)))
+            .chain(schema.views.iter().map(|v| (&v.name, v.line)))
+            .chain(schema.triggers.iter().map(|t| (&t.name, t.line)));
+        let line = objects
+            .clone()
+            .find(|(n, _)| *n == &object)
+            .or_else(|| objects.clone().find(|(n, _)| *n == table))
+            .map(|(_, l)| l);
         if let Some(line) = line {
             d.span.file = Some(schema.origin.clone());
             d.span.line = line;
@@ -1079,19 +1050,7 @@ fn align_foreign_key_types(
                 continue;
             };
             let parent = migrated[pi];
-            let ref_cols: Vec<String> = if fk.ref_columns.is_empty() {
-                match &parent.primary_key {
-                    Some(k) => k.columns.clone(),
-                    None => parent
-                        .columns
-                        .iter()
-                        .filter(|c| c.rowid_alias)
-                        .map(|c| c.name.clone())
-                        .collect(),
-                }
-            } else {
-                fk.ref_columns.clone()
-            };
+            let ref_cols = facts::referenced_columns(fk, parent);
             for (cname, pname) in fk.columns.iter().zip(ref_cols.iter()) {
                 let Some(parent_col) = tables[pi]
                     .columns

@@ -445,23 +445,6 @@ pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
     })
 }
 
-fn empty_table(name: String, kind: TableKind, sql: String) -> Table {
-    Table {
-        name,
-        kind,
-        columns: Vec::new(),
-        primary_key: None,
-        uniques: Vec::new(),
-        checks: Vec::new(),
-        foreign_keys: Vec::new(),
-        without_rowid: false,
-        strict: false,
-        sql,
-        rows: None,
-        line: None,
-    }
-}
-
 fn build_virtual(stmt: Pair<'_, Rule>, sql: String) -> ParsedTable {
     let mut name = String::new();
     let mut module = String::new();
@@ -475,33 +458,14 @@ fn build_virtual(stmt: Pair<'_, Rule>, sql: String) -> ParsedTable {
         }
     }
     ParsedTable {
-        table: empty_table(name, TableKind::Virtual { module, args }, sql),
+        table: Table::new(name, TableKind::Virtual { module, args }, sql),
         as_select: false,
         pk_desc_quirk: false,
     }
 }
 
-fn new_column(name: String) -> Column {
-    Column {
-        name,
-        declared: String::new(),
-        type_name: String::new(),
-        type_args: Vec::new(),
-        affinity: Affinity::of_declared(""),
-        not_null: false,
-        default: None,
-        collation: None,
-        pk_position: 0,
-        rowid_alias: false,
-        autoincrement: false,
-        generated: None,
-        hidden: false,
-        profile: None,
-    }
-}
-
 fn build_table(stmt: Pair<'_, Rule>, sql: String) -> ParsedTable {
-    let mut t = empty_table(String::new(), TableKind::Ordinary, sql);
+    let mut t = Table::new(String::new(), TableKind::Ordinary, sql);
     let mut as_select = false;
     let mut pk_desc_quirk = false;
     let mut pk_autoinc_col: Option<String> = None;
@@ -613,7 +577,7 @@ fn column_def(t: &mut Table, p: Pair<'_, Rule>) -> (bool, Option<String>) {
     let Some(name) = inner.next().map(name_of) else {
         return (false, None);
     };
-    let mut col = new_column(name.clone());
+    let mut col = Column::new(name.clone());
     let mut desc = false;
     let mut autoinc = None;
     for c in inner {

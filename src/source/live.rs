@@ -193,7 +193,7 @@ fn read_all(
             "table" => {
                 let (table, quirk) = match parsed {
                     Some(Statement::Table(pt)) => (pt.table, pt.pk_desc_quirk),
-                    _ => (bare_table(&row.name, sql), false),
+                    _ => (Table::new(&row.name, TableKind::Ordinary, sql), false),
                 };
                 let t = table_from_pragmas(conn, table, quirk, &table_list, diags);
                 for c in &t.columns {
@@ -305,23 +305,6 @@ fn read_all(
 /// A double-quoted identifier.
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn bare_table(name: &str, sql: &str) -> Table {
-    Table {
-        name: name.to_string(),
-        kind: TableKind::Ordinary,
-        columns: Vec::new(),
-        primary_key: None,
-        uniques: Vec::new(),
-        checks: Vec::new(),
-        foreign_keys: Vec::new(),
-        without_rowid: false,
-        strict: false,
-        sql: sql.to_string(),
-        rows: None,
-        line: None,
-    }
 }
 
 /// `PRAGMA table_list` facts for one table.

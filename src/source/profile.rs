@@ -634,42 +634,20 @@ fn fits_i64(d: &[u8], negative: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::sqlite::{Affinity, Column, TableKind};
+    use crate::ir::sqlite::{Column, TableKind};
     use rusqlite::{Connection, OpenFlags};
 
     fn column(name: &str, hidden: bool) -> Column {
         Column {
-            name: name.to_string(),
-            declared: String::new(),
-            type_name: String::new(),
-            type_args: Vec::new(),
-            affinity: Affinity::Blob,
-            not_null: false,
-            default: None,
-            collation: None,
-            pk_position: 0,
-            rowid_alias: false,
-            autoincrement: false,
-            generated: None,
             hidden,
-            profile: None,
+            ..Column::new(name)
         }
     }
 
     fn table(name: &str, columns: &[(&str, bool)]) -> Table {
         Table {
-            name: name.to_string(),
-            kind: TableKind::Ordinary,
             columns: columns.iter().map(|(n, h)| column(n, *h)).collect(),
-            primary_key: None,
-            uniques: Vec::new(),
-            checks: Vec::new(),
-            foreign_keys: Vec::new(),
-            without_rowid: false,
-            strict: false,
-            sql: String::new(),
-            rows: None,
-            line: None,
+            ..Table::new(name, TableKind::Ordinary, "")
         }
     }
 
