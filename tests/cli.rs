@@ -342,3 +342,57 @@ fn debug_prints_each_ir_as_json() {
     assert_eq!(published["pg_type"], "timestamptz");
     assert_eq!(published["converter"], "epoch-seconds");
 }
+
+#[test]
+fn templates_dir_overrides_an_embedded_template_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let tpl = dir.path().join("templates");
+    write(
+        &tpl.join("rollback.sql.j2"),
+        "-- custom rollback for {{ origin }}\n{% for t in schema.tables %}TRUNCATE {{ t.name | ident }};\n{% endfor %}",
+    );
+    let out = dir.path().join("out");
+    let o = pgbridge(&[
+        "compile",
+        &example_db(),
+        "-o",
+        out.to_str().unwrap(),
+        "--templates",
+        tpl.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let rollback = std::fs::read_to_string(out.join("rollback.sql")).unwrap();
+    assert!(
+        rollback.starts_with("-- custom rollback for blog.db\nTRUNCATE users;"),
+        "{rollback}"
+    );
+    let schema = std::fs::read_to_string(out.join("01_schema.sql")).unwrap();
+    assert!(
+        schema.contains("CREATE TABLE users ("),
+        "other templates stay embedded"
+    );
+}
+
+#[test]
+fn a_template_naming_an_undefined_value_is_an_error_not_an_empty_string() {
+    let dir = tempfile::tempdir().unwrap();
+    let tpl = dir.path().join("templates");
+    write(
+        &tpl.join("rollback.sql.j2"),
+        "DROP TABLE {{ schema.no_such_thing }};\n",
+    );
+    let o = pgbridge(&[
+        "compile",
+        &example_db(),
+        "-o",
+        dir.path().join("out").to_str().unwrap(),
+        "--templates",
+        tpl.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("template rollback.sql.j2 failed"),
+        "{}",
+        text(&o)
+    );
+}
