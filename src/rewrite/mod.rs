@@ -41,9 +41,11 @@ pub struct TrailStep {
 }
 
 /// Render a `then`/`warn`/`evidence` template against facts.
-/// A facts document, with its template-engine form built once on first use.
+/// A facts document, with its template-engine form built once, on first use.
 pub struct Facts {
     json: Value,
+    /// Roots already converted for the template engine (`table`, `target`).
+    shared: Vec<(&'static str, minijinja::Value)>,
     template_value: std::cell::OnceCell<minijinja::Value>,
 }
 
@@ -51,28 +53,35 @@ impl Facts {
     fn new(json: Value) -> Facts {
         Facts {
             json,
+            shared: Vec::new(),
             template_value: std::cell::OnceCell::new(),
         }
     }
-    /// Facts whose `table` and `target` roots are converted once and shared.
-    fn with_shared(json: Value, shared: &[(&str, &minijinja::Value)]) -> Facts {
-        let f = Facts::new(json);
-        let mut map: BTreeMap<String, minijinja::Value> = BTreeMap::new();
-        if let Value::Object(m) = &f.json {
-            for (k, v) in m {
-                let value = match shared.iter().find(|(name, _)| name == k) {
-                    Some((_, mv)) => (*mv).clone(),
-                    None => minijinja::Value::from(minijinja::value::Serde(v)),
-                };
-                map.insert(k.clone(), value);
-            }
+
+    /// Facts whose `table` and `target` roots were converted once and are shared.
+    fn with_shared(json: Value, shared: &[(&'static str, &minijinja::Value)]) -> Facts {
+        let shared = shared.iter().map(|(k, v)| (*k, (*v).clone())).collect();
+        Facts {
+            json,
+            shared,
+            template_value: std::cell::OnceCell::new(),
         }
-        let _ = f.template_value.set(minijinja::Value::from(map));
-        f
     }
+
     fn template_value(&self) -> &minijinja::Value {
-        self.template_value
-            .get_or_init(|| minijinja::Value::from(minijinja::value::Serde(&self.json)))
+        self.template_value.get_or_init(|| {
+            let mut map: BTreeMap<String, minijinja::Value> = BTreeMap::new();
+            if let Value::Object(m) = &self.json {
+                for (k, v) in m {
+                    let value = match self.shared.iter().find(|(name, _)| name == k) {
+                        Some((_, mv)) => mv.clone(),
+                        None => minijinja::Value::from(minijinja::value::Serde(v)),
+                    };
+                    map.insert(k.clone(), value);
+                }
+            }
+            minijinja::Value::from(map)
+        })
     }
 }
 
@@ -91,12 +100,55 @@ fn render(
     if !template.contains("{{") && !template.contains("{%") {
         return Ok(template.to_string());
     }
+    if let Some(text) = render_simple(template, facts) {
+        return Ok(text);
+    }
     let value = facts.template_value().clone();
     match env.get_template(template) {
         Ok(t) => t.render(value),
         Err(_) => env.render_str(template, value),
     }
     .map_err(|e| format!("{e:#}"))
+}
+
+/// Templates that only interpolate paths to strings and integers
+/// (`declared {{ column.declared }}`, most evidence) are filled in straight
+/// from the facts, without building the template engine's value; the output
+/// is what minijinja renders. Anything else returns None.
+fn render_simple(template: &str, facts: &Value) -> Option<String> {
+    static SIMPLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
+            .expect("static regex")
+    });
+    if template.contains("{%") || template.contains("{#") {
+        return None;
+    }
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut last = 0;
+    for cap in SIMPLE.captures_iter(template) {
+        let whole = cap.get(0)?;
+        let literal = &template[last..whole.start()];
+        if literal.contains("{{") || literal.contains("}}") {
+            return None;
+        }
+        out.push_str(literal);
+        let mut v = facts;
+        for part in cap[1].split('.') {
+            v = v.get(part)?;
+        }
+        match v {
+            Value::String(s) => out.push_str(s),
+            Value::Number(n) if n.is_i64() || n.is_u64() => out.push_str(&n.to_string()),
+            _ => return None,
+        }
+        last = whole.end();
+    }
+    let rest = &template[last..];
+    if rest.contains("{{") || rest.contains("}}") {
+        return None;
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 fn template_env(pack: &RulePack) -> minijinja::Environment<'static> {
@@ -227,6 +279,8 @@ pub fn rewrite_ir(
     let env = template_env(pack);
     let target_facts = facts::target_facts(&opts.target);
     let target_mj = minijinja::Value::from(minijinja::value::Serde(&target_facts));
+    // DDL input has no profile: its (all-zero) facts are built once.
+    let no_profile = facts::profile_facts(None);
     let namer = Namer {
         naming: opts.naming,
     };
@@ -333,7 +387,13 @@ pub fn rewrite_ir(
             let mut f = serde_json::Map::new();
             f.insert("table".into(), table_facts.clone());
             f.insert("column".into(), facts::column_facts(schema, t, c));
-            f.insert("profile".into(), facts::profile_facts(c.profile.as_ref()));
+            f.insert(
+                "profile".into(),
+                match &c.profile {
+                    Some(p) => facts::profile_facts(Some(p)),
+                    None => no_profile.clone(),
+                },
+            );
             f.insert("target".into(), target_facts.clone());
             let f = Facts::with_shared(
                 Value::Object(f),
@@ -507,7 +567,13 @@ pub fn rewrite_ir(
             let mut f = serde_json::Map::new();
             f.insert("table".into(), table_facts.clone());
             f.insert("column".into(), facts::column_facts(schema, t, c));
-            f.insert("profile".into(), facts::profile_facts(c.profile.as_ref()));
+            f.insert(
+                "profile".into(),
+                match &c.profile {
+                    Some(p) => facts::profile_facts(Some(p)),
+                    None => no_profile.clone(),
+                },
+            );
             f.insert("target".into(), target_facts.clone());
             f.insert("pg".into(), serde_json::json!({"type": pc.pg_type, "converter": pc.converter.name(), "identity": pc.identity}));
             f.insert("default".into(), facts::default_facts(d));
@@ -1309,4 +1375,45 @@ pub fn explain_column(
     let f = Value::Object(f);
     let (_, trail) = first_match(pack, "column", &f);
     Some((f, trail))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn simple_templates_render_exactly_as_minijinja_does() {
+        let env = template_env(&RulePack::default());
+        let facts = Facts::new(json!({
+            "column": {"name": "Price", "declared": "NUMERIC(10,2)", "not_null": true, "pk_position": 2},
+            "profile": {"rows": 10, "text_len_max": null, "ratio": 0.5}
+        }));
+        for t in [
+            "declared {{ column.declared }}",
+            "{{column.name}} at {{ column.pk_position }}",
+            "no template at all",
+        ] {
+            let fast = render_simple(t, &facts).expect("simple");
+            let slow = env
+                .render_str(t, facts.template_value().clone())
+                .expect("minijinja");
+            assert_eq!(fast, slow, "{t}");
+        }
+        // Not simple: filters, control flow, floats, nulls, missing paths go to minijinja.
+        for t in [
+            "{{ column.not_null }}",
+            "{{ column.name | lower }}",
+            "{% if column.not_null %}x{% endif %}",
+            "{{ profile.ratio }}",
+            "{{ profile.text_len_max }}",
+            "{{ column.nope }}",
+        ] {
+            assert_eq!(render_simple(t, &facts), None, "{t}");
+        }
+        assert!(
+            render(&env, "{{ column.nope }}", &facts).is_err(),
+            "strict: an undefined fact is an error"
+        );
+    }
 }

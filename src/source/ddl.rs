@@ -839,11 +839,26 @@ fn build_index(stmt: Pair<'_, Rule>, sql: String) -> Index {
 // ---------------------------------------------------------------------------
 
 /// 1-based (line, column) of byte `offset` in `text` (column in characters).
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col_start = before.rfind('\n').map_or(0, |p| p + 1);
-    (line, before[col_start..].chars().count() + 1)
+/// 1-based line and column of byte offsets in one text; line starts are
+/// found once, so a script of many statements costs linear time.
+struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        (line, self.text[start..offset].chars().count() + 1)
+    }
 }
 
 /// Parses a whole DDL script into a schema (see the module docs).
@@ -859,8 +874,9 @@ pub fn parse_script(text: &str, origin: &str) -> (Schema, Diagnostics) {
     };
     let mut diags = Diagnostics::default();
     let mut skipped = 0usize;
+    let lines = LineIndex::new(text);
     for st in split_statements(text) {
-        let (line, col) = line_col(text, st.offset);
+        let (line, col) = lines.line_col(st.offset);
         let first = st
             .tokens
             .first()

@@ -347,7 +347,7 @@ struct XInfo {
 }
 
 fn table_xinfo(conn: &Connection, table: &str) -> rusqlite::Result<Vec<XInfo>> {
-    let mut st = conn.prepare(
+    let mut st = conn.prepare_cached(
         "SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?1)",
     )?;
     let rows = st.query_map([table], |r| {
@@ -474,7 +474,7 @@ fn same_type_text(a: &str, b: &str) -> bool {
 /// `PRAGMA foreign_key_list`, in declaration order (the pragma lists the
 /// last-declared key first).
 fn read_foreign_keys(conn: &Connection, table: &str) -> rusqlite::Result<Vec<ForeignKey>> {
-    let mut st = conn.prepare(
+    let mut st = conn.prepare_cached(
         "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?1) ORDER BY id DESC, seq",
     )?;
     let mut rows = st.query([table])?;
@@ -554,7 +554,7 @@ fn index_from_pragmas(
     ix.name = row.name.clone();
     ix.table = row.tbl_name.clone();
     let keys = || -> rusqlite::Result<Vec<IndexKey>> {
-        let mut st = conn.prepare(
+        let mut st = conn.prepare_cached(
             "SELECT cid, name, \"desc\", coll FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno",
         )?;
         let rows = st.query_map([&row.name], |r| {
