@@ -16,9 +16,8 @@ CREATE TABLE items (
     -- session_uuid: randomblob-uuid-default: SQLite DEFAULT randomblob(16)
     session_uuid uuid DEFAULT gen_random_uuid(),
     title text DEFAULT '' NOT NULL,
-    -- created: timestamp-named-iso-text: name `created`; 1/1 values are ISO-8601 text
-    -- created: default-translated: SQLite DEFAULT datetime('now'); PostgreSQL's CURRENT_TIMESTAMP has microseconds; SQLite's value had whole seconds (or milliseconds)
-    created timestamptz DEFAULT CURRENT_TIMESTAMP NOT NULL,
+    -- created: default-translated: SQLite DEFAULT datetime('now')
+    created text DEFAULT to_char(CURRENT_TIMESTAMP AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') NOT NULL,
     -- created_unix: default-translated: SQLite DEFAULT unixepoch()
     created_unix bigint DEFAULT floor(extract(epoch FROM CURRENT_TIMESTAMP))::bigint NOT NULL,
     -- day: default-translated: SQLite DEFAULT CURRENT_DATE
@@ -49,3 +48,5 @@ SELECT setval(pg_get_serial_sequence('items', 'id'), GREATEST((SELECT max(id) FR
 ANALYZE;
 
 COMMIT;
+-- ==> diagnostics
+-- warning[uuid-blob] items.session_uuid: `items.session_uuid` holds 16-byte blobs and becomes uuid: an application that binds the bytes as bytea must bind uuid values instead

@@ -41,6 +41,7 @@ ALTER TABLE "table/with/slashes.csv" ADD PRIMARY KEY (pk);
 CREATE INDEX "Idx Upper" ON "user" ("Select");
 
 -- Foreign keys: added NOT VALID (no scan, no lock on the parent beyond a moment), then validated.
+-- SQLite enforced them only with PRAGMA foreign_keys = ON; PostgreSQL always does, ON DELETE/UPDATE actions included.
 ALTER TABLE "Table With Space" ADD CONSTRAINT "Table With Space_group_fkey" FOREIGN KEY ("group") REFERENCES "user" (id) NOT VALID;
 ALTER TABLE "Table With Space" VALIDATE CONSTRAINT "Table With Space_group_fkey";
 

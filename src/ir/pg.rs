@@ -175,6 +175,9 @@ pub struct CheckConstraint {
     pub expr: String,
     /// The SQLite original, for the review comment.
     pub source_sql: String,
+    /// The translator's notes on inexact but deliberate mappings.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

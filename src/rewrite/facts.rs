@@ -232,7 +232,9 @@ pub fn default_facts(d: &Expr) -> Value {
         _ => kind != "expression",
     };
     let iso = matches!(&value, Value::String(text) if kind == "string" && ISO.is_match(text));
-    json!({"sql": s, "kind": kind, "value": value, "json_valid": json_valid, "iso": iso})
+    let iso_zone = iso
+        && matches!(&value, Value::String(text) if text.ends_with('Z') || text.len() > 10 && text[10..].contains(['+', '-']));
+    json!({"sql": s, "kind": kind, "value": value, "json_valid": json_valid, "iso": iso, "iso_zone": iso_zone})
 }
 
 fn strip_parens(s: &str) -> &str {
@@ -288,7 +290,7 @@ pub fn skeleton() -> Value {
         "profile": profile_facts(Some(&Profile::default())),
         "target": target_facts(&Target::default()),
         "pg": {"type": "", "converter": "", "identity": false},
-        "default": {"sql": "", "kind": "", "value": "", "json_valid": true, "iso": true},
+        "default": {"sql": "", "kind": "", "value": "", "json_valid": true, "iso": true, "iso_zone": true},
     })
 }
 

@@ -759,6 +759,7 @@ pub fn rewrite_ir(
                         name: k.name.clone(),
                         expr: tr.sql,
                         source_sql: k.expr.sql.clone(),
+                        notes: tr.notes,
                     });
                 }
                 Err(e) => {
@@ -1239,6 +1240,11 @@ fn translate_index(
                 let tr = translate::translate_index_key(&ic.expr.sql, &ctx)
                     .map_err(|e| format!("key `{}`: {}", ic.expr.sql, e.reason))?;
                 extensions.extend(tr.extensions);
+                decisions.extend(tr.notes.into_iter().map(|n| Decision {
+                    rule: "translation-note".into(),
+                    evidence: n,
+                    obvious: false,
+                }));
                 tr.sql
             }
         };
@@ -1257,17 +1263,17 @@ fn translate_index(
             });
         match coll.as_deref() {
             None | Some("BINARY") => {}
-            Some("NOCASE") => {
+            Some(k @ ("NOCASE" | "UNICASE")) => {
                 if col.map(|c| c.pg_type == "citext").unwrap_or(false) {
                     decisions.push(Decision {
                         rule: "nocase-index".into(),
-                        evidence: format!("{el}: COLLATE NOCASE is implied by citext"),
+                        evidence: format!("{el}: COLLATE {k} is implied by citext"),
                         obvious: false,
                     });
                 } else {
                     decisions.push(Decision {
                         rule: "nocase-index".into(),
-                        evidence: format!("{el}: COLLATE NOCASE becomes lower(…)"),
+                        evidence: format!("{el}: COLLATE {k} becomes lower(…)"),
                         obvious: false,
                     });
                     el = format!("lower({el})");
@@ -1286,6 +1292,11 @@ fn translate_index(
             let tr = translate::translate_predicate(&w.sql, &bctx)
                 .map_err(|e| format!("WHERE {}: {}", w.sql, e.reason))?;
             extensions.extend(tr.extensions);
+            decisions.extend(tr.notes.into_iter().map(|n| Decision {
+                rule: "translation-note".into(),
+                evidence: n,
+                obvious: false,
+            }));
             decisions.push(Decision {
                 rule: "partial-index".into(),
                 evidence: format!("SQLite WHERE {}", w.sql.trim()),
