@@ -384,17 +384,7 @@ pub fn rewrite_ir(
                 continue;
             }
             let object = format!("{}.{}", t.name, c.name);
-            let mut f = serde_json::Map::new();
-            f.insert("table".into(), table_facts.clone());
-            f.insert("column".into(), facts::column_facts(schema, t, c));
-            f.insert(
-                "profile".into(),
-                match &c.profile {
-                    Some(p) => facts::profile_facts(Some(p)),
-                    None => no_profile.clone(),
-                },
-            );
-            f.insert("target".into(), target_facts.clone());
+            let f = column_fact_roots(schema, t, c, &table_facts, &target_facts, &no_profile);
             let f = Facts::with_shared(
                 Value::Object(f),
                 &[("table", &table_mj), ("target", &target_mj)],
@@ -564,17 +554,7 @@ pub fn rewrite_ir(
                 continue;
             }
             let Some(d) = &c.default else { continue };
-            let mut f = serde_json::Map::new();
-            f.insert("table".into(), table_facts.clone());
-            f.insert("column".into(), facts::column_facts(schema, t, c));
-            f.insert(
-                "profile".into(),
-                match &c.profile {
-                    Some(p) => facts::profile_facts(Some(p)),
-                    None => no_profile.clone(),
-                },
-            );
-            f.insert("target".into(), target_facts.clone());
+            let mut f = column_fact_roots(schema, t, c, &table_facts, &target_facts, &no_profile);
             f.insert("pg".into(), serde_json::json!({"type": pc.pg_type, "converter": pc.converter.name(), "identity": pc.identity}));
             f.insert("default".into(), facts::default_facts(d));
             let f = Facts::with_shared(
@@ -1195,6 +1175,27 @@ fn align_foreign_key_types(
             }
         }
     }
+}
+
+/// The `table`, `column`, `profile` and `target` roots of a column's facts.
+fn column_fact_roots(
+    schema: &sqlite::Schema,
+    t: &sqlite::Table,
+    c: &sqlite::Column,
+    table_facts: &Value,
+    target_facts: &Value,
+    no_profile: &Value,
+) -> serde_json::Map<String, Value> {
+    let mut f = serde_json::Map::new();
+    f.insert("table".into(), table_facts.clone());
+    f.insert("column".into(), facts::column_facts(schema, t, c));
+    let profile = match &c.profile {
+        Some(p) => facts::profile_facts(Some(p)),
+        None => no_profile.clone(),
+    };
+    f.insert("profile".into(), profile);
+    f.insert("target".into(), target_facts.clone());
+    f
 }
 
 /// Translation scope over a table's decided columns.
