@@ -20,6 +20,7 @@ use crate::ir::sqlite::{self, TableKind};
 use crate::translate::{self, ColumnInfo, ExprContext};
 pub use rules::{Rule, RulePack};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 pub use target::Target;
 
@@ -40,30 +41,24 @@ pub struct TrailStep {
     pub error: Option<String>,
 }
 
-/// Render a `then`/`warn`/`evidence` template against facts.
-/// A facts document, with its template-engine form built once, on first use.
-pub struct Facts {
-    json: Value,
+/// The facts one rule evaluation sees: named roots (`table`, `column`,
+/// `profile`, `target`, …), shared by reference where they are the same for
+/// many objects, with their template-engine form built once, on first use.
+pub struct Facts<'s> {
+    roots: Vec<(&'static str, std::borrow::Cow<'s, Value>)>,
     /// Roots already converted for the template engine (`table`, `target`).
     shared: Vec<(&'static str, minijinja::Value)>,
     template_value: std::cell::OnceCell<minijinja::Value>,
 }
 
-impl Facts {
-    fn new(json: Value) -> Facts {
+impl<'s> Facts<'s> {
+    fn new(
+        roots: Vec<(&'static str, std::borrow::Cow<'s, Value>)>,
+        shared: &[(&'static str, &minijinja::Value)],
+    ) -> Facts<'s> {
         Facts {
-            json,
-            shared: Vec::new(),
-            template_value: std::cell::OnceCell::new(),
-        }
-    }
-
-    /// Facts whose `table` and `target` roots were converted once and are shared.
-    fn with_shared(json: Value, shared: &[(&'static str, &minijinja::Value)]) -> Facts {
-        let shared = shared.iter().map(|(k, v)| (*k, (*v).clone())).collect();
-        Facts {
-            json,
-            shared,
+            roots,
+            shared: shared.iter().map(|(k, v)| (*k, (*v).clone())).collect(),
             template_value: std::cell::OnceCell::new(),
         }
     }
@@ -71,27 +66,38 @@ impl Facts {
     fn template_value(&self) -> &minijinja::Value {
         self.template_value.get_or_init(|| {
             let mut map: BTreeMap<String, minijinja::Value> = BTreeMap::new();
-            if let Value::Object(m) = &self.json {
-                for (k, v) in m {
-                    let value = match self.shared.iter().find(|(name, _)| name == k) {
-                        Some((_, mv)) => mv.clone(),
-                        None => minijinja::Value::from(minijinja::value::Serde(v)),
-                    };
-                    map.insert(k.clone(), value);
-                }
+            for (k, v) in &self.roots {
+                let value = match self.shared.iter().find(|(name, _)| name == k) {
+                    Some((_, mv)) => mv.clone(),
+                    None => minijinja::Value::from(minijinja::value::Serde(v.as_ref())),
+                };
+                map.insert(k.to_string(), value);
             }
             minijinja::Value::from(map)
         })
     }
-}
 
-impl std::ops::Deref for Facts {
-    type Target = Value;
-    fn deref(&self) -> &Value {
-        &self.json
+    /// One JSON document of all roots (for `explain` and tests).
+    pub fn to_json(&self) -> Value {
+        Value::Object(
+            self.roots
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_ref().clone()))
+                .collect(),
+        )
     }
 }
 
+impl predicate::FactSource for Facts<'_> {
+    fn root(&self, name: &str) -> Option<&Value> {
+        self.roots
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+/// Render a `then`/`warn`/`evidence` template against facts.
 fn render(
     env: &minijinja::Environment<'_>,
     template: &str,
@@ -115,7 +121,7 @@ fn render(
 /// (`declared {{ column.declared }}`, most evidence) are filled in straight
 /// from the facts, without building the template engine's value; the output
 /// is what minijinja renders. Anything else returns None.
-fn render_simple(template: &str, facts: &Value) -> Option<String> {
+fn render_simple(template: &str, facts: &dyn predicate::FactSource) -> Option<String> {
     static SIMPLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
             .expect("static regex")
@@ -132,8 +138,9 @@ fn render_simple(template: &str, facts: &Value) -> Option<String> {
             return None;
         }
         out.push_str(literal);
-        let mut v = facts;
-        for part in cap[1].split('.') {
+        let mut parts = cap[1].split('.');
+        let mut v = facts.root(parts.next()?)?;
+        for part in parts {
             v = v.get(part)?;
         }
         match v {
@@ -184,11 +191,11 @@ fn template_env(pack: &RulePack) -> minijinja::Environment<'static> {
 pub fn first_match<'a>(
     pack: &'a RulePack,
     phase: &'a str,
-    facts: &Value,
+    facts: &dyn predicate::FactSource,
 ) -> (Option<&'a Rule>, Vec<TrailStep>) {
     let mut trail = Vec::new();
     for rule in pack.phase(phase) {
-        match rule.when.eval(facts) {
+        match rule.when.eval_with(facts) {
             Ok(true) => {
                 trail.push(TrailStep {
                     rule: rule.id.clone(),
@@ -302,10 +309,13 @@ pub fn rewrite_ir(
     // ---- table phase ----------------------------------------------------
     let mut migrated: Vec<&sqlite::Table> = Vec::new();
     for t in &schema.tables {
-        let mut f = serde_json::Map::new();
-        f.insert("table".into(), facts::table_facts(t));
-        f.insert("target".into(), target_facts.clone());
-        let f = Facts::new(Value::Object(f));
+        let f = Facts::new(
+            vec![
+                ("table", Cow::Owned(facts::table_facts(t))),
+                ("target", Cow::Borrowed(&target_facts)),
+            ],
+            &[("target", &target_mj)],
+        );
         let (hit, trail) = first_match(pack, "table", &f);
         report_eval_errors(&trail, &t.name, &mut diags);
         if let Some(rule) = hit {
@@ -384,9 +394,8 @@ pub fn rewrite_ir(
                 continue;
             }
             let object = format!("{}.{}", t.name, c.name);
-            let f = column_fact_roots(schema, t, c, &table_facts, &target_facts, &no_profile);
-            let f = Facts::with_shared(
-                Value::Object(f),
+            let f = Facts::new(
+                column_fact_roots(schema, t, c, &table_facts, &target_facts, &no_profile),
                 &[("table", &table_mj), ("target", &target_mj)],
             );
             let (hit, trail) = first_match(pack, "column", &f);
@@ -554,13 +563,12 @@ pub fn rewrite_ir(
                 continue;
             }
             let Some(d) = &c.default else { continue };
-            let mut f = column_fact_roots(schema, t, c, &table_facts, &target_facts, &no_profile);
-            f.insert("pg".into(), serde_json::json!({"type": pc.pg_type, "converter": pc.converter.name(), "identity": pc.identity}));
-            f.insert("default".into(), facts::default_facts(d));
-            let f = Facts::with_shared(
-                Value::Object(f),
-                &[("table", &table_mj), ("target", &target_mj)],
-            );
+            let mut roots =
+                column_fact_roots(schema, t, c, &table_facts, &target_facts, &no_profile);
+            let pg_facts = serde_json::json!({"type": pc.pg_type, "converter": pc.converter.name(), "identity": pc.identity});
+            roots.push(("pg", Cow::Owned(pg_facts)));
+            roots.push(("default", Cow::Owned(facts::default_facts(d))));
+            let f = Facts::new(roots, &[("table", &table_mj), ("target", &target_mj)]);
             let (hit, trail) = first_match(pack, "default", &f);
             report_eval_errors(&trail, &object, &mut diags);
             let matched = hit.is_some();
@@ -1178,24 +1186,24 @@ fn align_foreign_key_types(
 }
 
 /// The `table`, `column`, `profile` and `target` roots of a column's facts.
-fn column_fact_roots(
+fn column_fact_roots<'s>(
     schema: &sqlite::Schema,
     t: &sqlite::Table,
     c: &sqlite::Column,
-    table_facts: &Value,
-    target_facts: &Value,
-    no_profile: &Value,
-) -> serde_json::Map<String, Value> {
-    let mut f = serde_json::Map::new();
-    f.insert("table".into(), table_facts.clone());
-    f.insert("column".into(), facts::column_facts(schema, t, c));
+    table_facts: &'s Value,
+    target_facts: &'s Value,
+    no_profile: &'s Value,
+) -> Vec<(&'static str, Cow<'s, Value>)> {
     let profile = match &c.profile {
-        Some(p) => facts::profile_facts(Some(p)),
-        None => no_profile.clone(),
+        Some(p) => Cow::Owned(facts::profile_facts(Some(p))),
+        None => Cow::Borrowed(no_profile),
     };
-    f.insert("profile".into(), profile);
-    f.insert("target".into(), target_facts.clone());
-    f
+    vec![
+        ("table", Cow::Borrowed(table_facts)),
+        ("column", Cow::Owned(facts::column_facts(schema, t, c))),
+        ("profile", profile),
+        ("target", Cow::Borrowed(target_facts)),
+    ]
 }
 
 /// Translation scope over a table's decided columns.
@@ -1397,10 +1405,15 @@ mod tests {
     #[test]
     fn simple_templates_render_exactly_as_minijinja_does() {
         let env = template_env(&RulePack::default());
-        let facts = Facts::new(json!({
-            "column": {"name": "Price", "declared": "NUMERIC(10,2)", "not_null": true, "pk_position": 2},
-            "profile": {"rows": 10, "text_len_max": null, "ratio": 0.5}
-        }));
+        let column = json!({"name": "Price", "declared": "NUMERIC(10,2)", "not_null": true, "pk_position": 2});
+        let profile = json!({"rows": 10, "text_len_max": null, "ratio": 0.5});
+        let facts = Facts::new(
+            vec![
+                ("column", Cow::Borrowed(&column)),
+                ("profile", Cow::Owned(profile)),
+            ],
+            &[],
+        );
         for t in [
             "declared {{ column.declared }}",
             "{{column.name}} at {{ column.pk_position }}",

@@ -188,6 +188,12 @@ impl Predicate {
     /// index into it). `null` counts as `false`; any other non-boolean
     /// result is an error.
     pub fn eval(&self, facts: &serde_json::Value) -> Result<bool, String> {
+        self.eval_with(facts)
+    }
+
+    /// [`Predicate::eval`] over any [`FactSource`]: facts whose roots live
+    /// in separate documents (shared, not copied, between objects).
+    pub fn eval_with(&self, facts: &dyn FactSource) -> Result<bool, String> {
         match eval(&self.expr, facts)?.as_ref() {
             Value::Bool(b) => Ok(*b),
             Value::Null => Ok(false),
@@ -847,10 +853,30 @@ fn describe(e: &Expr, v: &Value) -> String {
     }
 }
 
-fn lookup<'a>(facts: &'a Value, path: &Path) -> &'a Value {
+/// Where a predicate's paths start: the facts' top-level roots
+/// (`column`, `profile`, …).
+pub trait FactSource {
+    /// The document under a top-level name, if there is one.
+    fn root(&self, name: &str) -> Option<&Value>;
+}
+
+impl FactSource for Value {
+    fn root(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+}
+
+fn lookup<'a>(facts: &'a dyn FactSource, path: &Path) -> &'a Value {
     static NULL: Value = Value::Null;
-    let mut cur = facts;
-    for step in &path.steps {
+    let mut steps = path.steps.iter();
+    let mut cur = match steps.next() {
+        Some(Step::Key(k)) => match facts.root(k) {
+            Some(v) => v,
+            None => return &NULL,
+        },
+        _ => return &NULL,
+    };
+    for step in steps {
         let next = match (step, cur) {
             (Step::Key(k), Value::Object(m)) => m.get(k),
             (Step::Index(i), Value::Array(a)) => a.get(*i),
@@ -864,7 +890,7 @@ fn lookup<'a>(facts: &'a Value, path: &Path) -> &'a Value {
     cur
 }
 
-fn eval<'a>(e: &'a Expr, facts: &'a Value) -> Result<Cow<'a, Value>, String> {
+fn eval<'a>(e: &'a Expr, facts: &'a dyn FactSource) -> Result<Cow<'a, Value>, String> {
     Ok(match e {
         Expr::Lit(v) => Cow::Borrowed(v),
         Expr::Path(p) => Cow::Borrowed(lookup(facts, p)),
