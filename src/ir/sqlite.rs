@@ -312,6 +312,14 @@ pub struct Profile {
     pub invalid_utf8: u64,
     /// Reals that are NaN or ±Infinity.
     pub non_finite: u64,
+    /// NUMERIC(p[,s]) columns only: the most digits before the decimal point
+    /// of any integer or finite real (reals in their shortest exact decimal).
+    #[serde(default)]
+    pub num_int_digits_max: Option<u64>,
+    /// NUMERIC(p[,s]) columns only: the most digits after the decimal point
+    /// of any finite real (0 for integers).
+    #[serde(default)]
+    pub num_scale_max: Option<u64>,
     /// Texts that parse as an integer / a real number (for untyped columns).
     pub int_texts: u64,
     pub real_texts: u64,

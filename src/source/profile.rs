@@ -72,6 +72,11 @@
 //!   bytes; `f32_blobs`: non-empty, length a multiple of 4, and every 4-byte
 //!   little-endian IEEE-754 float32 finite.
 //!
+//! * **Digits** (NUMERIC(p[,s]) columns only): `num_int_digits_max`, the most
+//!   digits before the point of an integer or finite real, and
+//!   `num_scale_max`, the most digits after it (reals rendered as the
+//!   shortest decimal that reads back as the same double).
+//!
 //! Invariant: `Option` fields are `None` exactly when no value of that class
 //! was seen.
 use crate::ir::sqlite::{Profile, Table};
@@ -81,13 +86,13 @@ use rusqlite::types::ValueRef;
 /// order. Hidden (virtual-table) columns are not read and get
 /// `Profile::default()`.
 pub fn profile_table(conn: &rusqlite::Connection, table: &Table) -> rusqlite::Result<Vec<Profile>> {
-    let readable: Vec<&str> = table
-        .columns
-        .iter()
-        .filter(|c| !c.hidden)
-        .map(|c| c.name.as_str())
+    let visible = || table.columns.iter().filter(|c| !c.hidden);
+    let readable: Vec<&str> = visible().map(|c| c.name.as_str()).collect();
+    // Digit counts cost a decimal rendering per real: only NUMERIC(p[,s]) needs them.
+    let digits: Vec<bool> = visible()
+        .map(|c| c.affinity == crate::ir::sqlite::Affinity::Numeric && !c.type_args.is_empty())
         .collect();
-    let mut scanned = profile_columns(conn, &table.name, &readable)?.into_iter();
+    let mut scanned = scan(conn, &table.name, &readable, &digits)?.into_iter();
     let mut out = Vec::with_capacity(table.columns.len());
     for column in &table.columns {
         if column.hidden {
@@ -107,6 +112,17 @@ pub fn profile_columns(
     table: &str,
     columns: &[&str],
 ) -> rusqlite::Result<Vec<Profile>> {
+    scan(conn, table, columns, &vec![false; columns.len()])
+}
+
+/// The scan behind [`profile_columns`]; `digits[i]` asks for the NUMERIC
+/// digit counts of column `i`.
+fn scan(
+    conn: &rusqlite::Connection,
+    table: &str,
+    columns: &[&str],
+    digits: &[bool],
+) -> rusqlite::Result<Vec<Profile>> {
     if columns.is_empty() {
         return Ok(Vec::new());
     }
@@ -121,7 +137,12 @@ pub fn profile_columns(
     push_quoted(&mut sql, table);
 
     let mut stmt = conn.prepare(&sql)?;
-    let mut acc: Vec<Acc> = columns.iter().map(|_| Acc::default()).collect();
+    let mut acc: Vec<Acc> = (0..columns.len())
+        .map(|i| Acc {
+            digits: digits.get(i).copied().unwrap_or(false),
+            ..Acc::default()
+        })
+        .collect();
     let mut rows_scanned: u64 = 0;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
@@ -179,6 +200,11 @@ struct Acc {
     blob_min: u64,
     blob_max: u64,
     text_max: u64,
+    /// Measure digits for NUMERIC(p,s) fit (only for such columns: costly).
+    digits: bool,
+    int_digits: u64,
+    scale: u64,
+    buf: String,
 }
 
 impl Default for Acc {
@@ -190,6 +216,10 @@ impl Default for Acc {
             blob_min: u64::MAX,
             blob_max: 0,
             text_max: 0,
+            digits: false,
+            int_digits: 0,
+            scale: 0,
+            buf: String::new(),
         }
     }
 }
@@ -215,6 +245,11 @@ impl Acc {
         if v == 0 || v == 1 {
             p.bool_ints += 1;
         }
+        if self.digits {
+            self.int_digits = self.int_digits.max(u64::from(
+                v.unsigned_abs().checked_ilog10().unwrap_or(0) + 1,
+            ));
+        }
         if EPOCH_S.contains(&v) {
             p.epoch_s += 1;
         } else if EPOCH_MS.contains(&v) {
@@ -232,6 +267,17 @@ impl Acc {
             p.non_finite += 1;
         } else if (JULIAN_MIN..=JULIAN_MAX).contains(&v) {
             p.julian += 1;
+        }
+        if self.digits && v.is_finite() {
+            // Rust prints the shortest decimal that reads back as the same
+            // double, never in exponent form.
+            use std::fmt::Write;
+            self.buf.clear();
+            let _ = write!(self.buf, "{}", v.abs());
+            let (int, frac) = self.buf.split_once('.').unwrap_or((&self.buf, ""));
+            let int_digits = int.trim_start_matches('0').len().max(1) as u64;
+            self.int_digits = self.int_digits.max(int_digits);
+            self.scale = self.scale.max(frac.len() as u64);
         }
     }
 
@@ -322,6 +368,10 @@ impl Acc {
         }
         if p.texts > 0 {
             p.text_len_max = Some(self.text_max);
+        }
+        if self.digits && p.integers + p.reals - p.non_finite > 0 {
+            p.num_int_digits_max = Some(self.int_digits);
+            p.num_scale_max = Some(self.scale);
         }
         self.p
     }
@@ -649,6 +699,26 @@ mod tests {
             columns: columns.iter().map(|(n, h)| column(n, *h)).collect(),
             ..Table::new(name, TableKind::Ordinary, "")
         }
+    }
+
+    #[test]
+    fn numeric_columns_report_digits_before_and_after_the_point() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE m (price NUMERIC(10,2), plain REAL);
+             INSERT INTO m VALUES (0.99, 0.99), (1.1 + 2.2, 1.1 + 2.2), (-123456, 1e300), (NULL, NULL);",
+        )
+        .unwrap();
+        let mut t = table("m", &[("price", false), ("plain", false)]);
+        t.columns[0].affinity = crate::ir::sqlite::Affinity::Numeric;
+        t.columns[0].type_args = vec![10, 2];
+        let p = profile_table(&conn, &t).unwrap();
+        // 3.3000000000000003 has 16 digits after the point; -123456 has 6 before it.
+        assert_eq!(p[0].num_scale_max, Some(16));
+        assert_eq!(p[0].num_int_digits_max, Some(6));
+        // Not a NUMERIC(p,s) column: not measured.
+        assert_eq!(p[1].num_scale_max, None);
+        assert_eq!(p[1].num_int_digits_max, None);
     }
 
     /// A table whose columns are read from the live database.
