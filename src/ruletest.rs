@@ -27,6 +27,16 @@ pub struct Outcome {
     pub detail: String,
 }
 
+impl Outcome {
+    fn fail(name: String, detail: impl Into<String>) -> Outcome {
+        Outcome {
+            name,
+            passed: false,
+            detail: detail.into(),
+        }
+    }
+}
+
 /// Compile SQLite SQL text by running it in a temporary database file.
 pub fn compile_sql(sql: &str, pack: &RulePack, target: Target) -> Result<Compiled, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
@@ -141,11 +151,7 @@ pub fn run_examples(pack: &RulePack, origin_prefix: Option<&str>) -> Vec<Outcome
             let c = match compile_sql(&ex.sqlite, pack, target) {
                 Ok(c) => c,
                 Err(e) => {
-                    out.push(Outcome {
-                        name,
-                        passed: false,
-                        detail: e,
-                    });
+                    out.push(Outcome::fail(name, e));
                     continue;
                 }
             };
@@ -210,22 +216,14 @@ pub fn run_fixtures(dir: &Path, pack: &RulePack, update: bool) -> Vec<Outcome> {
         let sql = match std::fs::read_to_string(&f) {
             Ok(s) => s,
             Err(e) => {
-                out.push(Outcome {
-                    name,
-                    passed: false,
-                    detail: format!("cannot read: {e}"),
-                });
+                out.push(Outcome::fail(name, format!("cannot read: {e}")));
                 continue;
             }
         };
         let got = match compile_sql(&sql, pack, Target::default()) {
             Ok(c) => rendered(&c),
             Err(e) => {
-                out.push(Outcome {
-                    name,
-                    passed: false,
-                    detail: e,
-                });
+                out.push(Outcome::fail(name, e));
                 continue;
             }
         };

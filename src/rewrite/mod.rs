@@ -319,14 +319,7 @@ pub fn rewrite_ir(
         let (hit, trail) = first_match(pack, "table", &f);
         report_eval_errors(&trail, &t.name, &mut diags);
         if let Some(rule) = hit {
-            let reason = rule_text(
-                &env,
-                rule.evidence.as_deref().unwrap_or(&rule.summary),
-                &f,
-                rule,
-                &t.name,
-                &mut diags,
-            );
+            let reason = rule_evidence(&env, rule, &f, &t.name, &mut diags);
             let action = rule.then.action.as_deref().unwrap_or("skip");
             if let Some(w) = &rule.warn {
                 let msg = rule_text(&env, w, &f, rule, &t.name, &mut diags);
@@ -423,14 +416,7 @@ pub fn rewrite_ir(
                         Converter::AnyText
                     });
                     emit_rule_warning(&env, rule, &f, &object, &mut diags);
-                    let evidence = rule_text(
-                        &env,
-                        rule.evidence.as_deref().unwrap_or(&rule.summary),
-                        &f,
-                        rule,
-                        &object,
-                        &mut diags,
-                    );
+                    let evidence = rule_evidence(&env, rule, &f, &object, &mut diags);
                     (
                         ty.trim().to_string(),
                         conv,
@@ -575,14 +561,7 @@ pub fn rewrite_ir(
             let (choice, rule_id, evidence) = match hit {
                 Some(rule) => {
                     emit_rule_warning(&env, rule, &f, &object, &mut diags);
-                    let ev = rule_text(
-                        &env,
-                        rule.evidence.as_deref().unwrap_or(&rule.summary),
-                        &f,
-                        rule,
-                        &object,
-                        &mut diags,
-                    );
+                    let ev = rule_evidence(&env, rule, &f, &object, &mut diags);
                     (
                         rule_text(
                             &env,
@@ -1351,6 +1330,25 @@ fn rule_text(
             template.to_string()
         }
     }
+}
+
+/// The evidence recorded with a rule's decision: its `evidence` template,
+/// or its summary.
+fn rule_evidence(
+    env: &minijinja::Environment<'_>,
+    rule: &Rule,
+    facts: &Facts,
+    object: &str,
+    diags: &mut Diagnostics,
+) -> String {
+    rule_text(
+        env,
+        rule.evidence.as_deref().unwrap_or(&rule.summary),
+        facts,
+        rule,
+        object,
+        diags,
+    )
 }
 
 fn emit_rule_warning(
