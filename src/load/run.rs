@@ -192,7 +192,7 @@ fn run(
         crate::diag::Error::Diagnostic(d) => d,
         other => Box::new(load_err("source-unreadable", other.to_string())),
     })?;
-    let _ = sconn.busy_timeout(std::time::Duration::from_secs(10));
+    let _ = sconn.busy_timeout(std::time::Duration::from_secs(5));
     let stx = sconn.unchecked_transaction().map_err(sqlite_step(source))?;
     let sha_path = source.to_path_buf();
     let sha = std::thread::spawn(move || sha256_file(&sha_path));
