@@ -164,13 +164,7 @@ fn load_pack(common: &Common) -> Result<RulePack, Fail> {
 
 fn target(common: &Common) -> Result<Target, Fail> {
     if let Some(url) = &common.target_url {
-        return read_target(url).map_err(|e| {
-            fail(
-                Diagnostic::error(Stage::Cli, "target-unreachable", e)
-                    .with_help("check the URL, or pass --target and --extensions instead"),
-                common.reporter,
-            )
-        });
+        return read_target(url).map_err(|d| fail(*d, common.reporter));
     }
     if !pgbridge::rewrite::target::SUPPORTED_VERSIONS.contains(&common.target) {
         return Err(fail(
@@ -202,39 +196,44 @@ fn target(common: &Common) -> Result<Target, Fail> {
 }
 
 /// Version and available extensions of a live server.
-fn read_target(url: &str) -> Result<Target, String> {
-    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| {
-        format!(
-            "cannot connect to the target: {}",
-            redact(&e.to_string(), url)
+fn read_target(url: &str) -> Result<Target, Box<Diagnostic>> {
+    let conn_target = pgbridge::conn::Target::parse(Some(url));
+    let mut client = conn_target.and_then(|t| t.connect()).map_err(|e| {
+        let help = match e.help() {
+            Some(h) => format!("{h}; or pass --target and --extensions instead"),
+            None => "check the URL, or pass --target and --extensions instead".to_string(),
+        };
+        Box::new(
+            Diagnostic::error(
+                Stage::Cli,
+                e.code(),
+                format!("cannot connect to the target: {e}"),
+            )
+            .with_help(help),
         )
     })?;
+    let query_err = |e: postgres::Error| {
+        Box::new(Diagnostic::error(
+            Stage::Cli,
+            "target-error",
+            format!("reading the target's version and extensions: {e}"),
+        ))
+    };
     let row = client
         .query_one(
             "SELECT current_setting('server_version_num')::int / 10000",
             &[],
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(query_err)?;
     let version: i32 = row.get(0);
     let rows = client
         .query(
             "SELECT name FROM pg_available_extensions ORDER BY name",
             &[],
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(query_err)?;
     let ext: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
     Ok(Target::new(version as u32, &ext))
-}
-
-fn redact(msg: &str, url: &str) -> String {
-    match url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('@'))
-        .and_then(|(cred, _)| cred.split_once(':'))
-    {
-        Some((_, pw)) if !pw.is_empty() => msg.replace(pw, "***"),
-        _ => msg.to_string(),
-    }
 }
 
 fn rewrite_options(common: &Common) -> Result<RewriteOptions, Fail> {
