@@ -91,8 +91,9 @@ fn every_corpus_database_migrates_with_matching_row_counts_on_15_and_18() {
             assert!(out.status.success(), "{rel} on {v}:\n{}", text(&out));
             let r = report(&rep);
             assert_eq!(r["status"], "complete", "{rel} on {v}");
-            let src = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .unwrap();
+            let src =
+                Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .unwrap();
             // Anki's `unicase`: counting rows needs the collation to exist.
             src.create_collation("unicase", |a: &str, b: &str| a.cmp(b))
                 .unwrap();
@@ -120,7 +121,11 @@ fn pocketbase_auxiliary_refuses_to_migrate_an_untranslatable_index_and_writes_no
     let db = cluster(PgVersion::V18).new_db("pb_aux");
     let out = migrate(&corpus("pocketbase_testdata/auxiliary.db"), &db, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("error[index-not-translated]"), "{}", text(&out));
+    assert!(
+        text(&out).contains("error[index-not-translated]"),
+        "{}",
+        text(&out)
+    );
     assert!(text(&out).contains("nothing was written to the target"));
     assert_eq!(db.object_count(), 0, "{:?}", db.objects());
 }
@@ -183,7 +188,9 @@ fn dirty_values_get_their_documented_outcome_and_every_row_arrives() {
         );
         // NUL bytes and invalid UTF-8: bytea, byte for byte.
         assert_eq!(
-            db.scalar("SELECT encode(body, 'hex') || ' ' || encode(raw, 'hex') FROM texts WHERE id = 2"),
+            db.scalar(
+                "SELECT encode(body, 'hex') || ' ' || encode(raw, 'hex') FROM texts WHERE id = 2"
+            ),
             "6e756c00696e73696465 61ff62"
         );
         // Epoch seconds in DATETIME: timestamptz; bad JSON stays text as written.
@@ -192,7 +199,10 @@ fn dirty_values_get_their_documented_outcome_and_every_row_arrives() {
             "2023-11-14 22:15:00 {bad"
         );
         // Wrong-length embedding: bytea, every byte.
-        assert_eq!(db.scalar("SELECT length(emb) FROM events WHERE id = 3"), "4");
+        assert_eq!(
+            db.scalar("SELECT length(emb) FROM events WHERE id = 3"),
+            "4"
+        );
         // NOCASE-only FK matches hold under citext; the orphan owner_id = 99 is
         // loaded and its FK left NOT VALID; the other FK is validated.
         assert_eq!(db.scalar("SELECT count(*) FROM child"), "4");
@@ -273,12 +283,18 @@ fn on_error_stop_names_table_rowid_column_and_value_then_reject_resumes_and_file
         // Loaded + rejected = source, table by table.
         for t in r["tables"].as_array().unwrap() {
             let loaded: u64 = db
-                .scalar(&format!("SELECT count(*) FROM {}", common::sql_ident(t["name"].as_str().unwrap())))
+                .scalar(&format!(
+                    "SELECT count(*) FROM {}",
+                    common::sql_ident(t["name"].as_str().unwrap())
+                ))
                 .parse()
                 .unwrap();
             let rej = lines.iter().filter(|l| l["table"] == t["source"]).count() as u64;
             let c = Connection::open(&src).unwrap();
-            assert_eq!(loaded + rej, sqlite_count(&c, t["source"].as_str().unwrap()));
+            assert_eq!(
+                loaded + rej,
+                sqlite_count(&c, t["source"].as_str().unwrap())
+            );
         }
         assert_eq!(db.scalar("SELECT status FROM pgbridge.runs"), "complete");
     }
@@ -330,11 +346,21 @@ fn a_run_killed_mid_load_resumes_and_finishes_without_duplicates() {
         }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        let done_before: i64 = db.scalar("SELECT count(*) FROM pgbridge.tables").parse().unwrap();
-        assert!((1..4).contains(&done_before), "killed too late: {done_before} tables done");
+        let done_before: i64 = db
+            .scalar("SELECT count(*) FROM pgbridge.tables")
+            .parse()
+            .unwrap();
+        assert!(
+            (1..4).contains(&done_before),
+            "killed too late: {done_before} tables done"
+        );
 
         let rep = dir.path().join("resume.json");
-        let out = migrate(&src, &db, &["--jobs", "2", "--report", rep.to_str().unwrap()]);
+        let out = migrate(
+            &src,
+            &db,
+            &["--jobs", "2", "--report", rep.to_str().unwrap()],
+        );
         assert!(out.status.success(), "{}", text(&out));
         let r = report(&rep);
         let resumed = r["tables"]
@@ -346,7 +372,9 @@ fn a_run_killed_mid_load_resumes_and_finishes_without_duplicates() {
         assert_eq!(resumed, done_before);
         for t in ["a", "b", "c", "d"] {
             assert_eq!(
-                db.scalar(&format!("SELECT count(*) || ' ' || count(DISTINCT id) FROM {t}")),
+                db.scalar(&format!(
+                    "SELECT count(*) || ' ' || count(DISTINCT id) FROM {t}"
+                )),
                 "300000 300000",
                 "{t} on {v}"
             );
@@ -393,7 +421,11 @@ fn connection_and_source_errors_are_one_clear_error_and_change_nothing() {
     std::fs::write(&junk, b"hello, not a database").unwrap();
     let out = migrate(&junk, &db, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("not a SQLite 3 database"), "{}", text(&out));
+    assert!(
+        text(&out).contains("not a SQLite 3 database"),
+        "{}",
+        text(&out)
+    );
     let corrupt = dir.path().join("corrupt.db");
     let mut bytes = std::fs::read(&src).unwrap();
     for b in bytes.iter_mut().skip(100) {
@@ -402,7 +434,11 @@ fn connection_and_source_errors_are_one_clear_error_and_change_nothing() {
     std::fs::write(&corrupt, bytes).unwrap();
     let out = migrate(&corrupt, &db, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("error[source-unreadable]"), "{}", text(&out));
+    assert!(
+        text(&out).contains("error[source-unreadable]"),
+        "{}",
+        text(&out)
+    );
     let locked_path = dir.path().join("locked.db");
     std::fs::copy(&src, &locked_path).unwrap();
     let locker = Connection::open(&locked_path).unwrap();
@@ -440,7 +476,10 @@ fn dry_run_shows_the_plan_and_touches_nothing() {
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert!(t.contains("nums → nums: 3 rows, 4 columns"), "{t}");
-    assert!(t.contains("happened → happened timestamptz (epoch-seconds)"), "{t}");
+    assert!(
+        t.contains("happened → happened timestamptz (epoch-seconds)"),
+        "{t}"
+    );
     assert!(t.contains("estimated data phase"), "{t}");
     assert_eq!(db.object_count(), 0, "{:?}", db.objects());
 }
@@ -468,17 +507,29 @@ fn data_only_maps_by_name_into_an_existing_schema_and_resets_sequences() {
         let out = migrate(&path, &db, &["--data-only"]);
         let t = text(&out);
         assert_eq!(out.status.code(), Some(1), "{t}");
-        assert!(t.contains("error[column-not-in-target]: column users.nickname"), "{t}");
-        assert!(t.contains("warning[table-not-in-target]: SQLite table audit"), "{t}");
+        assert!(
+            t.contains("error[column-not-in-target]: column users.nickname"),
+            "{t}"
+        );
+        assert!(
+            t.contains("warning[table-not-in-target]: SQLite table audit"),
+            "{t}"
+        );
         assert_eq!(db.scalar("SELECT count(*) FROM \"Users\""), "0");
 
-        c.execute_batch("ALTER TABLE users DROP COLUMN nickname").unwrap();
+        c.execute_batch("ALTER TABLE users DROP COLUMN nickname")
+            .unwrap();
         let out = migrate(&path, &db, &["--data-only"]);
         let t = text(&out);
         assert!(out.status.success(), "{t}");
-        assert!(t.contains("warning[table-not-in-target]: SQLite table audit"), "{t}");
+        assert!(
+            t.contains("warning[table-not-in-target]: SQLite table audit"),
+            "{t}"
+        );
         assert_eq!(
-            db.query("SELECT id, name, created_at::text, is_active, extra FROM \"Users\" ORDER BY id"),
+            db.query(
+                "SELECT id, name, created_at::text, is_active, extra FROM \"Users\" ORDER BY id"
+            ),
             vec![
                 vec!["1", "ann", "2024-01-02 03:04:05", "t", "x"],
                 vec!["7", "bob", "2024-02-03 04:05:06.5", "f", "x"]
@@ -489,6 +540,7 @@ fn data_only_maps_by_name_into_an_existing_schema_and_resets_sequences() {
             db.scalar("INSERT INTO \"Users\" (name) VALUES ('cy') RETURNING id"),
             "8"
         );
-        c.execute_batch("ALTER TABLE users ADD COLUMN nickname TEXT").unwrap();
+        c.execute_batch("ALTER TABLE users ADD COLUMN nickname TEXT")
+            .unwrap();
     }
 }
