@@ -76,7 +76,7 @@ const DATABASES: &[(&str, &[&str], &[&str])] = &[
     (
         "pocketbase_testdata/auxiliary.db",
         &["index-not-translated"],
-        &["index-not-translated"],
+        &[],
     ),
     (
         "usda_sr28_partial/usda_sr28_partial.db",

@@ -70,6 +70,7 @@ const CORPUS: &[&str] = &[
     "misc_app_schemas/social-protocols_Y/y.db",
     "northwind/dist/northwind.db",
     "northwind/dist/northwind_populated.db",
+    "pocketbase_testdata/auxiliary.db",
     "pocketbase_testdata/data.db",
     "sakila/sakila.db",
     "usda_sr28_partial/usda_sr28_partial.db",
@@ -117,12 +118,21 @@ fn every_corpus_database_migrates_with_matching_row_counts_on_15_and_18() {
 }
 
 #[test]
-fn pocketbase_auxiliary_refuses_to_migrate_an_untranslatable_index_and_writes_nothing() {
-    let db = cluster(PgVersion::V18).new_db("pb_aux");
-    let out = migrate(&corpus("pocketbase_testdata/auxiliary.db"), &db, &[]);
+fn an_untranslatable_unique_index_refuses_to_migrate_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("u.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, created TEXT);
+             CREATE UNIQUE INDEX one_per_hour ON t (strftime('%Y-%m-%d %H', created));",
+        )
+        .unwrap();
+    let db = cluster(PgVersion::V18).new_db("unique_untranslated");
+    let out = migrate(&path, &db, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        text(&out).contains("error[index-not-translated]"),
+        text(&out).contains("error[index-not-translated]: index `one_per_hour`"),
         "{}",
         text(&out)
     );

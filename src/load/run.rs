@@ -399,7 +399,7 @@ fn run_target(
                 .set
                 .files
                 .get("01_schema.sql")
-                .cloned()
+                .map(String::as_str)
                 .unwrap_or_default();
             ctl.batch_execute(&format!("BEGIN;\n{schema_sql}\n{run_row}\nCOMMIT;"))
                 .map_err(|e| {

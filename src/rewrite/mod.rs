@@ -13,7 +13,7 @@ pub mod predicate;
 pub mod rules;
 pub mod target;
 
-use crate::diag::{Diagnostic, Diagnostics, Stage};
+use crate::diag::{Diagnostic, Diagnostics, Severity, Stage};
 use crate::ident::{self, Naming};
 use crate::ir::pg::{self, Converter, Decision};
 use crate::ir::sqlite::{self, TableKind};
@@ -797,8 +797,15 @@ pub fn rewrite_ir(
                 });
             }
             Err(reason) => {
+                // A lost UNIQUE index loses a guarantee (an error); a lost
+                // plain index loses speed only (a warning).
+                let (severity, consequence) = if idx.unique {
+                    (Severity::Error, "the uniqueness it enforced would be lost")
+                } else {
+                    (Severity::Warning, "queries that used it may be slower")
+                };
                 diags.push(
-                    Diagnostic::error(Stage::Rewrite, "index-not-translated", format!("index `{}` on `{}` cannot be translated: {reason}; it is kept as a comment in 03_constraints.sql", idx.name, idx.table))
+                    Diagnostic::new(severity, Stage::Rewrite, "index-not-translated", format!("index `{}` on `{}` cannot be translated: {reason}; it is kept as a comment in 03_constraints.sql ({consequence})", idx.name, idx.table))
                         .on(idx.name.clone())
                         .with_help("create the index by hand in a follow-up migration"),
                 );
