@@ -58,6 +58,10 @@ def expr(col, pg_type, sqlite_kind):
         return f"CAST({c} AS VARCHAR)"
     if t in ("real[]", "double precision[]"):
         return float32_blob_expr(c)
+    if t.startswith("vector"):
+        # DuckDB does not know pgvector's type: it sees the column as VARCHAR, so the
+        # list goes as pgvector's text form '[x, y, …]'
+        return f"CAST({float32_blob_expr(c)} AS VARCHAR)"
     raise ValueError(f"no DuckDB conversion for {col} {pg_type}")
 
 
