@@ -34,6 +34,7 @@ pub enum Stage {
     Rewrite,
     Emit,
     Rules,
+    Load,
     Cli,
 }
 
@@ -44,6 +45,7 @@ impl fmt::Display for Stage {
             Stage::Rewrite => "rewrite",
             Stage::Emit => "emit",
             Stage::Rules => "rules",
+            Stage::Load => "load",
             Stage::Cli => "cli",
         })
     }

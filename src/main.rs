@@ -34,6 +34,8 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Move a SQLite database into PostgreSQL: schema, data (binary COPY), constraints.
+    Migrate(MigrateArgs),
     /// Rule packs: list rules, run a pack's examples and fixtures.
     Rules {
         #[command(subcommand)]
@@ -138,6 +140,278 @@ struct CompileArgs {
     templates: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum OnErrorArg {
+    Stop,
+    Reject,
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    /// SQLite database file (opened read-only).
+    input: PathBuf,
+    /// Target: a libpq URL or key=value string; PG* environment variables fill the rest.
+    target_url: Option<String>,
+    /// Parallel table loads (default: the number of cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// A value that does not convert stops the run, or sends its row to the reject file.
+    #[arg(long, value_enum, default_value = "stop")]
+    on_error: OnErrorArg,
+    /// Where rejected rows go (JSON lines).
+    #[arg(long, value_name = "FILE", default_value = "rejects.jsonl")]
+    rejects: PathBuf,
+    /// Write the run report (JSON) here.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Show the plan (objects, rows, estimated time); change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Load into an existing schema (e.g. ORM-created), mapping tables and columns by name.
+    #[arg(long)]
+    data_only: bool,
+    /// maintenance_work_mem for the index builds.
+    #[arg(long, default_value = "512MB")]
+    maintenance_work_mem: String,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Progress for migrate: bars on a terminal, plain lines otherwise.
+struct CliProgress {
+    bars: Option<(
+        indicatif::MultiProgress,
+        std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
+    )>,
+}
+
+impl CliProgress {
+    fn new() -> CliProgress {
+        use std::io::IsTerminal;
+        CliProgress {
+            bars: std::io::stderr().is_terminal().then(|| {
+                (
+                    indicatif::MultiProgress::new(),
+                    std::sync::Mutex::new(std::collections::HashMap::new()),
+                )
+            }),
+        }
+    }
+}
+
+impl pgbridge::load::Progress for CliProgress {
+    fn phase(&self, name: &str) {
+        match &self.bars {
+            Some((m, _)) => {
+                let _ = m.println(format!("== {name}"));
+            }
+            None => eprintln!("== {name}"),
+        }
+    }
+    fn table_start(&self, table: &str, rows: Option<u64>) {
+        if let Some((m, bars)) = &self.bars {
+            let style = indicatif::ProgressStyle::with_template(
+                "{prefix:>24} {bar:30} {pos:>10}/{len:10} {per_sec:>12} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            let bar = m.add(indicatif::ProgressBar::new(rows.unwrap_or(0)));
+            bar.set_style(style);
+            bar.set_prefix(table.to_string());
+            if let Ok(mut b) = bars.lock() {
+                b.insert(table.to_string(), bar);
+            }
+        }
+    }
+    fn table_rows(&self, table: &str, rows: u64) {
+        if let Some((_, bars)) = &self.bars
+            && let Ok(b) = bars.lock()
+            && let Some(bar) = b.get(table)
+        {
+            bar.set_position(rows);
+        }
+    }
+    fn table_done(&self, table: &str, rows: u64, rejects: u64, seconds: f64) {
+        let line = format!(
+            "loaded {table}: {rows} rows{} in {seconds:.2} s ({:.0} rows/s)",
+            if rejects > 0 {
+                format!(", {rejects} rejected")
+            } else {
+                String::new()
+            },
+            rows as f64 / seconds.max(1e-9)
+        );
+        match &self.bars {
+            Some((m, bars)) => {
+                if let Ok(mut b) = bars.lock()
+                    && let Some(bar) = b.remove(table)
+                {
+                    bar.finish_and_clear();
+                }
+                let _ = m.println(line);
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
+    let reporter = a.common.reporter;
+    let pack = load_pack(&a.common)?;
+    let url = a.target_url.clone().unwrap_or_default();
+    let display = redact_url(&url);
+    let connect = |_: ()| -> Result<postgres::Client, String> {
+        postgres::Client::connect(&url, postgres::NoTls).map_err(|e| {
+            format!(
+                "cannot connect to {display}: {}",
+                redact(&e.to_string(), &url)
+            )
+        })
+    };
+    let connector = move || connect(());
+    let opts = pgbridge::load::MigrateOptions {
+        compile: CompileOptions {
+            source: SourceOptions {
+                profile: !a.common.no_profile,
+            },
+            rewrite: RewriteOptions {
+                target: Target::new(18, &[]),
+                naming: match a.common.naming {
+                    NamingArg::AsWritten => Naming::AsWritten,
+                    NamingArg::SnakeCase => Naming::SnakeCase,
+                },
+                namespace: a.common.schema.clone(),
+            },
+            emit: EmitOptions::default(),
+        },
+        jobs: a
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        on_error: match a.on_error {
+            OnErrorArg::Stop => pgbridge::load::OnError::Stop,
+            OnErrorArg::Reject => pgbridge::load::OnError::Reject,
+        },
+        rejects_path: a.rejects.clone(),
+        data_only: a.data_only,
+        dry_run: a.dry_run,
+        target_display: redact_url(&url),
+        maintenance_work_mem: a.maintenance_work_mem.clone(),
+    };
+    let progress = CliProgress::new();
+    let out = pgbridge::load::migrate(&a.input, &connector, &pack, &opts, &progress);
+    if let (Some(path), Some(r)) = (&a.report, &out.report) {
+        let text = serde_json::to_string_pretty(r).unwrap_or_default();
+        if let Err(e) = std::fs::write(path, text + "\n") {
+            return Err(fail(
+                Diagnostic::error(
+                    Stage::Cli,
+                    "report-unwritable",
+                    format!("cannot write {}: {e}", path.display()),
+                ),
+                reporter,
+            ));
+        }
+    }
+    report(&out.diagnostics, reporter);
+    if let Some(r) = &out.report
+        && reporter == Reporter::Tty
+    {
+        print_summary(r);
+    }
+    if out.diagnostics.has_errors() {
+        let io = out.diagnostics.iter().any(|d| {
+            d.severity == Severity::Error
+                && matches!(
+                    d.code.as_str(),
+                    "target-unreachable" | "source-unreadable" | "not-a-sqlite-database"
+                )
+        });
+        return Ok(ExitCode::from(if io { 2 } else { 1 }));
+    }
+    Ok(exit_for(&out.diagnostics, a.common.deny_warnings))
+}
+
+fn print_summary(r: &pgbridge::load::Report) {
+    match r.status.as_str() {
+        "planned" => {
+            println!(
+                "plan {} for {} → {} (schema {}):",
+                r.plan, r.source.file, r.target.url, r.target.schema
+            );
+            let mut total = 0;
+            for t in &r.load_plan {
+                let rows = t.rows.unwrap_or(0);
+                total += rows;
+                println!(
+                    "  {} → {}: {} rows, {} columns",
+                    t.source,
+                    t.target,
+                    rows,
+                    t.columns.len()
+                );
+                for c in &t.columns {
+                    println!(
+                        "      {} → {} {} ({})",
+                        c.source,
+                        c.target,
+                        c.pg_type,
+                        c.converter.name()
+                    );
+                }
+            }
+            println!(
+                "{} tables, {} rows; estimated data phase {:.1} s",
+                r.load_plan.len(),
+                total,
+                r.estimate_s.unwrap_or(0.0)
+            );
+        }
+        "already-complete" => {
+            println!(
+                "nothing to do: plan {} was already migrated into {} (schema {})",
+                r.plan, r.target.url, r.target.schema
+            );
+        }
+        status => {
+            let rows: u64 = r.tables.iter().map(|t| t.rows).sum();
+            let resumed = r.tables.iter().filter(|t| t.resumed).count();
+            println!(
+                "{status}: {} tables, {} rows, {} rejected, {} orphan FK(s) left NOT VALID; schema {:.2} s, data {:.2} s, constraints {:.2} s, total {:.2} s{}",
+                r.tables.len(),
+                rows,
+                r.rejects,
+                r.orphans.len(),
+                r.phases.schema_s,
+                r.phases.data_s,
+                r.phases.constraints_s,
+                r.phases.total_s,
+                if resumed > 0 {
+                    format!(" ({resumed} tables from an earlier run)")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+}
+
+/// A URL without its password.
+fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((cred, host)) => {
+                let user = cred.split(':').next().unwrap_or("");
+                format!("{scheme}://{user}@{host}")
+            }
+            None => url.to_string(),
+        },
+        None => url
+            .split_whitespace()
+            .filter(|kv| !kv.starts_with("password="))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
 }
 
 fn main() -> ExitCode {
@@ -300,6 +574,7 @@ fn exit_for(diags: &Diagnostics, deny_warnings: bool) -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, Fail> {
     match cli.command {
+        Command::Migrate(a) => run_migrate(a),
         Command::Compile(a) => {
             let pack = load_pack(&a.common)?;
             let (sqlite, diags) = read_input(&a.input, &a.common)?;

@@ -37,6 +37,9 @@ pub struct EmitOptions {
     pub target_version: u32,
     /// Digest of the rule pack used.
     pub pack_digest: String,
+    /// Leave out 01's and 03's own `BEGIN`/`COMMIT` (the loader runs them
+    /// inside its transactions, with its progress records).
+    pub bare: bool,
 }
 
 /// A rendered migration set: file name → contents, sorted by name.
@@ -112,6 +115,7 @@ struct Context<'a> {
     version: &'a str,
     target_version: u32,
     pack_digest: &'a str,
+    bare: bool,
 }
 
 /// Render the migration set.
@@ -141,6 +145,7 @@ pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet
         version: env!("CARGO_PKG_VERSION"),
         target_version: opts.target_version,
         pack_digest: &opts.pack_digest,
+        bare: opts.bare,
     };
     // Converted once for the three templates.
     let ctx = minijinja::Value::from(minijinja::value::Serde(&ctx));

@@ -112,8 +112,10 @@ struct SchemaRow {
     sql: Option<String>,
 }
 
-/// Reads a live database file (see the module docs).
-pub fn read_database(path: &Path, opts: &SourceOptions) -> Result<(Schema, Diagnostics)> {
+/// Opens a database file read-only, the way every reader here does:
+/// `immutable=1` for a WAL file with no `-wal`/`-shm` beside it, unknown
+/// collations registered as ASCII case-insensitive.
+pub fn open_read_only(path: &Path) -> Result<Connection> {
     let immutable = check_header(path)?;
     let err = sqlite_err(path);
     let conn = Connection::open_with_flags(
@@ -125,12 +127,31 @@ pub fn read_database(path: &Path, opts: &SourceOptions) -> Result<(Schema, Diagn
     .map_err(&err)?;
     conn.collation_needed(register_unknown_collation)
         .map_err(&err)?;
-    let tx = conn.unchecked_transaction().map_err(&err)?;
+    Ok(conn)
+}
+
+/// Reads the schema (and profile) through `conn`, inside whatever read
+/// transaction the caller holds, so a loader can read the data from the
+/// same snapshot.
+pub fn read_with(
+    conn: &Connection,
+    path: &Path,
+    opts: &SourceOptions,
+) -> Result<(Schema, Diagnostics)> {
     let mut diags = Diagnostics::default();
-    let schema = read_all(&tx, path, opts, &mut diags)?;
+    let schema = read_all(conn, path, opts, &mut diags)?;
+    Ok((schema, diags))
+}
+
+/// Reads a live database file (see the module docs).
+pub fn read_database(path: &Path, opts: &SourceOptions) -> Result<(Schema, Diagnostics)> {
+    let err = sqlite_err(path);
+    let conn = open_read_only(path)?;
+    let tx = conn.unchecked_transaction().map_err(&err)?;
+    let out = read_with(&tx, path, opts)?;
     tx.finish().map_err(&err)?;
     drop(conn);
-    Ok((schema, diags))
+    Ok(out)
 }
 
 fn read_all(

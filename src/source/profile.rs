@@ -379,7 +379,7 @@ impl Acc {
 
 /// Non-empty, a multiple of 4 bytes, and every little-endian float32 finite
 /// (exponent bits not all ones).
-fn is_f32_vector(b: &[u8]) -> bool {
+pub(crate) fn is_f32_vector(b: &[u8]) -> bool {
     if b.is_empty() || !b.len().is_multiple_of(4) {
         return false;
     }
@@ -468,7 +468,7 @@ fn is_json_number(t: &[u8]) -> bool {
 }
 
 /// Canonical 8-4-4-4-12 hex form, any case.
-fn is_uuid(b: &[u8]) -> bool {
+pub(crate) fn is_uuid(b: &[u8]) -> bool {
     b.len() == 36
         && b[8] == b'-'
         && b[13] == b'-'
@@ -479,7 +479,7 @@ fn is_uuid(b: &[u8]) -> bool {
             .all(|g| g.iter().all(u8::is_ascii_hexdigit))
 }
 
-fn is_bool_text(b: &[u8]) -> bool {
+pub(crate) fn is_bool_text(b: &[u8]) -> bool {
     match b.len() {
         1 => matches!(b[0] | 0x20, b't' | b'f'),
         4 => b.eq_ignore_ascii_case(b"true"),
@@ -489,7 +489,7 @@ fn is_bool_text(b: &[u8]) -> bool {
 }
 
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
-enum Iso {
+pub enum Iso {
     Date,
     Timestamp,
     TimestampTz,
@@ -497,7 +497,7 @@ enum Iso {
 
 /// Exactly `n` ASCII digits at `b[at..at + n]`, as a number.
 #[inline]
-fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
+pub(crate) fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
     let part = b.get(at..at + n)?;
     let mut v = 0u32;
     for &c in part {
@@ -522,7 +522,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 
 /// Hand parser for `YYYY-MM-DD`, `YYYY-MM-DD[ T]HH:MM[:SS[.f]]` and that
 /// followed by `Z` / `±HH:MM` / `±HHMM`, with range checks (see module doc).
-fn iso_kind(b: &[u8]) -> Option<Iso> {
+pub(crate) fn iso_kind(b: &[u8]) -> Option<Iso> {
     if b.len() < 10 || b.len() > 64 || !b[0].is_ascii_digit() || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
@@ -578,7 +578,7 @@ fn iso_kind(b: &[u8]) -> Option<Iso> {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-enum Numeric {
+pub(crate) enum Numeric {
     /// An integer literal that fits in i64 (also a real).
     Int,
     /// A real literal (or an integer literal too large for i64).
@@ -594,7 +594,7 @@ fn is_sqlite_space(c: u8) -> bool {
 
 /// Whether text is an integer / real literal as SQLite's numeric affinity
 /// would convert it (see module doc).
-fn numeric_text(b: &[u8]) -> Numeric {
+pub(crate) fn numeric_text(b: &[u8]) -> Numeric {
     let start = b.iter().position(|&c| !is_sqlite_space(c));
     let Some(start) = start else {
         return Numeric::No;

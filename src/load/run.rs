@@ -1,0 +1,1220 @@
+//! The migrate run: state in the `pgbridge` schema, the parallel COPY
+//! machinery, orphan counting and the constraint phase (see the module
+//! docs of `load`).
+use super::convert::{self, class, float_text};
+use super::plan::{self, TablePlan};
+use super::wire::{self, Wire};
+use super::*;
+use crate::diag::{Diagnostic, Diagnostics, Stage};
+use crate::ident::{quote_ident, quote_literal};
+use crate::ir::pg;
+use crate::rewrite::{RulePack, Target};
+use rusqlite::types::ValueRef;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Instant;
+
+/// Bytes of COPY data per message to a worker.
+const CHUNK: usize = 1 << 20;
+/// Chunks queued per worker: memory is bounded by jobs × QUEUE × CHUNK.
+const QUEUE: usize = 4;
+/// Rows per second assumed by `--dry-run`'s estimate.
+const ESTIMATE_ROWS_PER_S: f64 = 400_000.0;
+
+const STATE_SQL: &str = "\
+CREATE SCHEMA IF NOT EXISTS pgbridge;
+CREATE TABLE IF NOT EXISTS pgbridge.runs (
+    plan text PRIMARY KEY,
+    source text NOT NULL,
+    target_schema text NOT NULL,
+    data_only boolean NOT NULL,
+    status text NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    error text
+);
+CREATE TABLE IF NOT EXISTS pgbridge.tables (
+    plan text NOT NULL,
+    table_name text NOT NULL,
+    source_table text NOT NULL,
+    rows bigint NOT NULL,
+    rejects bigint NOT NULL,
+    seconds double precision NOT NULL,
+    loaded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (plan, table_name)
+);
+CREATE TABLE IF NOT EXISTS pgbridge.rejects (
+    plan text NOT NULL,
+    table_name text NOT NULL,
+    row_number bigint NOT NULL,
+    record jsonb NOT NULL
+);
+";
+
+fn load_err(code: &str, msg: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(Stage::Load, code, msg)
+}
+
+/// A PostgreSQL error as one line: severity, message, detail, context.
+pub(crate) fn pg_error(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = format!("{}: {}", db.severity(), db.message());
+            if let Some(d) = db.detail() {
+                s.push_str(&format!(" ({d})"));
+            }
+            if let Some(w) = db.where_() {
+                s.push_str(&format!(" [{w}]"));
+            }
+            s
+        }
+        None => e.to_string(),
+    }
+}
+
+/// Server version number, version text and available extensions.
+pub fn read_server(
+    client: &mut postgres::Client,
+) -> Result<(u32, String, Vec<String>), postgres::Error> {
+    let row = client.query_one(
+        "SELECT current_setting('server_version_num')::int, current_setting('server_version')",
+        &[],
+    )?;
+    let num: i32 = row.get(0);
+    let text: String = row.get(1);
+    let ext = client
+        .query(
+            "SELECT name::text FROM pg_available_extensions ORDER BY name",
+            &[],
+        )?
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect();
+    Ok(((num / 10000) as u32, text, ext))
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = std::io::Read::read(&mut f, &mut buf)?;
+        if k == 0 {
+            break;
+        }
+        n += k as u64;
+        h.update(&buf[..k]);
+    }
+    Ok((hex::encode(h.finalize()), n))
+}
+
+/// The outcome of [`migrate`]: the report (when the run got far enough to
+/// have one) and every diagnostic. Success means no error diagnostic.
+pub struct Outcome {
+    pub report: Option<Report>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Run a migration (see the module docs).
+pub fn migrate(
+    source: &Path,
+    connect: Connector<'_>,
+    pack: &RulePack,
+    opts: &MigrateOptions,
+    progress: &dyn Progress,
+) -> Outcome {
+    let mut diags = Diagnostics::default();
+    let mut report = None;
+    if let Err(d) = run(
+        source,
+        connect,
+        pack,
+        opts,
+        progress,
+        &mut diags,
+        &mut report,
+    ) {
+        diags.push(*d);
+    }
+    if let Some(r) = report.as_mut() {
+        r.diagnostics = diags.0.clone();
+        if diags.has_errors() && r.status != "failed" {
+            r.status = "failed".into();
+        }
+    }
+    Outcome {
+        report,
+        diagnostics: diags,
+    }
+}
+
+type Step<T> = Result<T, Box<Diagnostic>>;
+
+fn sqlite_step(path: &Path) -> impl Fn(rusqlite::Error) -> Box<Diagnostic> + '_ {
+    move |e| {
+        Box::new(
+            load_err(
+                "source-unreadable",
+                format!("cannot read {}: {e}", path.display()),
+            )
+            .with_help(
+                "is the file a SQLite database that another process holds locked or has corrupted?",
+            ),
+        )
+    }
+}
+
+fn pg_step(what: &'static str) -> impl Fn(postgres::Error) -> Box<Diagnostic> {
+    move |e| {
+        Box::new(load_err(
+            "target-failed",
+            format!("{what}: {}", pg_error(&e)),
+        ))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    source: &Path,
+    connect: Connector<'_>,
+    pack: &RulePack,
+    opts: &MigrateOptions,
+    progress: &dyn Progress,
+    diags: &mut Diagnostics,
+    report_out: &mut Option<Report>,
+) -> Step<()> {
+    let t0 = Instant::now();
+    // The source: one read transaction for schema, profile and rows.
+    let sconn = crate::source::live::open_read_only(source).map_err(|e| match e {
+        crate::diag::Error::Diagnostic(d) => d,
+        other => Box::new(load_err("source-unreadable", other.to_string())),
+    })?;
+    let _ = sconn.busy_timeout(std::time::Duration::from_secs(10));
+    let stx = sconn.unchecked_transaction().map_err(sqlite_step(source))?;
+    let sha_path = source.to_path_buf();
+    let sha = std::thread::spawn(move || sha256_file(&sha_path));
+
+    let mut ctl = connect().map_err(|e| {
+        Box::new(
+            load_err("target-unreachable", e)
+                .with_help("check the URL (or PG* variables), the server, and the credentials"),
+        )
+    })?;
+    let (major, server_version, exts) =
+        read_server(&mut ctl).map_err(pg_step("reading the server"))?;
+    let mut copts = opts.compile.clone();
+    copts.rewrite.target = Target::new(major, &exts);
+    copts.emit.bare = true;
+    progress.phase("reading the source");
+    let (sqlite, d) =
+        crate::source::live::read_with(&stx, source, &copts.source).map_err(|e| match e {
+            crate::diag::Error::Diagnostic(d) => d,
+            other => Box::new(load_err("source-unreadable", other.to_string())),
+        })?;
+    let compiled = crate::compile_schema(sqlite, d, pack, &copts).map_err(|e| match e {
+        crate::diag::Error::Diagnostic(d) => d,
+        other => Box::new(load_err("compile-failed", other.to_string())),
+    })?;
+    diags.extend(compiled.diagnostics.clone());
+    if diags.has_errors() {
+        return Err(Box::new(load_err(
+            "compile-failed",
+            "the schema did not compile; nothing was written to the target",
+        )));
+    }
+    let namespace: String = match &compiled.pg.namespace {
+        Some(n) => n.clone(),
+        None => ctl
+            .query_one("SELECT current_schema()::text", &[])
+            .map_err(pg_step("reading the current schema"))?
+            .get(0),
+    };
+    let schema_sql = compiled
+        .set
+        .files
+        .get("01_schema.sql")
+        .cloned()
+        .unwrap_or_default();
+    let plan_digest = {
+        let mut h = Sha256::new();
+        h.update(schema_sql.as_bytes());
+        h.update([0]);
+        h.update(namespace.as_bytes());
+        h.update([u8::from(opts.data_only)]);
+        hex::encode(h.finalize())[..16].to_string()
+    };
+    let mut report = Report {
+        pgbridge_version: env!("CARGO_PKG_VERSION").into(),
+        status: "running".into(),
+        source: SourceInfo {
+            file: crate::source::file_name(source),
+            sha256: String::new(),
+            bytes: 0,
+        },
+        target: TargetInfo {
+            url: opts.target_display.clone(),
+            server_version,
+            schema: namespace.clone(),
+        },
+        rule_pack: pack.digest(),
+        plan: plan_digest.clone(),
+        settings: Settings {
+            jobs: opts.jobs,
+            on_error: opts.on_error,
+            data_only: opts.data_only,
+            dry_run: opts.dry_run,
+        },
+        phases: Phases::default(),
+        tables: Vec::new(),
+        rejects: 0,
+        rejects_file: None,
+        orphans: Vec::new(),
+        load_plan: Vec::new(),
+        diagnostics: Vec::new(),
+        error: None,
+        estimate_s: None,
+    };
+    let result = run_target(
+        &stx,
+        &mut ctl,
+        connect,
+        &compiled,
+        &namespace,
+        &plan_digest,
+        pack,
+        &copts,
+        opts,
+        progress,
+        diags,
+        &mut report,
+    );
+    if let Ok(Ok((h, n))) = sha.join() {
+        report.source.sha256 = h;
+        report.source.bytes = n;
+    }
+    report.phases.total_s = t0.elapsed().as_secs_f64();
+    if let Err(d) = &result {
+        report.status = "failed".into();
+        report.error = Some(d.message.clone());
+        if !opts.dry_run {
+            // Mark the run failed (best effort: the connection may be gone).
+            let _ = ctl.execute(
+                "UPDATE pgbridge.runs SET status = 'failed', error = $2 WHERE plan = $1 AND status <> 'complete'",
+                &[&plan_digest, &d.message],
+            );
+        }
+    }
+    *report_out = Some(report);
+    drop(stx);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_target(
+    stx: &rusqlite::Connection,
+    ctl: &mut postgres::Client,
+    connect: Connector<'_>,
+    compiled: &crate::Compiled,
+    namespace: &str,
+    plan_digest: &str,
+    pack: &RulePack,
+    copts: &crate::CompileOptions,
+    opts: &MigrateOptions,
+    progress: &dyn Progress,
+    diags: &mut Diagnostics,
+    report: &mut Report,
+) -> Step<()> {
+    let pg = &compiled.pg;
+    if opts.dry_run {
+        report.load_plan = dry_plan(&compiled.sqlite, pg);
+        let rows: u64 = report.load_plan.iter().filter_map(|p| p.rows).sum();
+        report.estimate_s = Some(rows as f64 / ESTIMATE_ROWS_PER_S);
+        report.status = "planned".into();
+        return Ok(());
+    }
+    let t_schema = Instant::now();
+    ctl.batch_execute(STATE_SQL)
+        .map_err(pg_step("creating the pgbridge state schema"))?;
+    let status: Option<String> = ctl
+        .query_opt(
+            "SELECT status FROM pgbridge.runs WHERE plan = $1",
+            &[&plan_digest],
+        )
+        .map_err(pg_step("reading the run state"))?
+        .map(|r| r.get(0));
+    if status.as_deref() == Some("complete") {
+        report.status = "already-complete".into();
+        return Ok(());
+    }
+    let resuming = status.is_some();
+    let catalog_before =
+        plan::read_catalog(ctl, namespace).map_err(pg_step("reading the target catalog"))?;
+    let run_row = format!(
+        "INSERT INTO pgbridge.runs (plan, source, target_schema, data_only, status) VALUES ({}, {}, {}, {}, 'loading') \
+         ON CONFLICT (plan) DO UPDATE SET status = 'loading', error = NULL;",
+        quote_literal(plan_digest),
+        quote_literal(&compiled.sqlite.origin),
+        quote_literal(namespace),
+        opts.data_only
+    );
+    let plans: Vec<TablePlan> = if opts.data_only {
+        let (plans, d) = plan::plan_data_only(&compiled.sqlite, pg, &catalog_before);
+        let failed = d.has_errors();
+        diags.extend(d);
+        if failed {
+            return Err(Box::new(load_err(
+                "data-only-unmapped",
+                "the target schema does not take the source as it is (see the errors above); nothing was moved",
+            )));
+        }
+        ctl.batch_execute(&run_row)
+            .map_err(pg_step("recording the run"))?;
+        plans
+    } else {
+        if !resuming {
+            let existing: Vec<&str> = pg
+                .tables
+                .iter()
+                .filter(|t| catalog_before.contains_key(&t.name))
+                .map(|t| t.name.as_str())
+                .collect();
+            if !existing.is_empty() {
+                return Err(Box::new(
+                    load_err(
+                        "target-not-empty",
+                        format!(
+                            "the target schema {namespace} already has table(s) {}; nothing was changed",
+                            existing.join(", ")
+                        ),
+                    )
+                    .with_help("drop them (rollback.sql does), choose another --schema, or load into them with --data-only"),
+                ));
+            }
+            progress.phase("creating the schema (01_schema.sql)");
+            let schema_sql = compiled
+                .set
+                .files
+                .get("01_schema.sql")
+                .cloned()
+                .unwrap_or_default();
+            ctl.batch_execute(&format!("BEGIN;\n{schema_sql}\n{run_row}\nCOMMIT;"))
+                .map_err(|e| {
+                    let _ = ctl_rollback(connect);
+                    Box::new(load_err(
+                        "schema-failed",
+                        format!(
+                            "01_schema.sql failed, nothing was applied: {}",
+                            pg_error(&e)
+                        ),
+                    ))
+                })?;
+        }
+        let catalog =
+            plan::read_catalog(ctl, namespace).map_err(pg_step("reading the target catalog"))?;
+        plan::plan_created(&compiled.sqlite, pg, &catalog).map_err(|d| {
+            let first = d.0.first().cloned();
+            diags.extend(d);
+            Box::new(first.unwrap_or_else(|| load_err("plan-failed", "no plan")))
+        })?
+    };
+    report.phases.schema_s = t_schema.elapsed().as_secs_f64();
+    report.load_plan = plans.clone();
+
+    // Tables already loaded by an interrupted run of this plan.
+    let done: Vec<(String, i64, i64, f64)> = ctl
+        .query(
+            "SELECT table_name, rows, rejects, seconds FROM pgbridge.tables WHERE plan = $1",
+            &[&plan_digest],
+        )
+        .map_err(pg_step("reading the progress"))?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    let todo: Vec<usize> = {
+        let mut v: Vec<usize> = (0..plans.len())
+            .filter(|&i| !done.iter().any(|d| d.0 == plans[i].target))
+            .collect();
+        // Biggest first: the parallel phase ends sooner.
+        v.sort_by_key(|&i| std::cmp::Reverse(plans[i].rows.unwrap_or(0)));
+        v
+    };
+    if opts.data_only {
+        for &i in &todo {
+            let q = format!(
+                "SELECT EXISTS (SELECT 1 FROM {})",
+                plans[i].qualified(namespace)
+            );
+            let has: bool = ctl
+                .query_one(&q, &[])
+                .map_err(pg_step("checking the target tables"))?
+                .get(0);
+            if has {
+                return Err(Box::new(
+                    load_err(
+                        "target-table-not-empty",
+                        format!(
+                            "target table {}.{} already has rows; --data-only loads into empty tables only, nothing was moved",
+                            namespace, plans[i].target
+                        ),
+                    )
+                    .with_help("empty it first (TRUNCATE), or load into another schema"),
+                ));
+            }
+        }
+    }
+    for (name, rows, rejects, seconds) in &done {
+        if let Some(p) = plans.iter().find(|p| &p.target == name) {
+            report.tables.push(TableReport {
+                name: name.clone(),
+                source: p.source.clone(),
+                rows: *rows as u64,
+                rejects: *rejects as u64,
+                seconds: *seconds,
+                resumed: true,
+            });
+        }
+    }
+
+    progress.phase("loading the data");
+    let t_data = Instant::now();
+    let ctx = LoadCtx {
+        connect,
+        namespace,
+        plan: plan_digest,
+        on_error: opts.on_error,
+        freeze: !opts.data_only,
+        jobs: opts.jobs.max(1),
+        progress,
+    };
+    let loaded = load_tables(stx, &plans, &todo, &ctx)?;
+    for (i, rows, rejects, seconds) in loaded {
+        report.tables.push(TableReport {
+            name: plans[i].target.clone(),
+            source: plans[i].source.clone(),
+            rows,
+            rejects,
+            seconds,
+            resumed: false,
+        });
+    }
+    report.tables.sort_by(|a, b| a.name.cmp(&b.name));
+    report.rejects = report.tables.iter().map(|t| t.rejects).sum();
+    report.phases.data_s = t_data.elapsed().as_secs_f64();
+
+    progress.phase("keys, indexes and foreign keys (03_constraints.sql)");
+    let t_cons = Instant::now();
+    let finish = format!(
+        "UPDATE pgbridge.runs SET status = 'complete', finished_at = now() WHERE plan = {};",
+        quote_literal(plan_digest)
+    );
+    let mwm = format!(
+        "SET maintenance_work_mem = {};",
+        quote_literal(&opts.maintenance_work_mem)
+    );
+    if opts.data_only {
+        let mut sql = String::from("BEGIN;\n");
+        for p in &plans {
+            sql.push_str(&sequence_resets(ctl, namespace, p)?);
+            sql.push_str(&format!("ANALYZE {};\n", p.qualified(namespace)));
+        }
+        sql.push_str(&finish);
+        sql.push_str("\nCOMMIT;");
+        ctl.batch_execute(&sql)
+            .map_err(pg_step("resetting sequences"))?;
+    } else {
+        let mut pg2 = pg.clone();
+        ctl.batch_execute(&format!("SET search_path TO {};", quote_ident(namespace)))
+            .map_err(pg_step("setting the search path"))?;
+        for fk in pg2.foreign_keys.iter_mut() {
+            let o = orphans(ctl, fk)?;
+            if o.rows > 0 {
+                fk.validate = false;
+                diags.push(
+                    Diagnostic::warning(
+                        Stage::Load,
+                        "orphan-foreign-key-rows",
+                        format!(
+                            "foreign key {} on {} ({}): {} row(s) have no parent in {} (e.g. {}); loaded as they are, constraint left NOT VALID",
+                            fk.name,
+                            fk.table,
+                            fk.columns.join(", "),
+                            o.rows,
+                            fk.ref_table,
+                            o.examples.join(", ")
+                        ),
+                    )
+                    .with_help(format!(
+                        "fix or delete those rows, then run ALTER TABLE {} VALIDATE CONSTRAINT {}",
+                        quote_ident(&fk.table),
+                        quote_ident(&fk.name)
+                    )),
+                );
+                report.orphans.push(o);
+            }
+        }
+        let mut emit = copts.emit.clone();
+        emit.origin = compiled.sqlite.origin.clone();
+        emit.target_version = copts.rewrite.target.version;
+        emit.pack_digest = pack.digest();
+        emit.bare = true;
+        let set = crate::ir_to_sql(&pg2, &emit)?;
+        let cons = set
+            .files
+            .get("03_constraints.sql")
+            .cloned()
+            .unwrap_or_default();
+        ctl.batch_execute(&format!("{mwm}\nBEGIN;\n{cons}\n{finish}\nCOMMIT;"))
+            .map_err(|e| {
+                Box::new(load_err(
+                    "constraints-failed",
+                    format!(
+                        "03_constraints.sql failed (the data is loaded; rerun to retry this step): {}",
+                        pg_error(&e)
+                    ),
+                ))
+            })?;
+    }
+    report.phases.constraints_s = t_cons.elapsed().as_secs_f64();
+
+    // The reject file: every reject of this plan, resumed runs included.
+    if report.rejects > 0 {
+        let rows = ctl
+            .query(
+                "SELECT record::text FROM pgbridge.rejects WHERE plan = $1 ORDER BY table_name, row_number",
+                &[&plan_digest],
+            )
+            .map_err(pg_step("reading the rejects"))?;
+        let mut out = String::new();
+        for r in rows {
+            out.push_str(r.get::<_, &str>(0));
+            out.push('\n');
+        }
+        std::fs::write(&opts.rejects_path, out).map_err(|e| {
+            Box::new(load_err(
+                "rejects-unwritable",
+                format!("cannot write {}: {e}", opts.rejects_path.display()),
+            ))
+        })?;
+        report.rejects_file = Some(opts.rejects_path.display().to_string());
+        diags.push(
+            Diagnostic::warning(
+                Stage::Load,
+                "rows-rejected",
+                format!(
+                    "{} row(s) did not convert and were not loaded; they are in {}",
+                    report.rejects,
+                    opts.rejects_path.display()
+                ),
+            )
+            .with_help("each line names the table, row id, column, reason and the original row"),
+        );
+    }
+    report.status = "complete".into();
+    Ok(())
+}
+
+fn ctl_rollback(_connect: Connector<'_>) -> Result<(), String> {
+    // The failed batch left its transaction aborted; the connection is
+    // dropped by the caller, which rolls it back server-side.
+    Ok(())
+}
+
+/// `setval` for every sequence owned by a column of `p` (data-only).
+fn sequence_resets(ctl: &mut postgres::Client, namespace: &str, p: &TablePlan) -> Step<String> {
+    let qualified = p.qualified(namespace);
+    let rows = ctl
+        .query(
+            "SELECT a.attname::text, pg_get_serial_sequence($1, a.attname) \
+             FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+            &[&qualified],
+        )
+        .map_err(pg_step("reading sequences"))?;
+    let mut sql = String::new();
+    for r in rows {
+        let col: String = r.get(0);
+        let seq: Option<String> = r.get(1);
+        if let Some(seq) = seq {
+            sql.push_str(&format!(
+                "SELECT setval({}, m) FROM (SELECT max({}) AS m FROM {}) s WHERE m IS NOT NULL;\n",
+                quote_literal(&seq),
+                quote_ident(&col),
+                qualified
+            ));
+        }
+    }
+    Ok(sql)
+}
+
+/// Child rows whose key has no parent row (MATCH SIMPLE: rows with a NULL
+/// in the key are not checked).
+fn orphans(ctl: &mut postgres::Client, fk: &pg::ForeignKey) -> Step<Orphans> {
+    let cond: Vec<String> = fk
+        .columns
+        .iter()
+        .zip(&fk.ref_columns)
+        .map(|(c, r)| format!("p.{} = c.{}", quote_ident(r), quote_ident(c)))
+        .collect();
+    let not_null: Vec<String> = fk
+        .columns
+        .iter()
+        .map(|c| format!("c.{} IS NOT NULL", quote_ident(c)))
+        .collect();
+    let key: Vec<String> = fk
+        .columns
+        .iter()
+        .map(|c| format!("c.{}::text", quote_ident(c)))
+        .collect();
+    let from = format!(
+        "FROM {} c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} p WHERE {})",
+        quote_ident(&fk.table),
+        not_null.join(" AND "),
+        quote_ident(&fk.ref_table),
+        cond.join(" AND ")
+    );
+    let n: i64 = ctl
+        .query_one(&format!("SELECT count(*) {from}"), &[])
+        .map_err(pg_step("counting orphan rows"))?
+        .get(0);
+    let mut examples = Vec::new();
+    if n > 0 {
+        let rows = ctl
+            .query(
+                &format!("SELECT concat_ws(', ', {}) {from} LIMIT 5", key.join(", ")),
+                &[],
+            )
+            .map_err(pg_step("listing orphan rows"))?;
+        examples = rows.iter().map(|r| r.get::<_, String>(0)).collect();
+    }
+    Ok(Orphans {
+        constraint: fk.name.clone(),
+        table: fk.table.clone(),
+        columns: fk.columns.clone(),
+        ref_table: fk.ref_table.clone(),
+        rows: n,
+        examples,
+    })
+}
+
+/// The plan `--dry-run` shows: from the IR alone, no catalog.
+fn dry_plan(src: &crate::ir::sqlite::Schema, pg: &pg::Schema) -> Vec<TablePlan> {
+    pg.tables
+        .iter()
+        .filter_map(|t| {
+            let st = src.tables.iter().find(|s| s.name == t.source_name)?;
+            Some(TablePlan {
+                source: st.name.clone(),
+                target: t.name.clone(),
+                columns: t
+                    .columns
+                    .iter()
+                    .filter(|c| c.generated.is_none())
+                    .map(|c| plan::ColumnPlan {
+                        source: c.source_name.clone(),
+                        target: c.name.clone(),
+                        converter: c.converter,
+                        wire: Wire::from_sql_type(&c.pg_type)
+                            .unwrap_or(Wire::Text { max_chars: None }),
+                        pg_type: c.pg_type.clone(),
+                    })
+                    .collect(),
+                rowid: None,
+                rows: st.rows,
+            })
+        })
+        .collect()
+}
+
+struct LoadCtx<'a> {
+    connect: Connector<'a>,
+    namespace: &'a str,
+    plan: &'a str,
+    on_error: OnError,
+    freeze: bool,
+    jobs: usize,
+    progress: &'a dyn Progress,
+}
+
+enum Msg {
+    Start {
+        table: usize,
+        target: String,
+        source: String,
+        prepare: Option<String>,
+        copy: String,
+    },
+    Chunk(Vec<u8>),
+    End {
+        rows: u64,
+        rejects: Vec<(i64, String)>,
+    },
+    Abort,
+}
+
+enum Event {
+    Done {
+        table: usize,
+        rows: u64,
+        rejects: u64,
+        seconds: f64,
+    },
+    Failed {
+        table: Option<usize>,
+        error: String,
+    },
+}
+
+/// A SQLite value as JSON for the reject file: `{"integer": 1}`,
+/// `{"real": "0.1"}`, `{"text": "…"}` (or `{"text_hex": …}` when not UTF-8
+/// or holding NUL), `{"blob_hex": "…"}`, `null`.
+fn value_json(v: ValueRef<'_>) -> serde_json::Value {
+    use serde_json::json;
+    match v {
+        ValueRef::Null => serde_json::Value::Null,
+        ValueRef::Integer(i) => json!({ "integer": i }),
+        ValueRef::Real(r) => json!({ "real": float_text(r) }),
+        ValueRef::Text(b) => match std::str::from_utf8(b) {
+            Ok(s) if !b.contains(&0) => json!({ "text": s }),
+            _ => json!({ "text_hex": hex::encode(b) }),
+        },
+        ValueRef::Blob(b) => json!({ "blob_hex": hex::encode(b) }),
+    }
+}
+
+/// A short rendering of a value for an error message.
+pub(crate) fn preview(v: ValueRef<'_>) -> String {
+    match v {
+        ValueRef::Null => "NULL".into(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(r) => float_text(r),
+        ValueRef::Text(b) => {
+            let s = String::from_utf8_lossy(b);
+            let mut p: String = s.chars().take(60).collect();
+            p = p.replace('\0', "\\0");
+            if s.chars().count() > 60 {
+                p.push('…');
+            }
+            format!("text {p:?}")
+        }
+        ValueRef::Blob(b) => {
+            let shown = &b[..b.len().min(24)];
+            format!(
+                "blob x'{}'{} ({} bytes)",
+                hex::encode(shown),
+                if b.len() > 24 { "…" } else { "" },
+                b.len()
+            )
+        }
+    }
+}
+
+struct Slot {
+    k: usize,
+    sent: u64,
+    row_number: u64,
+    rejects: Vec<(i64, String)>,
+}
+
+/// Load `todo` (indexes into `plans`) in parallel; returns (plan index,
+/// rows, rejects, seconds) per table.
+fn load_tables(
+    sconn: &rusqlite::Connection,
+    plans: &[TablePlan],
+    todo: &[usize],
+    ctx: &LoadCtx<'_>,
+) -> Step<Vec<(usize, u64, u64, f64)>> {
+    if todo.is_empty() {
+        return Ok(Vec::new());
+    }
+    let workers = ctx.jobs.min(todo.len());
+    std::thread::scope(|s| {
+        let (ev_tx, ev_rx) = mpsc::channel::<Event>();
+        let mut senders = Vec::new();
+        for _ in 0..workers {
+            let (tx, rx) = mpsc::sync_channel::<Msg>(QUEUE);
+            senders.push(tx);
+            let ev = ev_tx.clone();
+            s.spawn(move || worker(ctx, rx, ev));
+        }
+        drop(ev_tx);
+        let result = read_all(sconn, plans, todo, ctx, &senders, &ev_rx);
+        if result.is_err() {
+            for tx in &senders {
+                let _ = tx.send(Msg::Abort);
+            }
+        }
+        drop(senders);
+        let mut done = match result {
+            Ok(d) => d,
+            Err(e) => return Err(e),
+        };
+        while done.len() < todo.len() {
+            match ev_rx.recv() {
+                Ok(Event::Done {
+                    table,
+                    rows,
+                    rejects,
+                    seconds,
+                }) => {
+                    ctx.progress
+                        .table_done(&plans[table].target, rows, rejects, seconds);
+                    done.push((table, rows, rejects, seconds));
+                }
+                Ok(Event::Failed { table, error }) => {
+                    return Err(worker_failed(plans, table, error));
+                }
+                Err(_) => {
+                    return Err(Box::new(load_err(
+                        "loader-failed",
+                        "a loader connection ended before its table was committed",
+                    )));
+                }
+            }
+        }
+        Ok(done)
+    })
+}
+
+fn worker_failed(plans: &[TablePlan], table: Option<usize>, error: String) -> Box<Diagnostic> {
+    Box::new(match table {
+        Some(t) => load_err(
+            "copy-failed",
+            format!("loading table {} failed: {error}", plans[t].target),
+        )
+        .with_help("tables already loaded are kept and recorded; rerun to resume"),
+        None => load_err("target-unreachable", error),
+    })
+}
+
+/// The reader: one SQLite connection (one snapshot), round-robin over the
+/// tables being loaded, converting and encoding chunks for the workers.
+fn read_all(
+    sconn: &rusqlite::Connection,
+    plans: &[TablePlan],
+    todo: &[usize],
+    ctx: &LoadCtx<'_>,
+    senders: &[mpsc::SyncSender<Msg>],
+    events: &mpsc::Receiver<Event>,
+) -> Step<Vec<(usize, u64, u64, f64)>> {
+    let serr = |e: rusqlite::Error| {
+        Box::new(load_err(
+            "source-unreadable",
+            format!("reading the source: {e}"),
+        ))
+    };
+    let mut stmts = Vec::with_capacity(todo.len());
+    for &i in todo {
+        stmts.push(sconn.prepare(&plans[i].select_sql()).map_err(serr)?);
+    }
+    let mut cursors = Vec::with_capacity(todo.len());
+    for s in stmts.iter_mut() {
+        cursors.push(Some(s.query([]).map_err(serr)?));
+    }
+    let mut done = Vec::new();
+    let mut next = 0usize;
+    let mut slots: Vec<Option<Slot>> = (0..senders.len()).map(|_| None).collect();
+    let send = |w: usize, m: Msg| -> Step<()> {
+        senders[w].send(m).map_err(|_| {
+            Box::new(load_err(
+                "loader-failed",
+                "a loader connection stopped unexpectedly",
+            ))
+        })
+    };
+    loop {
+        for (w, slot) in slots.iter_mut().enumerate() {
+            if slot.is_none() && next < todo.len() {
+                let p = &plans[todo[next]];
+                ctx.progress.table_start(&p.target, p.rows);
+                send(
+                    w,
+                    Msg::Start {
+                        table: todo[next],
+                        target: p.target.clone(),
+                        source: p.source.clone(),
+                        prepare: ctx
+                            .freeze
+                            .then(|| format!("TRUNCATE {}", p.qualified(ctx.namespace))),
+                        copy: p.copy_sql(ctx.namespace, ctx.freeze),
+                    },
+                )?;
+                *slot = Some(Slot {
+                    k: next,
+                    sent: 0,
+                    row_number: 0,
+                    rejects: Vec::new(),
+                });
+                next += 1;
+            }
+        }
+        if slots.iter().all(Option::is_none) {
+            break;
+        }
+        for (w, entry) in slots.iter_mut().enumerate() {
+            let Some(slot) = entry.as_mut() else {
+                continue;
+            };
+            let plan = &plans[todo[slot.k]];
+            let Some(rows) = cursors[slot.k].as_mut() else {
+                continue;
+            };
+            let mut buf = Vec::with_capacity(CHUNK + (CHUNK >> 3));
+            let finished = fill(rows, plan, &mut buf, slot, ctx.on_error)?;
+            if !buf.is_empty() {
+                send(w, Msg::Chunk(buf))?;
+            }
+            ctx.progress.table_rows(&plan.target, slot.sent);
+            if finished {
+                let rejects = std::mem::take(&mut slot.rejects);
+                send(
+                    w,
+                    Msg::End {
+                        rows: slot.sent,
+                        rejects,
+                    },
+                )?;
+                cursors[slot.k] = None;
+                *entry = None;
+            }
+            while let Ok(ev) = events.try_recv() {
+                match ev {
+                    Event::Done {
+                        table,
+                        rows,
+                        rejects,
+                        seconds,
+                    } => {
+                        ctx.progress
+                            .table_done(&plans[table].target, rows, rejects, seconds);
+                        done.push((table, rows, rejects, seconds));
+                    }
+                    Event::Failed { table, error } => {
+                        return Err(worker_failed(plans, table, error));
+                    }
+                }
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Convert and encode rows of one table into `buf` until it holds a chunk;
+/// true when the table is exhausted.
+fn fill(
+    rows: &mut rusqlite::Rows<'_>,
+    plan: &TablePlan,
+    buf: &mut Vec<u8>,
+    slot: &mut Slot,
+    on_error: OnError,
+) -> Step<bool> {
+    let off = usize::from(plan.rowid.is_some());
+    let ncols = plan.columns.len() as u16;
+    let serr = |e: rusqlite::Error| {
+        Box::new(load_err(
+            "source-unreadable",
+            format!("reading table {}: {e}", plan.source),
+        ))
+    };
+    while buf.len() < CHUNK {
+        let Some(row) = rows.next().map_err(serr)? else {
+            return Ok(true);
+        };
+        slot.row_number += 1;
+        let start = buf.len();
+        wire::begin_row(buf, ncols);
+        let mut failure = None;
+        for (i, c) in plan.columns.iter().enumerate() {
+            let v = row.get_ref(i + off).map_err(serr)?;
+            let r = convert::convert(c.converter, v).and_then(|x| wire::encode(buf, &x, c.wire));
+            if let Err(e) = r {
+                failure = Some((i, v, e));
+                break;
+            }
+        }
+        let Some((i, v, e)) = failure else {
+            slot.sent += 1;
+            continue;
+        };
+        buf.truncate(start);
+        let rowid: Option<i64> = if off == 1 { row.get(0).ok() } else { None };
+        let col = &plan.columns[i];
+        let at = match rowid {
+            Some(r) => format!("rowid {r}"),
+            None => format!("row {}", slot.row_number),
+        };
+        match on_error {
+            OnError::Stop => {
+                return Err(Box::new(
+                    load_err(
+                        "value-not-convertible",
+                        format!(
+                            "table {}, {at}, column {}: cannot convert {} to {} ({} converter): {}",
+                            plan.source,
+                            col.source,
+                            preview(v),
+                            col.pg_type,
+                            col.converter.name(),
+                            e.reason
+                        ),
+                    )
+                    .with_help(
+                        "fix the value in SQLite, or rerun with --on-error reject to load the other rows and \
+                         write this one to the reject file; tables already loaded are kept and the rerun resumes",
+                    ),
+                ));
+            }
+            OnError::Reject => {
+                let mut full = serde_json::Map::new();
+                for (j, c) in plan.columns.iter().enumerate() {
+                    let x = row.get_ref(j + off).map_err(serr)?;
+                    full.insert(c.source.clone(), value_json(x));
+                }
+                let rec = serde_json::json!({
+                    "table": plan.source,
+                    "rowid": rowid,
+                    "row_number": slot.row_number,
+                    "column": col.source,
+                    "storage_class": class(v),
+                    "converter": col.converter.name(),
+                    "target_type": col.pg_type,
+                    "reason": e.reason,
+                    "value": value_json(v),
+                    "row": full,
+                });
+                slot.rejects.push((slot.row_number as i64, rec.to_string()));
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// A worker: one connection, one table per transaction.
+fn worker(ctx: &LoadCtx<'_>, rx: mpsc::Receiver<Msg>, ev: mpsc::Sender<Event>) {
+    let drain = |rx: &mpsc::Receiver<Msg>| while rx.recv().is_ok() {};
+    let mut client = match (ctx.connect)() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = ev.send(Event::Failed {
+                table: None,
+                error: e,
+            });
+            drain(&rx);
+            return;
+        }
+    };
+    if let Err(e) =
+        client.batch_execute("SET synchronous_commit = off; SET client_min_messages = warning;")
+    {
+        let _ = ev.send(Event::Failed {
+            table: None,
+            error: pg_error(&e),
+        });
+        drain(&rx);
+        return;
+    }
+    while let Ok(msg) = rx.recv() {
+        let Msg::Start {
+            table,
+            target,
+            source,
+            prepare,
+            copy,
+        } = msg
+        else {
+            continue;
+        };
+        match load_one(
+            &mut client,
+            &rx,
+            ctx,
+            table,
+            &target,
+            &source,
+            prepare.as_deref(),
+            &copy,
+        ) {
+            Ok(Some(e)) => {
+                let _ = ev.send(e);
+            }
+            Ok(None) => {
+                drain(&rx);
+                return;
+            }
+            Err(error) => {
+                let _ = ev.send(Event::Failed {
+                    table: Some(table),
+                    error,
+                });
+                drain(&rx);
+                return;
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn load_one(
+    client: &mut postgres::Client,
+    rx: &mpsc::Receiver<Msg>,
+    ctx: &LoadCtx<'_>,
+    table: usize,
+    target: &str,
+    source: &str,
+    prepare: Option<&str>,
+    copy: &str,
+) -> Result<Option<Event>, String> {
+    let t = Instant::now();
+    let e = |e: postgres::Error| pg_error(&e);
+    let mut tx = client.transaction().map_err(e)?;
+    if let Some(sql) = prepare {
+        tx.batch_execute(sql).map_err(e)?;
+    }
+    let mut w = tx.copy_in(copy).map_err(e)?;
+    w.write_all(wire::HEADER).map_err(|e| e.to_string())?;
+    loop {
+        match rx.recv() {
+            Ok(Msg::Chunk(b)) => w.write_all(&b).map_err(|e| e.to_string())?,
+            Ok(Msg::End { rows, rejects }) => {
+                w.write_all(wire::TRAILER).map_err(|e| e.to_string())?;
+                let n = w.finish().map_err(e)?;
+                if n != rows {
+                    return Err(format!("COPY wrote {n} rows where {rows} were sent"));
+                }
+                let nrej = rejects.len() as i64;
+                tx.execute(
+                    "DELETE FROM pgbridge.rejects WHERE plan = $1 AND table_name = $2",
+                    &[&ctx.plan, &target],
+                )
+                .map_err(e)?;
+                if !rejects.is_empty() {
+                    let (nums, recs): (Vec<i64>, Vec<String>) = rejects.into_iter().unzip();
+                    tx.execute(
+                        "INSERT INTO pgbridge.rejects (plan, table_name, row_number, record) \
+                         SELECT $1, $2, n, r::jsonb FROM unnest($3::bigint[], $4::text[]) AS u(n, r)",
+                        &[&ctx.plan, &target, &nums, &recs],
+                    )
+                    .map_err(e)?;
+                }
+                let secs = t.elapsed().as_secs_f64();
+                tx.execute(
+                    "INSERT INTO pgbridge.tables (plan, table_name, source_table, rows, rejects, seconds) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (plan, table_name) DO UPDATE \
+                     SET rows = EXCLUDED.rows, rejects = EXCLUDED.rejects, seconds = EXCLUDED.seconds, loaded_at = now()",
+                    &[&ctx.plan, &target, &source, &(rows as i64), &nrej, &secs],
+                )
+                .map_err(e)?;
+                tx.commit().map_err(e)?;
+                return Ok(Some(Event::Done {
+                    table,
+                    rows,
+                    rejects: nrej as u64,
+                    seconds: secs,
+                }));
+            }
+            Ok(Msg::Abort) | Err(_) => return Ok(None),
+            Ok(Msg::Start { .. }) => return Err("protocol error: a table started twice".into()),
+        }
+    }
+}
