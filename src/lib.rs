@@ -11,6 +11,7 @@
 //! One public function per stage boundary: [`sqlite_to_ir`] (source),
 //! [`rewrite_ir`] (rewrite), [`ir_to_sql`] (emit); [`compile`] runs all
 //! three. Library code returns [`diag::Diagnostic`]s; only the CLI prints.
+pub mod conn;
 pub mod diag;
 pub mod emit;
 pub mod ident;

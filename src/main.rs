@@ -259,17 +259,22 @@ impl pgbridge::load::Progress for CliProgress {
 fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
     let reporter = a.common.reporter;
     let pack = load_pack(&a.common)?;
-    let url = a.target_url.clone().unwrap_or_default();
-    let display = redact_url(&url);
-    let connect = |_: ()| -> Result<postgres::Client, String> {
-        postgres::Client::connect(&url, postgres::NoTls).map_err(|e| {
-            format!(
-                "cannot connect to {display}: {}",
-                redact(&e.to_string(), &url)
-            )
-        })
+    let target = pgbridge::conn::Target::parse(a.target_url.as_deref()).map_err(|e| {
+        let mut d = Diagnostic::error(Stage::Cli, e.code(), e.to_string());
+        if let Some(h) = e.help() {
+            d = d.with_help(h);
+        }
+        Fail(Diagnostics(vec![d]), reporter)
+    })?;
+    let connector = || -> Result<postgres::Client, pgbridge::load::ConnectFailure> {
+        target
+            .connect()
+            .map_err(|e| pgbridge::load::ConnectFailure {
+                code: e.code().to_string(),
+                message: e.to_string(),
+                help: e.help(),
+            })
     };
-    let connector = move || connect(());
     let opts = pgbridge::load::MigrateOptions {
         compile: CompileOptions {
             source: SourceOptions {
@@ -295,7 +300,7 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
         rejects_path: a.rejects.clone(),
         data_only: a.data_only,
         dry_run: a.dry_run,
-        target_display: redact_url(&url),
+        target_display: target.redacted(),
         maintenance_work_mem: a.maintenance_work_mem.clone(),
     };
     let progress = CliProgress::new();
@@ -324,7 +329,14 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
             d.severity == Severity::Error
                 && matches!(
                     d.code.as_str(),
-                    "target-unreachable" | "source-unreadable" | "not-a-sqlite-database"
+                    "target-bad-url"
+                        | "target-unreachable"
+                        | "target-auth-failed"
+                        | "target-no-database"
+                        | "target-tls"
+                        | "target-error"
+                        | "source-unreadable"
+                        | "not-a-sqlite-database"
                 )
         });
         return Ok(ExitCode::from(if io { 2 } else { 1 }));
@@ -396,24 +408,6 @@ fn print_summary(r: &pgbridge::load::Report) {
     }
 }
 
-/// A URL without its password.
-fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((cred, host)) => {
-                let user = cred.split(':').next().unwrap_or("");
-                format!("{scheme}://{user}@{host}")
-            }
-            None => url.to_string(),
-        },
-        None => url
-            .split_whitespace()
-            .filter(|kv| !kv.starts_with("password="))
-            .collect::<Vec<_>>()
-            .join(" "),
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -438,13 +432,7 @@ fn load_pack(common: &Common) -> Result<RulePack, Fail> {
 
 fn target(common: &Common) -> Result<Target, Fail> {
     if let Some(url) = &common.target_url {
-        return read_target(url).map_err(|e| {
-            fail(
-                Diagnostic::error(Stage::Cli, "target-unreachable", e)
-                    .with_help("check the URL, or pass --target and --extensions instead"),
-                common.reporter,
-            )
-        });
+        return read_target(url).map_err(|d| fail(*d, common.reporter));
     }
     if !pgbridge::rewrite::target::SUPPORTED_VERSIONS.contains(&common.target) {
         return Err(fail(
@@ -476,39 +464,44 @@ fn target(common: &Common) -> Result<Target, Fail> {
 }
 
 /// Version and available extensions of a live server.
-fn read_target(url: &str) -> Result<Target, String> {
-    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| {
-        format!(
-            "cannot connect to the target: {}",
-            redact(&e.to_string(), url)
+fn read_target(url: &str) -> Result<Target, Box<Diagnostic>> {
+    let conn_target = pgbridge::conn::Target::parse(Some(url));
+    let mut client = conn_target.and_then(|t| t.connect()).map_err(|e| {
+        let help = match e.help() {
+            Some(h) => format!("{h}; or pass --target and --extensions instead"),
+            None => "check the URL, or pass --target and --extensions instead".to_string(),
+        };
+        Box::new(
+            Diagnostic::error(
+                Stage::Cli,
+                e.code(),
+                format!("cannot connect to the target: {e}"),
+            )
+            .with_help(help),
         )
     })?;
+    let query_err = |e: postgres::Error| {
+        Box::new(Diagnostic::error(
+            Stage::Cli,
+            "target-error",
+            format!("reading the target's version and extensions: {e}"),
+        ))
+    };
     let row = client
         .query_one(
             "SELECT current_setting('server_version_num')::int / 10000",
             &[],
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(query_err)?;
     let version: i32 = row.get(0);
     let rows = client
         .query(
             "SELECT name FROM pg_available_extensions ORDER BY name",
             &[],
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(query_err)?;
     let ext: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
     Ok(Target::new(version as u32, &ext))
-}
-
-fn redact(msg: &str, url: &str) -> String {
-    match url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('@'))
-        .and_then(|(cred, _)| cred.split_once(':'))
-    {
-        Some((_, pw)) if !pw.is_empty() => msg.replace(pw, "***"),
-        _ => msg.to_string(),
-    }
 }
 
 fn rewrite_options(common: &Common) -> Result<RewriteOptions, Fail> {

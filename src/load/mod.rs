@@ -44,8 +44,17 @@ pub enum OnError {
     Reject,
 }
 
-/// Opens a new PostgreSQL connection; errors are already free of secrets.
-pub type Connector<'a> = &'a (dyn Fn() -> Result<postgres::Client, String> + Sync);
+/// Why a connection could not be opened: a diagnostic code
+/// (`target-auth-failed`, …), a message and help, all free of secrets.
+#[derive(Debug, Clone)]
+pub struct ConnectFailure {
+    pub code: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// Opens a new PostgreSQL connection.
+pub type Connector<'a> = &'a (dyn Fn() -> Result<postgres::Client, ConnectFailure> + Sync);
 
 #[derive(Debug, Clone)]
 pub struct MigrateOptions {

@@ -192,16 +192,17 @@ fn run(
         crate::diag::Error::Diagnostic(d) => d,
         other => Box::new(load_err("source-unreadable", other.to_string())),
     })?;
-    let _ = sconn.busy_timeout(std::time::Duration::from_secs(10));
+    let _ = sconn.busy_timeout(std::time::Duration::from_secs(5));
     let stx = sconn.unchecked_transaction().map_err(sqlite_step(source))?;
     let sha_path = source.to_path_buf();
     let sha = std::thread::spawn(move || sha256_file(&sha_path));
 
     let mut ctl = connect().map_err(|e| {
-        Box::new(
-            load_err("target-unreachable", e)
-                .with_help("check the URL (or PG* variables), the server, and the credentials"),
-        )
+        let mut d = load_err(&e.code, e.message);
+        if let Some(h) = e.help {
+            d = d.with_help(h);
+        }
+        Box::new(d)
     })?;
     let (major, server_version, exts) =
         read_server(&mut ctl).map_err(pg_step("reading the server"))?;
@@ -1098,7 +1099,7 @@ fn worker(ctx: &LoadCtx<'_>, rx: mpsc::Receiver<Msg>, ev: mpsc::Sender<Event>) {
         Err(e) => {
             let _ = ev.send(Event::Failed {
                 table: None,
-                error: e,
+                error: e.message,
             });
             drain(&rx);
             return;

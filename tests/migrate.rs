@@ -1,0 +1,546 @@
+//! `pgbridge migrate` against real PostgreSQL 15 and 18: every corpus
+//! database moves with matching row counts; dirty data gets its documented
+//! outcome; a run killed with SIGKILL resumes without duplicating a row;
+//! connection and source errors are one clear error each, with nothing
+//! half-applied and no password in any output.
+mod common;
+
+use common::{PgVersion, TestDb, cluster};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pgbridge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+        .args(args)
+        .output()
+        .expect("run pgbridge")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn corpus(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(rel)
+}
+
+fn migrate(db: &Path, target: &TestDb, extra: &[&str]) -> Output {
+    let mut args = vec!["migrate", db.to_str().unwrap(), target.url.as_str()];
+    args.extend_from_slice(extra);
+    pgbridge(&args)
+}
+
+fn report(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("report written"))
+        .expect("report is JSON")
+}
+
+fn sqlite_count(conn: &Connection, table: &str) -> u64 {
+    conn.query_row(
+        &format!("SELECT count(*) FROM \"{}\"", table.replace('"', "\"\"")),
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap() as u64
+}
+
+const CORPUS: &[&str] = &[
+    "anki_collection/collection.anki2",
+    "calibre_library/metadata.db",
+    "chinook/Chinook_Sqlite.sqlite",
+    "chinook/Chinook_Sqlite_AutoIncrementPKs.sqlite",
+    "datasette_fixtures/extra_database.db",
+    "datasette_fixtures/fixtures.db",
+    "django_ecommerce/db.sqlite3",
+    "gitea/gitea.db",
+    "home_assistant_recorder/home-assistant_v2.db",
+    "memos/memos_demo.db",
+    "misc_app_schemas/SnowCait_snowflare/schema.db",
+    "misc_app_schemas/henry40408_lmb-rs/schema.db",
+    "misc_app_schemas/hopsoft_job_contracts/schema.db",
+    "misc_app_schemas/invoke-ai_InvokeAI/schema.db",
+    "misc_app_schemas/juryger_altex-astro/schema.db",
+    "misc_app_schemas/social-protocols_Y/y.db",
+    "northwind/dist/northwind.db",
+    "northwind/dist/northwind_populated.db",
+    "pocketbase_testdata/data.db",
+    "sakila/sakila.db",
+    "usda_sr28_partial/usda_sr28_partial.db",
+];
+
+#[test]
+fn every_corpus_database_migrates_with_matching_row_counts_on_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    for v in PgVersion::ALL {
+        for rel in CORPUS {
+            let path = corpus(rel);
+            let db = cluster(v).new_db("corpus_migrate");
+            let rep = dir.path().join("run.json");
+            let out = migrate(
+                &path,
+                &db,
+                &["--jobs", "2", "--report", rep.to_str().unwrap()],
+            );
+            assert!(out.status.success(), "{rel} on {v}:\n{}", text(&out));
+            let r = report(&rep);
+            assert_eq!(r["status"], "complete", "{rel} on {v}");
+            let src =
+                Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .unwrap();
+            // Anki's `unicase`: counting rows needs the collation to exist.
+            src.create_collation("unicase", |a: &str, b: &str| a.cmp(b))
+                .unwrap();
+            let tables = r["tables"].as_array().unwrap();
+            assert!(!tables.is_empty(), "{rel}: no table loaded");
+            for t in tables {
+                let name = t["name"].as_str().unwrap();
+                let source = t["source"].as_str().unwrap();
+                let want = sqlite_count(&src, source);
+                assert_eq!(t["rows"].as_u64(), Some(want), "{rel} {source} report");
+                let have: u64 = db
+                    .scalar(&format!("SELECT count(*) FROM {}", common::sql_ident(name)))
+                    .parse()
+                    .unwrap();
+                assert_eq!(have, want, "{rel} {source} on {v}");
+            }
+            let status = db.scalar("SELECT status FROM pgbridge.runs");
+            assert_eq!(status, "complete", "{rel} on {v}");
+        }
+    }
+}
+
+#[test]
+fn pocketbase_auxiliary_refuses_to_migrate_an_untranslatable_index_and_writes_nothing() {
+    let db = cluster(PgVersion::V18).new_db("pb_aux");
+    let out = migrate(&corpus("pocketbase_testdata/auxiliary.db"), &db, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("error[index-not-translated]"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("nothing was written to the target"));
+    assert_eq!(db.object_count(), 0, "{:?}", db.objects());
+}
+
+/// Every kind of dirty value the issue lists, in one database.
+fn dirty_db(dir: &Path) -> PathBuf {
+    let path = dir.join("dirty.db");
+    let c = Connection::open(&path).unwrap();
+    c.execute_batch(
+        "PRAGMA foreign_keys = OFF; -- orphans are the point
+         CREATE TABLE nums (id INTEGER PRIMARY KEY, qty INTEGER, price NUMERIC(10,2), ratio REAL);
+         INSERT INTO nums VALUES (1, 5, 1.5, 0.5), (2, 'abc', '', 1.25), (3, 7, 2.25, '');
+         CREATE TABLE texts (id INTEGER PRIMARY KEY, body TEXT, raw TEXT);
+         INSERT INTO texts VALUES (1, 'plain', 'ok'), (2, 'nul' || char(0) || 'inside', CAST(x'61ff62' AS TEXT));
+         CREATE TABLE events (id INTEGER PRIMARY KEY, happened DATETIME, meta JSON, emb BLOB);
+         INSERT INTO events VALUES (1, 1700000000, '{\"a\":1}', x'0000803f00000040'),
+                                   (2, 1700000100, '{bad', x'0000803f00000040'),
+                                   (3, 1700000200, '[1,2]', x'0000803f');
+         CREATE TABLE parent (code TEXT COLLATE NOCASE PRIMARY KEY, name TEXT);
+         CREATE TABLE child (id INTEGER PRIMARY KEY,
+                             parent_code TEXT REFERENCES parent(code),
+                             owner_id INTEGER REFERENCES nums(id));
+         INSERT INTO parent VALUES ('ABC', 'x'), ('Def', 'y');
+         INSERT INTO child VALUES (1, 'abc', 1), (2, 'DEF', 2), (3, 'ABC', 99), (4, NULL, NULL);",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn dirty_values_get_their_documented_outcome_and_every_row_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dirty_db(dir.path());
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("dirty");
+        let rep = dir.path().join("dirty.json");
+        let out = migrate(&src, &db, &["--report", rep.to_str().unwrap()]);
+        let t = text(&out);
+        assert!(out.status.success(), "{t}");
+        // Text in INTEGER, '' in NUMERIC/REAL: the columns become text, with warnings.
+        for w in [
+            "warning[integer-column-with-other-values]: `nums.qty`",
+            "warning[numeric-column-with-other-values]: `nums.price`",
+            "warning[real-column-with-other-values]: `nums.ratio`",
+            "warning[text-with-nul-or-invalid-utf8]: `texts.body`",
+            "warning[text-with-nul-or-invalid-utf8]: `texts.raw`",
+            "warning[json-declared-invalid-values]: `events.meta`",
+            "warning[float32-blob-mixed-lengths]: `events.emb`",
+            "warning[orphan-foreign-key-rows]: foreign key",
+        ] {
+            assert!(t.contains(w), "missing {w} in\n{t}");
+        }
+        assert_eq!(
+            db.query("SELECT qty, price, ratio FROM nums ORDER BY id"),
+            vec![
+                vec!["5", "1.5", "0.5"],
+                vec!["abc", "", "1.25"],
+                vec!["7", "2.25", ""]
+            ]
+        );
+        // NUL bytes and invalid UTF-8: bytea, byte for byte.
+        assert_eq!(
+            db.scalar(
+                "SELECT encode(body, 'hex') || ' ' || encode(raw, 'hex') FROM texts WHERE id = 2"
+            ),
+            "6e756c00696e73696465 61ff62"
+        );
+        // Epoch seconds in DATETIME: timestamptz; bad JSON stays text as written.
+        assert_eq!(
+            db.scalar("SELECT to_char(happened AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' ' || meta FROM events WHERE id = 2"),
+            "2023-11-14 22:15:00 {bad"
+        );
+        // Wrong-length embedding: bytea, every byte.
+        assert_eq!(
+            db.scalar("SELECT length(emb) FROM events WHERE id = 3"),
+            "4"
+        );
+        // NOCASE-only FK matches hold under citext; the orphan owner_id = 99 is
+        // loaded and its FK left NOT VALID; the other FK is validated.
+        assert_eq!(db.scalar("SELECT count(*) FROM child"), "4");
+        let fks = db.query(
+            "SELECT pg_get_constraintdef(oid) LIKE '%parent_code%', convalidated FROM pg_constraint \
+             WHERE conrelid = 'child'::regclass AND contype = 'f' ORDER BY 1",
+        );
+        assert_eq!(fks, vec![vec!["f", "f"], vec!["t", "t"]], "{t}");
+        let r = report(&rep);
+        let orphans = r["orphans"].as_array().unwrap();
+        assert_eq!(orphans.len(), 1);
+        assert_eq!(orphans[0]["rows"], 1);
+        assert_eq!(orphans[0]["examples"][0], "99");
+    }
+}
+
+/// Without a profile the rules see only declared types: the dirty values
+/// then fail conversion, which is what --on-error is for.
+#[test]
+fn on_error_stop_names_table_rowid_column_and_value_then_reject_resumes_and_files_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dirty_db(dir.path());
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("on_error");
+        let out = migrate(&src, &db, &["--no-profile", "--jobs", "1"]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{t}");
+        assert!(
+            t.contains("table nums, rowid 2, column qty: cannot convert text \"abc\" to bigint (integer converter)"),
+            "{t}"
+        );
+        assert!(t.contains("--on-error reject"), "{t}");
+        // Marked failed, never looking finished: no keys were built.
+        assert_eq!(db.scalar("SELECT status FROM pgbridge.runs"), "failed");
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM pg_constraint WHERE contype = 'p' AND connamespace = 'public'::regnamespace"),
+            "0"
+        );
+        assert_eq!(db.scalar("SELECT count(*) FROM nums"), "0");
+
+        let rejects = dir.path().join(format!("rejects-{}.jsonl", v.major()));
+        let rep = dir.path().join("reject.json");
+        let out = migrate(
+            &src,
+            &db,
+            &[
+                "--no-profile",
+                "--on-error",
+                "reject",
+                "--rejects",
+                rejects.to_str().unwrap(),
+                "--report",
+                rep.to_str().unwrap(),
+            ],
+        );
+        let t = text(&out);
+        assert!(out.status.success(), "{t}");
+        assert!(t.contains("warning[rows-rejected]"), "{t}");
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(&rejects)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let r = report(&rep);
+        assert_eq!(r["rejects"].as_u64(), Some(lines.len() as u64));
+        let nums_reject = lines
+            .iter()
+            .find(|l| l["table"] == "nums" && l["rowid"] == 2)
+            .expect("nums rowid 2 rejected");
+        assert_eq!(nums_reject["column"], "qty");
+        assert_eq!(nums_reject["value"]["text"], "abc");
+        assert_eq!(nums_reject["row"]["price"]["text"], "");
+        let texts_reject = lines
+            .iter()
+            .find(|l| l["table"] == "texts" && l["rowid"] == 2)
+            .expect("texts rowid 2 rejected");
+        assert_eq!(texts_reject["value"]["text_hex"], "6e756c00696e73696465");
+        // Loaded + rejected = source, table by table.
+        for t in r["tables"].as_array().unwrap() {
+            let loaded: u64 = db
+                .scalar(&format!(
+                    "SELECT count(*) FROM {}",
+                    common::sql_ident(t["name"].as_str().unwrap())
+                ))
+                .parse()
+                .unwrap();
+            let rej = lines.iter().filter(|l| l["table"] == t["source"]).count() as u64;
+            let c = Connection::open(&src).unwrap();
+            assert_eq!(
+                loaded + rej,
+                sqlite_count(&c, t["source"].as_str().unwrap())
+            );
+        }
+        assert_eq!(db.scalar("SELECT status FROM pgbridge.runs"), "complete");
+    }
+}
+
+fn big_db(dir: &Path) -> PathBuf {
+    let path = dir.join("big.db");
+    let c = Connection::open(&path).unwrap();
+    for t in ["a", "b", "c", "d"] {
+        c.execute_batch(&format!(
+            "CREATE TABLE {t} (id INTEGER PRIMARY KEY, name TEXT, score REAL, at TEXT);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)
+             INSERT INTO {t} SELECT i, 'name ' || i, i * 0.5, '2024-01-01 00:00:00' FROM n;"
+        ))
+        .unwrap();
+    }
+    path
+}
+
+#[test]
+fn a_run_killed_mid_load_resumes_and_finishes_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = big_db(dir.path());
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("kill9");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+            .args(["migrate", src.to_str().unwrap(), &db.url, "--jobs", "1"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill as soon as one table is committed and another is under way.
+        let mut client = db.connect();
+        let start = std::time::Instant::now();
+        loop {
+            let n: i64 = client
+                .query_one(
+                    "SELECT CASE WHEN to_regclass('pgbridge.tables') IS NULL THEN 0 \
+                     ELSE (SELECT count(*) FROM pgbridge.tables) END",
+                    &[],
+                )
+                .map(|r| r.get(0))
+                .unwrap_or(0);
+            if n >= 1 {
+                break;
+            }
+            assert!(start.elapsed().as_secs() < 60, "no table finished in 60 s");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let done_before: i64 = db
+            .scalar("SELECT count(*) FROM pgbridge.tables")
+            .parse()
+            .unwrap();
+        assert!(
+            (1..4).contains(&done_before),
+            "killed too late: {done_before} tables done"
+        );
+
+        let rep = dir.path().join("resume.json");
+        let out = migrate(
+            &src,
+            &db,
+            &["--jobs", "2", "--report", rep.to_str().unwrap()],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let r = report(&rep);
+        let resumed = r["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["resumed"] == true)
+            .count() as i64;
+        assert_eq!(resumed, done_before);
+        for t in ["a", "b", "c", "d"] {
+            assert_eq!(
+                db.scalar(&format!(
+                    "SELECT count(*) || ' ' || count(DISTINCT id) FROM {t}"
+                )),
+                "300000 300000",
+                "{t} on {v}"
+            );
+        }
+        // The primary keys exist: 03 ran once, after all the data.
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM pg_constraint WHERE contype = 'p' AND connamespace = 'public'::regnamespace"),
+            "4"
+        );
+        // A third run has nothing to do.
+        let out = migrate(&src, &db, &[]);
+        assert!(out.status.success());
+        assert!(text(&out).contains("nothing to do"), "{}", text(&out));
+    }
+}
+
+#[test]
+fn connection_and_source_errors_are_one_clear_error_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dirty_db(dir.path());
+    let db = cluster(PgVersion::V18).new_db("errors");
+    // Unreachable port.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = pgbridge(&[
+        "migrate",
+        src.to_str().unwrap(),
+        &format!("postgres://postgres:S3cretPw0rd@127.0.0.1:{port}/x"),
+    ]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("error[target-unreachable]"), "{t}");
+    assert!(!t.contains("S3cretPw0rd"), "password leaked: {t}");
+    // Missing database.
+    let missing = common::url_with_db(&db.url, "no_such_database_here");
+    let out = pgbridge(&["migrate", src.to_str().unwrap(), &missing]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("no_such_database_here"), "{t}");
+    // Not a SQLite file; a corrupt one; a locked one.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"hello, not a database").unwrap();
+    let out = migrate(&junk, &db, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("not a SQLite 3 database"),
+        "{}",
+        text(&out)
+    );
+    let corrupt = dir.path().join("corrupt.db");
+    let mut bytes = std::fs::read(&src).unwrap();
+    for b in bytes.iter_mut().skip(100) {
+        *b = 0xA5;
+    }
+    std::fs::write(&corrupt, bytes).unwrap();
+    let out = migrate(&corrupt, &db, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("error[source-unreadable]"),
+        "{}",
+        text(&out)
+    );
+    let locked_path = dir.path().join("locked.db");
+    std::fs::copy(&src, &locked_path).unwrap();
+    let locker = Connection::open(&locked_path).unwrap();
+    locker
+        .execute_batch("BEGIN EXCLUSIVE; UPDATE nums SET qty = qty;")
+        .unwrap();
+    let out = migrate(&locked_path, &db, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("locked"), "{}", text(&out));
+    drop(locker);
+    // None of it left anything in the target.
+    assert_eq!(db.object_count(), 0, "{:?}", db.objects());
+    // The password never reaches output or the report.
+    let with_pw = db.url.replacen("postgres@", "postgres:S3cretPw0rd@", 1);
+    let rep = dir.path().join("pw.json");
+    let out = pgbridge(&[
+        "migrate",
+        src.to_str().unwrap(),
+        &with_pw,
+        "--report",
+        rep.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("S3cretPw0rd"));
+    let r = std::fs::read_to_string(&rep).unwrap();
+    assert!(!r.contains("S3cretPw0rd"), "{r}");
+}
+
+#[test]
+fn dry_run_shows_the_plan_and_touches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dirty_db(dir.path());
+    let db = cluster(PgVersion::V15).new_db("dry_run");
+    let out = migrate(&src, &db, &["--dry-run"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("nums → nums: 3 rows, 4 columns"), "{t}");
+    assert!(
+        t.contains("happened → happened timestamptz (epoch-seconds)"),
+        "{t}"
+    );
+    assert!(t.contains("estimated data phase"), "{t}");
+    assert_eq!(db.object_count(), 0, "{:?}", db.objects());
+}
+
+#[test]
+fn data_only_maps_by_name_into_an_existing_schema_and_resets_sequences() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    let c = Connection::open(&path).unwrap();
+    c.execute_batch(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, Name TEXT NOT NULL, created_at DATETIME, is_active INTEGER, nickname TEXT);
+         INSERT INTO users VALUES (1, 'ann', '2024-01-02 03:04:05', 1, 'a'), (7, 'bob', '2024-02-03 04:05:06.5', 0, NULL);
+         CREATE TABLE audit (id INTEGER PRIMARY KEY, what TEXT);
+         INSERT INTO audit VALUES (1, 'x');",
+    )
+    .unwrap();
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("data_only");
+        db.psql(
+            "CREATE TABLE \"Users\" (id serial PRIMARY KEY, name varchar(50) NOT NULL, \
+             created_at timestamp, is_active boolean, extra text DEFAULT 'x');",
+        )
+        .unwrap();
+        // A source column the target lacks: reported, nothing moved.
+        let out = migrate(&path, &db, &["--data-only"]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{t}");
+        assert!(
+            t.contains("error[column-not-in-target]: column users.nickname"),
+            "{t}"
+        );
+        assert!(
+            t.contains("warning[table-not-in-target]: SQLite table audit"),
+            "{t}"
+        );
+        assert_eq!(db.scalar("SELECT count(*) FROM \"Users\""), "0");
+
+        c.execute_batch("ALTER TABLE users DROP COLUMN nickname")
+            .unwrap();
+        let out = migrate(&path, &db, &["--data-only"]);
+        let t = text(&out);
+        assert!(out.status.success(), "{t}");
+        assert!(
+            t.contains("warning[table-not-in-target]: SQLite table audit"),
+            "{t}"
+        );
+        assert_eq!(
+            db.query(
+                "SELECT id, name, created_at::text, is_active, extra FROM \"Users\" ORDER BY id"
+            ),
+            vec![
+                vec!["1", "ann", "2024-01-02 03:04:05", "t", "x"],
+                vec!["7", "bob", "2024-02-03 04:05:06.5", "f", "x"]
+            ]
+        );
+        // The serial continues after the highest id loaded.
+        assert_eq!(
+            db.scalar("INSERT INTO \"Users\" (name) VALUES ('cy') RETURNING id"),
+            "8"
+        );
+        c.execute_batch("ALTER TABLE users ADD COLUMN nickname TEXT")
+            .unwrap();
+    }
+}
