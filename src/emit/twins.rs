@@ -12,7 +12,7 @@
 //! | tag | SQLite value | payload |
 //! |---|---|---|
 //! | `i` | integer | its decimal text |
-//! | `r` | real | `quote(v)`: exact round-trip decimal (`Inf`/`-Inf`) |
+//! | `r` | real | `quote(v)`: exact round-trip decimal (`Inf`/`-Inf`); `-0` for negative zero |
 //! | `t` | text without NUL | the text |
 //! | `z` | text holding a NUL byte | hex of its bytes |
 //! | `x` | blob (and any text of a `bytes` column) | hex of its bytes |
@@ -72,14 +72,19 @@ pub fn psql_quote(s: &str) -> String {
 /// The tagged SQLite expression for one column (see the module doc).
 fn tagged(col: &str, conv: Converter) -> String {
     let c = sqlite_ident(col);
+    // quote() drops the sign of -0.0; atan2 (a default math function of
+    // the shell since 3.35) still sees it.
+    let real = format!(
+        "CASE WHEN {c} COLLATE BINARY = 0 AND atan2({c}, -1.0) < 0 THEN 'r-0' ELSE 'r'||quote({c}) END"
+    );
     if conv == Converter::Bytes {
         return format!(
-            "CASE typeof({c}) WHEN 'integer' THEN 'i'||{c} WHEN 'real' THEN 'r'||quote({c}) \
+            "CASE typeof({c}) WHEN 'integer' THEN 'i'||{c} WHEN 'real' THEN {real} \
              WHEN 'null' THEN NULL ELSE 'x'||hex({c}) END"
         );
     }
     format!(
-        "CASE typeof({c}) WHEN 'integer' THEN 'i'||{c} WHEN 'real' THEN 'r'||quote({c}) \
+        "CASE typeof({c}) WHEN 'integer' THEN 'i'||{c} WHEN 'real' THEN {real} \
          WHEN 'text' THEN CASE WHEN instr(CAST({c} AS BLOB), x'00') > 0 THEN 'z'||hex({c}) \
          ELSE 't'||{c} END WHEN 'blob' THEN 'x'||hex({c}) END"
     )
