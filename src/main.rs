@@ -153,6 +153,7 @@ struct MigrateArgs {
     /// SQLite database file (opened read-only).
     input: PathBuf,
     /// Target: a libpq URL or key=value string; PG* environment variables fill the rest.
+    #[arg(id = "target_conn", value_name = "TARGET")]
     target_url: Option<String>,
     /// Parallel table loads (default: the number of cores).
     #[arg(long)]

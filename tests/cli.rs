@@ -34,6 +34,7 @@ fn compile_writes_the_schema_half_of_the_migration_set() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     for f in [
         "01_schema.sql",
+        "02_load.sql",
         "03_constraints.sql",
         "rollback.sql",
         "pgbridge.sum",
@@ -43,7 +44,7 @@ fn compile_writes_the_schema_half_of_the_migration_set() {
     let sum = std::fs::read_to_string(dir.path().join("pgbridge.sum")).unwrap();
     assert_eq!(
         sum.lines().count(),
-        3,
+        4,
         "one SHA-256 line per SQL file:\n{sum}"
     );
 }

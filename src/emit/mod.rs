@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod twins;
+
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 fn emit_err(code: &str, message: impl Into<String>) -> Box<Diagnostic> {
@@ -23,7 +25,12 @@ fn emit_err(code: &str, message: impl Into<String>) -> Box<Diagnostic> {
 }
 
 /// The files `compile` writes, in order (pgbridge.sum is derived).
-pub const FILES: &[&str] = &["01_schema.sql", "03_constraints.sql", "rollback.sql"];
+pub const FILES: &[&str] = &[
+    "01_schema.sql",
+    "02_load.sql",
+    "03_constraints.sql",
+    "rollback.sql",
+];
 
 pub const SUM_FILE: &str = "pgbridge.sum";
 
@@ -116,6 +123,8 @@ struct Context<'a> {
     target_version: u32,
     pack_digest: &'a str,
     bare: bool,
+    /// Per-table staging and conversion for 02_load.sql.
+    load: Vec<twins::LoadTable>,
 }
 
 /// Render the migration set.
@@ -133,6 +142,7 @@ pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet
     env.add_filter("ident", |s: String| ident::quote_ident(&s));
     env.add_filter("literal", |s: String| ident::quote_literal(&s));
     env.add_filter("comment", comment);
+    env.add_filter("psql", |s: String| twins::psql_quote(&s));
     env.add_filter("idents", |v: Vec<String>| {
         v.iter()
             .map(|s| ident::quote_ident(s))
@@ -146,8 +156,9 @@ pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet
         target_version: opts.target_version,
         pack_digest: &opts.pack_digest,
         bare: opts.bare,
+        load: twins::load_tables(schema),
     };
-    // Converted once for the three templates.
+    // Converted once for all templates.
     let ctx = minijinja::Value::from(minijinja::value::Serde(&ctx));
     let mut files = BTreeMap::new();
     for name in FILES {
