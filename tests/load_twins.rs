@@ -149,6 +149,7 @@ const CORPUS: &[&str] = &[
     "pocketbase_testdata/data.db",
     "sakila/sakila.db",
     "usda_sr28_partial/usda_sr28_partial.db",
+    "pocketbase_testdata/auxiliary.db",
 ];
 
 fn corpus_on(v: PgVersion) {
@@ -198,15 +199,6 @@ fn corpus_known_failures_are_the_expected_ones() {
         msg.contains("Error: in prepare, no query solution") && msg.contains("sqlite3 -batch"),
         "anki: {msg}"
     );
-    // pocketbase's auxiliary.db does not compile at all: neither path runs.
-    let src = corpus("pocketbase_testdata/auxiliary.db");
-    let a = cluster(v).new_db("twins_aux_native");
-    let b = cluster(v).new_db("twins_aux_psql");
-    let n = native(&src, &a, &[]);
-    assert!(!n.status.success(), "auxiliary.db: migrate should fail");
-    assert!(text(&n).contains("compile-failed"), "{}", text(&n));
-    let e = scripted(&src, &b, &dir.path().join("aux"), &[]).unwrap_err();
-    assert!(e.contains("compile failed"), "{e}");
 }
 
 // ---- per converter -------------------------------------------------------

@@ -244,7 +244,7 @@ fn encode_body(buf: &mut Vec<u8>, v: &Value<'_>, wire: Wire) -> Result<(), ConvE
             buf.extend_from_slice(&(*i as f64).to_bits().to_be_bytes())
         }
         (Wire::Float4, Value::Float(f)) => {
-            buf.extend_from_slice(&(*f as f32).to_bits().to_be_bytes())
+            buf.extend_from_slice(&narrow_f32(*f)?.to_bits().to_be_bytes())
         }
         (Wire::Float4, Value::Int(i)) => {
             buf.extend_from_slice(&(*i as f32).to_bits().to_be_bytes())
@@ -334,6 +334,25 @@ fn encode_body(buf: &mut Vec<u8>, v: &Value<'_>, wire: Wire) -> Result<(), ConvE
         _ => return Err(mismatch(v, wire)),
     }
     Ok(())
+}
+
+/// A double as float4 the way PostgreSQL casts it: rounded to nearest, but
+/// overflow to infinity and underflow to zero are errors, never values.
+fn narrow_f32(f: f64) -> Result<f32, ConvError> {
+    let r = f as f32;
+    if r.is_infinite() && f.is_finite() {
+        return Err(ConvError::new(format!(
+            "{} is out of range for real (float4): overflow",
+            float_text(f)
+        )));
+    }
+    if r == 0.0 && f != 0.0 {
+        return Err(ConvError::new(format!(
+            "{} is out of range for real (float4): underflow",
+            float_text(f)
+        )));
+    }
+    Ok(r)
 }
 
 /// Lowercase hyphenated UUID text.
@@ -520,6 +539,18 @@ mod tests {
             Some(Wire::Vector { dim: Some(384) })
         );
         assert_eq!(Wire::from_catalog("point", -1), None);
+    }
+
+    #[test]
+    fn float4_refuses_overflow_and_underflow_like_postgres_casts() {
+        let mut b = Vec::new();
+        let e = encode(&mut b, &Value::Float(1e300), Wire::Float4).unwrap_err();
+        assert!(e.reason.contains("overflow"), "{e}");
+        let e = encode(&mut b, &Value::Float(1e-50), Wire::Float4).unwrap_err();
+        assert!(e.reason.contains("underflow"), "{e}");
+        assert!(b.is_empty());
+        encode(&mut b, &Value::Float(0.1), Wire::Float4).unwrap();
+        assert_eq!(&b[4..], &0.1f32.to_bits().to_be_bytes());
     }
 
     #[test]
