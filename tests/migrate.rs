@@ -554,3 +554,32 @@ fn data_only_maps_by_name_into_an_existing_schema_and_resets_sequences() {
             .unwrap();
     }
 }
+
+#[test]
+fn a_row_postgres_refuses_during_copy_is_named_by_its_rowid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
+             INSERT INTO users VALUES (1, 'ann'), (7, 'bob'), (9, 'cy');",
+        )
+        .unwrap();
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("copy_refused");
+        db.psql("CREATE TABLE users (id bigint PRIMARY KEY, name text CHECK (name <> 'bob'))")
+            .unwrap();
+        let out = migrate(&path, &db, &["--data-only"]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{t}");
+        assert!(
+            t.contains(
+                "error[copy-failed]: loading table users failed at rowid 7 of users (COPY line 2)"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("users_name_check"), "{t}");
+        assert_eq!(db.scalar("SELECT count(*) FROM users"), "0");
+    }
+}

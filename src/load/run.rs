@@ -864,7 +864,7 @@ fn load_tables(
                     done.push((table, rows, rejects, seconds));
                 }
                 Ok(Event::Failed { table, error }) => {
-                    return Err(worker_failed(plans, table, error));
+                    return Err(worker_failed(sconn, plans, table, error));
                 }
                 Err(_) => {
                     return Err(Box::new(load_err(
@@ -878,15 +878,63 @@ fn load_tables(
     })
 }
 
-fn worker_failed(plans: &[TablePlan], table: Option<usize>, error: String) -> Box<Diagnostic> {
+fn worker_failed(
+    sconn: &rusqlite::Connection,
+    plans: &[TablePlan],
+    table: Option<usize>,
+    error: String,
+) -> Box<Diagnostic> {
     Box::new(match table {
-        Some(t) => load_err(
-            "copy-failed",
-            format!("loading table {} failed: {error}", plans[t].target),
-        )
-        .with_help("tables already loaded are kept and recorded; rerun to resume"),
+        Some(t) => {
+            // PostgreSQL names the failing tuple as `COPY t, line N`.
+            let at = regex::Regex::new(r"COPY [^\]]*?, line (\d+)")
+                .ok()
+                .and_then(|re| re.captures(&error))
+                .and_then(|c| c[1].parse::<u64>().ok())
+                .and_then(|n| locate_line(sconn, &plans[t], n).map(|r| (n, r)));
+            let place = match at {
+                Some((n, r)) => format!(" at {r} of {} (COPY line {n})", plans[t].source),
+                None => String::new(),
+            };
+            load_err(
+                "copy-failed",
+                format!("loading table {} failed{place}: {error}", plans[t].target),
+            )
+            .with_help("tables already loaded are kept and recorded; rerun to resume")
+        }
         None => load_err("target-unreachable", error),
     })
+}
+
+/// The source row behind binary COPY tuple `line` (counted from 1): the
+/// snapshot re-scanned, skipping rows the converters refuse, as the load did.
+fn locate_line(sconn: &rusqlite::Connection, plan: &TablePlan, line: u64) -> Option<String> {
+    let mut stmt = sconn.prepare(&plan.select_sql()).ok()?;
+    let mut rows = stmt.query([]).ok()?;
+    let off = usize::from(plan.rowid.is_some());
+    let (mut sent, mut row_number) = (0u64, 0u64);
+    let mut scratch = Vec::new();
+    while let Ok(Some(row)) = rows.next() {
+        row_number += 1;
+        scratch.clear();
+        let converts = plan.columns.iter().enumerate().all(|(i, c)| {
+            row.get_ref(i + off).ok().is_some_and(|v| {
+                convert::convert(c.converter, v)
+                    .and_then(|x| wire::encode(&mut scratch, &x, c.wire))
+                    .is_ok()
+            })
+        });
+        if converts {
+            sent += 1;
+            if sent == line {
+                return Some(match off {
+                    1 => format!("rowid {}", row.get::<_, i64>(0).ok()?),
+                    _ => format!("row {row_number}"),
+                });
+            }
+        }
+    }
+    None
 }
 
 /// The reader: one SQLite connection (one snapshot), round-robin over the
@@ -992,7 +1040,7 @@ fn read_all(
                         done.push((table, rows, rejects, seconds));
                     }
                     Event::Failed { table, error } => {
-                        return Err(worker_failed(plans, table, error));
+                        return Err(worker_failed(sconn, plans, table, error));
                     }
                 }
             }
