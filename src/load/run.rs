@@ -403,7 +403,6 @@ fn run_target(
                 .unwrap_or_default();
             ctl.batch_execute(&format!("BEGIN;\n{schema_sql}\n{run_row}\nCOMMIT;"))
                 .map_err(|e| {
-                    let _ = ctl_rollback(connect);
                     Box::new(load_err(
                         "schema-failed",
                         format!(
@@ -617,11 +616,6 @@ fn run_target(
     Ok(())
 }
 
-fn ctl_rollback(_connect: Connector<'_>) -> Result<(), String> {
-    // The failed batch left its transaction aborted; the connection is
-    // dropped by the caller, which rolls it back server-side.
-    Ok(())
-}
 
 /// `setval` for every sequence owned by a column of `p` (data-only).
 fn sequence_resets(ctl: &mut postgres::Client, namespace: &str, p: &TablePlan) -> Step<String> {
