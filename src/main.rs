@@ -213,11 +213,20 @@ impl pgbridge::load::Progress for CliProgress {
     }
     fn table_start(&self, table: &str, rows: Option<u64>) {
         if let Some((m, bars)) = &self.bars {
-            let style = indicatif::ProgressStyle::with_template(
-                "{prefix:>24} {bar:30} {pos:>10}/{len:10} {per_sec:>12} eta {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-            let bar = m.add(indicatif::ProgressBar::new(rows.unwrap_or(0)));
+            // Without a profile the row count is unknown: rows and rate only.
+            let (template, bar) = match rows {
+                Some(n) => (
+                    "{prefix:>24} {bar:30} {pos:>10}/{len:10} {per_sec:>12} eta {eta}",
+                    indicatif::ProgressBar::new(n),
+                ),
+                None => (
+                    "{prefix:>24} {spinner} {pos:>10} rows {per_sec:>12}",
+                    indicatif::ProgressBar::new_spinner(),
+                ),
+            };
+            let style = indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            let bar = m.add(bar);
             bar.set_style(style);
             bar.set_prefix(table.to_string());
             if let Ok(mut b) = bars.lock() {

@@ -616,7 +616,6 @@ fn run_target(
     Ok(())
 }
 
-
 /// `setval` for every sequence owned by a column of `p` (data-only).
 fn sequence_resets(ctl: &mut postgres::Client, namespace: &str, p: &TablePlan) -> Step<String> {
     let qualified = p.qualified(namespace);
