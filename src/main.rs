@@ -216,11 +216,11 @@ impl pgbridge::load::Progress for CliProgress {
             // Without a profile the row count is unknown: rows and rate only.
             let (template, bar) = match rows {
                 Some(n) => (
-                    "{prefix:>24} {bar:30} {pos:>10}/{len:10} {per_sec:>12} eta {eta}",
+                    "{prefix:>24} {bar:30} {human_pos:>10}/{human_len:10} {msg:>14} eta {eta}",
                     indicatif::ProgressBar::new(n),
                 ),
                 None => (
-                    "{prefix:>24} {spinner} {pos:>10} rows {per_sec:>12}",
+                    "{prefix:>24} {spinner} {human_pos:>10} rows {msg:>14}",
                     indicatif::ProgressBar::new_spinner(),
                 ),
             };
@@ -240,6 +240,10 @@ impl pgbridge::load::Progress for CliProgress {
             && let Some(bar) = b.get(table)
         {
             bar.set_position(rows);
+            let secs = bar.elapsed().as_secs_f64();
+            if secs > 0.0 {
+                bar.set_message(format!("{:.0} rows/s", rows as f64 / secs));
+            }
         }
     }
     fn table_done(&self, table: &str, rows: u64, rejects: u64, seconds: f64) {
