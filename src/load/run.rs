@@ -581,23 +581,7 @@ fn run_target(
 
     // The reject file: every reject of this plan, resumed runs included.
     if report.rejects > 0 {
-        let rows = ctl
-            .query(
-                "SELECT record::text FROM pgbridge.rejects WHERE plan = $1 ORDER BY table_name, row_number",
-                &[&plan_digest],
-            )
-            .map_err(pg_step("reading the rejects"))?;
-        let mut out = String::new();
-        for r in rows {
-            out.push_str(r.get::<_, &str>(0));
-            out.push('\n');
-        }
-        std::fs::write(&opts.rejects_path, out).map_err(|e| {
-            Box::new(load_err(
-                "rejects-unwritable",
-                format!("cannot write {}: {e}", opts.rejects_path.display()),
-            ))
-        })?;
+        write_rejects(ctl, plan_digest, &opts.rejects_path)?;
         report.rejects_file = Some(opts.rejects_path.display().to_string());
         diags.push(
             Diagnostic::warning(
@@ -614,6 +598,29 @@ fn run_target(
     }
     report.status = "complete".into();
     Ok(())
+}
+
+/// Stream every reject of the plan into the reject file (JSON lines),
+/// without holding them all in memory.
+fn write_rejects(ctl: &mut postgres::Client, plan: &str, path: &Path) -> Step<()> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let unwritable = |e: std::io::Error| {
+        Box::new(load_err(
+            "rejects-unwritable",
+            format!("cannot write {}: {e}", path.display()),
+        ))
+    };
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(unwritable)?);
+    let mut rows = ctl
+        .query_raw(
+            "SELECT record::text FROM pgbridge.rejects WHERE plan = $1 ORDER BY table_name, row_number",
+            [plan],
+        )
+        .map_err(pg_step("reading the rejects"))?;
+    while let Some(r) = rows.next().map_err(pg_step("reading the rejects"))? {
+        writeln!(out, "{}", r.get::<_, &str>(0)).map_err(unwritable)?;
+    }
+    out.flush().map_err(unwritable)
 }
 
 /// `setval` for every sequence owned by a column of `p` (data-only).
@@ -742,7 +749,7 @@ enum Msg {
     Chunk(Vec<u8>),
     End {
         rows: u64,
-        rejects: Vec<(i64, String)>,
+        rejects: Rejects,
     },
     Abort,
 }
@@ -808,7 +815,74 @@ struct Slot {
     k: usize,
     sent: u64,
     row_number: u64,
-    rejects: Vec<(i64, String)>,
+    rejects: Rejects,
+}
+
+/// Rejected rows kept in memory at most (per table); more spill to a file.
+const REJECTS_IN_MEMORY: usize = 10_000;
+
+/// A table's rejected rows, `(row number, JSON record)`: in memory up to
+/// [`REJECTS_IN_MEMORY`], then in an anonymous temp file (one
+/// `row_number \t json` line each — serde_json escapes every newline and
+/// tab), so memory stays bounded however many rows are rejected.
+#[derive(Default)]
+struct Rejects {
+    count: u64,
+    mem: Vec<(i64, String)>,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl Rejects {
+    fn push(&mut self, n: i64, rec: String) -> std::io::Result<()> {
+        self.count += 1;
+        if self.file.is_none() && self.mem.len() < REJECTS_IN_MEMORY {
+            self.mem.push((n, rec));
+            return Ok(());
+        }
+        let file = match self.file.as_mut() {
+            Some(f) => f,
+            None => {
+                let mut f = std::io::BufWriter::new(tempfile::tempfile()?);
+                for (n, r) in self.mem.drain(..) {
+                    writeln!(f, "{n}\t{r}")?;
+                }
+                self.file.insert(f)
+            }
+        };
+        writeln!(file, "{n}\t{rec}")
+    }
+
+    /// Hand every reject over in batches of at most [`REJECTS_IN_MEMORY`].
+    fn drain(
+        self,
+        mut each: impl FnMut(Vec<i64>, Vec<String>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let Some(w) = self.file else {
+            if self.mem.is_empty() {
+                return Ok(());
+            }
+            let (n, r) = self.mem.into_iter().unzip();
+            return each(n, r);
+        };
+        use std::io::{BufRead, Seek};
+        let mut f = w.into_inner().map_err(|e| e.to_string())?;
+        f.seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| e.to_string())?;
+        let (mut nums, mut recs) = (Vec::new(), Vec::new());
+        for line in std::io::BufReader::new(f).lines() {
+            let line = line.map_err(|e| e.to_string())?;
+            let (n, r) = line.split_once('\t').ok_or("corrupt reject spill file")?;
+            nums.push(n.parse::<i64>().map_err(|e| e.to_string())?);
+            recs.push(r.to_string());
+            if nums.len() == REJECTS_IN_MEMORY {
+                each(std::mem::take(&mut nums), std::mem::take(&mut recs))?;
+            }
+        }
+        if nums.is_empty() {
+            return Ok(());
+        }
+        each(nums, recs)
+    }
 }
 
 /// Load `todo` (indexes into `plans`) in parallel; returns (plan index,
@@ -986,7 +1060,7 @@ fn read_all(
                     k: next,
                     sent: 0,
                     row_number: 0,
-                    rejects: Vec::new(),
+                    rejects: Rejects::default(),
                 });
                 next += 1;
             }
@@ -1125,7 +1199,14 @@ fn fill(
                     "value": value_json(v),
                     "row": full,
                 });
-                slot.rejects.push((slot.row_number as i64, rec.to_string()));
+                slot.rejects
+                    .push(slot.row_number as i64, rec.to_string())
+                    .map_err(|e| {
+                        Box::new(load_err(
+                            "rejects-unwritable",
+                            format!("cannot spill rejected rows to a temp file: {e}"),
+                        ))
+                    })?;
             }
         }
     }
@@ -1224,21 +1305,21 @@ fn load_one(
                 if n != rows {
                     return Err(format!("COPY wrote {n} rows where {rows} were sent"));
                 }
-                let nrej = rejects.len() as i64;
+                let nrej = rejects.count as i64;
                 tx.execute(
                     "DELETE FROM pgbridge.rejects WHERE plan = $1 AND table_name = $2",
                     &[&ctx.plan, &target],
                 )
                 .map_err(e)?;
-                if !rejects.is_empty() {
-                    let (nums, recs): (Vec<i64>, Vec<String>) = rejects.into_iter().unzip();
+                rejects.drain(|nums, recs| {
                     tx.execute(
                         "INSERT INTO pgbridge.rejects (plan, table_name, row_number, record) \
                          SELECT $1, $2, n, r::jsonb FROM unnest($3::bigint[], $4::text[]) AS u(n, r)",
                         &[&ctx.plan, &target, &nums, &recs],
                     )
-                    .map_err(e)?;
-                }
+                    .map(|_| ())
+                    .map_err(e)
+                })?;
                 let secs = t.elapsed().as_secs_f64();
                 tx.execute(
                     "INSERT INTO pgbridge.tables (plan, table_name, source_table, rows, rejects, seconds) \
@@ -1258,5 +1339,50 @@ fn load_one(
             Ok(Msg::Abort) | Err(_) => return Ok(None),
             Ok(Msg::Start { .. }) => return Err("protocol error: a table started twice".into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_beyond_the_memory_limit_spill_and_come_back_in_order_in_batches() {
+        let mut r = Rejects::default();
+        let n = REJECTS_IN_MEMORY * 2 + 5;
+        for i in 0..n {
+            r.push(i as i64, format!("{{\"i\":{i},\"s\":\"a\\tb\"}}"))
+                .unwrap();
+        }
+        assert!(r.file.is_some() && r.mem.is_empty());
+        assert_eq!(r.count, n as u64);
+        let mut sizes = Vec::new();
+        let mut next = 0i64;
+        r.drain(|nums, recs| {
+            sizes.push(nums.len());
+            for (k, rec) in nums.iter().zip(&recs) {
+                assert_eq!(*k, next);
+                assert_eq!(rec, &format!("{{\"i\":{next},\"s\":\"a\\tb\"}}"));
+                next += 1;
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(sizes, vec![REJECTS_IN_MEMORY, REJECTS_IN_MEMORY, 5]);
+    }
+
+    #[test]
+    fn few_rejects_stay_in_memory_and_drain_once() {
+        let mut r = Rejects::default();
+        r.push(3, "{}".into()).unwrap();
+        assert!(r.file.is_none());
+        let mut calls = 0;
+        r.drain(|n, _| {
+            calls += 1;
+            assert_eq!(n, vec![3]);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(calls, 1);
     }
 }
