@@ -799,8 +799,16 @@ fn column_problems(
                 kind: "non-json",
                 count: bad,
                 message: format!(
-                    "{bad} value(s) are not JSON in a column declared {}",
-                    c.declared
+                    "{bad} value(s) are not JSON text in a column declared {}{}",
+                    c.declared,
+                    if p.blobs > 0 {
+                        format!(
+                            " ({} of them blobs: the JSON rules read only text values)",
+                            p.blobs
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
                 matches: Box::new(|v| match v {
                     ValueRef::Blob(_) => true,
