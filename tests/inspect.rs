@@ -557,3 +557,33 @@ fn every_corpus_database_inspects_with_a_sane_summary() {
     }
     println!("\n{}", lines.join("\n"));
 }
+
+#[test]
+fn without_citext_nocase_only_matches_are_reported_as_future_orphans() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dirty_fixture(dir.path());
+    let db = db.to_str().unwrap();
+    let out = pgbridge(&[
+        "inspect",
+        db,
+        "--format",
+        "json",
+        "--extensions",
+        "pgcrypto",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let j: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let code = j["foreign_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["columns"] == json!(["code"]))
+        .unwrap();
+    assert_eq!(code["nocase_only"], 1);
+    assert_eq!(code["nocase_holds_in_pg"], false);
+    let text = stdout(&pgbridge(&["inspect", db, "--extensions", "pgcrypto"]));
+    assert!(
+        text.contains("the parent does not become citext: they will be orphans"),
+        "{text}"
+    );
+}
