@@ -15,6 +15,7 @@ pub mod conn;
 pub mod diag;
 pub mod emit;
 pub mod ident;
+pub mod inspect;
 pub mod ir;
 pub mod load;
 pub mod rewrite;

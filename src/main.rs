@@ -36,6 +36,8 @@ enum Command {
     },
     /// Move a SQLite database into PostgreSQL: schema, data (binary COPY), constraints.
     Migrate(MigrateArgs),
+    /// Before a migration: what will happen, what blocks, what is dirty.
+    Inspect(InspectArgs),
     /// Rule packs: list rules, run a pack's examples and fixtures.
     Rules {
         #[command(subcommand)]
@@ -140,6 +142,62 @@ struct CompileArgs {
     templates: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum InspectFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// SQLite database file (opened read-only).
+    input: PathBuf,
+    /// Text for people, JSON (stable field names, docs/inspect.md) for CI.
+    #[arg(long, value_enum, default_value = "text")]
+    format: InspectFormat,
+    /// Exit 1 when there are blockers (error diagnostics).
+    #[arg(long)]
+    strict: bool,
+    /// How many `PRAGMA integrity_check` problems to report.
+    #[arg(long, default_value_t = 20)]
+    integrity_limit: usize,
+    #[command(flatten)]
+    common: Common,
+}
+
+fn run_inspect(a: InspectArgs) -> Result<ExitCode, Fail> {
+    let pack = load_pack(&a.common)?;
+    let opts = pgbridge::inspect::InspectOptions {
+        compile: CompileOptions {
+            source: SourceOptions {
+                profile: !a.common.no_profile,
+            },
+            rewrite: rewrite_options(&a.common)?,
+            emit: EmitOptions::default(),
+        },
+        integrity_limit: a.integrity_limit,
+    };
+    let i = pgbridge::inspect::inspect(&a.input, &pack, &opts).map_err(|e| {
+        let d = match e {
+            pgbridge::diag::Error::Diagnostic(d) => *d,
+            e => Diagnostic::error(Stage::Source, "input-unreadable", e.to_string()),
+        };
+        fail(d, a.common.reporter)
+    })?;
+    match a.format {
+        InspectFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&i).unwrap_or_else(|_| "{}".into())
+        ),
+        InspectFormat::Text => print!("{}", pgbridge::inspect::render_text(&i)),
+    }
+    Ok(if a.strict && i.blockers > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -582,6 +640,7 @@ fn exit_for(diags: &Diagnostics, deny_warnings: bool) -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Fail> {
     match cli.command {
         Command::Migrate(a) => run_migrate(a),
+        Command::Inspect(a) => run_inspect(a),
         Command::Compile(a) => {
             let pack = load_pack(&a.common)?;
             let (sqlite, diags) = read_input(&a.input, &a.common)?;

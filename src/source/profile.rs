@@ -404,6 +404,12 @@ fn is_json_space(c: &u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// Whether the whole text is one JSON value, exactly as `json_values`
+/// counts it (for `inspect`'s example rowids).
+pub(crate) fn is_json_value(s: &str) -> bool {
+    json_kind(s) != JsonKind::No
+}
+
 fn json_kind(s: &str) -> JsonKind {
     let b = s.as_bytes();
     let Some(start) = b.iter().position(|c| !is_json_space(c)) else {

@@ -1,0 +1,1040 @@
+//! inspect: what a migration of one SQLite file will do, what blocks it and
+//! what is dirty — before anything is written.
+//!
+//! **Input**: a SQLite database file, a [`RulePack`] and [`InspectOptions`]
+//! (the same compile options `pgbridge compile` takes). **Output**: an
+//! [`Inspection`], plain serialisable data; [`render_text`] formats it for
+//! people, `serde_json` for CI (field names are documented in
+//! `docs/inspect.md` and stable).
+//!
+//! How: the file is opened read-only ([`live::open_read_only`]) and read in
+//! one read transaction: `PRAGMA integrity_check(N)`, the schema and data
+//! profile ([`live::read_with`]), then the compiler
+//! ([`crate::compile_schema`]) decides every column's type, converter and
+//! rule. On top of that, targeted queries that the profile does not make:
+//! `PRAGMA foreign_key_check` per table (orphans with example rowids and
+//! values), case-insensitive-only FK matches against `COLLATE NOCASE` parent
+//! keys, example rowids for every dirty-value count of the profile, the
+//! length histogram of wrong-length float32 vectors, and `dbstat` sizes.
+//!
+//! Invariants: the file is never written; every count here is either a
+//! profile count (its exact meaning is in [`crate::source::profile`]) or a
+//! count of the query named beside it; examples are at most
+//! [`COLUMN_EXAMPLES`] / [`FK_EXAMPLES`] per finding, in rowid order.
+use crate::diag::{Diagnostic, Diagnostics, Error, Result, Severity, Stage};
+use crate::ir::pg;
+use crate::ir::sqlite::{self, Affinity, Profile, TableKind};
+use crate::rewrite::RulePack;
+use crate::source::{live, profile};
+use crate::{CompileOptions, Compiled};
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+mod text;
+pub use text::render_text;
+
+/// Example rowids kept per dirty-value problem.
+pub const COLUMN_EXAMPLES: usize = 3;
+/// Example rows kept per foreign-key finding.
+pub const FK_EXAMPLES: usize = 5;
+/// Rows per second the native loader moves (docs/benchmarks.md, "Data
+/// load": ~700k rows/s for narrow rows on the 2-core dev VM).
+pub const LOAD_ROWS_PER_S: f64 = 700_000.0;
+/// Rows per second one index, key or foreign-key validation is built at
+/// (docs/benchmarks.md: the primary key of 2M narrow rows took ~1 s).
+pub const INDEX_ROWS_PER_S: f64 = 2_000_000.0;
+
+#[derive(Debug, Clone, Default)]
+pub struct InspectOptions {
+    /// What `compile` would be run with (target, extensions, naming, profile).
+    pub compile: CompileOptions,
+    /// How many `integrity_check` problems to report (0 means 20).
+    pub integrity_limit: usize,
+}
+
+/// Everything `inspect` found. Serialised as the `--format json` document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inspection {
+    /// The file name (no directory).
+    pub file: String,
+    pub sqlite_version: String,
+    pub size_bytes: u64,
+    pub page_size: u64,
+    pub page_count: u64,
+    pub freelist_count: u64,
+    /// Whether `dbstat` sizes were available (`tables[].bytes`).
+    pub dbstat: bool,
+    pub integrity: Integrity,
+    /// Every foreign key of every ordinary table, clean ones included.
+    pub foreign_keys: Vec<ForeignKeyCheck>,
+    pub tables: Vec<TableReport>,
+    /// Views, triggers, virtual and internal tables, and anything the
+    /// compiler kept as a comment (untranslatable indexes, CHECKs).
+    pub objects: Vec<ObjectReport>,
+    /// Every diagnostic of the source and compile stages, plus inspect's own
+    /// (`integrity-check-failed`, `foreign-key-check-failed`).
+    pub diagnostics: Diagnostics,
+    /// Number of error diagnostics: what `--strict` fails on.
+    pub blockers: usize,
+    pub warnings: usize,
+    /// Rows of the tables that will be migrated.
+    pub rows: u64,
+    /// Total orphan rows over all foreign keys.
+    pub orphans: u64,
+    /// Estimated `migrate` time in seconds: `estimate.data_s + estimate.index_s`.
+    pub estimate_s: f64,
+    pub estimate: Estimate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Integrity {
+    /// `PRAGMA integrity_check` answered `ok`.
+    pub ok: bool,
+    /// Its first `limit` problem lines (empty when ok).
+    pub problems: Vec<String>,
+    pub limit: usize,
+}
+
+/// One foreign key and what the data says about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForeignKeyCheck {
+    /// Child table and columns.
+    pub table: String,
+    pub columns: Vec<String>,
+    /// Parent table and the columns referenced (its primary key when the
+    /// declaration names none).
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+    /// Rows `PRAGMA foreign_key_check` reports for this key.
+    pub orphans: u64,
+    pub orphan_examples: Vec<Example>,
+    /// Child rows (all key columns non-NULL) with no parent under BINARY
+    /// comparison but one under the parent's collation: only counted when a
+    /// referenced parent column is `COLLATE NOCASE`, else 0.
+    pub nocase_only: u64,
+    pub nocase_examples: Vec<Example>,
+    /// Whether the NOCASE-only matches still hold in PostgreSQL: the parent
+    /// column(s) became citext.
+    pub nocase_holds_in_pg: bool,
+    /// Why the check could not run (e.g. `foreign key mismatch`), if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A row showing a finding: its rowid (None for WITHOUT ROWID tables) and
+/// the offending value(s) as JSON (texts as strings, blobs as `x'hex'`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Example {
+    pub rowid: Option<i64>,
+    pub value: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TableReport {
+    pub name: String,
+    /// `table`, `virtual` or `internal`.
+    pub kind: String,
+    /// The module of a virtual table (`fts5`), the reason for an internal one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// `count(*)` (ordinary tables only).
+    pub rows: Option<u64>,
+    /// Bytes of the table and its indexes from `dbstat`, when available.
+    pub bytes: Option<u64>,
+    /// `migrated`, `skipped` or `kept-as-comment`.
+    pub fate: String,
+    /// The PostgreSQL table name, when migrated.
+    pub pg_name: Option<String>,
+    pub columns: Vec<ColumnReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnReport {
+    pub name: String,
+    pub declared: String,
+    /// Storage classes seen (profile counts; all 0 without a profile).
+    pub classes: Classes,
+    /// The column rule that fired, the PostgreSQL type and converter.
+    pub rule: Option<String>,
+    pub pg_type: Option<String>,
+    pub converter: Option<String>,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Classes {
+    pub integer: u64,
+    pub real: u64,
+    pub text: u64,
+    pub blob: u64,
+    pub null: u64,
+}
+
+/// Values of one column that block or bend a rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// `text-in-numeric`, `empty-text-in-numeric`, `nul-bytes`,
+    /// `invalid-utf8`, `non-json`, `wrong-length-vector`, `unparseable-date`.
+    pub kind: String,
+    pub count: u64,
+    pub message: String,
+    pub examples: Vec<Example>,
+    /// `wrong-length-vector` only: every blob length seen, most common first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lengths: Vec<LengthSeen>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LengthSeen {
+    pub bytes: u64,
+    /// `bytes / 4` float32 dimensions.
+    pub dims: u64,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectReport {
+    /// `view`, `trigger`, `virtual table`, `internal table`, `index`, `check`, …
+    pub kind: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// `migrated`, `skipped` or `kept-as-comment`.
+    pub fate: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Estimate {
+    /// Rows / [`LOAD_ROWS_PER_S`].
+    pub data_s: f64,
+    /// Σ over keys, indexes and foreign keys of their table's rows /
+    /// [`INDEX_ROWS_PER_S`].
+    pub index_s: f64,
+    pub load_rows_per_s: f64,
+    pub index_rows_per_s: f64,
+    /// Keys, indexes and foreign keys counted in `index_s`.
+    pub index_builds: usize,
+}
+
+fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |source| Error::Sqlite {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// A double-quoted SQLite identifier.
+fn q(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Inspect a SQLite database file (see the module docs).
+pub fn inspect(path: &Path, pack: &RulePack, opts: &InspectOptions) -> Result<Inspection> {
+    let err = sql_err(path);
+    let size_bytes = std::fs::metadata(path)
+        .map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?
+        .len();
+    let conn = live::open_read_only(path)?;
+    let tx = conn.unchecked_transaction().map_err(&err)?;
+    let pragma = |name: &str| -> u64 {
+        tx.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0))
+            .map(|n| u64::try_from(n).unwrap_or(0))
+            .unwrap_or(0)
+    };
+    let sqlite_version: String = tx
+        .query_row("SELECT sqlite_version()", [], |r| r.get(0))
+        .map_err(&err)?;
+    let (page_size, page_count, freelist_count) = (
+        pragma("page_size"),
+        pragma("page_count"),
+        pragma("freelist_count"),
+    );
+    let limit = if opts.integrity_limit == 0 {
+        20
+    } else {
+        opts.integrity_limit
+    };
+    let integrity = integrity_check(&tx, limit).map_err(&err)?;
+
+    let (schema, source_diags) = live::read_with(&tx, path, &opts.compile.source)?;
+    let compiled = crate::compile_schema(schema, source_diags, pack, &opts.compile)?;
+    let mut diagnostics = compiled.diagnostics.clone();
+    if !integrity.ok {
+        diagnostics.push(
+            Diagnostic::error(
+                Stage::Source,
+                "integrity-check-failed",
+                format!(
+                    "PRAGMA integrity_check reports {} problem(s), first: {}",
+                    integrity.problems.len(),
+                    integrity.problems.first().map_or("", String::as_str)
+                ),
+            )
+            .with_help("repair the file first (sqlite3 app.db '.recover' | sqlite3 fixed.db)"),
+        );
+    }
+
+    let foreign_keys = check_foreign_keys(&tx, &compiled, &mut diagnostics).map_err(&err)?;
+    let sizes = dbstat_sizes(&tx);
+    let mut tables = Vec::new();
+    for t in &compiled.sqlite.tables {
+        tables.push(table_report(&tx, t, &compiled, sizes.as_ref()).map_err(&err)?);
+    }
+    let objects = objects(&compiled);
+    tx.finish().map_err(&err)?;
+    drop(conn);
+
+    let rows: u64 = compiled.pg.tables.iter().filter_map(|t| t.rows).sum();
+    let estimate = estimate(&compiled.pg);
+    Ok(Inspection {
+        file: crate::source::file_name(path),
+        sqlite_version,
+        size_bytes,
+        page_size,
+        page_count,
+        freelist_count,
+        dbstat: sizes.is_some(),
+        integrity,
+        orphans: foreign_keys.iter().map(|f| f.orphans).sum(),
+        foreign_keys,
+        tables,
+        objects,
+        blockers: diagnostics.count(Severity::Error),
+        warnings: diagnostics.count(Severity::Warning),
+        diagnostics,
+        rows,
+        estimate_s: estimate.data_s + estimate.index_s,
+        estimate,
+    })
+}
+
+fn integrity_check(conn: &Connection, limit: usize) -> rusqlite::Result<Integrity> {
+    let mut st = conn.prepare(&format!("PRAGMA integrity_check({limit})"))?;
+    let lines: Vec<String> = st
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let ok = lines.len() == 1 && lines[0] == "ok";
+    Ok(Integrity {
+        ok,
+        problems: if ok { Vec::new() } else { lines },
+        limit,
+    })
+}
+
+/// A SQLite value as JSON for an example: numbers as numbers, text as a
+/// string (invalid UTF-8 replaced, cut at 80 characters), blobs as
+/// `x'hex'` (cut at 32 bytes).
+fn example_value(v: ValueRef<'_>) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::from(i),
+        ValueRef::Real(f) => serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::from(f.to_string())),
+        ValueRef::Text(b) => {
+            let s = String::from_utf8_lossy(b);
+            let mut out: String = s.chars().take(80).collect();
+            if s.chars().count() > 80 {
+                out.push('…');
+            }
+            Value::from(out)
+        }
+        ValueRef::Blob(b) => {
+            let mut out = String::from("x'");
+            for byte in b.iter().take(32) {
+                out.push_str(&format!("{byte:02x}"));
+            }
+            out.push('\'');
+            if b.len() > 32 {
+                out.push_str(&format!("… ({} bytes)", b.len()));
+            }
+            Value::from(out)
+        }
+    }
+}
+
+fn find_table<'a>(schema: &'a sqlite::Schema, name: &str) -> Option<&'a sqlite::Table> {
+    schema
+        .tables
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(name))
+}
+
+fn pg_column<'a>(pg: &'a pg::Schema, table: &str, column: &str) -> Option<&'a pg::Column> {
+    pg.tables
+        .iter()
+        .find(|t| t.source_name.eq_ignore_ascii_case(table))?
+        .columns
+        .iter()
+        .find(|c| c.source_name.eq_ignore_ascii_case(column))
+}
+
+/// `(id, from columns, parent, to columns)` of `PRAGMA foreign_key_list`.
+type FkRow = (i64, Vec<String>, String, Vec<Option<String>>);
+
+fn foreign_key_list(conn: &Connection, table: &str) -> rusqlite::Result<Vec<FkRow>> {
+    let mut st = conn.prepare(
+        "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
+    )?;
+    let rows = st.query_map([table], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
+    })?;
+    let mut out: Vec<FkRow> = Vec::new();
+    for row in rows {
+        let (id, parent, from, to) = row?;
+        match out.last_mut() {
+            Some(last) if last.0 == id => {
+                last.1.push(from);
+                last.3.push(to);
+            }
+            _ => out.push((id, vec![from], parent, vec![to])),
+        }
+    }
+    Ok(out)
+}
+
+fn check_foreign_keys(
+    conn: &Connection,
+    compiled: &Compiled,
+    diags: &mut Diagnostics,
+) -> rusqlite::Result<Vec<ForeignKeyCheck>> {
+    let schema = &compiled.sqlite;
+    let mut out = Vec::new();
+    for t in schema
+        .tables
+        .iter()
+        .filter(|t| t.kind == TableKind::Ordinary)
+    {
+        let fks = foreign_key_list(conn, &t.name)?;
+        if fks.is_empty() {
+            continue;
+        }
+        let rowid = if t.without_rowid { "NULL" } else { "rowid" };
+        // fkid → (count, examples by rowid)
+        let mut found: BTreeMap<i64, (u64, Vec<Option<i64>>)> = BTreeMap::new();
+        let check = (|| -> rusqlite::Result<()> {
+            let mut st =
+                conn.prepare("SELECT rowid, fkid FROM pragma_foreign_key_check(?1) ORDER BY 1")?;
+            let mut rows = st.query([&t.name])?;
+            while let Some(r) = rows.next()? {
+                let (rid, fkid): (Option<i64>, i64) = (r.get(0)?, r.get(1)?);
+                let e = found.entry(fkid).or_default();
+                e.0 += 1;
+                if e.1.len() < FK_EXAMPLES {
+                    e.1.push(rid);
+                }
+            }
+            Ok(())
+        })();
+        let error = check.err().map(|e| e.to_string());
+        if let Some(e) = &error {
+            diags.push(
+                Diagnostic::warning(
+                    Stage::Source,
+                    "foreign-key-check-failed",
+                    format!("PRAGMA foreign_key_check({}) failed: {e}", t.name),
+                )
+                .on(t.name.clone()),
+            );
+        }
+        for (id, columns, parent, to) in fks {
+            let parent_table = find_table(schema, &parent);
+            let ref_columns: Vec<String> = if to.iter().all(Option::is_some) {
+                to.into_iter().flatten().collect()
+            } else {
+                parent_table
+                    .map(|p| {
+                        let fk = sqlite::ForeignKey {
+                            name: None,
+                            columns: columns.clone(),
+                            ref_table: parent.clone(),
+                            ref_columns: Vec::new(),
+                            on_delete: None,
+                            on_update: None,
+                            deferrable: None,
+                        };
+                        crate::rewrite::facts::referenced_columns(&fk, p)
+                    })
+                    .unwrap_or_default()
+            };
+            let (orphans, rowids) = found.remove(&id).unwrap_or_default();
+            let mut orphan_examples = Vec::new();
+            for rid in rowids {
+                let value = match rid {
+                    Some(rid) => key_values(conn, &t.name, &columns, rid)?,
+                    None => serde_json::Value::Null,
+                };
+                orphan_examples.push(Example { rowid: rid, value });
+            }
+            let nocase_cols = parent_table.is_some_and(|p| {
+                ref_columns.iter().any(|rc| {
+                    p.columns.iter().any(|c| {
+                        c.name.eq_ignore_ascii_case(rc)
+                            && c.collation
+                                .as_deref()
+                                .is_some_and(|k| k.eq_ignore_ascii_case("nocase"))
+                    })
+                })
+            });
+            let (mut nocase_only, mut nocase_examples, mut holds) = (0, Vec::new(), false);
+            if nocase_cols
+                && error.is_none()
+                && let Some(p) = parent_table
+                && ref_columns.len() == columns.len()
+            {
+                (nocase_only, nocase_examples) =
+                    nocase_matches(conn, t, rowid, &columns, &p.name, &ref_columns)?;
+                holds = ref_columns.iter().all(|rc| {
+                    let nocase = p.columns.iter().any(|c| {
+                        c.name.eq_ignore_ascii_case(rc)
+                            && c.collation
+                                .as_deref()
+                                .is_some_and(|k| k.eq_ignore_ascii_case("nocase"))
+                    });
+                    !nocase
+                        || pg_column(&compiled.pg, &p.name, rc)
+                            .is_some_and(|c| c.pg_type == "citext")
+                });
+            }
+            out.push(ForeignKeyCheck {
+                table: t.name.clone(),
+                columns,
+                ref_table: parent,
+                ref_columns,
+                orphans,
+                orphan_examples,
+                nocase_only,
+                nocase_examples,
+                nocase_holds_in_pg: holds,
+                error: error.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The key columns of one row: a single value, or an array for composite keys.
+fn key_values(
+    conn: &Connection,
+    table: &str,
+    columns: &[String],
+    rowid: i64,
+) -> rusqlite::Result<serde_json::Value> {
+    let cols: Vec<String> = columns.iter().map(|c| q(c)).collect();
+    let sql = format!(
+        "SELECT {} FROM {} WHERE rowid = ?1",
+        cols.join(", "),
+        q(table)
+    );
+    conn.query_row(&sql, [rowid], |r| {
+        let mut vals = Vec::new();
+        for i in 0..columns.len() {
+            vals.push(example_value(r.get_ref(i)?));
+        }
+        Ok(if vals.len() == 1 {
+            vals.pop().unwrap_or_default()
+        } else {
+            serde_json::Value::Array(vals)
+        })
+    })
+}
+
+/// Child rows whose key matches a parent key only under the parent's
+/// collation, not byte for byte.
+fn nocase_matches(
+    conn: &Connection,
+    child: &sqlite::Table,
+    rowid: &str,
+    columns: &[String],
+    parent: &str,
+    ref_columns: &[String],
+) -> rusqlite::Result<(u64, Vec<Example>)> {
+    let not_null: Vec<String> = columns
+        .iter()
+        .map(|c| format!("c.{} IS NOT NULL", q(c)))
+        .collect();
+    let eq = |binary: bool| -> String {
+        columns
+            .iter()
+            .zip(ref_columns)
+            .map(|(c, p)| {
+                format!(
+                    "p.{} = c.{}{}",
+                    q(p),
+                    q(c),
+                    if binary { " COLLATE BINARY" } else { "" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let sel: Vec<String> = columns.iter().map(|c| format!("c.{}", q(c))).collect();
+    let sql = format!(
+        "SELECT {rowid}, {sel} FROM {child} AS c WHERE {nn} \
+         AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {bin}) \
+         AND EXISTS (SELECT 1 FROM {parent} AS p WHERE {coll}) ORDER BY 1",
+        sel = sel.join(", "),
+        child = q(&child.name),
+        nn = not_null.join(" AND "),
+        parent = q(parent),
+        bin = eq(true),
+        coll = eq(false),
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query([])?;
+    let (mut n, mut ex) = (0u64, Vec::new());
+    while let Some(r) = rows.next()? {
+        n += 1;
+        if ex.len() < FK_EXAMPLES {
+            let mut vals = Vec::new();
+            for i in 0..columns.len() {
+                vals.push(example_value(r.get_ref(i + 1)?));
+            }
+            ex.push(Example {
+                rowid: r.get(0)?,
+                value: if vals.len() == 1 {
+                    vals.pop().unwrap_or_default()
+                } else {
+                    serde_json::Value::Array(vals)
+                },
+            });
+        }
+    }
+    Ok((n, ex))
+}
+
+/// Bytes per table (its own b-tree plus its indexes') from `dbstat`, or
+/// None if this SQLite has no `dbstat`.
+fn dbstat_sizes(conn: &Connection) -> Option<BTreeMap<String, u64>> {
+    let mut st = conn
+        .prepare(
+            "SELECT s.tbl_name, sum(d.pgsize) FROM dbstat('main', 1) AS d \
+             JOIN sqlite_schema AS s ON s.name = d.name GROUP BY s.tbl_name",
+        )
+        .ok()?;
+    let rows = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .ok()?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (name, bytes) = row.ok()?;
+        out.insert(name.to_lowercase(), u64::try_from(bytes).unwrap_or(0));
+    }
+    Some(out)
+}
+
+fn classes(p: Option<&Profile>) -> Classes {
+    p.map(|p| Classes {
+        integer: p.integers,
+        real: p.reals,
+        text: p.texts,
+        blob: p.blobs,
+        null: p.nulls,
+    })
+    .unwrap_or_default()
+}
+
+fn table_report(
+    conn: &Connection,
+    t: &sqlite::Table,
+    compiled: &Compiled,
+    sizes: Option<&BTreeMap<String, u64>>,
+) -> rusqlite::Result<TableReport> {
+    let pg_table = compiled.pg.tables.iter().find(|p| p.source_name == t.name);
+    let (kind, detail) = match &t.kind {
+        TableKind::Ordinary => ("table", None),
+        TableKind::Virtual { module, .. } => ("virtual", Some(module.clone())),
+        TableKind::Internal { reason } => ("internal", Some(reason.clone())),
+    };
+    let fate = if pg_table.is_some() {
+        "migrated"
+    } else if compiled
+        .pg
+        .kept_as_comment
+        .iter()
+        .any(|k| k.name == t.name && (k.kind == "table" || k.kind == "virtual table"))
+    {
+        "kept-as-comment"
+    } else {
+        "skipped"
+    };
+    let mut columns = Vec::new();
+    for c in t.columns.iter().filter(|c| !c.hidden) {
+        let pc = pg_table.and_then(|p| p.columns.iter().find(|pc| pc.source_name == c.name));
+        let problems = match (&c.profile, t.kind == TableKind::Ordinary) {
+            (Some(p), true) => column_problems(conn, t, c, p)?,
+            _ => Vec::new(),
+        };
+        columns.push(ColumnReport {
+            name: c.name.clone(),
+            declared: c.declared.clone(),
+            classes: classes(c.profile.as_ref()),
+            rule: pc.and_then(|pc| pc.decisions.first().map(|d| d.rule.clone())),
+            pg_type: pc.map(|pc| pc.pg_type.clone()),
+            converter: pc.map(|pc| pc.converter.name().to_string()),
+            problems,
+        });
+    }
+    Ok(TableReport {
+        name: t.name.clone(),
+        kind: kind.into(),
+        detail,
+        rows: t.rows,
+        bytes: sizes.and_then(|s| s.get(&t.name.to_lowercase()).copied()),
+        fate: fate.into(),
+        pg_name: pg_table.map(|p| p.name.clone()),
+        columns,
+    })
+}
+
+/// A dirty-value class: the profile's count and the predicate that finds
+/// the same values again for examples.
+struct Check {
+    kind: &'static str,
+    count: u64,
+    message: String,
+    matches: Box<dyn Fn(ValueRef<'_>) -> bool>,
+    lengths: Vec<LengthSeen>,
+}
+
+fn is_numeric_declared(c: &sqlite::Column) -> bool {
+    matches!(c.affinity, Affinity::Integer | Affinity::Real)
+        || (c.affinity == Affinity::Numeric
+            && ["NUMERIC", "DECIMAL", "NUMBER", "MONEY"]
+                .iter()
+                .any(|n| c.type_name.starts_with(n)))
+}
+
+fn is_date_declared(c: &sqlite::Column) -> bool {
+    ["DATE", "DATETIME", "TIMESTAMP"]
+        .iter()
+        .any(|n| c.type_name.starts_with(n))
+}
+
+/// The name test of the float32 vector rules (`float32-blob-vector`).
+fn is_embedding_name(name: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)(embed|vector|(^|_)vec($|_)|(^|_)emb($|_))").expect("static regex")
+    });
+    RE.is_match(name)
+}
+
+fn column_problems(
+    conn: &Connection,
+    t: &sqlite::Table,
+    c: &sqlite::Column,
+    p: &Profile,
+) -> rusqlite::Result<Vec<Problem>> {
+    let mut checks: Vec<Check> = Vec::new();
+    if is_numeric_declared(c) {
+        let other = p.texts - p.empty_texts;
+        if other > 0 {
+            checks.push(Check {
+                kind: "text-in-numeric",
+                count: other,
+                message: format!(
+                    "{other} non-numeric text value(s) in a column declared {}",
+                    c.declared
+                ),
+                matches: Box::new(|v| matches!(v, ValueRef::Text(b) if !b.is_empty())),
+                lengths: Vec::new(),
+            });
+        }
+        if p.empty_texts > 0 {
+            checks.push(Check {
+                kind: "empty-text-in-numeric",
+                count: p.empty_texts,
+                message: format!(
+                    "{} empty string(s) '' in a column declared {}",
+                    p.empty_texts, c.declared
+                ),
+                matches: Box::new(|v| matches!(v, ValueRef::Text(b) if b.is_empty())),
+                lengths: Vec::new(),
+            });
+        }
+    }
+    if p.nul_bytes > 0 {
+        checks.push(Check {
+            kind: "nul-bytes",
+            count: p.nul_bytes,
+            message: format!(
+                "{} text value(s) hold a NUL byte, which PostgreSQL text cannot store",
+                p.nul_bytes
+            ),
+            matches: Box::new(|v| matches!(v, ValueRef::Text(b) if b.contains(&0))),
+            lengths: Vec::new(),
+        });
+    }
+    if p.invalid_utf8 > 0 {
+        checks.push(Check {
+            kind: "invalid-utf8",
+            count: p.invalid_utf8,
+            message: format!(
+                "{} text value(s) are not valid UTF-8, which PostgreSQL text rejects",
+                p.invalid_utf8
+            ),
+            matches: Box::new(
+                |v| matches!(v, ValueRef::Text(b) if std::str::from_utf8(b).is_err()),
+            ),
+            lengths: Vec::new(),
+        });
+    }
+    if matches!(c.type_name.as_str(), "JSON" | "JSONB") {
+        let bad = p.texts - p.json_values + p.blobs;
+        if bad > 0 {
+            checks.push(Check {
+                kind: "non-json",
+                count: bad,
+                message: format!(
+                    "{bad} value(s) are not JSON text in a column declared {}{}",
+                    c.declared,
+                    if p.blobs > 0 {
+                        format!(
+                            " ({} of them blobs: the JSON rules read only text values)",
+                            p.blobs
+                        )
+                    } else {
+                        String::new()
+                    }
+                ),
+                matches: Box::new(|v| match v {
+                    ValueRef::Blob(_) => true,
+                    ValueRef::Text(b) => !std::str::from_utf8(b).is_ok_and(profile::is_json_value),
+                    _ => false,
+                }),
+                lengths: Vec::new(),
+            });
+        }
+    }
+    if is_date_declared(c) {
+        let bad = p.texts - p.iso_dates - p.iso_timestamps - p.iso_timestamps_tz;
+        if bad > 0 {
+            checks.push(Check {
+                kind: "unparseable-date",
+                count: bad,
+                message: format!(
+                    "{bad} text value(s) are not ISO-8601 dates or timestamps in a column declared {}",
+                    c.declared
+                ),
+                matches: Box::new(
+                    |v| matches!(v, ValueRef::Text(b) if profile::iso_kind(b).is_none()),
+                ),
+                lengths: Vec::new(),
+            });
+        }
+    }
+    if c.affinity == Affinity::Blob
+        && is_embedding_name(&c.name)
+        && p.blobs > 1
+        && p.blob_len_min != p.blob_len_max
+    {
+        let lengths = blob_lengths(conn, &t.name, &c.name)?;
+        if let Some(common) = lengths.first().map(|l| l.bytes) {
+            let bad: u64 = lengths.iter().skip(1).map(|l| l.count).sum();
+            let seen: Vec<String> = lengths
+                .iter()
+                .map(|l| format!("{} dims × {}", l.dims, l.count))
+                .collect();
+            checks.push(Check {
+                kind: "wrong-length-vector",
+                count: bad,
+                message: format!(
+                    "{bad} blob(s) differ from the most common length ({} bytes, {} float32 dims); lengths seen: {}",
+                    common,
+                    common / 4,
+                    seen.join(", ")
+                ),
+                matches: Box::new(
+                    move |v| matches!(v, ValueRef::Blob(b) if b.len() as u64 != common),
+                ),
+                lengths,
+            });
+        }
+    }
+    if checks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut examples: Vec<Vec<Example>> = vec![Vec::new(); checks.len()];
+    let rowid = if t.without_rowid { "NULL" } else { "rowid" };
+    let sql = format!(
+        "SELECT {rowid}, {col} FROM {tbl} WHERE typeof({col}) IN ('text', 'blob') ORDER BY 1",
+        col = q(&c.name),
+        tbl = q(&t.name)
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let v = r.get_ref(1)?;
+        let mut done = true;
+        for (check, ex) in checks.iter().zip(examples.iter_mut()) {
+            let want = (check.count as usize).min(COLUMN_EXAMPLES);
+            if ex.len() < want && (check.matches)(v) {
+                ex.push(Example {
+                    rowid: r.get(0)?,
+                    value: example_value(v),
+                });
+            }
+            done &= ex.len() >= want;
+        }
+        if done {
+            break;
+        }
+    }
+    Ok(checks
+        .into_iter()
+        .zip(examples)
+        .map(|(c, examples)| Problem {
+            kind: c.kind.into(),
+            count: c.count,
+            message: c.message,
+            examples,
+            lengths: c.lengths,
+        })
+        .collect())
+}
+
+/// Blob lengths of one column, most common first (ties: shorter first).
+fn blob_lengths(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<Vec<LengthSeen>> {
+    let sql = format!(
+        "SELECT length({c}), count(*) FROM {t} WHERE typeof({c}) = 'blob' GROUP BY 1 ORDER BY 2 DESC, 1",
+        c = q(column),
+        t = q(table)
+    );
+    let mut st = conn.prepare(&sql)?;
+    let rows = st.query_map([], |r| {
+        let bytes = u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0);
+        Ok(LengthSeen {
+            bytes,
+            dims: bytes / 4,
+            count: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+        })
+    })?;
+    rows.collect()
+}
+
+fn objects(compiled: &Compiled) -> Vec<ObjectReport> {
+    let pg = &compiled.pg;
+    let kept = |kind: &str, name: &str| {
+        pg.kept_as_comment
+            .iter()
+            .find(|k| k.name == name && k.kind == kind)
+    };
+    let mut out = Vec::new();
+    for t in &compiled.sqlite.tables {
+        let kind = match &t.kind {
+            TableKind::Ordinary => continue,
+            TableKind::Virtual { module, .. } => format!("virtual table ({module})"),
+            TableKind::Internal { .. } => "internal table".to_string(),
+        };
+        let (fate, reason) = if let Some(k) = pg
+            .kept_as_comment
+            .iter()
+            .find(|k| k.name == t.name && k.kind != "view" && k.kind != "trigger")
+        {
+            ("kept-as-comment", k.reason.clone())
+        } else if let Some(s) = pg.skipped.iter().find(|s| s.name == t.name) {
+            ("skipped", s.reason.clone())
+        } else {
+            ("migrated", String::new())
+        };
+        out.push(ObjectReport {
+            kind,
+            name: t.name.clone(),
+            table: None,
+            fate: fate.into(),
+            reason,
+        });
+    }
+    for v in &compiled.sqlite.views {
+        let k = kept("view", &v.name);
+        out.push(ObjectReport {
+            kind: "view".into(),
+            name: v.name.clone(),
+            table: None,
+            fate: if k.is_some() {
+                "kept-as-comment"
+            } else {
+                "migrated"
+            }
+            .into(),
+            reason: k.map(|k| k.reason.clone()).unwrap_or_default(),
+        });
+    }
+    for tr in &compiled.sqlite.triggers {
+        let k = kept("trigger", &tr.name);
+        out.push(ObjectReport {
+            kind: "trigger".into(),
+            name: tr.name.clone(),
+            table: Some(tr.table.clone()),
+            fate: if k.is_some() {
+                "kept-as-comment"
+            } else {
+                "migrated"
+            }
+            .into(),
+            reason: k.map(|k| k.reason.clone()).unwrap_or_default(),
+        });
+    }
+    for k in &pg.kept_as_comment {
+        if matches!(
+            k.kind.as_str(),
+            "view" | "trigger" | "table" | "virtual table"
+        ) {
+            continue;
+        }
+        out.push(ObjectReport {
+            kind: k.kind.clone(),
+            name: k.name.clone(),
+            table: None,
+            fate: "kept-as-comment".into(),
+            reason: k.reason.clone(),
+        });
+    }
+    out
+}
+
+fn estimate(pg: &pg::Schema) -> Estimate {
+    let rows_of = |name: &str| {
+        pg.tables
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| t.rows)
+            .unwrap_or(0)
+    };
+    let mut builds = 0usize;
+    let mut index_rows = 0u64;
+    for t in &pg.tables {
+        let keys = usize::from(t.primary_key.is_some()) + t.uniques.len();
+        builds += keys;
+        index_rows += t.rows.unwrap_or(0) * keys as u64;
+    }
+    for ix in &pg.indexes {
+        builds += 1;
+        index_rows += rows_of(&ix.table);
+    }
+    for fk in &pg.foreign_keys {
+        builds += 1;
+        index_rows += rows_of(&fk.table);
+    }
+    let rows: u64 = pg.tables.iter().filter_map(|t| t.rows).sum();
+    Estimate {
+        data_s: rows as f64 / LOAD_ROWS_PER_S,
+        index_s: index_rows as f64 / INDEX_ROWS_PER_S,
+        load_rows_per_s: LOAD_ROWS_PER_S,
+        index_rows_per_s: INDEX_ROWS_PER_S,
+        index_builds: builds,
+    }
+}

@@ -1,0 +1,294 @@
+//! The text form of an [`Inspection`]: sections with headings, blockers
+//! first, columns aligned.
+use super::{Example, Inspection};
+use crate::diag::Severity;
+use std::fmt::Write;
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn examples(ex: &[Example]) -> String {
+    ex.iter()
+        .map(|e| match e.rowid {
+            Some(r) => format!("rowid {r} = {}", e.value),
+            None => e.value.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Aligned rows: every column padded to its widest cell.
+fn table(out: &mut String, rows: &[Vec<String>]) {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in rows {
+        let mut line = String::from("  ");
+        for (i, cell) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                line.push_str(cell);
+            } else {
+                let pad = widths[i] - cell.chars().count();
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
+
+/// Render an inspection for people.
+pub fn render_text(i: &Inspection) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} — SQLite {}, {} ({} pages of {} B, {} free)",
+        i.file,
+        i.sqlite_version,
+        human_bytes(i.size_bytes),
+        i.page_count,
+        i.page_size,
+        i.freelist_count
+    );
+    let _ = writeln!(
+        out,
+        "{} blocker(s), {} warning(s), {} orphan row(s), {} rows to migrate",
+        i.blockers, i.warnings, i.orphans, i.rows
+    );
+
+    let _ = writeln!(out, "\n== Blockers ({})", i.blockers);
+    if i.blockers == 0 {
+        let _ = writeln!(out, "  none");
+    }
+    for d in i
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+    {
+        let obj = d.span.object.as_deref().unwrap_or("");
+        let _ = writeln!(out, "  error[{}] {obj}: {}", d.code, d.message);
+        if let Some(h) = &d.help {
+            let _ = writeln!(out, "      help: {h}");
+        }
+    }
+
+    let _ = writeln!(out, "\n== Integrity");
+    if i.integrity.ok {
+        let _ = writeln!(out, "  integrity_check: ok");
+    } else {
+        for p in &i.integrity.problems {
+            let _ = writeln!(out, "  {p}");
+        }
+    }
+
+    let _ = writeln!(out, "\n== Foreign keys ({} declared)", i.foreign_keys.len());
+    let mut any = false;
+    for fk in &i.foreign_keys {
+        let name = format!(
+            "{}({}) → {}({})",
+            fk.table,
+            fk.columns.join(", "),
+            fk.ref_table,
+            fk.ref_columns.join(", ")
+        );
+        if let Some(e) = &fk.error {
+            any = true;
+            let _ = writeln!(out, "  {name}: check failed: {e}");
+        }
+        if fk.orphans > 0 {
+            any = true;
+            let _ = writeln!(
+                out,
+                "  {name}: {} orphan row(s), e.g. {}",
+                fk.orphans,
+                examples(&fk.orphan_examples)
+            );
+        }
+        if fk.nocase_only > 0 {
+            any = true;
+            let _ = writeln!(
+                out,
+                "  {name}: {} NOCASE-only match(es), e.g. {}\n      they hold in SQLite (COLLATE NOCASE parent) and with citext in PostgreSQL; without citext they become orphans{}",
+                fk.nocase_only,
+                examples(&fk.nocase_examples),
+                if fk.nocase_holds_in_pg {
+                    " (here the parent becomes citext: they hold)"
+                } else {
+                    " (here the parent does not become citext: they will be orphans)"
+                }
+            );
+        }
+    }
+    if !any {
+        let _ = writeln!(out, "  no orphans");
+    }
+
+    let mut dirty = Vec::new();
+    for t in &i.tables {
+        for c in &t.columns {
+            for p in &c.problems {
+                dirty.push(vec![
+                    format!("{}.{}", t.name, c.name),
+                    if c.declared.is_empty() {
+                        "(untyped)".into()
+                    } else {
+                        c.declared.clone()
+                    },
+                    p.kind.clone(),
+                    p.count.to_string(),
+                    format!("e.g. {}", examples(&p.examples)),
+                ]);
+                if !p.lengths.is_empty() {
+                    let seen: Vec<String> = p
+                        .lengths
+                        .iter()
+                        .map(|l| format!("{} dims × {}", l.dims, l.count))
+                        .collect();
+                    dirty.push(vec![
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        format!("lengths seen: {}", seen.join(", ")),
+                    ]);
+                }
+            }
+        }
+    }
+    let _ = writeln!(out, "\n== Dirty values");
+    if dirty.is_empty() {
+        let _ = writeln!(out, "  none");
+    } else {
+        table(&mut out, &dirty);
+    }
+
+    let _ = writeln!(out, "\n== Tables");
+    let mut rows = vec![vec![
+        "table".to_string(),
+        "kind".into(),
+        "rows".into(),
+        "size".into(),
+        "fate".into(),
+    ]];
+    for t in &i.tables {
+        rows.push(vec![
+            t.name.clone(),
+            match &t.detail {
+                Some(d) if t.kind == "virtual" => format!("virtual ({d})"),
+                _ => t.kind.clone(),
+            },
+            t.rows.map_or("-".into(), |r| r.to_string()),
+            t.bytes.map_or("-".into(), human_bytes),
+            t.fate.clone(),
+        ]);
+    }
+    table(&mut out, &rows);
+
+    let _ = writeln!(out, "\n== Columns (rule → PostgreSQL type, converter)");
+    let mut rows = Vec::new();
+    for t in i.tables.iter().filter(|t| t.fate == "migrated") {
+        for c in &t.columns {
+            let k = &c.classes;
+            let classes: Vec<String> = [
+                ("int", k.integer),
+                ("real", k.real),
+                ("text", k.text),
+                ("blob", k.blob),
+                ("null", k.null),
+            ]
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+            rows.push(vec![
+                format!("{}.{}", t.name, c.name),
+                if c.declared.is_empty() {
+                    "(untyped)".into()
+                } else {
+                    c.declared.clone()
+                },
+                if classes.is_empty() {
+                    "-".into()
+                } else {
+                    classes.join(", ")
+                },
+                c.rule.clone().unwrap_or_default(),
+                format!(
+                    "→ {} ({})",
+                    c.pg_type.as_deref().unwrap_or("?"),
+                    c.converter.as_deref().unwrap_or("?")
+                ),
+            ]);
+        }
+    }
+    table(&mut out, &rows);
+
+    let _ = writeln!(out, "\n== Other objects");
+    if i.objects.is_empty() {
+        let _ = writeln!(out, "  none");
+    } else {
+        let rows: Vec<Vec<String>> = i
+            .objects
+            .iter()
+            .map(|o| {
+                vec![
+                    o.kind.clone(),
+                    match &o.table {
+                        Some(t) => format!("{} (on {t})", o.name),
+                        None => o.name.clone(),
+                    },
+                    o.fate.clone(),
+                    o.reason.clone(),
+                ]
+            })
+            .collect();
+        table(&mut out, &rows);
+    }
+
+    let _ = writeln!(out, "\n== Warnings ({})", i.warnings);
+    for d in i
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+    {
+        let obj = d.span.object.as_deref().unwrap_or("");
+        let _ = writeln!(out, "  warning[{}] {obj}: {}", d.code, d.message);
+    }
+
+    let _ = writeln!(out, "\n== Estimate");
+    let _ = writeln!(
+        out,
+        "  about {:.1} s: data {:.1} s ({} rows at {:.0} rows/s) + keys/indexes/FKs {:.1} s ({} builds at {:.0} rows/s each)",
+        i.estimate_s,
+        i.estimate.data_s,
+        i.rows,
+        i.estimate.load_rows_per_s,
+        i.estimate.index_s,
+        i.estimate.index_builds,
+        i.estimate.index_rows_per_s
+    );
+    let _ = writeln!(
+        out,
+        "  an estimate from the dev-VM benchmark (docs/benchmarks.md), not a measurement"
+    );
+    out
+}

@@ -1,0 +1,589 @@
+//! `pgbridge inspect`: every finding kind on a fixture built here, in both
+//! formats; `--strict` exit codes; every corpus database inspected, with a
+//! per-database summary printed (`cargo test --test inspect -- --nocapture`).
+use pgbridge::inspect::{InspectOptions, Inspection, inspect};
+use pgbridge::rewrite::RulePack;
+use rusqlite::{Connection, params};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pgbridge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+        .args(args)
+        .output()
+        .expect("run pgbridge")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn f32_blob(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|f| f.to_le_bytes()).collect()
+}
+
+/// A database with one of every finding inspect reports.
+fn dirty_fixture(dir: &Path) -> PathBuf {
+    let path = dir.join("dirty.db");
+    let c = Connection::open(&path).unwrap();
+    c.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT COLLATE NOCASE UNIQUE);
+         CREATE TABLE child (
+             id INTEGER PRIMARY KEY,
+             parent_id INTEGER REFERENCES parent(id),
+             code TEXT REFERENCES parent(code));
+         INSERT INTO parent VALUES (1, 'ABC'), (2, 'def');
+         -- rowid 2: parent 99 is missing; rowid 3: 'abc' matches 'ABC' only under NOCASE;
+         -- rowid 4: 'zzz' matches nothing.
+         INSERT INTO child VALUES (1, 1, 'ABC'), (2, 99, 'ABC'), (3, 1, 'abc'), (4, 2, 'zzz');
+         CREATE TABLE dirty (id INTEGER PRIMARY KEY, qty INTEGER, price NUMERIC, note TEXT,
+                             meta JSON, embedding BLOB, created DATETIME);
+         CREATE TABLE counter (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER);
+         INSERT INTO counter (n) VALUES (1);
+         CREATE VIRTUAL TABLE docs USING fts5(body);
+         INSERT INTO docs VALUES ('hello world');
+         CREATE VIEW child_codes AS SELECT code FROM child;
+         CREATE TRIGGER child_touch AFTER INSERT ON child
+         BEGIN UPDATE parent SET code = code WHERE id = NEW.parent_id; END;",
+    )
+    .unwrap();
+    let v4 = f32_blob(&[1.0, 2.0, 3.0, 4.0]);
+    let v3 = f32_blob(&[1.0, 2.0, 3.0]);
+    let ins = "INSERT INTO dirty VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    c.execute(
+        ins,
+        params![1, 1, 1.5, "ok", r#"{"a": 1}"#, v4, "2024-01-02 03:04:05"],
+    )
+    .unwrap();
+    c.execute(
+        ins,
+        params![2, "lots", "", "a\0b", "not json", v4, "yesterday"],
+    )
+    .unwrap();
+    c.execute(ins, params![3, 3, 2.5, "fine", "[1, 2]", v3, "2024-02-03"])
+        .unwrap();
+    c.execute(
+        ins,
+        params![4, 4, 3.5, "fine", "{}", v4, "2024-02-04 00:00:00"],
+    )
+    .unwrap();
+    c.execute(
+        "UPDATE dirty SET note = CAST(x'61ff62' AS TEXT) WHERE id = 4",
+        [],
+    )
+    .unwrap();
+    path
+}
+
+fn problem<'a>(j: &'a Value, table: &str, column: &str, kind: &str) -> &'a Value {
+    let t = j["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == table)
+        .unwrap_or_else(|| panic!("table {table}"));
+    let c = t["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == column)
+        .unwrap_or_else(|| panic!("column {table}.{column}"));
+    c["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == kind)
+        .unwrap_or_else(|| panic!("{kind} on {table}.{column}: {}", c["problems"]))
+}
+
+fn rowids(v: &Value) -> Vec<i64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["rowid"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn json_reports_every_problem_kind_with_counts_and_example_rowids() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dirty_fixture(dir.path());
+    let out = pgbridge(&["inspect", db.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let j: Value = serde_json::from_str(&stdout(&out)).expect("JSON document");
+
+    for key in [
+        "file",
+        "sqlite_version",
+        "size_bytes",
+        "integrity",
+        "foreign_keys",
+        "tables",
+        "objects",
+        "diagnostics",
+        "blockers",
+        "estimate_s",
+    ] {
+        assert!(j.get(key).is_some(), "missing top-level field {key}");
+    }
+    assert_eq!(j["file"], "dirty.db");
+    assert_eq!(j["integrity"]["ok"], true);
+    assert!(j["size_bytes"].as_u64().unwrap() > 0);
+
+    // Orphans, per foreign key, with rowid and value.
+    let fks = j["foreign_keys"].as_array().unwrap();
+    let by_col = |col: &str| {
+        fks.iter()
+            .find(|f| f["columns"] == json!([col]))
+            .unwrap_or_else(|| panic!("fk on {col}"))
+    };
+    let pid = by_col("parent_id");
+    assert_eq!(pid["ref_table"], "parent");
+    assert_eq!(pid["ref_columns"], json!(["id"]));
+    assert_eq!(pid["orphans"], 1);
+    assert_eq!(pid["orphan_examples"], json!([{"rowid": 2, "value": 99}]));
+    assert_eq!(pid["nocase_only"], 0);
+    let code = by_col("code");
+    assert_eq!(code["orphans"], 1);
+    assert_eq!(
+        code["orphan_examples"],
+        json!([{"rowid": 4, "value": "zzz"}])
+    );
+    // NOCASE-only match: 'abc' → 'ABC'; citext is a default extension, so it holds.
+    assert_eq!(code["nocase_only"], 1);
+    assert_eq!(
+        code["nocase_examples"],
+        json!([{"rowid": 3, "value": "abc"}])
+    );
+    assert_eq!(code["nocase_holds_in_pg"], true);
+    assert_eq!(j["orphans"], 2);
+
+    // Dirty values: count and example rowid of each.
+    let p = problem(&j, "dirty", "qty", "text-in-numeric");
+    assert_eq!(
+        (p["count"].as_u64(), rowids(&p["examples"])),
+        (Some(1), vec![2])
+    );
+    assert_eq!(p["examples"][0]["value"], "lots");
+    let p = problem(&j, "dirty", "price", "empty-text-in-numeric");
+    assert_eq!(
+        (p["count"].as_u64(), rowids(&p["examples"])),
+        (Some(1), vec![2])
+    );
+    let p = problem(&j, "dirty", "note", "nul-bytes");
+    assert_eq!(
+        (p["count"].as_u64(), rowids(&p["examples"])),
+        (Some(1), vec![2])
+    );
+    let p = problem(&j, "dirty", "note", "invalid-utf8");
+    assert_eq!(
+        (p["count"].as_u64(), rowids(&p["examples"])),
+        (Some(1), vec![4])
+    );
+    let p = problem(&j, "dirty", "meta", "non-json");
+    assert_eq!(
+        (p["count"].as_u64(), rowids(&p["examples"])),
+        (Some(1), vec![2])
+    );
+    let p = problem(&j, "dirty", "created", "unparseable-date");
+    assert_eq!(
+        (p["count"].as_u64(), rowids(&p["examples"])),
+        (Some(1), vec![2])
+    );
+    assert_eq!(p["examples"][0]["value"], "yesterday");
+    let p = problem(&j, "dirty", "embedding", "wrong-length-vector");
+    assert_eq!(
+        (p["count"].as_u64(), rowids(&p["examples"])),
+        (Some(1), vec![3])
+    );
+    assert_eq!(
+        p["lengths"],
+        json!([{"bytes": 16, "dims": 4, "count": 3}, {"bytes": 12, "dims": 3, "count": 1}])
+    );
+
+    // Declared type against stored storage classes, rule, type, converter.
+    let dirty = j["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "dirty")
+        .unwrap();
+    assert_eq!(dirty["rows"], 4);
+    assert_eq!(dirty["fate"], "migrated");
+    let qty = &dirty["columns"][1];
+    assert_eq!(qty["declared"], "INTEGER");
+    assert_eq!(
+        qty["classes"],
+        json!({"integer": 3, "real": 0, "text": 1, "blob": 0, "null": 0})
+    );
+    for c in dirty["columns"].as_array().unwrap() {
+        assert!(c["rule"].is_string(), "{c}");
+        assert!(c["pg_type"].is_string(), "{c}");
+        assert!(c["converter"].is_string(), "{c}");
+    }
+    assert_eq!(dirty["columns"][0]["rule"], "integer-primary-key");
+
+    // Virtual, internal, view and trigger, and what becomes of each.
+    let kind_of = |name: &str| {
+        j["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .map(|t| (t["kind"].clone(), t["fate"].clone()))
+    };
+    assert_eq!(
+        kind_of("docs"),
+        Some((json!("virtual"), json!("kept-as-comment")))
+    );
+    assert_eq!(
+        kind_of("docs_data"),
+        Some((json!("internal"), json!("skipped")))
+    );
+    assert_eq!(
+        kind_of("sqlite_sequence"),
+        Some((json!("internal"), json!("skipped")))
+    );
+    let objects = j["objects"].as_array().unwrap();
+    let obj = |name: &str| {
+        objects
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap_or_else(|| panic!("object {name}"))
+    };
+    assert_eq!(obj("child_codes")["kind"], "view");
+    assert_eq!(obj("child_codes")["fate"], "kept-as-comment");
+    assert_eq!(obj("child_touch")["kind"], "trigger");
+    assert_eq!(obj("child_touch")["table"], "child");
+    assert_eq!(obj("child_touch")["fate"], "kept-as-comment");
+    assert_eq!(obj("docs")["kind"], "virtual table (fts5)");
+    assert_eq!(obj("docs_idx")["fate"], "skipped");
+
+    // Sizes, diagnostics and the estimate.
+    assert!(j["page_size"].as_u64().unwrap() >= 512);
+    assert_eq!(j["dbstat"], true);
+    assert!(dirty["bytes"].as_u64().unwrap() > 0);
+    let codes: Vec<&str> = j["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"view-kept-as-comment"), "{codes:?}");
+    assert!(codes.contains(&"trigger-kept-as-comment"), "{codes:?}");
+    assert_eq!(j["blockers"], 0);
+    assert!(j["estimate_s"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn text_lists_blockers_first_and_every_problem_with_its_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dirty_fixture(dir.path());
+    let out = pgbridge(&["inspect", db.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let pos = |s: &str| {
+        text.find(s)
+            .unwrap_or_else(|| panic!("`{s}` missing from:\n{text}"))
+    };
+    assert!(pos("== Blockers") < pos("== Integrity"));
+    assert!(pos("== Integrity") < pos("== Foreign keys"));
+    assert!(pos("== Foreign keys") < pos("== Dirty values"));
+    for s in [
+        "child(parent_id) → parent(id): 1 orphan row(s), e.g. rowid 2 = 99",
+        "child(code) → parent(code): 1 orphan row(s), e.g. rowid 4 = \"zzz\"",
+        "child(code) → parent(code): 1 NOCASE-only match(es), e.g. rowid 3 = \"abc\"",
+        "with citext in PostgreSQL; without citext they become orphans",
+        "integrity_check: ok",
+        "about ",
+        "an estimate",
+    ] {
+        pos(s);
+    }
+    let line = |col: &str, kind: &str| {
+        text.lines()
+            .find(|l| l.contains(col) && l.contains(kind))
+            .unwrap_or_else(|| panic!("no line for {col} {kind} in:\n{text}"))
+            .to_string()
+    };
+    for (col, kind, rowid) in [
+        ("dirty.qty", "text-in-numeric", 2),
+        ("dirty.price", "empty-text-in-numeric", 2),
+        ("dirty.note", "nul-bytes", 2),
+        ("dirty.note", "invalid-utf8", 4),
+        ("dirty.meta", "non-json", 2),
+        ("dirty.created", "unparseable-date", 2),
+        ("dirty.embedding", "wrong-length-vector", 3),
+    ] {
+        let l = line(col, kind);
+        assert!(l.contains(" 1 "), "{l}");
+        assert!(l.contains(&format!("rowid {rowid} ")), "{l}");
+    }
+    pos("lengths seen: 4 dims × 3, 3 dims × 1");
+    let l = line("docs ", "virtual (fts5)");
+    assert!(l.contains("kept-as-comment"), "{l}");
+    assert!(line("view", "child_codes").contains("kept-as-comment"));
+    assert!(line("trigger", "child_touch (on child)").contains("kept-as-comment"));
+    let l = line("dirty.qty", "→");
+    assert!(l.contains("INTEGER") && l.contains("int 3, text 1"), "{l}");
+}
+
+#[test]
+fn strict_exits_1_on_a_blocker_and_0_on_a_clean_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocked = dir.path().join("blocked.db");
+    Connection::open(&blocked)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE t (c TEXT);
+             CREATE UNIQUE INDEX u ON t (strftime('%Y', c));
+             INSERT INTO t VALUES ('2024-01-01');",
+        )
+        .unwrap();
+    let clean = dir.path().join("clean.db");
+    Connection::open(&clean)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+             INSERT INTO t (name) VALUES ('a'), ('b');",
+        )
+        .unwrap();
+    let b = blocked.to_str().unwrap();
+    let out = pgbridge(&["inspect", b, "--strict"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("error[index-not-translated] u:"));
+    // Without --strict the report is the product: exit 0.
+    assert_eq!(pgbridge(&["inspect", b]).status.code(), Some(0));
+    let out = pgbridge(&["inspect", b, "--strict", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let j: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(j["blockers"], 1);
+
+    let out = pgbridge(&["inspect", clean.to_str().unwrap(), "--strict"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("== Blockers (0)\n  none"));
+}
+
+#[test]
+fn a_missing_file_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.db");
+    let out = pgbridge(&["inspect", missing.to_str().unwrap(), "--strict"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_corrupt_page_is_an_integrity_blocker() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corrupt.db");
+    {
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+             CREATE INDEX t_v ON t (v);",
+        )
+        .unwrap();
+        for i in 0..200 {
+            c.execute("INSERT INTO t (v) VALUES (?1)", [format!("value {i}")])
+                .unwrap();
+        }
+    }
+    // Drop the index's entries: rewrite its root page as an empty leaf.
+    let page: i64 = Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT rootpage FROM sqlite_schema WHERE name = 't_v'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let size = 4096usize;
+    let at = (page as usize - 1) * size;
+    bytes[at..at + size].fill(0);
+    bytes[at] = 0x0a; // leaf index b-tree page, no cells
+    bytes[at + 5..at + 7].copy_from_slice(&(size as u16).to_be_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+
+    let i = inspect_default(&path);
+    assert!(!i.integrity.ok);
+    assert!(!i.integrity.problems.is_empty());
+    assert!(i.blockers >= 1);
+    assert!(
+        i.diagnostics
+            .iter()
+            .any(|d| d.code == "integrity-check-failed")
+    );
+}
+
+fn inspect_default(path: &Path) -> Inspection {
+    let pack = RulePack::default_pack().expect("default pack");
+    inspect(path, &pack, &InspectOptions::default())
+        .unwrap_or_else(|e| panic!("inspect {}: {e}", path.display()))
+}
+
+const CORPUS: &[&str] = &[
+    "anki_collection/collection.anki2",
+    "calibre_library/metadata.db",
+    "chinook/Chinook_Sqlite.sqlite",
+    "chinook/Chinook_Sqlite_AutoIncrementPKs.sqlite",
+    "datasette_fixtures/extra_database.db",
+    "datasette_fixtures/fixtures.db",
+    "django_ecommerce/db.sqlite3",
+    "gitea/gitea.db",
+    "home_assistant_recorder/home-assistant_v2.db",
+    "memos/memos_demo.db",
+    "misc_app_schemas/SnowCait_snowflare/schema.db",
+    "misc_app_schemas/henry40408_lmb-rs/schema.db",
+    "misc_app_schemas/hopsoft_job_contracts/schema.db",
+    "misc_app_schemas/invoke-ai_InvokeAI/schema.db",
+    "misc_app_schemas/juryger_altex-astro/schema.db",
+    "misc_app_schemas/social-protocols_Y/y.db",
+    "northwind/dist/northwind.db",
+    "northwind/dist/northwind_populated.db",
+    "pocketbase_testdata/auxiliary.db",
+    "pocketbase_testdata/data.db",
+    "sakila/sakila.db",
+    "usda_sr28_partial/usda_sr28_partial.db",
+];
+
+#[test]
+fn every_corpus_database_inspects_with_a_sane_summary() {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
+    let mut lines = vec![format!(
+        "| {:<48} | {:>6} | {:>9} | {:>8} | {:>8} | {:>7} | {:>6} | {:>5} | {:>9} |",
+        "database",
+        "tables",
+        "rows",
+        "blockers",
+        "warnings",
+        "orphans",
+        "nocase",
+        "dirty",
+        "est. s"
+    )];
+    lines.push(format!(
+        "|{}|{}|{}|{}|{}|{}|{}|{}|{}|",
+        "-".repeat(50),
+        "-".repeat(7) + ":",
+        "-".repeat(10) + ":",
+        "-".repeat(9) + ":",
+        "-".repeat(9) + ":",
+        "-".repeat(8) + ":",
+        "-".repeat(7) + ":",
+        "-".repeat(6) + ":",
+        "-".repeat(10) + ":"
+    ));
+    for rel in CORPUS {
+        let path = root.join(rel);
+        let i = inspect_default(&path);
+        let migrated: Vec<_> = i.tables.iter().filter(|t| t.fate == "migrated").collect();
+        assert!(!migrated.is_empty(), "{rel}: no table migrates");
+        assert!(i.integrity.ok, "{rel}: {:?}", i.integrity.problems);
+        assert_eq!(
+            i.rows,
+            migrated.iter().map(|t| t.rows.unwrap_or(0)).sum::<u64>(),
+            "{rel}"
+        );
+        assert_eq!(
+            i.blockers,
+            i.diagnostics
+                .iter()
+                .filter(|d| d.severity == pgbridge::diag::Severity::Error)
+                .count()
+        );
+        assert!(i.size_bytes >= i.page_size * i.page_count, "{rel}");
+        for t in &migrated {
+            for c in &t.columns {
+                assert!(
+                    c.rule.is_some() && c.pg_type.is_some(),
+                    "{rel} {}.{}",
+                    t.name,
+                    c.name
+                );
+                let k = &c.classes;
+                assert_eq!(
+                    k.integer + k.real + k.text + k.blob + k.null,
+                    t.rows.unwrap_or(0),
+                    "{rel} {}.{}: classes sum to rows",
+                    t.name,
+                    c.name
+                );
+                for p in &c.problems {
+                    assert!(p.count > 0, "{rel}");
+                    assert_eq!(
+                        p.examples.len() as u64,
+                        p.count.min(3),
+                        "{rel} {}.{} {}",
+                        t.name,
+                        c.name,
+                        p.kind
+                    );
+                }
+            }
+        }
+        for fk in &i.foreign_keys {
+            assert_eq!(fk.orphan_examples.len() as u64, fk.orphans.min(5), "{rel}");
+            assert_eq!(
+                fk.nocase_examples.len() as u64,
+                fk.nocase_only.min(5),
+                "{rel}"
+            );
+        }
+        assert!(i.estimate_s >= 0.0 && i.estimate_s.is_finite());
+        let json = serde_json::to_value(&i).unwrap();
+        assert!(json["tables"].as_array().is_some_and(|t| !t.is_empty()));
+        assert!(pgbridge::inspect::render_text(&i).contains("== Blockers"));
+        let dirty: usize = i
+            .tables
+            .iter()
+            .flat_map(|t| &t.columns)
+            .map(|c| c.problems.len())
+            .sum();
+        lines.push(format!(
+            "| {:<48} | {:>6} | {:>9} | {:>8} | {:>8} | {:>7} | {:>6} | {:>5} | {:>9.2} |",
+            rel,
+            migrated.len(),
+            i.rows,
+            i.blockers,
+            i.warnings,
+            i.orphans,
+            i.foreign_keys.iter().map(|f| f.nocase_only).sum::<u64>(),
+            dirty,
+            i.estimate_s
+        ));
+    }
+    println!("\n{}", lines.join("\n"));
+}
+
+#[test]
+fn without_citext_nocase_only_matches_are_reported_as_future_orphans() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dirty_fixture(dir.path());
+    let db = db.to_str().unwrap();
+    let out = pgbridge(&[
+        "inspect",
+        db,
+        "--format",
+        "json",
+        "--extensions",
+        "pgcrypto",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let j: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let code = j["foreign_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["columns"] == json!(["code"]))
+        .unwrap();
+    assert_eq!(code["nocase_only"], 1);
+    assert_eq!(code["nocase_holds_in_pg"], false);
+    let text = stdout(&pgbridge(&["inspect", db, "--extensions", "pgcrypto"]));
+    assert!(
+        text.contains("the parent does not become citext: they will be orphans"),
+        "{text}"
+    );
+}
