@@ -20,8 +20,6 @@ use std::time::Instant;
 const CHUNK: usize = 1 << 20;
 /// Chunks queued per worker: memory is bounded by jobs × QUEUE × CHUNK.
 const QUEUE: usize = 4;
-/// Rows per second assumed by `--dry-run`'s estimate.
-const ESTIMATE_ROWS_PER_S: f64 = 400_000.0;
 
 const STATE_SQL: &str = "\
 CREATE SCHEMA IF NOT EXISTS pgbridge;
@@ -332,7 +330,7 @@ fn run_target(
     if opts.dry_run {
         report.load_plan = dry_plan(&compiled.sqlite, pg);
         let rows: u64 = report.load_plan.iter().filter_map(|p| p.rows).sum();
-        report.estimate_s = Some(rows as f64 / ESTIMATE_ROWS_PER_S);
+        report.estimate_s = Some(rows as f64 / crate::inspect::LOAD_ROWS_PER_S);
         report.status = "planned".into();
         return Ok(());
     }
