@@ -302,3 +302,80 @@ fn the_jsonb_normaliser_prints_what_postgres_prints_on_the_corpus_and_tricky_cas
         }
     }
 }
+
+#[test]
+fn rejected_rows_are_listed_not_hidden_and_unordered_keys_fall_back_to_sorting_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("dirty.db");
+    Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE nums (id INTEGER PRIMARY KEY, qty INTEGER, ratio REAL);
+             INSERT INTO nums VALUES (1, 5, 0.5), (2, 'abc', 1.25), (3, 7, 2.5);
+             CREATE TABLE parent (code TEXT COLLATE NOCASE PRIMARY KEY, name TEXT);
+             INSERT INTO parent VALUES ('b', 'x'), ('B2', 'y'), ('a', 'z'), ('C', 'w'), ('é', 'v');
+             CREATE TABLE wr (k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID;
+             INSERT INTO wr VALUES ('z', 1), ('Z', 2), ('10', 3), ('9', 4);",
+        )
+        .unwrap();
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("verify_rejects");
+        let rejects = dir.path().join(format!("rejects-{}.jsonl", v.major()));
+        let out = pgbridge(&[
+            "migrate",
+            src.to_str().unwrap(),
+            db.url.as_str(),
+            "--no-profile",
+            "--on-error",
+            "reject",
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out));
+        let out = pgbridge(&[
+            "verify",
+            src.to_str().unwrap(),
+            db.url.as_str(),
+            "--no-profile",
+        ]);
+        let s = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{s}");
+        assert!(
+            s.contains("does not convert (and is not in the reject file): rowid 2, column qty"),
+            "{s}"
+        );
+        let out = pgbridge(&[
+            "verify",
+            src.to_str().unwrap(),
+            db.url.as_str(),
+            "--no-profile",
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ]);
+        let s = text(&out);
+        assert!(out.status.success(), "{s}");
+        assert!(s.contains("rejected, not loaded: rowid 2"), "{s}");
+        assert!(
+            s.contains("match    parent: rows 5 sqlite / 5 postgres"),
+            "{s}"
+        );
+        assert!(s.contains("match    wr: rows 4 sqlite / 4 postgres"), "{s}");
+        // The NOCASE key is verified in PostgreSQL's order, and a change found.
+        db.psql("UPDATE parent SET name = 'changed' WHERE code = 'B2'")
+            .unwrap();
+        let out = pgbridge(&[
+            "verify",
+            src.to_str().unwrap(),
+            db.url.as_str(),
+            "--no-profile",
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ]);
+        let s = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{s}");
+        assert!(
+            s.contains("key (B2) column name: SQLite \"y\" / PostgreSQL changed"),
+            "{s}"
+        );
+    }
+}
