@@ -8,48 +8,53 @@
 \set ON_ERROR_STOP on
 \pset format unaligned
 \pset tuples_only on
+SET jit = off;
 
 -- users
 SELECT 'digest ' || 'users' || ' rows=' || coalesce(sum(rows), 0) || ' chunks=' || count(*)
        || ' sha256=' || encode(sha256(coalesce(string_agg(digest, ''::bytea ORDER BY chunk), ''::bytea)), 'hex')
 FROM (
-SELECT n / 10000 AS chunk, count(*)::int8 AS rows,
-       sha256(string_agg(b, ''::bytea ORDER BY n)) AS digest,
-       count(*) FILTER (WHERE dup)::int8 AS dups
-FROM (SELECT row_number() OVER w - 1 AS n, b, false AS dup
-      FROM (SELECT coalesce(int4send(length(int8send(t.id))) || int8send(t.id), '\xffffffff'::bytea)
-       || coalesce(int4send(length(textsend(t.email::text))) || textsend(t.email::text), '\xffffffff'::bytea)
-       || coalesce(int4send(length(textsend(t.display_name::text))) || textsend(t.display_name::text), '\xffffffff'::bytea)
-       || coalesce(int4send(length(boolsend(t.is_admin))) || boolsend(t.is_admin), '\xffffffff'::bytea)
-       || coalesce(int4send(length(timestamptz_send(t.created_at))) || timestamptz_send(t.created_at), '\xffffffff'::bytea)
-       || coalesce(int4send(length(jsonb_send(t.settings))) || jsonb_send(t.settings), '\xffffffff'::bytea) AS b,
-                  t.id AS o0
-            FROM users AS t) AS s
-      WINDOW w AS (ORDER BY o0)) AS r
-GROUP BY 1 ORDER BY 1
+SELECT b.chunk, x.rows, x.digest, 0::int8 AS dups
+FROM (SELECT (n - 1) / 10000 AS chunk, lo,
+             coalesce(lead(lo) OVER (ORDER BY n) - 1, 9223372036854775807) AS hi
+      FROM (SELECT t.id::int8 AS lo, row_number() OVER (ORDER BY t.id) AS n
+            FROM users AS t) AS k
+      WHERE n % 10000 = 1) AS b
+CROSS JOIN LATERAL (
+  SELECT count(*)::int8 AS rows,
+         sha256(string_agg(coalesce('\x00000008'::bytea || int8send(t.id), '\xffffffff'::bytea)
+       || coalesce(int4send(octet_length(t.email::text)) || textsend(t.email::text), '\xffffffff'::bytea)
+       || coalesce(int4send(octet_length(t.display_name::text)) || textsend(t.display_name::text), '\xffffffff'::bytea)
+       || coalesce('\x00000001'::bytea || boolsend(t.is_admin), '\xffffffff'::bytea)
+       || coalesce('\x00000008'::bytea || timestamptz_send(t.created_at), '\xffffffff'::bytea)
+       || coalesce(int4send(length(jsonb_send(t.settings))) || jsonb_send(t.settings), '\xffffffff'::bytea), ''::bytea ORDER BY t.id)) AS digest
+  FROM users AS t WHERE t.id >= b.lo AND t.id <= b.hi) AS x
+ORDER BY 1
 ) AS c;
 
 -- posts
 SELECT 'digest ' || 'posts' || ' rows=' || coalesce(sum(rows), 0) || ' chunks=' || count(*)
        || ' sha256=' || encode(sha256(coalesce(string_agg(digest, ''::bytea ORDER BY chunk), ''::bytea)), 'hex')
 FROM (
-SELECT n / 10000 AS chunk, count(*)::int8 AS rows,
-       sha256(string_agg(b, ''::bytea ORDER BY n)) AS digest,
-       count(*) FILTER (WHERE dup)::int8 AS dups
-FROM (SELECT row_number() OVER w - 1 AS n, b, false AS dup
-      FROM (SELECT coalesce(int4send(length(int8send(t.id))) || int8send(t.id), '\xffffffff'::bytea)
-       || coalesce(int4send(length(uuid_send(t.uuid))) || uuid_send(t.uuid), '\xffffffff'::bytea)
-       || coalesce(int4send(length(int8send(t.author_id))) || int8send(t.author_id), '\xffffffff'::bytea)
-       || coalesce(int4send(length(textsend(t.title::text))) || textsend(t.title::text), '\xffffffff'::bytea)
-       || coalesce(int4send(length(textsend(t.body::text))) || textsend(t.body::text), '\xffffffff'::bytea)
-       || coalesce(int4send(length(timestamptz_send(t.published))) || timestamptz_send(t.published), '\xffffffff'::bytea)
-       || coalesce(int4send(length(boolsend(t.pinned))) || boolsend(t.pinned), '\xffffffff'::bytea)
-       || coalesce(int4send(length(float8send(t.score))) || float8send(t.score), '\xffffffff'::bytea)
-       || coalesce(int4send(length(jsonb_send(t.meta))) || jsonb_send(t.meta), '\xffffffff'::bytea) AS b,
-                  t.id AS o0
-            FROM posts AS t) AS s
-      WINDOW w AS (ORDER BY o0)) AS r
-GROUP BY 1 ORDER BY 1
+SELECT b.chunk, x.rows, x.digest, 0::int8 AS dups
+FROM (SELECT (n - 1) / 10000 AS chunk, lo,
+             coalesce(lead(lo) OVER (ORDER BY n) - 1, 9223372036854775807) AS hi
+      FROM (SELECT t.id::int8 AS lo, row_number() OVER (ORDER BY t.id) AS n
+            FROM posts AS t) AS k
+      WHERE n % 10000 = 1) AS b
+CROSS JOIN LATERAL (
+  SELECT count(*)::int8 AS rows,
+         sha256(string_agg(coalesce('\x00000008'::bytea || int8send(t.id), '\xffffffff'::bytea)
+       || coalesce('\x00000010'::bytea || uuid_send(t.uuid), '\xffffffff'::bytea)
+       || coalesce('\x00000008'::bytea || int8send(t.author_id), '\xffffffff'::bytea)
+       || coalesce(int4send(octet_length(t.title::text)) || textsend(t.title::text), '\xffffffff'::bytea)
+       || coalesce(int4send(octet_length(t.body::text)) || textsend(t.body::text), '\xffffffff'::bytea)
+       || coalesce('\x00000008'::bytea || timestamptz_send(t.published), '\xffffffff'::bytea)
+       || coalesce('\x00000001'::bytea || boolsend(t.pinned), '\xffffffff'::bytea)
+       || coalesce('\x00000008'::bytea || float8send(t.score), '\xffffffff'::bytea)
+       || coalesce(int4send(length(jsonb_send(t.meta))) || jsonb_send(t.meta), '\xffffffff'::bytea), ''::bytea ORDER BY t.id)) AS digest
+  FROM posts AS t WHERE t.id >= b.lo AND t.id <= b.hi) AS x
+ORDER BY 1
 ) AS c;
 
 -- tags
@@ -60,7 +65,7 @@ SELECT n / 10000 AS chunk, count(*)::int8 AS rows,
        sha256(string_agg(b, ''::bytea ORDER BY n)) AS digest,
        count(*) FILTER (WHERE dup)::int8 AS dups
 FROM (SELECT row_number() OVER w - 1 AS n, b, false AS dup
-      FROM (SELECT coalesce(int4send(length(textsend(t.name::text))) || textsend(t.name::text), '\xffffffff'::bytea) AS b,
+      FROM (SELECT coalesce(int4send(octet_length(t.name::text)) || textsend(t.name::text), '\xffffffff'::bytea) AS b,
                   t.name::text COLLATE "C" AS o0
             FROM tags AS t) AS s
       WINDOW w AS (ORDER BY o0)) AS r
@@ -75,8 +80,8 @@ SELECT n / 10000 AS chunk, count(*)::int8 AS rows,
        sha256(string_agg(b, ''::bytea ORDER BY n)) AS digest,
        count(*) FILTER (WHERE dup)::int8 AS dups
 FROM (SELECT row_number() OVER w - 1 AS n, b, false AS dup
-      FROM (SELECT coalesce(int4send(length(int8send(t.post_id))) || int8send(t.post_id), '\xffffffff'::bytea)
-       || coalesce(int4send(length(textsend(t.tag::text))) || textsend(t.tag::text), '\xffffffff'::bytea) AS b,
+      FROM (SELECT coalesce('\x00000008'::bytea || int8send(t.post_id), '\xffffffff'::bytea)
+       || coalesce(int4send(octet_length(t.tag::text)) || textsend(t.tag::text), '\xffffffff'::bytea) AS b,
                   t.post_id AS o0,
                   t.tag::text COLLATE "C" AS o1
             FROM post_tags AS t) AS s
@@ -88,14 +93,16 @@ GROUP BY 1 ORDER BY 1
 SELECT 'digest ' || 'post_embeddings' || ' rows=' || coalesce(sum(rows), 0) || ' chunks=' || count(*)
        || ' sha256=' || encode(sha256(coalesce(string_agg(digest, ''::bytea ORDER BY chunk), ''::bytea)), 'hex')
 FROM (
-SELECT n / 10000 AS chunk, count(*)::int8 AS rows,
-       sha256(string_agg(b, ''::bytea ORDER BY n)) AS digest,
-       count(*) FILTER (WHERE dup)::int8 AS dups
-FROM (SELECT row_number() OVER w - 1 AS n, b, false AS dup
-      FROM (SELECT coalesce(int4send(length(int8send(t.post_id))) || int8send(t.post_id), '\xffffffff'::bytea)
-       || coalesce(int4send(length(array_send(t.embedding))) || array_send(t.embedding), '\xffffffff'::bytea) AS b,
-                  t.post_id AS o0
-            FROM post_embeddings AS t) AS s
-      WINDOW w AS (ORDER BY o0)) AS r
-GROUP BY 1 ORDER BY 1
+SELECT b.chunk, x.rows, x.digest, 0::int8 AS dups
+FROM (SELECT (n - 1) / 10000 AS chunk, lo,
+             coalesce(lead(lo) OVER (ORDER BY n) - 1, 9223372036854775807) AS hi
+      FROM (SELECT t.post_id::int8 AS lo, row_number() OVER (ORDER BY t.post_id) AS n
+            FROM post_embeddings AS t) AS k
+      WHERE n % 10000 = 1) AS b
+CROSS JOIN LATERAL (
+  SELECT count(*)::int8 AS rows,
+         sha256(string_agg(coalesce('\x00000008'::bytea || int8send(t.post_id), '\xffffffff'::bytea)
+       || coalesce(int4send(length(array_send(t.embedding))) || array_send(t.embedding), '\xffffffff'::bytea), ''::bytea ORDER BY t.post_id)) AS digest
+  FROM post_embeddings AS t WHERE t.post_id >= b.lo AND t.post_id <= b.hi) AS x
+ORDER BY 1
 ) AS c;

@@ -565,6 +565,9 @@ pub fn verify(
         Box::new(d)
     })?;
     let planned = plan_tables(&stx, source, &mut ctl, pack, opts, diags)?;
+    // JIT compiles the row expressions for every statement: slower here.
+    ctl.batch_execute("SET jit = off")
+        .map_err(pg_fail("setting up the session"))?;
     let ns = crate::ident::quote_ident(&planned.namespace);
     let froms: Vec<String> = planned
         .tables

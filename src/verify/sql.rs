@@ -136,9 +136,28 @@ pub fn value_expr(c: &VCol) -> String {
 }
 
 /// The field: length prefix and bytes, or `\xffffffff` for NULL.
+/// Fixed-width types carry a constant prefix; bytea is its own send form.
 pub fn field_expr(c: &VCol) -> String {
+    let q = format!("t.{}", quote_ident(&c.name));
+    let fixed = match c.wire {
+        Wire::Int2 => Some(2),
+        Wire::Int4 | Wire::Float4 | Wire::Date => Some(4),
+        Wire::Int8 | Wire::Float8 | Wire::Timestamptz | Wire::Timestamp => Some(8),
+        Wire::Bool => Some(1),
+        Wire::Uuid => Some(16),
+        _ => None,
+    };
     let x = value_expr(c);
-    format!("coalesce(int4send(length({x})) || {x}, '\\xffffffff'::bytea)")
+    match (fixed, c.wire) {
+        (Some(n), _) => format!("coalesce('\\x{n:08x}'::bytea || {x}, '\\xffffffff'::bytea)"),
+        (None, Wire::Bytea) => {
+            format!("coalesce(int4send(length({q})) || {q}, '\\xffffffff'::bytea)")
+        }
+        (None, Wire::Text { .. }) => {
+            format!("coalesce(int4send(octet_length({q}::text)) || {x}, '\\xffffffff'::bytea)")
+        }
+        _ => format!("coalesce(int4send(length({x})) || {x}, '\\xffffffff'::bytea)"),
+    }
 }
 
 /// The row's bytes: its fields, concatenated.
@@ -181,6 +200,24 @@ fn key_terms(t: &VTable) -> Vec<String> {
 /// previous one; keyless tables only). `from` is the table reference.
 pub fn chunks_sql(t: &VTable, from: &str) -> String {
     let row = row_expr(t);
+    if let [(i, Order::Int)] = t.key[..] {
+        // One integer key: chunk bounds from the key alone (an index
+        // scan), then each chunk as a key range (no sort of the rows).
+        let k = format!("t.{}", quote_ident(&t.columns[i].name));
+        return format!(
+            "SELECT b.chunk, x.rows, x.digest, 0::int8 AS dups\n\
+             FROM (SELECT (n - 1) / {CHUNK_ROWS} AS chunk, lo,\n\
+             \x20            coalesce(lead(lo) OVER (ORDER BY n) - 1, 9223372036854775807) AS hi\n\
+             \x20     FROM (SELECT {k}::int8 AS lo, row_number() OVER (ORDER BY {k}) AS n\n\
+             \x20           FROM {from} AS t) AS k\n\
+             \x20     WHERE n % {CHUNK_ROWS} = 1) AS b\n\
+             CROSS JOIN LATERAL (\n\
+             \x20 SELECT count(*)::int8 AS rows,\n\
+             \x20        sha256(string_agg({row}, ''::bytea ORDER BY {k})) AS digest\n\
+             \x20 FROM {from} AS t WHERE {k} >= b.lo AND {k} <= b.hi) AS x\n\
+             ORDER BY 1"
+        );
+    }
     let (okeys, order, dup) = if t.key.is_empty() {
         (
             String::new(),
