@@ -284,12 +284,18 @@ impl Reader<'_> {
         ordered: bool,
         detail: bool,
         out: &mut Pass,
-        f: &mut dyn FnMut(Row) -> bool,
+        f: &mut dyn FnMut(&mut Row) -> bool,
     ) -> rusqlite::Result<()> {
         let mut stmt = conn.prepare(&self.select(ordered))?;
         let mut rows = stmt.query([])?;
         let mut number = 0u64;
         let mut scratch = Vec::new();
+        let mut row = Row {
+            key: Vec::new(),
+            bytes: Vec::with_capacity(256),
+            fields: Vec::with_capacity(self.t.columns.len()),
+            display: Vec::new(),
+        };
         while let Some(r) = rows.next()? {
             number += 1;
             let rowid: Option<i64> = r.get_ref(0)?.as_i64().ok();
@@ -305,12 +311,10 @@ impl Reader<'_> {
                 out.rejected.push(at);
                 continue;
             }
-            let mut row = Row {
-                key: Vec::new(),
-                bytes: Vec::with_capacity(64),
-                fields: Vec::with_capacity(self.t.columns.len()),
-                display: Vec::new(),
-            };
+            row.key.clear();
+            row.bytes.clear();
+            row.fields.clear();
+            row.display.clear();
             let mut failed = None;
             for (i, c) in self.t.columns.iter().enumerate() {
                 let v = r.get_ref(i + 1)?;
@@ -347,7 +351,7 @@ impl Reader<'_> {
             if self.t.key.is_empty() {
                 row.key.push(KeyPart::Bytes(row.bytes.clone()));
             }
-            if !f(row) {
+            if !f(&mut row) {
                 break;
             }
         }
@@ -373,9 +377,12 @@ impl Reader<'_> {
                     in_order = false;
                     return false;
                 }
-                let go = f(n, &row);
+                let go = f(n, row);
                 n += 1;
-                prev = Some(row.key);
+                match &mut prev {
+                    Some(p) => p.clone_from(&row.key),
+                    None => prev = Some(row.key.clone()),
+                }
                 if !go {
                     stopped = true;
                 }
@@ -399,7 +406,12 @@ impl Reader<'_> {
         let mut out = Pass::default();
         let mut all = Vec::new();
         self.pass(conn, false, detail, &mut out, &mut |row| {
-            all.push(row);
+            all.push(Row {
+                key: std::mem::take(&mut row.key),
+                bytes: row.bytes.clone(),
+                fields: row.fields.clone(),
+                display: std::mem::take(&mut row.display),
+            });
             true
         })?;
         all.sort_by(|a, b| a.key.cmp(&b.key));
@@ -423,10 +435,11 @@ fn sqlite_side(conn: &rusqlite::Connection, r: &Reader<'_>) -> rusqlite::Result<
             h.update(&row.bytes);
             d.rows += 1;
             if keyless {
-                if prev.as_deref() == Some(&row.bytes[..]) {
-                    d.dups += 1;
+                match &mut prev {
+                    Some(p) if *p == row.bytes => d.dups += 1,
+                    Some(p) => p.clone_from(&row.bytes),
+                    None => prev = Some(row.bytes.clone()),
                 }
-                prev = Some(row.bytes.clone());
             }
             if d.rows % CHUNK_ROWS == 0 {
                 let c = std::mem::take(&mut h).finalize();
