@@ -22,6 +22,7 @@ pub mod rewrite;
 pub mod ruletest;
 pub mod source;
 pub mod translate;
+pub mod verify;
 
 use diag::Diagnostics;
 pub use emit::{EmitOptions, MigrationSet, ir_to_sql};

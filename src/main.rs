@@ -38,6 +38,8 @@ enum Command {
     Migrate(MigrateArgs),
     /// Before a migration: what will happen, what blocks, what is dirty.
     Inspect(InspectArgs),
+    /// Prove every value arrived: canonical content digests of SQLite (converted) and PostgreSQL, per table.
+    Verify(VerifyArgs),
     /// Rule packs: list rules, run a pack's examples and fixtures.
     Rules {
         #[command(subcommand)]
@@ -238,6 +240,20 @@ struct MigrateArgs {
     common: Common,
 }
 
+#[derive(Args)]
+struct VerifyArgs {
+    /// SQLite database file (opened read-only).
+    input: PathBuf,
+    /// Target: a libpq URL or key=value string; PG* environment variables fill the rest.
+    #[arg(id = "target_conn", value_name = "TARGET")]
+    target_url: Option<String>,
+    /// migrate's reject file: its rows are left out of the SQLite side (and listed).
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
 /// Progress for migrate: bars on a terminal, plain lines otherwise.
 struct CliProgress {
     bars: Option<(
@@ -414,6 +430,104 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
         return Ok(ExitCode::from(if io { 2 } else { 1 }));
     }
     Ok(exit_for(&out.diagnostics, a.common.deny_warnings))
+}
+
+fn run_verify(a: VerifyArgs) -> Result<ExitCode, Fail> {
+    let reporter = a.common.reporter;
+    let pack = load_pack(&a.common)?;
+    let target = pgbridge::conn::Target::parse(a.target_url.as_deref()).map_err(|e| {
+        let mut d = Diagnostic::error(Stage::Cli, e.code(), e.to_string());
+        if let Some(h) = e.help() {
+            d = d.with_help(h);
+        }
+        Fail(Diagnostics(vec![d]), reporter)
+    })?;
+    let connector = || -> Result<postgres::Client, pgbridge::load::ConnectFailure> {
+        target
+            .connect()
+            .map_err(|e| pgbridge::load::ConnectFailure {
+                code: e.code().to_string(),
+                message: e.to_string(),
+                help: e.help(),
+            })
+    };
+    let opts = pgbridge::verify::VerifyOptions {
+        compile: CompileOptions {
+            source: SourceOptions {
+                profile: !a.common.no_profile,
+            },
+            rewrite: RewriteOptions {
+                target: Target::new(18, &[]),
+                naming: match a.common.naming {
+                    NamingArg::AsWritten => Naming::AsWritten,
+                    NamingArg::SnakeCase => Naming::SnakeCase,
+                },
+                namespace: a.common.schema.clone(),
+            },
+            emit: EmitOptions::default(),
+        },
+        rejects: a.rejects.clone(),
+    };
+    let t0 = std::time::Instant::now();
+    let mut diags = Diagnostics::default();
+    let results = pgbridge::verify::verify(&a.input, &connector, &pack, &opts, &mut diags);
+    let results = match results {
+        Ok(r) => r,
+        Err(d) => {
+            diags.push(*d);
+            return Err(Fail(diags, reporter));
+        }
+    };
+    report(&diags, reporter);
+    let mut bad = 0;
+    for r in &results {
+        let ok = r.matches();
+        if !ok {
+            bad += 1;
+        }
+        println!(
+            "{} {}: rows {} sqlite / {} postgres{}, sqlite {:.2} s, postgres {:.2} s",
+            if ok { "match   " } else { "MISMATCH" },
+            r.table,
+            r.sqlite.rows,
+            r.pg.rows,
+            if r.keyed {
+                String::new()
+            } else {
+                format!(
+                    " (no key; duplicate rows {} / {})",
+                    r.sqlite.dups, r.pg.dups
+                )
+            },
+            r.sqlite_s,
+            r.pg_s
+        );
+        println!("{}", r.pg.line(&r.table));
+        if r.sqlite != r.pg {
+            println!("  sqlite side: {}", r.sqlite.line(&r.table));
+        }
+        for x in &r.rejected {
+            println!("  rejected, not loaded: {x}");
+        }
+        for x in &r.unconvertible {
+            println!("  does not convert (and is not in the reject file): {x}");
+        }
+        for x in &r.differences {
+            println!("  {x}");
+        }
+    }
+    println!(
+        "{}: {} tables, {} differ; {:.2} s",
+        if bad == 0 { "verified" } else { "DIFFERENT" },
+        results.len(),
+        bad,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn print_summary(r: &pgbridge::load::Report) {
@@ -641,6 +755,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
     match cli.command {
         Command::Migrate(a) => run_migrate(a),
         Command::Inspect(a) => run_inspect(a),
+        Command::Verify(a) => run_verify(a),
         Command::Compile(a) => {
             let pack = load_pack(&a.common)?;
             let (sqlite, diags) = read_input(&a.input, &a.common)?;

@@ -36,6 +36,7 @@ fn compile_writes_the_schema_half_of_the_migration_set() {
         "01_schema.sql",
         "02_load.sql",
         "03_constraints.sql",
+        "04_validate.sql",
         "rollback.sql",
         "pgbridge.sum",
     ] {
@@ -44,7 +45,7 @@ fn compile_writes_the_schema_half_of_the_migration_set() {
     let sum = std::fs::read_to_string(dir.path().join("pgbridge.sum")).unwrap();
     assert_eq!(
         sum.lines().count(),
-        4,
+        5,
         "one SHA-256 line per SQL file:\n{sum}"
     );
 }

@@ -29,6 +29,7 @@ pub const FILES: &[&str] = &[
     "01_schema.sql",
     "02_load.sql",
     "03_constraints.sql",
+    "04_validate.sql",
     "rollback.sql",
 ];
 
@@ -125,6 +126,38 @@ struct Context<'a> {
     bare: bool,
     /// Per-table staging and conversion for 02_load.sql.
     load: Vec<twins::LoadTable>,
+    /// Per-table digest statements for 04_validate.sql.
+    validate: Vec<Validate>,
+}
+
+#[derive(Serialize)]
+struct Validate {
+    name: String,
+    /// The statement, or none with why the table cannot be hashed.
+    sql: Option<String>,
+    why: Option<String>,
+}
+
+fn validate_tables(schema: &pg::Schema) -> Vec<Validate> {
+    schema
+        .tables
+        .iter()
+        .map(|t| match crate::verify::sql::from_ir(t) {
+            Ok(v) => Validate {
+                name: t.name.clone(),
+                sql: Some(crate::verify::sql::validate_sql(
+                    &v,
+                    &ident::quote_ident(&t.name),
+                )),
+                why: None,
+            },
+            Err(why) => Validate {
+                name: t.name.clone(),
+                sql: None,
+                why: Some(why),
+            },
+        })
+        .collect()
 }
 
 /// Render the migration set.
@@ -157,6 +190,7 @@ pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet
         pack_digest: &opts.pack_digest,
         bare: opts.bare,
         load: twins::load_tables(schema),
+        validate: validate_tables(schema),
     };
     // Converted once for all templates.
     let ctx = minijinja::Value::from(minijinja::value::Serde(&ctx));

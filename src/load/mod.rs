@@ -32,6 +32,7 @@ mod run;
 pub mod wire;
 
 pub use run::{Outcome, migrate, read_server};
+pub(crate) use run::{pg_error as pg_error_text, preview as preview_value};
 
 use serde::Serialize;
 use std::path::PathBuf;

@@ -1,0 +1,823 @@
+//! verify: proves every value arrived, with canonical content digests
+//! computed on both sides (see `docs/verify.md`).
+//!
+//! **Input**: the SQLite file, a connection to the target, the rule pack
+//! and [`VerifyOptions`]. **Output**: one [`TableResult`] per table: the
+//! digests of each side, and where they differ, the first differing
+//! chunk, rows and columns.
+//!
+//! Row bytes are the concatenated canonical fields ([`canon`]) of the
+//! loaded columns; rows are ordered by the key ([`sql::choose_key`]),
+//! cut into chunks of [`CHUNK_ROWS`]; a chunk digest is SHA-256 of its
+//! rows' bytes and the table digest SHA-256 of the chunk digests. The
+//! PostgreSQL side runs [`sql::chunks_sql`], the query `04_validate.sql`
+//! embeds; the SQLite side converts each value with the converter the
+//! loader used.
+pub mod canon;
+pub mod sql;
+
+use crate::diag::{Diagnostic, Diagnostics, Stage};
+use crate::load::convert::{self, Value};
+use crate::load::{Connector, plan};
+use crate::rewrite::RulePack;
+use crate::rewrite::target::Target;
+use sha2::{Digest as _, Sha256};
+use sql::{Order, VCol, VTable};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Rows per chunk.
+pub const CHUNK_ROWS: u64 = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub compile: crate::CompileOptions,
+    /// migrate's reject file: these rows are left out of the SQLite side.
+    pub rejects: Option<PathBuf>,
+}
+
+/// One side's digests of a table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Digests {
+    pub rows: u64,
+    pub chunks: Vec<[u8; 32]>,
+    /// Rows equal to the row before them (keyless tables).
+    pub dups: u64,
+}
+
+impl Digests {
+    /// SHA-256 of the chunk digests, hex.
+    pub fn table_digest(&self) -> String {
+        let mut h = Sha256::new();
+        for c in &self.chunks {
+            h.update(c);
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// `digest <table> rows=N chunks=C sha256=H`, as `04_validate.sql` prints.
+    pub fn line(&self, table: &str) -> String {
+        format!(
+            "digest {table} rows={} chunks={} sha256={}",
+            self.rows,
+            self.chunks.len(),
+            self.table_digest()
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TableResult {
+    /// PostgreSQL table.
+    pub table: String,
+    /// SQLite table.
+    pub source: String,
+    pub keyed: bool,
+    pub sqlite: Digests,
+    pub pg: Digests,
+    pub sqlite_s: f64,
+    pub pg_s: f64,
+    /// Rows listed in the reject file: "rowid N" / "row N".
+    pub rejected: Vec<String>,
+    /// Rows that do not convert and are not in the reject file.
+    pub unconvertible: Vec<String>,
+    /// What differs, localised (first differing chunk, rows, columns).
+    pub differences: Vec<String>,
+}
+
+impl TableResult {
+    pub fn matches(&self) -> bool {
+        self.sqlite == self.pg && self.unconvertible.is_empty()
+    }
+}
+
+fn verr(code: &str, msg: impl Into<String>) -> Box<Diagnostic> {
+    Box::new(Diagnostic::error(Stage::Load, code, msg))
+}
+
+fn pg_fail(what: &'static str) -> impl Fn(postgres::Error) -> Box<Diagnostic> {
+    move |e| {
+        verr(
+            "target-failed",
+            format!("{what}: {}", crate::load::pg_error_text(&e)),
+        )
+    }
+}
+
+/// Rows of migrate's reject file, per SQLite table.
+#[derive(Default)]
+struct Rejects {
+    rowids: HashMap<String, HashSet<i64>>,
+    row_numbers: HashMap<String, HashSet<u64>>,
+}
+
+fn read_rejects(path: &Path) -> Result<Rejects, Box<Diagnostic>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        verr(
+            "rejects-unreadable",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    let mut r = Rejects::default();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+            verr(
+                "rejects-unreadable",
+                format!("{} line {}: {e}", path.display(), i + 1),
+            )
+        })?;
+        let Some(table) = v["table"].as_str() else {
+            continue;
+        };
+        if let Some(id) = v["rowid"].as_i64() {
+            r.rowids.entry(table.to_string()).or_default().insert(id);
+        } else if let Some(n) = v["row_number"].as_u64() {
+            r.row_numbers
+                .entry(table.to_string())
+                .or_default()
+                .insert(n);
+        }
+    }
+    Ok(r)
+}
+
+/// A key value on the Rust side, ordered like the PostgreSQL side.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyPart {
+    Int(i64),
+    Bytes(Vec<u8>),
+}
+
+/// One converted row.
+struct Row {
+    /// The ordering key (the row bytes for a keyless table).
+    key: Vec<KeyPart>,
+    bytes: Vec<u8>,
+    /// Field boundaries in `bytes`.
+    fields: Vec<(usize, usize)>,
+    display: Vec<String>,
+}
+
+/// How the SQLite side reads a table.
+struct Reader<'a> {
+    t: &'a VTable,
+    rowid: Option<String>,
+    rejected_rowids: Option<&'a HashSet<i64>>,
+    rejected_numbers: Option<&'a HashSet<u64>>,
+}
+
+/// What one pass over the SQLite table produced besides rows.
+#[derive(Default)]
+struct Pass {
+    rejected: Vec<String>,
+    unconvertible: Vec<String>,
+}
+
+fn display(v: &Value<'_>) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => convert::float_text(*f),
+        Value::Numeric(s) => s.to_string(),
+        Value::Text(s) => format!("{s:?}"),
+        Value::Bytes(b) => format!("\\x{}", hex::encode(&b[..b.len().min(64)])),
+        Value::Bool(b) => b.to_string(),
+        Value::Json(s) => s.to_string(),
+        Value::Uuid(u) => crate::load::wire::uuid_text(u),
+        Value::Micros(m) => micros_text(*m),
+        Value::Date(d) => {
+            let (y, mo, da) = civil(i64::from(*d));
+            format!("{y:04}-{mo:02}-{da:02}")
+        }
+        Value::Floats(b) => format!("{} float32 values", b.len() / 4),
+    }
+}
+
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+fn micros_text(m: i64) -> String {
+    let days = m.div_euclid(convert::MICROS_PER_DAY);
+    let rest = m.rem_euclid(convert::MICROS_PER_DAY);
+    let (y, mo, d) = civil(days);
+    let s = rest / 1_000_000;
+    let us = rest % 1_000_000;
+    format!(
+        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}.{us:06} UTC",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+impl Reader<'_> {
+    fn select(&self, ordered: bool) -> String {
+        let mut cols: Vec<String> = Vec::new();
+        cols.push(self.rowid.clone().unwrap_or_else(|| "NULL".into()));
+        cols.extend(
+            self.t
+                .columns
+                .iter()
+                .map(|c| plan::quote_ident_always(&c.source)),
+        );
+        let mut q = format!(
+            "SELECT {} FROM {}",
+            cols.join(", "),
+            plan::quote_ident_always(&self.t.source)
+        );
+        if ordered {
+            let terms: Vec<String> = self
+                .t
+                .key
+                .iter()
+                .map(|&(i, o)| {
+                    let c = plan::quote_ident_always(&self.t.columns[i].source);
+                    match o {
+                        Order::Text => format!("{c} COLLATE BINARY"),
+                        _ => c,
+                    }
+                })
+                .collect();
+            q.push_str(&format!(" ORDER BY {}", terms.join(", ")));
+        }
+        q
+    }
+
+    /// Whether SQLite's `ORDER BY` may give the PostgreSQL order (checked
+    /// row by row while streaming).
+    fn can_stream(&self) -> bool {
+        !self.t.key.is_empty()
+            && self.t.key.iter().all(|&(i, o)| match o {
+                Order::Int => true,
+                Order::Text => {
+                    matches!(
+                        self.t.columns[i].converter,
+                        crate::ir::pg::Converter::Text
+                            | crate::ir::pg::Converter::AnyText
+                            | crate::ir::pg::Converter::Json
+                            | crate::ir::pg::Converter::UuidText
+                    ) && !self.t.columns[i].bpchar
+                }
+                Order::Bytes => false,
+            })
+    }
+
+    /// Convert every row in `ordered` (SQLite ORDER BY) or natural order,
+    /// calling `f` with each converted row; `f` returns false to stop.
+    fn pass(
+        &self,
+        conn: &rusqlite::Connection,
+        ordered: bool,
+        detail: bool,
+        out: &mut Pass,
+        f: &mut dyn FnMut(&mut Row) -> bool,
+    ) -> rusqlite::Result<()> {
+        let mut stmt = conn.prepare(&self.select(ordered))?;
+        let mut rows = stmt.query([])?;
+        let mut number = 0u64;
+        let mut scratch = Vec::new();
+        let mut row = Row {
+            key: Vec::new(),
+            bytes: Vec::with_capacity(256),
+            fields: Vec::with_capacity(self.t.columns.len()),
+            display: Vec::new(),
+        };
+        while let Some(r) = rows.next()? {
+            number += 1;
+            let rowid: Option<i64> = r.get_ref(0)?.as_i64().ok();
+            let rejected = match rowid {
+                Some(id) => self.rejected_rowids.is_some_and(|s| s.contains(&id)),
+                None => self.rejected_numbers.is_some_and(|s| s.contains(&number)),
+            };
+            let at = match rowid {
+                Some(id) => format!("rowid {id}"),
+                None => format!("row {number}"),
+            };
+            if rejected {
+                out.rejected.push(at);
+                continue;
+            }
+            row.key.clear();
+            row.bytes.clear();
+            row.fields.clear();
+            row.display.clear();
+            let mut failed = None;
+            for (i, c) in self.t.columns.iter().enumerate() {
+                let v = r.get_ref(i + 1)?;
+                let start = row.bytes.len();
+                let res = convert::convert(c.converter, v).and_then(|x| {
+                    canon::field(&mut row.bytes, &x, c.wire, c.bpchar, &mut scratch)?;
+                    if detail {
+                        row.display.push(display(&x));
+                    }
+                    if let Some(&(_, o)) = self.t.key.iter().find(|k| k.0 == i) {
+                        row.key.push(match (o, &x) {
+                            (Order::Int, Value::Int(n)) => KeyPart::Int(*n),
+                            (Order::Text, _) => KeyPart::Bytes(row.bytes[start + 4..].to_vec()),
+                            _ => KeyPart::Bytes(row.bytes[start..].to_vec()),
+                        });
+                    }
+                    Ok(())
+                });
+                if let Err(e) = res {
+                    failed = Some(format!(
+                        "{at}, column {}: cannot convert {}: {}",
+                        c.source,
+                        crate::load::preview_value(v),
+                        e.reason
+                    ));
+                    break;
+                }
+                row.fields.push((start, row.bytes.len()));
+            }
+            if let Some(msg) = failed {
+                out.unconvertible.push(msg);
+                continue;
+            }
+            if self.t.key.is_empty() {
+                row.key.push(KeyPart::Bytes(row.bytes.clone()));
+            }
+            if !f(&mut row) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every row in the PostgreSQL order: streamed when SQLite's order is
+    /// proven equal row by row, else read whole and sorted.
+    fn each(
+        &self,
+        conn: &rusqlite::Connection,
+        detail: bool,
+        f: &mut dyn FnMut(u64, &Row) -> bool,
+    ) -> rusqlite::Result<Pass> {
+        if self.can_stream() {
+            let mut out = Pass::default();
+            let mut prev: Option<Vec<KeyPart>> = None;
+            let mut n = 0u64;
+            let mut in_order = true;
+            let mut stopped = false;
+            self.pass(conn, true, detail, &mut out, &mut |row| {
+                if prev.as_ref().is_some_and(|p| *p >= row.key) {
+                    in_order = false;
+                    return false;
+                }
+                let go = f(n, row);
+                n += 1;
+                match &mut prev {
+                    Some(p) => p.clone_from(&row.key),
+                    None => prev = Some(row.key.clone()),
+                }
+                if !go {
+                    stopped = true;
+                }
+                go
+            })?;
+            if in_order || stopped {
+                return Ok(out);
+            }
+            // SQLite's order is not PostgreSQL's: the caller must start over.
+            return Err(rusqlite::Error::InvalidQuery);
+        }
+        self.sorted(conn, detail, f)
+    }
+
+    fn sorted(
+        &self,
+        conn: &rusqlite::Connection,
+        detail: bool,
+        f: &mut dyn FnMut(u64, &Row) -> bool,
+    ) -> rusqlite::Result<Pass> {
+        let mut out = Pass::default();
+        let mut all = Vec::new();
+        self.pass(conn, false, detail, &mut out, &mut |row| {
+            all.push(Row {
+                key: std::mem::take(&mut row.key),
+                bytes: row.bytes.clone(),
+                fields: row.fields.clone(),
+                display: std::mem::take(&mut row.display),
+            });
+            true
+        })?;
+        all.sort_by(|a, b| a.key.cmp(&b.key));
+        for (n, row) in all.iter().enumerate() {
+            if !f(n as u64, row) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The SQLite side of one table.
+fn sqlite_side(conn: &rusqlite::Connection, r: &Reader<'_>) -> rusqlite::Result<(Digests, Pass)> {
+    let run = |sorted: bool| -> rusqlite::Result<(Digests, Pass)> {
+        let mut d = Digests::default();
+        let mut h = Sha256::new();
+        let mut prev: Option<Vec<u8>> = None;
+        let keyless = r.t.key.is_empty();
+        let mut f = |_: u64, row: &Row| {
+            h.update(&row.bytes);
+            d.rows += 1;
+            if keyless {
+                match &mut prev {
+                    Some(p) if *p == row.bytes => d.dups += 1,
+                    Some(p) => p.clone_from(&row.bytes),
+                    None => prev = Some(row.bytes.clone()),
+                }
+            }
+            if d.rows % CHUNK_ROWS == 0 {
+                let c = std::mem::take(&mut h).finalize();
+                d.chunks.push(c.into());
+            }
+            true
+        };
+        let pass = if sorted {
+            r.sorted(conn, false, &mut f)?
+        } else {
+            r.each(conn, false, &mut f)?
+        };
+        if d.rows % CHUNK_ROWS != 0 {
+            d.chunks.push(h.finalize().into());
+        }
+        Ok((d, pass))
+    };
+    match run(false) {
+        Err(rusqlite::Error::InvalidQuery) => run(true),
+        other => other,
+    }
+}
+
+/// The PostgreSQL side of one table.
+fn pg_side(client: &mut postgres::Client, t: &VTable, from: &str) -> Result<Digests, String> {
+    let rows = client
+        .query(&sql::chunks_sql(t, from), &[])
+        .map_err(|e| crate::load::pg_error_text(&e))?;
+    let mut d = Digests::default();
+    for r in rows {
+        d.rows += r.get::<_, i64>(1) as u64;
+        let digest: Vec<u8> = r.get(2);
+        d.chunks.push(digest.try_into().unwrap_or([0; 32]));
+        d.dups += r.get::<_, i64>(3) as u64;
+    }
+    Ok(d)
+}
+
+/// The tables to verify, planned the way migrate plans them.
+struct Planned {
+    tables: Vec<(VTable, Option<String>)>,
+    namespace: String,
+}
+
+fn plan_tables(
+    stx: &rusqlite::Connection,
+    source: &Path,
+    ctl: &mut postgres::Client,
+    pack: &RulePack,
+    opts: &VerifyOptions,
+    diags: &mut Diagnostics,
+) -> Result<Planned, Box<Diagnostic>> {
+    let (major, _, exts) = crate::load::read_server(ctl).map_err(pg_fail("reading the server"))?;
+    let mut copts = opts.compile.clone();
+    copts.rewrite.target = Target::new(major, &exts);
+    copts.emit.bare = true;
+    let unwrap = |e: crate::diag::Error| match e {
+        crate::diag::Error::Diagnostic(d) => d,
+        other => verr("source-unreadable", other.to_string()),
+    };
+    let (sqlite, d) = crate::source::live::read_with(stx, source, &copts.source).map_err(unwrap)?;
+    let compiled = crate::compile_schema(sqlite, d, pack, &copts).map_err(unwrap)?;
+    diags.extend(compiled.diagnostics.clone());
+    if diags.has_errors() {
+        return Err(verr("compile-failed", "the schema did not compile"));
+    }
+    let namespace: String = match &compiled.pg.namespace {
+        Some(n) => n.clone(),
+        None => ctl
+            .query_one("SELECT current_schema()::text", &[])
+            .map_err(pg_fail("reading the current schema"))?
+            .get(0),
+    };
+    let catalog =
+        plan::read_catalog(ctl, &namespace).map_err(pg_fail("reading the target catalog"))?;
+    let plans = plan::plan_created(&compiled.sqlite, &compiled.pg, &catalog).map_err(|d| {
+        let first = d.0.first().cloned();
+        diags.extend(d);
+        Box::new(first.unwrap_or_else(|| Diagnostic::error(Stage::Load, "plan-failed", "no plan")))
+    })?;
+    let mut tables = Vec::new();
+    for p in plans {
+        let Some(t) = compiled.pg.tables.iter().find(|t| t.name == p.target) else {
+            continue;
+        };
+        let columns: Vec<VCol> = p
+            .columns
+            .iter()
+            .map(|c| VCol {
+                name: c.target.clone(),
+                source: c.source.clone(),
+                converter: c.converter,
+                wire: c.wire,
+                bpchar: sql::is_bpchar(&c.pg_type),
+            })
+            .collect();
+        let key = sql::choose_key(t, &columns);
+        tables.push((
+            VTable {
+                name: p.target.clone(),
+                source: p.source.clone(),
+                columns,
+                key,
+            },
+            p.rowid.clone(),
+        ));
+    }
+    Ok(Planned { tables, namespace })
+}
+
+/// Verify every table (see the module docs). Errors are diagnostics;
+/// differences are in the results.
+pub fn verify(
+    source: &Path,
+    connect: Connector<'_>,
+    pack: &RulePack,
+    opts: &VerifyOptions,
+    diags: &mut Diagnostics,
+) -> Result<Vec<TableResult>, Box<Diagnostic>> {
+    let rejects = match &opts.rejects {
+        Some(p) => read_rejects(p)?,
+        None => Rejects::default(),
+    };
+    let sconn = crate::source::live::open_read_only(source).map_err(|e| match e {
+        crate::diag::Error::Diagnostic(d) => d,
+        other => verr("source-unreadable", other.to_string()),
+    })?;
+    let stx = sconn
+        .unchecked_transaction()
+        .map_err(|e| verr("source-unreadable", e.to_string()))?;
+    let mut ctl = connect().map_err(|e| {
+        let mut d = Diagnostic::error(Stage::Load, &e.code, e.message);
+        if let Some(h) = e.help {
+            d = d.with_help(h);
+        }
+        Box::new(d)
+    })?;
+    let planned = plan_tables(&stx, source, &mut ctl, pack, opts, diags)?;
+    // JIT compiles the row expressions for every statement: slower here.
+    ctl.batch_execute("SET jit = off")
+        .map_err(pg_fail("setting up the session"))?;
+    let ns = crate::ident::quote_ident(&planned.namespace);
+    let froms: Vec<String> = planned
+        .tables
+        .iter()
+        .map(|(t, _)| format!("{ns}.{}", crate::ident::quote_ident(&t.name)))
+        .collect();
+    // PostgreSQL in a second thread, SQLite here.
+    let (pg_results, sqlite_results) = std::thread::scope(|s| {
+        let tables = &planned.tables;
+        let froms = &froms;
+        let client = &mut ctl;
+        let h = s.spawn(move || {
+            let mut out = Vec::new();
+            for ((t, _), from) in tables.iter().zip(froms) {
+                let t0 = Instant::now();
+                let r = pg_side(client, t, from);
+                out.push((r, t0.elapsed().as_secs_f64()));
+            }
+            out
+        });
+        let mut sq = Vec::new();
+        for (t, rowid) in &planned.tables {
+            let r = Reader {
+                t,
+                rowid: rowid.clone(),
+                rejected_rowids: rejects.rowids.get(&t.source),
+                rejected_numbers: rejects.row_numbers.get(&t.source),
+            };
+            let t0 = Instant::now();
+            let res = sqlite_side(&stx, &r);
+            sq.push((res, t0.elapsed().as_secs_f64()));
+        }
+        (h.join().expect("the PostgreSQL side"), sq)
+    });
+    let mut results = Vec::new();
+    for (i, (((t, rowid), (pr, ps)), (sr, ss))) in planned
+        .tables
+        .iter()
+        .zip(pg_results)
+        .zip(sqlite_results)
+        .enumerate()
+    {
+        let pg = pr.map_err(|e| {
+            verr(
+                "target-failed",
+                format!("hashing table {} in PostgreSQL: {e}", t.name),
+            )
+        })?;
+        let (sqlite, pass) = sr.map_err(|e| {
+            verr(
+                "source-unreadable",
+                format!("reading table {}: {e}", t.source),
+            )
+        })?;
+        let mut res = TableResult {
+            table: t.name.clone(),
+            source: t.source.clone(),
+            keyed: !t.key.is_empty(),
+            sqlite,
+            pg,
+            sqlite_s: ss,
+            pg_s: ps,
+            rejected: pass.rejected,
+            unconvertible: pass.unconvertible,
+            differences: Vec::new(),
+        };
+        if res.sqlite != res.pg {
+            let r = Reader {
+                t,
+                rowid: rowid.clone(),
+                rejected_rowids: rejects.rowids.get(&t.source),
+                rejected_numbers: rejects.row_numbers.get(&t.source),
+            };
+            res.differences = drill(&stx, &r, &mut ctl, &froms[i], &res)
+                .unwrap_or_else(|e| vec![format!("could not localise the difference: {e}")]);
+        }
+        results.push(res);
+    }
+    drop(stx);
+    Ok(results)
+}
+
+/// A row of either side in the drill-down.
+struct Seen {
+    key_text: String,
+    fields: Vec<Vec<u8>>,
+    display: Vec<String>,
+}
+
+/// The first differing chunk, then its rows, then their columns.
+fn drill(
+    conn: &rusqlite::Connection,
+    r: &Reader<'_>,
+    client: &mut postgres::Client,
+    from: &str,
+    res: &TableResult,
+) -> Result<Vec<String>, String> {
+    let t = r.t;
+    let c = (0..res.sqlite.chunks.len().max(res.pg.chunks.len()))
+        .find(|&i| res.sqlite.chunks.get(i) != res.pg.chunks.get(i))
+        .unwrap_or(0) as u64;
+    let mut out = vec![format!(
+        "first differing chunk: {c} (rows {} to {} in key order)",
+        c * CHUNK_ROWS,
+        (c + 1) * CHUNK_ROWS - 1
+    )];
+    let lo = c * CHUNK_ROWS;
+    let hi = lo + 2 * CHUNK_ROWS;
+    let ident_of = |fields: &[Vec<u8>]| -> Vec<u8> {
+        if t.key.is_empty() {
+            fields.concat()
+        } else {
+            t.key.iter().flat_map(|&(i, _)| fields[i].clone()).collect()
+        }
+    };
+    // SQLite side.
+    let s_rows: std::cell::RefCell<Vec<(u64, Seen)>> = Default::default();
+    let mut collect = |n: u64, row: &Row| {
+        if n >= hi {
+            return false;
+        }
+        if n >= lo {
+            let fields: Vec<Vec<u8>> = row
+                .fields
+                .iter()
+                .map(|&(a, b)| row.bytes[a..b].to_vec())
+                .collect();
+            let key_text = t
+                .key
+                .iter()
+                .map(|&(i, _)| row.display[i].trim_matches('"').to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            s_rows.borrow_mut().push((
+                n,
+                Seen {
+                    key_text,
+                    fields,
+                    display: row.display.clone(),
+                },
+            ));
+        }
+        true
+    };
+    match r.each(conn, true, &mut collect) {
+        Err(rusqlite::Error::InvalidQuery) => {
+            s_rows.borrow_mut().clear();
+            r.sorted(conn, true, &mut collect)
+        }
+        other => other,
+    }
+    .map_err(|e| e.to_string())?;
+    let s_rows = s_rows.into_inner();
+    // PostgreSQL side.
+    let n = t.columns.len();
+    let rows = client
+        .query(&sql::rows_sql(t, from), &[&(lo as i64), &(hi as i64)])
+        .map_err(|e| crate::load::pg_error_text(&e))?;
+    let p_rows: Vec<(u64, Seen)> = rows
+        .iter()
+        .map(|row| {
+            let fields: Vec<Vec<u8>> = (0..n).map(|i| row.get(2 + i)).collect();
+            let display: Vec<String> = (0..n)
+                .map(|i| {
+                    row.get::<_, Option<String>>(2 + n + i)
+                        .unwrap_or_else(|| "NULL".into())
+                })
+                .collect();
+            (
+                row.get::<_, i64>(0) as u64,
+                Seen {
+                    key_text: row.get(1),
+                    fields,
+                    display,
+                },
+            )
+        })
+        .collect();
+    let s_map: BTreeMap<Vec<u8>, &Seen> = s_rows
+        .iter()
+        .map(|(_, s)| (ident_of(&s.fields), s))
+        .collect();
+    let p_map: BTreeMap<Vec<u8>, &Seen> = p_rows
+        .iter()
+        .map(|(_, s)| (ident_of(&s.fields), s))
+        .collect();
+    let in_chunk = |n: u64| n < lo + CHUNK_ROWS;
+    let label = |s: &Seen| {
+        if t.key.is_empty() {
+            format!("row ({})", s.display.join(", "))
+        } else {
+            format!("key ({})", s.key_text)
+        }
+    };
+    const LIMIT: usize = 20;
+    let mut found = 0;
+    for (nr, s) in &s_rows {
+        if found >= LIMIT {
+            break;
+        }
+        let id = ident_of(&s.fields);
+        match p_map.get(&id) {
+            None if in_chunk(*nr) => {
+                out.push(format!("{}: in SQLite, missing in PostgreSQL", label(s)));
+                found += 1;
+            }
+            Some(p) if p.fields != s.fields => {
+                for i in 0..n {
+                    if p.fields[i] != s.fields[i] {
+                        out.push(format!(
+                            "{} column {}: SQLite {} / PostgreSQL {}",
+                            label(s),
+                            t.columns[i].name,
+                            s.display[i],
+                            p.display[i]
+                        ));
+                    }
+                }
+                found += 1;
+            }
+            _ => {}
+        }
+    }
+    for (nr, p) in &p_rows {
+        if found >= LIMIT {
+            break;
+        }
+        if in_chunk(*nr) && !s_map.contains_key(&ident_of(&p.fields)) {
+            out.push(format!("{}: in PostgreSQL, not in SQLite", label(p)));
+            found += 1;
+        }
+    }
+    if res.sqlite.dups != res.pg.dups {
+        out.push(format!(
+            "duplicate rows: SQLite {} / PostgreSQL {}",
+            res.sqlite.dups, res.pg.dups
+        ));
+    }
+    Ok(out)
+}
