@@ -172,13 +172,7 @@ struct InspectArgs {
 fn run_inspect(a: InspectArgs) -> Result<ExitCode, Fail> {
     let pack = load_pack(&a.common)?;
     let opts = pgbridge::inspect::InspectOptions {
-        compile: CompileOptions {
-            source: SourceOptions {
-                profile: !a.common.no_profile,
-            },
-            rewrite: rewrite_options(&a.common)?,
-            emit: EmitOptions::default(),
-        },
+        compile: live_compile_options(&a.common),
         integrity_limit: a.integrity_limit,
     };
     let i = pgbridge::inspect::inspect(&a.input, &pack, &opts).map_err(|e| {
@@ -233,6 +227,9 @@ struct MigrateArgs {
     /// Load into an existing schema (e.g. ORM-created), mapping tables and columns by name.
     #[arg(long)]
     data_only: bool,
+    /// Skip the content verification that ends a run.
+    #[arg(long)]
+    no_verify: bool,
     /// maintenance_work_mem for the index builds.
     #[arg(long, default_value = "512MB")]
     maintenance_work_mem: String,
@@ -347,37 +344,10 @@ impl pgbridge::load::Progress for CliProgress {
 fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
     let reporter = a.common.reporter;
     let pack = load_pack(&a.common)?;
-    let target = pgbridge::conn::Target::parse(a.target_url.as_deref()).map_err(|e| {
-        let mut d = Diagnostic::error(Stage::Cli, e.code(), e.to_string());
-        if let Some(h) = e.help() {
-            d = d.with_help(h);
-        }
-        Fail(Diagnostics(vec![d]), reporter)
-    })?;
-    let connector = || -> Result<postgres::Client, pgbridge::load::ConnectFailure> {
-        target
-            .connect()
-            .map_err(|e| pgbridge::load::ConnectFailure {
-                code: e.code().to_string(),
-                message: e.to_string(),
-                help: e.help(),
-            })
-    };
+    let target = parse_target(a.target_url.as_deref(), reporter)?;
+    let connector = || connect_to(&target);
     let opts = pgbridge::load::MigrateOptions {
-        compile: CompileOptions {
-            source: SourceOptions {
-                profile: !a.common.no_profile,
-            },
-            rewrite: RewriteOptions {
-                target: Target::new(18, &[]),
-                naming: match a.common.naming {
-                    NamingArg::AsWritten => Naming::AsWritten,
-                    NamingArg::SnakeCase => Naming::SnakeCase,
-                },
-                namespace: a.common.schema.clone(),
-            },
-            emit: EmitOptions::default(),
-        },
+        compile: live_compile_options(&a.common),
         jobs: a
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
@@ -392,7 +362,49 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
         maintenance_work_mem: a.maintenance_work_mem.clone(),
     };
     let progress = CliProgress::new();
-    let out = pgbridge::load::migrate(&a.input, &connector, &pack, &opts, &progress);
+    let mut out = pgbridge::load::migrate(&a.input, &connector, &pack, &opts, &progress);
+    // A finished run ends with a verify: every value proven, or the difference.
+    let mut differ = 0;
+    // verify plans tables as migrate creates them; --data-only targets are not covered yet.
+    if !a.no_verify
+        && !a.dry_run
+        && !a.data_only
+        && !out.diagnostics.has_errors()
+        && let Some(r) = out.report.as_mut()
+    {
+        progress_line(&progress, "verifying the content");
+        let vopts = pgbridge::verify::VerifyOptions {
+            compile: live_compile_options(&a.common),
+            rejects: r.rejects_file.as_ref().map(PathBuf::from),
+        };
+        let t0 = std::time::Instant::now();
+        match pgbridge::verify::verify(&a.input, &connector, &pack, &vopts, &mut out.diagnostics) {
+            Ok(results) => {
+                differ = print_verify(&results, t0.elapsed().as_secs_f64());
+                r.verify = Some(
+                    results
+                        .iter()
+                        .map(|t| pgbridge::load::VerifiedTable {
+                            name: t.table.clone(),
+                            source: t.source.clone(),
+                            matches: t.matches(),
+                            rows_sqlite: t.sqlite.rows,
+                            rows_postgres: t.pg.rows,
+                            sha256: t.pg.table_digest(),
+                            chunks: t.pg.chunks.len(),
+                            rejected: t.rejected.len(),
+                            seconds: t.sqlite_s.max(t.pg_s),
+                            differences: t.differences.clone(),
+                        })
+                        .collect(),
+                );
+                if differ > 0 {
+                    r.status = "verify-failed".into();
+                }
+            }
+            Err(d) => out.diagnostics.push(*d),
+        }
+    }
     if let (Some(path), Some(r)) = (&a.report, &out.report) {
         let text = serde_json::to_string_pretty(r).unwrap_or_default();
         if let Err(e) = std::fs::write(path, text + "\n") {
@@ -429,43 +441,25 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
         });
         return Ok(ExitCode::from(if io { 2 } else { 1 }));
     }
+    if differ > 0 {
+        return Ok(ExitCode::from(1));
+    }
     Ok(exit_for(&out.diagnostics, a.common.deny_warnings))
+}
+
+/// A phase line through the progress display.
+fn progress_line(p: &CliProgress, name: &str) {
+    use pgbridge::load::Progress;
+    p.phase(name);
 }
 
 fn run_verify(a: VerifyArgs) -> Result<ExitCode, Fail> {
     let reporter = a.common.reporter;
     let pack = load_pack(&a.common)?;
-    let target = pgbridge::conn::Target::parse(a.target_url.as_deref()).map_err(|e| {
-        let mut d = Diagnostic::error(Stage::Cli, e.code(), e.to_string());
-        if let Some(h) = e.help() {
-            d = d.with_help(h);
-        }
-        Fail(Diagnostics(vec![d]), reporter)
-    })?;
-    let connector = || -> Result<postgres::Client, pgbridge::load::ConnectFailure> {
-        target
-            .connect()
-            .map_err(|e| pgbridge::load::ConnectFailure {
-                code: e.code().to_string(),
-                message: e.to_string(),
-                help: e.help(),
-            })
-    };
+    let target = parse_target(a.target_url.as_deref(), reporter)?;
+    let connector = || connect_to(&target);
     let opts = pgbridge::verify::VerifyOptions {
-        compile: CompileOptions {
-            source: SourceOptions {
-                profile: !a.common.no_profile,
-            },
-            rewrite: RewriteOptions {
-                target: Target::new(18, &[]),
-                naming: match a.common.naming {
-                    NamingArg::AsWritten => Naming::AsWritten,
-                    NamingArg::SnakeCase => Naming::SnakeCase,
-                },
-                namespace: a.common.schema.clone(),
-            },
-            emit: EmitOptions::default(),
-        },
+        compile: live_compile_options(&a.common),
         rejects: a.rejects.clone(),
     };
     let t0 = std::time::Instant::now();
@@ -479,8 +473,61 @@ fn run_verify(a: VerifyArgs) -> Result<ExitCode, Fail> {
         }
     };
     report(&diags, reporter);
+    let bad = print_verify(&results, t0.elapsed().as_secs_f64());
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The `TARGET` argument (or PG* variables) as a connection target.
+fn parse_target(spec: Option<&str>, reporter: Reporter) -> Result<pgbridge::conn::Target, Fail> {
+    pgbridge::conn::Target::parse(spec).map_err(|e| {
+        let mut d = Diagnostic::error(Stage::Cli, e.code(), e.to_string());
+        if let Some(h) = e.help() {
+            d = d.with_help(h);
+        }
+        Fail(Diagnostics(vec![d]), reporter)
+    })
+}
+
+/// Opens a connection to `target`, errors as the loader reports them.
+fn connect_to(
+    target: &pgbridge::conn::Target,
+) -> Result<postgres::Client, pgbridge::load::ConnectFailure> {
+    target
+        .connect()
+        .map_err(|e| pgbridge::load::ConnectFailure {
+            code: e.code().to_string(),
+            message: e.to_string(),
+            help: e.help(),
+        })
+}
+
+/// Compile options for commands that read the target from the server
+/// (`migrate`, `verify`): the version and extensions are filled in there.
+fn live_compile_options(common: &Common) -> CompileOptions {
+    CompileOptions {
+        source: SourceOptions {
+            profile: !common.no_profile,
+        },
+        rewrite: RewriteOptions {
+            target: Target::new(18, &[]),
+            naming: match common.naming {
+                NamingArg::AsWritten => Naming::AsWritten,
+                NamingArg::SnakeCase => Naming::SnakeCase,
+            },
+            namespace: common.schema.clone(),
+        },
+        emit: EmitOptions::default(),
+    }
+}
+
+/// Print verify's per-table results; returns how many tables differ.
+fn print_verify(results: &[pgbridge::verify::TableResult], seconds: f64) -> usize {
     let mut bad = 0;
-    for r in &results {
+    for r in results {
         let ok = r.matches();
         if !ok {
             bad += 1;
@@ -521,13 +568,9 @@ fn run_verify(a: VerifyArgs) -> Result<ExitCode, Fail> {
         if bad == 0 { "verified" } else { "DIFFERENT" },
         results.len(),
         bad,
-        t0.elapsed().as_secs_f64()
+        seconds
     );
-    Ok(if bad == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    bad
 }
 
 fn print_summary(r: &pgbridge::load::Report) {

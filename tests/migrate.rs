@@ -113,6 +113,12 @@ fn every_corpus_database_migrates_with_matching_row_counts_on_15_and_18() {
             }
             let status = db.scalar("SELECT status FROM pgbridge.runs");
             assert_eq!(status, "complete", "{rel} on {v}");
+            // The run ends with a verify: every table's content proven.
+            let verified = r["verify"].as_array().expect("verify in the report");
+            assert_eq!(verified.len(), tables.len(), "{rel}");
+            for t in verified {
+                assert_eq!(t["matches"], true, "{rel} on {v}: {t}");
+            }
         }
     }
 }
@@ -307,6 +313,14 @@ fn on_error_stop_names_table_rowid_column_and_value_then_reject_resumes_and_file
             );
         }
         assert_eq!(db.scalar("SELECT status FROM pgbridge.runs"), "complete");
+        // The verify that ends the run accounts for the rejects and matches.
+        let verified = r["verify"].as_array().unwrap();
+        assert!(verified.iter().all(|t| t["matches"] == true), "{t}");
+        let rejected: u64 = verified
+            .iter()
+            .map(|t| t["rejected"].as_u64().unwrap())
+            .sum();
+        assert_eq!(rejected, lines.len() as u64);
     }
 }
 

@@ -141,6 +141,24 @@ pub struct Settings {
     pub dry_run: bool,
 }
 
+/// One table's verify result in the run report.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifiedTable {
+    pub name: String,
+    pub source: String,
+    pub matches: bool,
+    pub rows_sqlite: u64,
+    pub rows_postgres: u64,
+    /// SHA-256 over the chunk digests (PostgreSQL side).
+    pub sha256: String,
+    pub chunks: usize,
+    /// Rows listed in the reject file, left out of the SQLite side.
+    pub rejected: usize,
+    pub seconds: f64,
+    /// What differs, localised (empty when it matches).
+    pub differences: Vec<String>,
+}
+
 /// The audit trail of a run (`--report run.json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -164,6 +182,9 @@ pub struct Report {
     pub diagnostics: Vec<crate::diag::Diagnostic>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The verify that ends a run (absent with `--no-verify`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<Vec<VerifiedTable>>,
     /// `--dry-run`: the estimated data-phase seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate_s: Option<f64>,

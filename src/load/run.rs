@@ -274,6 +274,7 @@ fn run(
         load_plan: Vec::new(),
         diagnostics: Vec::new(),
         error: None,
+        verify: None,
         estimate_s: None,
     };
     let result = run_target(
