@@ -172,7 +172,14 @@ struct InspectArgs {
 fn run_inspect(a: InspectArgs) -> Result<ExitCode, Fail> {
     let pack = load_pack(&a.common)?;
     let opts = pgbridge::inspect::InspectOptions {
-        compile: live_compile_options(&a.common),
+        compile: CompileOptions {
+            source: SourceOptions {
+                profile: !a.common.no_profile,
+            },
+            // inspect compiles for --target/--extensions/--target-url, like compile.
+            rewrite: rewrite_options(&a.common)?,
+            emit: EmitOptions::default(),
+        },
         integrity_limit: a.integrity_limit,
     };
     let i = pgbridge::inspect::inspect(&a.input, &pack, &opts).map_err(|e| {
