@@ -1,19 +1,15 @@
 //! `pgbridge inspect`: every finding kind on a fixture built here, in both
 //! formats; `--strict` exit codes; every corpus database inspected, with a
 //! per-database summary printed (`cargo test --test inspect -- --nocapture`).
+mod common;
+
+use common::{CORPUS_DATABASES as CORPUS, pgbridge};
 use pgbridge::inspect::{InspectOptions, Inspection, inspect};
 use pgbridge::rewrite::RulePack;
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn pgbridge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgbridge"))
-        .args(args)
-        .output()
-        .expect("run pgbridge")
-}
+use std::process::Output;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -423,31 +419,6 @@ fn inspect_default(path: &Path) -> Inspection {
     inspect(path, &pack, &InspectOptions::default())
         .unwrap_or_else(|e| panic!("inspect {}: {e}", path.display()))
 }
-
-const CORPUS: &[&str] = &[
-    "anki_collection/collection.anki2",
-    "calibre_library/metadata.db",
-    "chinook/Chinook_Sqlite.sqlite",
-    "chinook/Chinook_Sqlite_AutoIncrementPKs.sqlite",
-    "datasette_fixtures/extra_database.db",
-    "datasette_fixtures/fixtures.db",
-    "django_ecommerce/db.sqlite3",
-    "gitea/gitea.db",
-    "home_assistant_recorder/home-assistant_v2.db",
-    "memos/memos_demo.db",
-    "misc_app_schemas/SnowCait_snowflare/schema.db",
-    "misc_app_schemas/henry40408_lmb-rs/schema.db",
-    "misc_app_schemas/hopsoft_job_contracts/schema.db",
-    "misc_app_schemas/invoke-ai_InvokeAI/schema.db",
-    "misc_app_schemas/juryger_altex-astro/schema.db",
-    "misc_app_schemas/social-protocols_Y/y.db",
-    "northwind/dist/northwind.db",
-    "northwind/dist/northwind_populated.db",
-    "pocketbase_testdata/auxiliary.db",
-    "pocketbase_testdata/data.db",
-    "sakila/sakila.db",
-    "usda_sr28_partial/usda_sr28_partial.db",
-];
 
 #[test]
 fn every_corpus_database_inspects_with_a_sane_summary() {

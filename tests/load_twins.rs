@@ -4,31 +4,10 @@
 //! refuses make both paths fail.
 mod common;
 
-use common::{PgVersion, TestDb, cluster, sql_ident};
+use common::{CORPUS_DATABASES, PgVersion, TestDb, cluster, corpus, pgbridge, sql_ident, text};
 use rusqlite::Connection;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn pgbridge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgbridge"))
-        .args(args)
-        .output()
-        .expect("run pgbridge")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn corpus(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
-        .join(rel)
-}
 
 /// Native load into `a`.
 fn native(db: &Path, a: &TestDb, rules: &[&str]) -> Output {
@@ -127,34 +106,14 @@ fn assert_same(a: &TestDb, b: &TestDb, what: &str) {
     }
 }
 
-/// Corpus databases, and why the psql path cannot load the few it cannot.
-const CORPUS: &[&str] = &[
-    "calibre_library/metadata.db",
-    "chinook/Chinook_Sqlite.sqlite",
-    "chinook/Chinook_Sqlite_AutoIncrementPKs.sqlite",
-    "datasette_fixtures/extra_database.db",
-    "datasette_fixtures/fixtures.db",
-    "django_ecommerce/db.sqlite3",
-    "gitea/gitea.db",
-    "home_assistant_recorder/home-assistant_v2.db",
-    "memos/memos_demo.db",
-    "misc_app_schemas/SnowCait_snowflare/schema.db",
-    "misc_app_schemas/henry40408_lmb-rs/schema.db",
-    "misc_app_schemas/hopsoft_job_contracts/schema.db",
-    "misc_app_schemas/invoke-ai_InvokeAI/schema.db",
-    "misc_app_schemas/juryger_altex-astro/schema.db",
-    "misc_app_schemas/social-protocols_Y/y.db",
-    "northwind/dist/northwind.db",
-    "northwind/dist/northwind_populated.db",
-    "pocketbase_testdata/data.db",
-    "sakila/sakila.db",
-    "usda_sr28_partial/usda_sr28_partial.db",
-    "pocketbase_testdata/auxiliary.db",
-];
-
 fn corpus_on(v: PgVersion) {
     let dir = tempfile::tempdir().unwrap();
-    for (i, rel) in CORPUS.iter().enumerate() {
+    // Anki's `tags` cannot be read by the sqlite3 shell: see
+    // corpus_known_failures_are_the_expected_ones.
+    let dbs = CORPUS_DATABASES
+        .iter()
+        .filter(|r| !r.starts_with("anki_collection/"));
+    for (i, rel) in dbs.enumerate() {
         let src = corpus(rel);
         let a = cluster(v).new_db("twins_native");
         let b = cluster(v).new_db("twins_psql");

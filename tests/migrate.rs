@@ -5,31 +5,10 @@
 //! half-applied and no password in any output.
 mod common;
 
-use common::{PgVersion, TestDb, cluster};
+use common::{CORPUS_DATABASES as CORPUS, PgVersion, TestDb, cluster, corpus, pgbridge, text};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn pgbridge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgbridge"))
-        .args(args)
-        .output()
-        .expect("run pgbridge")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn corpus(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
-        .join(rel)
-}
 
 fn migrate(db: &Path, target: &TestDb, extra: &[&str]) -> Output {
     let mut args = vec!["migrate", db.to_str().unwrap(), target.url.as_str()];
@@ -50,31 +29,6 @@ fn sqlite_count(conn: &Connection, table: &str) -> u64 {
     )
     .unwrap() as u64
 }
-
-const CORPUS: &[&str] = &[
-    "anki_collection/collection.anki2",
-    "calibre_library/metadata.db",
-    "chinook/Chinook_Sqlite.sqlite",
-    "chinook/Chinook_Sqlite_AutoIncrementPKs.sqlite",
-    "datasette_fixtures/extra_database.db",
-    "datasette_fixtures/fixtures.db",
-    "django_ecommerce/db.sqlite3",
-    "gitea/gitea.db",
-    "home_assistant_recorder/home-assistant_v2.db",
-    "memos/memos_demo.db",
-    "misc_app_schemas/SnowCait_snowflare/schema.db",
-    "misc_app_schemas/henry40408_lmb-rs/schema.db",
-    "misc_app_schemas/hopsoft_job_contracts/schema.db",
-    "misc_app_schemas/invoke-ai_InvokeAI/schema.db",
-    "misc_app_schemas/juryger_altex-astro/schema.db",
-    "misc_app_schemas/social-protocols_Y/y.db",
-    "northwind/dist/northwind.db",
-    "northwind/dist/northwind_populated.db",
-    "pocketbase_testdata/auxiliary.db",
-    "pocketbase_testdata/data.db",
-    "sakila/sakila.db",
-    "usda_sr28_partial/usda_sr28_partial.db",
-];
 
 #[test]
 fn every_corpus_database_migrates_with_matching_row_counts_on_15_and_18() {

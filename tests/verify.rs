@@ -3,29 +3,10 @@
 //! digests, and tampering is found and localised to table, key and column.
 mod common;
 
-use common::{PgVersion, TestDb, cluster};
+use common::{CORPUS_DATABASES as CORPUS, PgVersion, TestDb, cluster, corpus, pgbridge, text};
 use rusqlite::Connection;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn pgbridge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgbridge"))
-        .args(args)
-        .output()
-        .expect("run pgbridge")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn corpus(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")).join(rel)
-}
+use std::path::Path;
+use std::process::Output;
 
 fn verify(db: &Path, target: &TestDb) -> Output {
     pgbridge(&["verify", db.to_str().unwrap(), target.url.as_str()])
@@ -40,31 +21,6 @@ fn digest_lines(s: &str) -> Vec<String> {
     v.sort();
     v
 }
-
-const CORPUS: &[&str] = &[
-    "anki_collection/collection.anki2",
-    "calibre_library/metadata.db",
-    "chinook/Chinook_Sqlite.sqlite",
-    "chinook/Chinook_Sqlite_AutoIncrementPKs.sqlite",
-    "datasette_fixtures/extra_database.db",
-    "datasette_fixtures/fixtures.db",
-    "django_ecommerce/db.sqlite3",
-    "gitea/gitea.db",
-    "home_assistant_recorder/home-assistant_v2.db",
-    "memos/memos_demo.db",
-    "misc_app_schemas/SnowCait_snowflare/schema.db",
-    "misc_app_schemas/henry40408_lmb-rs/schema.db",
-    "misc_app_schemas/hopsoft_job_contracts/schema.db",
-    "misc_app_schemas/invoke-ai_InvokeAI/schema.db",
-    "misc_app_schemas/juryger_altex-astro/schema.db",
-    "misc_app_schemas/social-protocols_Y/y.db",
-    "northwind/dist/northwind.db",
-    "northwind/dist/northwind_populated.db",
-    "pocketbase_testdata/auxiliary.db",
-    "pocketbase_testdata/data.db",
-    "sakila/sakila.db",
-    "usda_sr28_partial/usda_sr28_partial.db",
-];
 
 #[test]
 fn every_corpus_database_verifies_and_04_validate_prints_the_same_digests_on_15_and_18() {
