@@ -254,6 +254,16 @@ struct VerifyArgs {
     /// migrate's reject file: its rows are left out of the SQLite side (and listed).
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
+    /// Write the result as JSON (source SHA-256, target, per-table rows and digests).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Plan from the source schema and rules, not from the plan migrate recorded in the target.
+    #[arg(long)]
+    replan: bool,
+    /// Hash the PostgreSQL side inside the server (04_validate.sql's SQL) instead of
+    /// streaming its rows here: less traffic, more server CPU.
+    #[arg(long)]
+    hash_in_server: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -371,11 +381,10 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
     let progress = CliProgress::new();
     let mut out = pgbridge::load::migrate(&a.input, &connector, &pack, &opts, &progress);
     // A finished run ends with a verify: every value proven, or the difference.
+    // It converts with the plan the run recorded in the target.
     let mut differ = 0;
-    // verify plans tables as migrate creates them; --data-only targets are not covered yet.
     if !a.no_verify
         && !a.dry_run
-        && !a.data_only
         && !out.diagnostics.has_errors()
         && let Some(r) = out.report.as_mut()
     {
@@ -383,33 +392,28 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
         let vopts = pgbridge::verify::VerifyOptions {
             compile: live_compile_options(&a.common),
             rejects: r.rejects_file.as_ref().map(PathBuf::from),
+            replan: false,
+            hash_in_server: false,
         };
         let t0 = std::time::Instant::now();
-        match pgbridge::verify::verify(&a.input, &connector, &pack, &vopts, &mut out.diagnostics) {
-            Ok(results) => {
-                differ = print_verify(&results, t0.elapsed().as_secs_f64());
-                r.verify = Some(
-                    results
-                        .iter()
-                        .map(|t| pgbridge::load::VerifiedTable {
-                            name: t.table.clone(),
-                            source: t.source.clone(),
-                            matches: t.matches(),
-                            rows_sqlite: t.sqlite.rows,
-                            rows_postgres: t.pg.rows,
-                            sha256: t.pg.table_digest(),
-                            chunks: t.pg.chunks.len(),
-                            rejected: t.rejected.len(),
-                            seconds: t.sqlite_s.max(t.pg_s),
-                            differences: t.differences.clone(),
-                        })
-                        .collect(),
-                );
+        let mut vdiags = Diagnostics::default();
+        match pgbridge::verify::verify(&a.input, &connector, &pack, &vopts, &mut vdiags) {
+            Ok(v) => {
+                differ = print_verify(&v.tables, t0.elapsed().as_secs_f64());
+                r.verify = Some(v.tables.iter().map(Into::into).collect());
                 if differ > 0 {
                     r.status = "verify-failed".into();
                 }
             }
             Err(d) => out.diagnostics.push(*d),
+        }
+        // The plan note is for verify alone; errors and warnings matter here too.
+        for d in vdiags
+            .0
+            .into_iter()
+            .filter(|d| d.severity != Severity::Note)
+        {
+            out.diagnostics.push(d);
         }
     }
     if let (Some(path), Some(r)) = (&a.report, &out.report) {
@@ -468,19 +472,60 @@ fn run_verify(a: VerifyArgs) -> Result<ExitCode, Fail> {
     let opts = pgbridge::verify::VerifyOptions {
         compile: live_compile_options(&a.common),
         rejects: a.rejects.clone(),
+        replan: a.replan,
+        hash_in_server: a.hash_in_server,
     };
     let t0 = std::time::Instant::now();
+    // The report names the source by its SHA-256, read beside the verify.
+    let sha = a.report.as_ref().map(|_| {
+        let path = a.input.clone();
+        std::thread::spawn(move || pgbridge::load::sha256_file(&path))
+    });
     let mut diags = Diagnostics::default();
-    let results = pgbridge::verify::verify(&a.input, &connector, &pack, &opts, &mut diags);
-    let results = match results {
-        Ok(r) => r,
+    let verified = match pgbridge::verify::verify(&a.input, &connector, &pack, &opts, &mut diags) {
+        Ok(v) => v,
         Err(d) => {
             diags.push(*d);
             return Err(Fail(diags, reporter));
         }
     };
     report(&diags, reporter);
-    let bad = print_verify(&results, t0.elapsed().as_secs_f64());
+    let seconds = t0.elapsed().as_secs_f64();
+    let bad = print_verify(&verified.tables, seconds);
+    if let (Some(path), Some(sha)) = (&a.report, sha) {
+        let (sha256, bytes) = sha.join().ok().and_then(Result::ok).unwrap_or_default();
+        let r = pgbridge::verify::VerifyReport {
+            pgbridge_version: env!("CARGO_PKG_VERSION").into(),
+            status: if bad == 0 { "match" } else { "differ" }.into(),
+            source: pgbridge::load::SourceInfo {
+                file: a.input.display().to_string(),
+                sha256,
+                bytes,
+            },
+            target: target.redacted(),
+            schema: verified.schema.clone(),
+            plan: if verified.recorded_plan {
+                "recorded"
+            } else {
+                "replanned"
+            }
+            .into(),
+            seconds,
+            tables: verified.tables.iter().map(Into::into).collect(),
+            diagnostics: diags.0.clone(),
+        };
+        let text = serde_json::to_string_pretty(&r).unwrap_or_default();
+        if let Err(e) = std::fs::write(path, text + "\n") {
+            return Err(fail(
+                Diagnostic::error(
+                    Stage::Cli,
+                    "report-unwritable",
+                    format!("cannot write {}: {e}", path.display()),
+                ),
+                reporter,
+            ));
+        }
+    }
     Ok(if bad == 0 {
         ExitCode::SUCCESS
     } else {

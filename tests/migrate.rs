@@ -513,11 +513,22 @@ fn data_only_maps_by_name_into_an_existing_schema_and_resets_sequences() {
                 vec!["7", "bob", "2024-02-03 04:05:06.5", "f", "x"]
             ]
         );
+        // The run ends with a verify, keyed by the target's own primary key.
+        assert!(
+            t.contains("match    Users: rows 2 sqlite / 2 postgres"),
+            "{t}"
+        );
+        assert!(t.contains("verified: 1 tables, 0 differ"), "{t}");
         // The serial continues after the highest id loaded.
         assert_eq!(
             db.scalar("INSERT INTO \"Users\" (name) VALUES ('cy') RETURNING id"),
             "8"
         );
+        // verify later uses the run's recorded plan, so the row is found.
+        let out = pgbridge(&["verify", path.to_str().unwrap(), db.url.as_str()]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{t}");
+        assert!(t.contains("key (8): in PostgreSQL, not in SQLite"), "{t}");
         c.execute_batch("ALTER TABLE users ADD COLUMN nickname TEXT")
             .unwrap();
     }

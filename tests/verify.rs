@@ -335,3 +335,106 @@ fn rejected_rows_are_listed_not_hidden_and_unordered_keys_fall_back_to_sorting_1
         );
     }
 }
+
+#[test]
+fn verify_converts_with_the_plan_migrate_recorded_and_writes_a_json_report_15_and_18() {
+    use sha2::{Digest as _, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("events.db");
+    Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE ev (id INTEGER PRIMARY KEY, at DATETIME, v REAL, note TEXT);
+             INSERT INTO ev VALUES (1, 1700000000, 1.5, 'a'), (2, 1700000001, 2.5, NULL),
+                                   (3, 1700086400, -0.25, 'c');",
+        )
+        .unwrap();
+    let file_sha = hex::encode(Sha256::digest(std::fs::read(&src).unwrap()));
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("verify_recorded");
+        let out = pgbridge(&["migrate", src.to_str().unwrap(), db.url.as_str()]);
+        assert!(out.status.success(), "{}", text(&out));
+        // The epoch DATETIME became timestamptz: the recorded plan converts it so.
+        assert_eq!(
+            db.scalar("SELECT at FROM ev WHERE id = 1"),
+            "2023-11-14 22:13:20+00"
+        );
+        let report = dir.path().join(format!("verify-{}.json", v.major()));
+        let out = pgbridge(&[
+            "verify",
+            src.to_str().unwrap(),
+            db.url.as_str(),
+            "--report",
+            report.to_str().unwrap(),
+        ]);
+        let s = text(&out);
+        assert!(out.status.success(), "{v}: {s}");
+        assert!(s.contains("note[verify-recorded-plan]"), "{s}");
+        let recorded = digest_lines(&s);
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        assert_eq!(r["status"], "match", "{r}");
+        assert_eq!(r["plan"], "recorded", "{r}");
+        assert_eq!(r["schema"], "public", "{r}");
+        assert_eq!(r["source"]["sha256"], file_sha.as_str(), "{r}");
+        assert!(!r["target"].as_str().unwrap().contains("password="), "{r}");
+        let t = &r["tables"][0];
+        assert_eq!(
+            (t["name"].as_str(), t["rows_sqlite"].as_u64()),
+            (Some("ev"), Some(3))
+        );
+        assert_eq!(t["rows_postgres"], 3);
+        assert_eq!(t["sha256"], t["sha256_sqlite"]);
+        assert_eq!(
+            recorded,
+            vec![format!(
+                "digest ev rows=3 chunks=1 sha256={}",
+                t["sha256"].as_str().unwrap()
+            )]
+        );
+        // Planning afresh and hashing inside the server give the same digests.
+        for flag in ["--replan", "--hash-in-server"] {
+            let out = pgbridge(&["verify", src.to_str().unwrap(), db.url.as_str(), flag]);
+            let s = text(&out);
+            assert!(out.status.success(), "{flag} on {v}: {s}");
+            assert_eq!(digest_lines(&s), recorded, "{flag} on {v}");
+            assert_eq!(
+                s.contains("note[verify-recorded-plan]"),
+                flag != "--replan",
+                "{flag}: {s}"
+            );
+        }
+        // A changed value is found on the server-side path too.
+        db.psql("UPDATE ev SET v = 2.75 WHERE id = 2").unwrap();
+        let out = pgbridge(&[
+            "verify",
+            src.to_str().unwrap(),
+            db.url.as_str(),
+            "--hash-in-server",
+            "--report",
+            report.to_str().unwrap(),
+        ]);
+        let s = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{s}");
+        assert!(
+            s.contains("key (2) column v: SQLite 2.5 / PostgreSQL 2.75"),
+            "{s}"
+        );
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        assert_eq!(r["status"], "differ", "{r}");
+        assert_ne!(r["tables"][0]["sha256"], r["tables"][0]["sha256_sqlite"]);
+        // A target changed since the run: the recorded plan no longer fits, and
+        // verify says so before planning from the source.
+        db.psql(
+            "UPDATE ev SET v = 2.5 WHERE id = 2; ALTER TABLE ev ALTER COLUMN note TYPE varchar(10)",
+        )
+        .unwrap();
+        let out = pgbridge(&["verify", src.to_str().unwrap(), db.url.as_str()]);
+        let s = text(&out);
+        assert!(
+            s.contains("note[verify-replanned]: column ev.note is not what the run of"),
+            "{s}"
+        );
+    }
+}

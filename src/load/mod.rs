@@ -31,7 +31,7 @@ pub mod plan;
 mod run;
 pub mod wire;
 
-pub use run::{Outcome, migrate, read_server};
+pub use run::{Outcome, migrate, read_server, sha256_file};
 pub(crate) use run::{pg_error as pg_error_text, preview as preview_value};
 
 use serde::Serialize;
@@ -151,9 +151,13 @@ pub struct VerifiedTable {
     pub rows_postgres: u64,
     /// SHA-256 over the chunk digests (PostgreSQL side).
     pub sha256: String,
+    /// The same over the SQLite side (equal when it matches).
+    pub sha256_sqlite: String,
     pub chunks: usize,
     /// Rows listed in the reject file, left out of the SQLite side.
     pub rejected: usize,
+    /// Rows that do not convert and are not in the reject file.
+    pub unconvertible: usize,
     pub seconds: f64,
     /// What differs, localised (empty when it matches).
     pub differences: Vec<String>,

@@ -135,6 +135,36 @@ pub fn read_catalog(
     Ok(out)
 }
 
+/// Keys of the tables of `namespace` that order rows uniquely: the
+/// primary key, then unique indexes on plain NOT NULL columns (no
+/// expression, no predicate) by name; table name → column lists.
+pub fn read_keys(
+    client: &mut postgres::Client,
+    namespace: &str,
+) -> Result<BTreeMap<String, Vec<Vec<String>>>, postgres::Error> {
+    let rows = client.query(
+        "SELECT c.relname::text, \
+                array_agg(a.attname::text ORDER BY k.ord) \
+         FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indrelid \
+         JOIN pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum \
+         WHERE n.nspname = $1 AND i.indisunique AND i.indexprs IS NULL AND i.indpred IS NULL \
+           AND k.ord <= i.indnkeyatts \
+         GROUP BY c.relname, i.indisprimary, ic.relname \
+         HAVING bool_and(a.attnotnull) AND bool_and(k.attnum > 0) \
+         ORDER BY c.relname, i.indisprimary DESC, ic.relname",
+        &[&namespace],
+    )?;
+    let mut out: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    for r in rows {
+        out.entry(r.get(0)).or_default().push(r.get(1));
+    }
+    Ok(out)
+}
+
 fn rowid_name(t: &sqlite::Table) -> Option<String> {
     if t.without_rowid {
         return None;

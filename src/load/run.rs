@@ -31,8 +31,10 @@ CREATE TABLE IF NOT EXISTS pgbridge.runs (
     status text NOT NULL,
     started_at timestamptz NOT NULL DEFAULT now(),
     finished_at timestamptz,
-    error text
+    error text,
+    verify_plan jsonb
 );
+ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS verify_plan jsonb;
 CREATE TABLE IF NOT EXISTS pgbridge.tables (
     plan text NOT NULL,
     table_name text NOT NULL,
@@ -93,7 +95,8 @@ pub fn read_server(
     Ok(((num / 10000) as u32, text, ext))
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
+/// SHA-256 (hex) and size of a file, read in 1 MiB blocks.
+pub fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -421,6 +424,13 @@ fn run_target(
     };
     report.phases.schema_s = t_schema.elapsed().as_secs_f64();
     report.load_plan = plans.clone();
+    // How verify will hash these tables: recorded with the completion mark.
+    let verify_plan = if opts.data_only {
+        let keys = plan::read_keys(ctl, namespace).map_err(pg_step("reading the target keys"))?;
+        crate::verify::plan_data_only(&plans, &keys)
+    } else {
+        crate::verify::plan_created(&plans, pg)
+    };
 
     // Tables already loaded by an interrupted run of this plan.
     let done: Vec<(String, i64, i64, f64)> = ctl
@@ -506,7 +516,8 @@ fn run_target(
     progress.phase("keys, indexes and foreign keys (03_constraints.sql)");
     let t_cons = Instant::now();
     let finish = format!(
-        "UPDATE pgbridge.runs SET status = 'complete', finished_at = now() WHERE plan = {};",
+        "UPDATE pgbridge.runs SET status = 'complete', finished_at = now(), verify_plan = {}::jsonb WHERE plan = {};",
+        quote_literal(&serde_json::to_string(&verify_plan).unwrap_or_else(|_| "null".into())),
         quote_literal(plan_digest)
     );
     let mwm = format!(

@@ -15,7 +15,7 @@ use super::convert::{ConvError, MAX_MICROS, MIN_MICROS, Value, float_text};
 use crate::ir::pg::Converter;
 
 /// A target column type the binary loader writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "type")]
 pub enum Wire {
     Int2,

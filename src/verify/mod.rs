@@ -35,6 +35,12 @@ pub struct VerifyOptions {
     pub compile: crate::CompileOptions,
     /// migrate's reject file: these rows are left out of the SQLite side.
     pub rejects: Option<PathBuf>,
+    /// Plan from the source schema and rules even when migrate recorded
+    /// its plan in the target.
+    pub replan: bool,
+    /// Hash the PostgreSQL side inside the server with the SQL of
+    /// `04_validate.sql` instead of streaming the rows here.
+    pub hash_in_server: bool,
 }
 
 /// One side's digests of a table.
@@ -90,6 +96,52 @@ impl TableResult {
     pub fn matches(&self) -> bool {
         self.sqlite == self.pg && self.unconvertible.is_empty()
     }
+}
+
+impl From<&TableResult> for crate::load::VerifiedTable {
+    fn from(t: &TableResult) -> Self {
+        crate::load::VerifiedTable {
+            name: t.table.clone(),
+            source: t.source.clone(),
+            matches: t.matches(),
+            rows_sqlite: t.sqlite.rows,
+            rows_postgres: t.pg.rows,
+            sha256: t.pg.table_digest(),
+            sha256_sqlite: t.sqlite.table_digest(),
+            chunks: t.pg.chunks.len(),
+            rejected: t.rejected.len(),
+            unconvertible: t.unconvertible.len(),
+            seconds: t.sqlite_s.max(t.pg_s),
+            differences: t.differences.clone(),
+        }
+    }
+}
+
+/// What a verify found, and how it planned.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub tables: Vec<TableResult>,
+    /// The PostgreSQL schema verified.
+    pub schema: String,
+    /// Converted with the plan migrate recorded (else planned afresh).
+    pub recorded_plan: bool,
+}
+
+/// `pgbridge verify --report FILE`: the proof, for the audit trail.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VerifyReport {
+    pub pgbridge_version: String,
+    /// `match` or `differ`.
+    pub status: String,
+    pub source: crate::load::SourceInfo,
+    /// The target URL without its password.
+    pub target: String,
+    pub schema: String,
+    /// `recorded` (migrate's plan) or `replanned` (from the source schema and rules).
+    pub plan: String,
+    pub seconds: f64,
+    pub tables: Vec<crate::load::VerifiedTable>,
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 fn verr(code: &str, msg: impl Into<String>) -> Box<Diagnostic> {
@@ -303,12 +355,12 @@ impl Reader<'_> {
                 Some(id) => self.rejected_rowids.is_some_and(|s| s.contains(&id)),
                 None => self.rejected_numbers.is_some_and(|s| s.contains(&number)),
             };
-            let at = match rowid {
+            let at = || match rowid {
                 Some(id) => format!("rowid {id}"),
                 None => format!("row {number}"),
             };
             if rejected {
-                out.rejected.push(at);
+                out.rejected.push(at());
                 continue;
             }
             row.key.clear();
@@ -335,7 +387,8 @@ impl Reader<'_> {
                 });
                 if let Err(e) = res {
                     failed = Some(format!(
-                        "{at}, column {}: cannot convert {}: {}",
+                        "{}, column {}: cannot convert {}: {}",
+                        at(),
                         c.source,
                         crate::load::preview_value(v),
                         e.reason
@@ -463,7 +516,7 @@ fn sqlite_side(conn: &rusqlite::Connection, r: &Reader<'_>) -> rusqlite::Result<
     }
 }
 
-/// The PostgreSQL side of one table.
+/// The PostgreSQL side of one table, hashed in the server ([`sql::chunks_sql`]).
 fn pg_side(client: &mut postgres::Client, t: &VTable, from: &str) -> Result<Digests, String> {
     let rows = client
         .query(&sql::chunks_sql(t, from), &[])
@@ -478,12 +531,220 @@ fn pg_side(client: &mut postgres::Client, t: &VTable, from: &str) -> Result<Dige
     Ok(d)
 }
 
-/// The tables to verify, planned the way migrate plans them.
-struct Planned {
-    tables: Vec<(VTable, Option<String>)>,
-    namespace: String,
+/// A field's bytes as the server sent them (binary format), any type.
+struct RawField<'a>(&'a [u8]);
+
+impl<'a> postgres::types::FromSql<'a> for RawField<'a> {
+    fn from_sql(
+        _: &postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(RawField(raw))
+    }
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
 }
 
+/// Rows fetched per round trip on the PostgreSQL side.
+const FETCH_ROWS: i32 = 5_000;
+
+/// The PostgreSQL side of one table, hashed here: the columns in key
+/// order ([`sql::select_sql`]) fetched in binary format through a portal,
+/// each field length-prefixed as canonical bytes.
+fn pg_side_fetch(client: &mut postgres::Client, t: &VTable, from: &str) -> Result<Digests, String> {
+    let pe = |e: postgres::Error| crate::load::pg_error_text(&e);
+    let mut tx = client.transaction().map_err(pe)?;
+    let stmt = tx.prepare(&sql::select_sql(t, from)).map_err(pe)?;
+    let portal = tx.bind(&stmt, &[]).map_err(pe)?;
+    let keyless = t.key.is_empty();
+    let mut d = Digests::default();
+    let mut h = Sha256::new();
+    let mut row: Vec<u8> = Vec::with_capacity(256);
+    let mut prev: Vec<u8> = Vec::new();
+    loop {
+        let batch = tx.query_portal(&portal, FETCH_ROWS).map_err(pe)?;
+        if batch.is_empty() {
+            break;
+        }
+        for r in &batch {
+            row.clear();
+            for i in 0..r.len() {
+                match r.try_get::<_, Option<RawField<'_>>>(i).map_err(pe)? {
+                    Some(RawField(b)) => {
+                        row.extend_from_slice(&(b.len() as i32).to_be_bytes());
+                        row.extend_from_slice(b);
+                    }
+                    None => row.extend_from_slice(&(-1i32).to_be_bytes()),
+                }
+            }
+            h.update(&row);
+            d.rows += 1;
+            if keyless {
+                if d.rows > 1 && prev == row {
+                    d.dups += 1;
+                }
+                std::mem::swap(&mut prev, &mut row);
+            }
+            if d.rows % CHUNK_ROWS == 0 {
+                d.chunks.push(std::mem::take(&mut h).finalize().into());
+            }
+        }
+    }
+    tx.commit().map_err(pe)?;
+    if d.rows % CHUNK_ROWS != 0 {
+        d.chunks.push(h.finalize().into());
+    }
+    Ok(d)
+}
+
+/// One table as migrate loaded it and verify hashes it: recorded by
+/// migrate in `pgbridge.runs.verify_plan`, so a later verify converts
+/// with exactly the converters the loader used.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PlannedTable {
+    pub table: VTable,
+    /// The SQLite row id name, none for WITHOUT ROWID tables.
+    pub rowid: Option<String>,
+}
+
+fn vcols(p: &plan::TablePlan) -> Vec<VCol> {
+    p.columns
+        .iter()
+        .map(|c| VCol {
+            name: c.target.clone(),
+            source: c.source.clone(),
+            converter: c.converter,
+            wire: c.wire,
+            bpchar: sql::is_bpchar(&c.pg_type),
+        })
+        .collect()
+}
+
+/// Verify's tables for tables the rules created: keyed as the rules
+/// declared them (as `04_validate.sql` is).
+pub fn plan_created(plans: &[plan::TablePlan], pg: &crate::ir::pg::Schema) -> Vec<PlannedTable> {
+    plans
+        .iter()
+        .filter_map(|p| {
+            let t = pg.tables.iter().find(|t| t.name == p.target)?;
+            let columns = vcols(p);
+            let key = sql::choose_key(t, &columns);
+            Some(PlannedTable {
+                table: VTable {
+                    name: p.target.clone(),
+                    source: p.source.clone(),
+                    columns,
+                    key,
+                },
+                rowid: p.rowid.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Verify's tables for `--data-only` targets: keyed by the target's own
+/// primary or unique keys ([`plan::read_keys`]).
+pub fn plan_data_only(
+    plans: &[plan::TablePlan],
+    keys: &BTreeMap<String, Vec<Vec<String>>>,
+) -> Vec<PlannedTable> {
+    plans
+        .iter()
+        .map(|p| {
+            let columns = vcols(p);
+            let key = sql::key_from(
+                keys.get(&p.target).into_iter().flatten().map(Vec::as_slice),
+                &columns,
+            );
+            PlannedTable {
+                table: VTable {
+                    name: p.target.clone(),
+                    source: p.source.clone(),
+                    columns,
+                    key,
+                },
+                rowid: p.rowid.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The tables to verify and where they live.
+struct Planned {
+    tables: Vec<PlannedTable>,
+    namespace: String,
+    recorded: bool,
+}
+
+/// The plan the newest complete migrate run into `namespace` recorded,
+/// if it still fits the target's catalog. `Err` carries why not (a note).
+fn recorded_plan(
+    ctl: &mut postgres::Client,
+    namespace: &str,
+) -> Result<Result<Vec<PlannedTable>, String>, Box<Diagnostic>> {
+    let has: bool = ctl
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute \
+             WHERE attrelid = to_regclass('pgbridge.runs') AND attname = 'verify_plan' AND NOT attisdropped)",
+            &[],
+        )
+        .map_err(pg_fail("reading the run state"))?
+        .get(0);
+    if !has {
+        return Ok(Err("no migrate run is recorded in this database".into()));
+    }
+    let row = ctl
+        .query_opt(
+            "SELECT verify_plan::text, source, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') \
+             FROM pgbridge.runs \
+             WHERE target_schema = $1 AND status = 'complete' AND verify_plan IS NOT NULL \
+             ORDER BY finished_at DESC LIMIT 1",
+            &[&namespace],
+        )
+        .map_err(pg_fail("reading the run state"))?;
+    let Some(row) = row else {
+        return Ok(Err(format!(
+            "no complete migrate run into schema {namespace} is recorded"
+        )));
+    };
+    let (text, origin, at): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+    let tables: Vec<PlannedTable> = serde_json::from_str(&text).map_err(|e| {
+        verr(
+            "run-state-unreadable",
+            format!("the plan recorded by the migrate run of {at} UTC cannot be read: {e}"),
+        )
+        .with_help("verify with --replan to plan from the source schema instead")
+    })?;
+    let catalog =
+        plan::read_catalog(ctl, namespace).map_err(pg_fail("reading the target catalog"))?;
+    for t in &tables {
+        let Some(cols) = catalog.get(&t.table.name) else {
+            return Ok(Err(format!(
+                "the run of {at} UTC loaded table {}, which is no longer in schema {namespace}",
+                t.table.name
+            )));
+        };
+        for c in &t.table.columns {
+            let now = cols
+                .iter()
+                .find(|k| k.name == c.name)
+                .and_then(|k| crate::load::wire::Wire::from_catalog(&k.typname, k.typmod));
+            if now != Some(c.wire) {
+                return Ok(Err(format!(
+                    "column {}.{} is not what the run of {at} UTC loaded",
+                    t.table.name, c.name
+                )));
+            }
+        }
+    }
+    let _ = origin;
+    Ok(Ok(tables))
+}
+
+/// The tables to verify: the plan migrate recorded, else (or with
+/// `--replan`) planned from the source schema and rules the way migrate
+/// plans tables it creates.
 fn plan_tables(
     stx: &rusqlite::Connection,
     source: &Path,
@@ -492,6 +753,39 @@ fn plan_tables(
     opts: &VerifyOptions,
     diags: &mut Diagnostics,
 ) -> Result<Planned, Box<Diagnostic>> {
+    let current = |ctl: &mut postgres::Client| -> Result<String, Box<Diagnostic>> {
+        Ok(ctl
+            .query_one("SELECT current_schema()::text", &[])
+            .map_err(pg_fail("reading the current schema"))?
+            .get(0))
+    };
+    if !opts.replan {
+        let namespace = match &opts.compile.rewrite.namespace {
+            Some(n) => n.clone(),
+            None => current(ctl)?,
+        };
+        match recorded_plan(ctl, &namespace)? {
+            Ok(tables) => {
+                diags.push(Diagnostic::note(
+                    Stage::Load,
+                    "verify-recorded-plan",
+                    format!(
+                        "converting as the last migrate run into schema {namespace} did (its recorded plan); --replan plans from the source schema and rules instead"
+                    ),
+                ));
+                return Ok(Planned {
+                    tables,
+                    namespace,
+                    recorded: true,
+                });
+            }
+            Err(why) => diags.push(Diagnostic::note(
+                Stage::Load,
+                "verify-replanned",
+                format!("{why}: planning from the source schema and rules"),
+            )),
+        }
+    }
     let (major, _, exts) = crate::load::read_server(ctl).map_err(pg_fail("reading the server"))?;
     let mut copts = opts.compile.clone();
     copts.rewrite.target = Target::new(major, &exts);
@@ -508,10 +802,7 @@ fn plan_tables(
     }
     let namespace: String = match &compiled.pg.namespace {
         Some(n) => n.clone(),
-        None => ctl
-            .query_one("SELECT current_schema()::text", &[])
-            .map_err(pg_fail("reading the current schema"))?
-            .get(0),
+        None => current(ctl)?,
     };
     let catalog =
         plan::read_catalog(ctl, &namespace).map_err(pg_fail("reading the target catalog"))?;
@@ -520,34 +811,11 @@ fn plan_tables(
         diags.extend(d);
         Box::new(first.unwrap_or_else(|| Diagnostic::error(Stage::Load, "plan-failed", "no plan")))
     })?;
-    let mut tables = Vec::new();
-    for p in plans {
-        let Some(t) = compiled.pg.tables.iter().find(|t| t.name == p.target) else {
-            continue;
-        };
-        let columns: Vec<VCol> = p
-            .columns
-            .iter()
-            .map(|c| VCol {
-                name: c.target.clone(),
-                source: c.source.clone(),
-                converter: c.converter,
-                wire: c.wire,
-                bpchar: sql::is_bpchar(&c.pg_type),
-            })
-            .collect();
-        let key = sql::choose_key(t, &columns);
-        tables.push((
-            VTable {
-                name: p.target.clone(),
-                source: p.source.clone(),
-                columns,
-                key,
-            },
-            p.rowid.clone(),
-        ));
-    }
-    Ok(Planned { tables, namespace })
+    Ok(Planned {
+        tables: plan_created(&plans, &compiled.pg),
+        namespace,
+        recorded: false,
+    })
 }
 
 /// Verify every table (see the module docs). Errors are diagnostics;
@@ -558,7 +826,7 @@ pub fn verify(
     pack: &RulePack,
     opts: &VerifyOptions,
     diags: &mut Diagnostics,
-) -> Result<Vec<TableResult>, Box<Diagnostic>> {
+) -> Result<Verified, Box<Diagnostic>> {
     let rejects = match &opts.rejects {
         Some(p) => read_rejects(p)?,
         None => Rejects::default(),
@@ -585,24 +853,29 @@ pub fn verify(
     let froms: Vec<String> = planned
         .tables
         .iter()
-        .map(|(t, _)| format!("{ns}.{}", crate::ident::quote_ident(&t.name)))
+        .map(|p| format!("{ns}.{}", crate::ident::quote_ident(&p.table.name)))
         .collect();
     // PostgreSQL in a second thread, SQLite here.
     let (pg_results, sqlite_results) = std::thread::scope(|s| {
         let tables = &planned.tables;
         let froms = &froms;
         let client = &mut ctl;
+        let in_server = opts.hash_in_server;
         let h = s.spawn(move || {
             let mut out = Vec::new();
-            for ((t, _), from) in tables.iter().zip(froms) {
+            for (PlannedTable { table: t, .. }, from) in tables.iter().zip(froms) {
                 let t0 = Instant::now();
-                let r = pg_side(client, t, from);
+                let r = if in_server {
+                    pg_side(client, t, from)
+                } else {
+                    pg_side_fetch(client, t, from)
+                };
                 out.push((r, t0.elapsed().as_secs_f64()));
             }
             out
         });
         let mut sq = Vec::new();
-        for (t, rowid) in &planned.tables {
+        for PlannedTable { table: t, rowid } in &planned.tables {
             let r = Reader {
                 t,
                 rowid: rowid.clone(),
@@ -616,7 +889,7 @@ pub fn verify(
         (h.join().expect("the PostgreSQL side"), sq)
     });
     let mut results = Vec::new();
-    for (i, (((t, rowid), (pr, ps)), (sr, ss))) in planned
+    for (i, ((PlannedTable { table: t, rowid }, (pr, ps)), (sr, ss))) in planned
         .tables
         .iter()
         .zip(pg_results)
@@ -660,7 +933,11 @@ pub fn verify(
         results.push(res);
     }
     drop(stx);
-    Ok(results)
+    Ok(Verified {
+        tables: results,
+        schema: planned.namespace,
+        recorded_plan: planned.recorded,
+    })
 }
 
 /// A row of either side in the drill-down.

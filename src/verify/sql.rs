@@ -8,7 +8,7 @@ use crate::ir::pg::Converter;
 use crate::load::wire::Wire;
 
 /// One loaded column, as verify hashes it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VCol {
     /// PostgreSQL column name.
     pub name: String,
@@ -21,7 +21,7 @@ pub struct VCol {
 }
 
 /// How a key column orders rows (the same on both sides).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Order {
     /// By integer value.
     Int,
@@ -32,7 +32,7 @@ pub enum Order {
 }
 
 /// A table as verify hashes it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VTable {
     /// PostgreSQL table name (unqualified).
     pub name: String,
@@ -66,9 +66,17 @@ pub fn choose_key(t: &pg::Table, columns: &[VCol]) -> Vec<(usize, Order)> {
             .iter()
             .filter(|u| u.columns.iter().all(|c| not_null(c))),
     );
+    key_from(cands.map(|k| k.columns.as_slice()), columns)
+}
+
+/// The first candidate key (column names, in preference order) whose
+/// columns are all among `columns`.
+pub fn key_from<'a>(
+    cands: impl IntoIterator<Item = &'a [String]>,
+    columns: &[VCol],
+) -> Vec<(usize, Order)> {
     for k in cands {
         let idx: Option<Vec<(usize, Order)>> = k
-            .columns
             .iter()
             .map(|n| {
                 columns
@@ -193,6 +201,30 @@ fn key_terms(t: &VTable) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// The column as the binary result format should send it: a value whose
+/// send format is the canonical field (numeric as its normalised text,
+/// text-like types as `text`, so `character(n)` loses its padding).
+fn send_expr(c: &VCol) -> String {
+    let q = format!("t.{}", quote_ident(&c.name));
+    match c.wire {
+        Wire::Numeric { .. } => format!("trim_scale({q})::text"),
+        Wire::Text { .. } => format!("{q}::text"),
+        _ => q,
+    }
+}
+
+/// `SELECT … ORDER BY key`: fetched in binary format, each row's fields
+/// (length-prefixed, `-1` for NULL) are its canonical bytes, in the order
+/// the digests use. `pgbridge verify` hashes these rows itself.
+pub fn select_sql(t: &VTable, from: &str) -> String {
+    let cols: Vec<String> = t.columns.iter().map(send_expr).collect();
+    format!(
+        "SELECT {} FROM {from} AS t ORDER BY {}",
+        cols.join(", "),
+        order_terms(t, &row_expr(t))
+    )
 }
 
 /// One row per chunk of 10,000 rows in key order: `chunk`, `rows`,
