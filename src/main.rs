@@ -399,7 +399,9 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
         let mut vdiags = Diagnostics::default();
         match pgbridge::verify::verify(&a.input, &connector, &pack, &vopts, &mut vdiags) {
             Ok(v) => {
-                differ = print_verify(&v.tables, t0.elapsed().as_secs_f64());
+                let seconds = t0.elapsed().as_secs_f64();
+                differ = print_verify(&v.tables, seconds);
+                r.phases.verify_s = Some(seconds);
                 r.verify = Some(v.tables.iter().map(Into::into).collect());
                 if differ > 0 {
                     r.status = "verify-failed".into();
@@ -670,7 +672,7 @@ fn print_summary(r: &pgbridge::load::Report) {
             let rows: u64 = r.tables.iter().map(|t| t.rows).sum();
             let resumed = r.tables.iter().filter(|t| t.resumed).count();
             println!(
-                "{status}: {} tables, {} rows, {} rejected, {} orphan FK(s) left NOT VALID; schema {:.2} s, data {:.2} s, constraints {:.2} s, total {:.2} s{}",
+                "{status}: {} tables, {} rows, {} rejected, {} orphan FK(s) left NOT VALID; schema {:.2} s, data {:.2} s, constraints {:.2} s, total {:.2} s{}{}",
                 r.tables.len(),
                 rows,
                 r.rejects,
@@ -679,6 +681,10 @@ fn print_summary(r: &pgbridge::load::Report) {
                 r.phases.data_s,
                 r.phases.constraints_s,
                 r.phases.total_s,
+                r.phases
+                    .verify_s
+                    .map(|v| format!("; verify {v:.2} s"))
+                    .unwrap_or_default(),
                 if resumed > 0 {
                     format!(" ({resumed} tables from an earlier run)")
                 } else {

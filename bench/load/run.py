@@ -19,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TIMEOUT = 600
 TARGETS = {"duckdb": 1.1, "pgloader": 5.0, "ceiling": 0.9}
 RSS_TARGET_MB = 100
+VERIFY_TARGET = 0.5  # verify seconds ÷ migrate's data-phase seconds
 
 A = None  # parsed arguments
 
@@ -158,13 +159,38 @@ def m_pgbridge(ds, expected):
         return result("pgbridge", f"failed: exit {rc}: {short(err or out)}", **extra)
     data_s = rep.get("phases", {}).get("data_s")
     extra["phases"] = rep.get("phases")
+    extra["verify"] = verify_timings(rep, ds["sqlite"], db, ds["name"])
     qtable = find_table(db, ds["table"])
     n, digest = count_and_digest(db, qtable) if qtable else (None, None)
     status = "ok" if n == expected else f"failed: {n} of {expected} rows"
+    if status == "ok" and not extra["verify"]["matches"]:
+        status = "failed: verify found a difference"
     if status == "ok":
         export(ds, "pgbridge", db, qtable)
     drop_db(db)
     return result("pgbridge", status, n, data_s, digest=digest, **extra)
+
+
+def verify_timings(rep, sqlite_path, db, name):
+    """The verify that ended the migrate run (from its report), then `pgbridge verify`
+    as a process of its own on the loaded database: seconds and ratio to the data phase."""
+    phases = rep.get("phases", {})
+    data_s = phases.get("data_s")
+    in_run = phases.get("verify_s")
+    vreport = os.path.join(A.work, f"pgbridge-{name}.verify.json")
+    if os.path.exists(vreport):
+        os.remove(vreport)
+    rc, out, err, wall = run([A.bin, "verify", sqlite_path, url(db), "--report", vreport])
+    try:
+        vrep = json.load(open(vreport))
+    except (OSError, ValueError):
+        vrep = {}
+    matches = rc == 0 and vrep.get("status") == "match" and \
+        all(t.get("matches") for t in (rep.get("verify") or [{"matches": False}]))
+    ratio = (lambda s: (s / data_s) if s and data_s else None)
+    return {"in_run_s": in_run, "in_run_ratio": ratio(in_run), "process_s": wall,
+            "process_ratio": ratio(wall), "matches": matches, "plan": vrep.get("plan"),
+            "exit": rc, "error": None if rc == 0 else short(err or out)}
 
 
 def m_duckdb(ds, expected):
@@ -385,8 +411,15 @@ def bench_northwind(path):
         rc, o, err, wall = run(cmd)
         n = all_rows(db) if rc == 0 else None
         status = "ok" if rc == 0 and n == expected else f"failed: exit {rc}, {n} of {expected} rows: {short(err or o)}"
+        try:
+            rep = json.load(open(report))
+        except (OSError, ValueError):
+            rep = {}
+        v = verify_timings(rep, path, db, "northwind") if rc == 0 else None
+        if status == "ok" and not v["matches"]:
+            status = "failed: verify found a difference"
         out["methods"].append(result("pgbridge", status, n, wall, peak_rss_kb=read_rss_kb(rss_file),
-                                     command=shlex.join(cmd[5:])))
+                                     command=shlex.join(cmd[5:]), phases=rep.get("phases"), verify=v))
         drop_db(db)
     else:
         say("pgbridge migrate not available: skipped")
@@ -444,6 +477,12 @@ def print_table(results):
         pgb = next((r for r in ds["methods"] if r["method"] == "pgbridge"), {})
         if pgb.get("peak_rss_kb"):
             print(f"{'':<10} pgbridge peak RSS {pgb['peak_rss_kb'] / 1024:.1f} MB (target ≤ {RSS_TARGET_MB} MB)")
+        v = pgb.get("verify")
+        if v:
+            print(f"{'':<10} pgbridge verify: {fmt(v['in_run_s'], '.2f')} s ending the run"
+                  f" ({fmt(v['in_run_ratio'], '.2f')}× the data phase of {fmt((pgb.get('phases') or {}).get('data_s'), '.2f')} s),"
+                  f" {fmt(v['process_s'], '.2f')} s as its own process ({fmt(v['process_ratio'], '.2f')}×);"
+                  f" target ≤ {VERIFY_TARGET}×; {'match' if v['matches'] else 'DIFFERENT or failed'}")
     print()
 
 
@@ -463,7 +502,7 @@ def main():
     results = {"postgres": server, "repeat": A.repeat, "cores": os.cpu_count(), "pgloader": short(plv.splitlines()[0] if plv else "?"),
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "targets": {"pgbridge/duckdb": 1.1, "pgbridge/pgloader": 5.0, "pgbridge/ceiling": 0.9,
-                           "pgbridge_peak_rss_mb": RSS_TARGET_MB},
+                           "pgbridge_peak_rss_mb": RSS_TARGET_MB, "verify/data_phase": VERIFY_TARGET},
                "datasets": []}
     for name in ("narrow", "wide"):
         ds = bench_dataset(name)

@@ -92,7 +92,11 @@ pub struct Phases {
     pub schema_s: f64,
     pub data_s: f64,
     pub constraints_s: f64,
+    /// Schema to constraints (the verify that follows is not included).
     pub total_s: f64,
+    /// The verify that ends the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
