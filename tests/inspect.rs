@@ -1,9 +1,12 @@
 //! `pgbridge inspect`: every finding kind on a fixture built here, in both
-//! formats; `--strict` exit codes; every corpus database inspected, with a
-//! per-database summary printed (`cargo test --test inspect -- --nocapture`).
+//! formats; `--strict` exit codes; examples of WITHOUT ROWID tables named by
+//! primary key; the outcome inspect states for blobs in numeric columns and
+//! infinite reals checked against what `pgbridge migrate` does with the same
+//! file on real PostgreSQL 15 and 18; every corpus database inspected, with
+//! a per-database summary printed (`cargo test --test inspect -- --nocapture`).
 mod common;
 
-use common::{CORPUS_DATABASES as CORPUS, pgbridge};
+use common::{CORPUS_DATABASES as CORPUS, PgVersion, TestDb, cluster, pgbridge, text};
 use pgbridge::inspect::{InspectOptions, Inspection, inspect};
 use pgbridge::rewrite::RulePack;
 use rusqlite::{Connection, params};
@@ -557,4 +560,416 @@ fn without_citext_nocase_only_matches_are_reported_as_future_orphans() {
         text.contains("the parent does not become citext: they will be orphans"),
         "{text}"
     );
+}
+
+/// WITHOUT ROWID tables, rows inserted out of key order: a composite-key
+/// child with two orphans, a NOCASE-only match, text in an INTEGER column
+/// and infinite reals.
+fn without_rowid_fixture(dir: &Path) -> PathBuf {
+    let path = dir.join("keyed.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             CREATE TABLE parent (code TEXT COLLATE NOCASE PRIMARY KEY) WITHOUT ROWID;
+             INSERT INTO parent VALUES ('AB'), ('CD');
+             CREATE TABLE item (
+                 code TEXT, n INTEGER, parent_code TEXT REFERENCES parent(code),
+                 qty INTEGER, ratio REAL,
+                 PRIMARY KEY (code, n)) WITHOUT ROWID;
+             INSERT INTO item VALUES
+                 ('zz', 1, 'AB', 1, 1.0),
+                 ('ab', 3, 'nope', 'lots', 9e999),
+                 ('ab', 1, 'cd', 2, -9e999),
+                 ('a''b', 2, 'gone', 'many', 2.0);",
+        )
+        .unwrap();
+    path
+}
+
+#[test]
+fn without_rowid_examples_name_the_row_by_its_primary_key_in_key_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = without_rowid_fixture(dir.path());
+    let out = pgbridge(&["inspect", db.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let j: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let key = |code: &str, n: i64| json!({"code": code, "n": n});
+
+    // Orphans: PRAGMA foreign_key_check gives no rowid here; the rows are
+    // found again and named by key, in key order ('a''b' < 'ab' byte-wise).
+    let fk = &j["foreign_keys"][0];
+    assert_eq!(fk["table"], "item");
+    assert_eq!(fk["orphans"], 2);
+    assert_eq!(
+        fk["orphan_examples"],
+        json!([
+            {"rowid": null, "key": key("a'b", 2), "value": "gone"},
+            {"rowid": null, "key": key("ab", 3), "value": "nope"}
+        ])
+    );
+    assert_eq!(fk["nocase_only"], 1);
+    assert_eq!(
+        fk["nocase_examples"],
+        json!([{"rowid": null, "key": key("ab", 1), "value": "cd"}])
+    );
+
+    let p = problem(&j, "item", "qty", "text-in-numeric");
+    assert_eq!(p["count"], 2);
+    assert_eq!(
+        p["examples"],
+        json!([
+            {"rowid": null, "key": key("a'b", 2), "value": "many"},
+            {"rowid": null, "key": key("ab", 3), "value": "lots"}
+        ])
+    );
+    let p = problem(&j, "item", "ratio", "non-finite-real");
+    let keys: Vec<&Value> = p["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["key"])
+        .collect();
+    assert_eq!(keys, [&key("ab", 1), &key("ab", 3)]);
+
+    // The key object lists the columns in key order, not alphabetically.
+    let i = inspect_default(&db);
+    let compact = serde_json::to_string(&i).unwrap();
+    assert!(
+        compact.contains(r#"{"rowid":null,"key":{"code":"a'b","n":2},"value":"gone"}"#),
+        "{compact}"
+    );
+
+    let t = stdout(&pgbridge(&["inspect", db.to_str().unwrap()]));
+    for s in [
+        "item(parent_code) → parent(code): 2 orphan row(s), e.g. key (code='a''b', n=2) = \"gone\", key (code='ab', n=3) = \"nope\"",
+        "1 NOCASE-only match(es), e.g. key (code='ab', n=1) = \"cd\"",
+        "e.g. key (code='a''b', n=2) = \"many\", key (code='ab', n=3) = \"lots\"",
+        "e.g. key (code='ab', n=1) = \"-Infinity\" → -Infinity, key (code='ab', n=3) = \"Infinity\" → Infinity",
+    ] {
+        assert!(t.contains(s), "`{s}` missing from:\n{t}");
+    }
+
+    // Rowid tables keep `rowid` and get no `key`.
+    let dirty = dirty_fixture(dir.path());
+    let j: Value = serde_json::from_str(&stdout(&pgbridge(&[
+        "inspect",
+        dirty.to_str().unwrap(),
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let e = &problem(&j, "dirty", "qty", "text-in-numeric")["examples"][0];
+    assert_eq!(e, &json!({"rowid": 2, "value": "lots"}));
+}
+
+fn migrate(db: &Path, target: &TestDb, extra: &[&str]) -> Output {
+    let mut args = vec!["migrate", db.to_str().unwrap(), target.url.as_str()];
+    args.extend_from_slice(extra);
+    pgbridge(&args)
+}
+
+/// Every problem with an outcome: (table, column, problem).
+fn outcomes(j: &Value) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for t in j["tables"].as_array().unwrap() {
+        for c in t["columns"].as_array().unwrap() {
+            for p in c["problems"].as_array().unwrap() {
+                if p.get("outcome").is_some() {
+                    out.push((
+                        t["name"].as_str().unwrap().to_string(),
+                        c["name"].as_str().unwrap().to_string(),
+                        p.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `WHERE` for an example's row: `id = rowid` (the tables here have an
+/// `id INTEGER PRIMARY KEY`), or the key columns of a WITHOUT ROWID table.
+fn row_filter(example: &Value) -> String {
+    if let Some(rowid) = example["rowid"].as_i64() {
+        return format!("id = {rowid}");
+    }
+    example["key"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => format!("{} = {}", common::sql_ident(k), common::sql_literal(s)),
+            other => format!("{} = {other}", common::sql_ident(k)),
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// Blobs in numeric columns and infinite reals that the loader accepts.
+fn loads_fixture(dir: &Path) -> PathBuf {
+    let path = dir.join("loads.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE nums (id INTEGER PRIMARY KEY, qty INTEGER, ratio REAL, total NUMERIC, misc);
+             INSERT INTO nums VALUES (1, 1, 0.5, 1, 'x'),
+                                     (2, x'616263', 9e999, 9e999, 9e999),
+                                     (3, 3, -9e999, -9e999, -9e999);
+             CREATE TABLE w (code TEXT, n INTEGER, v REAL, PRIMARY KEY (code, n)) WITHOUT ROWID;
+             INSERT INTO w VALUES ('b', 1, 9e999), ('a', 2, -9e999), ('a', 1, 1.5);",
+        )
+        .unwrap();
+    // NaN cannot be stored: SQLite makes it NULL, so it is no finding.
+    Connection::open(&path)
+        .unwrap()
+        .execute("INSERT INTO nums (id, ratio) VALUES (4, ?1)", [f64::NAN])
+        .unwrap();
+    path
+}
+
+#[test]
+fn blobs_in_numeric_columns_and_infinities_that_load_show_what_they_become_in_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = loads_fixture(dir.path());
+    let out = pgbridge(&["inspect", src.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let j: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(j["blockers"], 0);
+
+    // What the rules chose for each column, and what the loader makes of
+    // each value there: (table, column, kind, count, pg_type, converter).
+    for (t, c, kind, count, pg_type, conv) in [
+        ("nums", "qty", "blob-in-numeric", 1, "text", "any-text"),
+        (
+            "nums",
+            "ratio",
+            "non-finite-real",
+            2,
+            "double precision",
+            "real",
+        ),
+        ("nums", "total", "non-finite-real", 2, "numeric", "numeric"),
+        ("nums", "misc", "non-finite-real", 2, "text", "any-text"),
+        ("w", "v", "non-finite-real", 2, "double precision", "real"),
+    ] {
+        let p = problem(&j, t, c, kind);
+        assert_eq!(p["count"], count, "{t}.{c}: {p}");
+        let o = &p["outcome"];
+        assert_eq!(
+            (&o["pg_type"], &o["converter"], &o["loaded"], &o["refused"]),
+            (&json!(pg_type), &json!(conv), &json!(count), &json!(0)),
+            "{t}.{c}: {p}"
+        );
+        assert!(o.get("reason").is_none(), "{p}");
+        assert_eq!(p["examples"].as_array().unwrap().len(), count as usize);
+    }
+    let p = problem(&j, "nums", "qty", "blob-in-numeric");
+    assert_eq!(
+        p["examples"],
+        json!([{"rowid": 2, "value": "x'616263'", "loads_as": "abc"}])
+    );
+    let p = problem(&j, "nums", "ratio", "non-finite-real");
+    let ratio = &j["tables"][0]["columns"][2];
+    assert_eq!(ratio["name"], "ratio");
+    assert_eq!(
+        ratio["classes"],
+        json!({"integer": 0, "real": 3, "text": 0, "blob": 0, "null": 1})
+    );
+    assert_eq!(
+        p["examples"],
+        json!([
+            {"rowid": 2, "value": "Infinity", "loads_as": "Infinity"},
+            {"rowid": 3, "value": "-Infinity", "loads_as": "-Infinity"}
+        ])
+    );
+    assert_eq!(
+        p["outcome"]["summary"],
+        "2 value(s) load into double precision (real converter) as 'Infinity', '-Infinity'"
+    );
+    let p = problem(&j, "w", "v", "non-finite-real");
+    assert_eq!(p["examples"][0]["key"], json!({"code": "a", "n": 2}));
+    assert_eq!(p["examples"][0]["loads_as"], "-Infinity");
+
+    let t = stdout(&pgbridge(&["inspect", src.to_str().unwrap()]));
+    for s in [
+        "nums.qty    INTEGER    blob-in-numeric  1  e.g. rowid 2 = \"x'616263'\" → abc",
+        "outcome: 1 value(s) load into text (any-text converter) as 'abc'",
+        "outcome: 2 value(s) load into numeric (numeric converter) as 'Infinity', '-Infinity'",
+    ] {
+        assert!(t.contains(s), "`{s}` missing from:\n{t}");
+    }
+    let strict = pgbridge(&["inspect", src.to_str().unwrap(), "--strict"]);
+    assert_eq!(strict.status.code(), Some(0), "{}", text(&strict));
+
+    // migrate the same file: every example holds what inspect said.
+    let problems = outcomes(&j);
+    assert_eq!(problems.len(), 5);
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("inspect_loads");
+        let out = migrate(&src, &db, &[]);
+        assert!(out.status.success(), "{v}:\n{}", text(&out));
+        for (t, c, p) in &problems {
+            for e in p["examples"].as_array().unwrap() {
+                let have = db.scalar(&format!(
+                    "SELECT {}::text FROM {} WHERE {}",
+                    common::sql_ident(c),
+                    common::sql_ident(t),
+                    row_filter(e)
+                ));
+                assert_eq!(have, e["loads_as"].as_str().unwrap(), "{v} {t}.{c} {e}");
+            }
+            let pg_type = db.scalar(&format!(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute \
+                 WHERE attrelid = {}::regclass AND attname = {}",
+                common::sql_literal(t),
+                common::sql_literal(c)
+            ));
+            assert_eq!(pg_type, p["outcome"]["pg_type"].as_str().unwrap(), "{v}");
+        }
+    }
+}
+
+/// Values the loader refuses: an infinity in NUMERIC(10,2) (numeric(10,2)
+/// holds no infinity) and a blob that is not UTF-8 in an INTEGER column that
+/// becomes text; a UTF-8 blob in the same column loads.
+fn refused_fixture(dir: &Path) -> PathBuf {
+    let path = dir.join("refused.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE nums (id INTEGER PRIMARY KEY, price NUMERIC(10,2), bad INTEGER);
+             INSERT INTO nums VALUES (1, 1.5, 1), (2, 9e999, 2), (3, 2.25, x'00ff'), (4, 3.5, x'6f6b');",
+        )
+        .unwrap();
+    path
+}
+
+#[test]
+fn values_the_loader_refuses_are_blockers_and_stop_or_are_rejected_by_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = refused_fixture(dir.path());
+    let s = src.to_str().unwrap();
+    let out = pgbridge(&["inspect", s, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let j: Value = serde_json::from_str(&stdout(&out)).unwrap();
+
+    let price = problem(&j, "nums", "price", "non-finite-real");
+    let o = &price["outcome"];
+    assert_eq!(
+        (&o["pg_type"], &o["converter"], &o["loaded"], &o["refused"]),
+        (
+            &json!("numeric(10,2)"),
+            &json!("numeric"),
+            &json!(0),
+            &json!(1)
+        ),
+        "{price}"
+    );
+    assert_eq!(
+        o["reason"],
+        "infinity does not fit a numeric with a precision"
+    );
+    assert_eq!(
+        price["examples"],
+        json!([{"rowid": 2, "value": "Infinity",
+                "refused": "infinity does not fit a numeric with a precision"}])
+    );
+    let bad = problem(&j, "nums", "bad", "blob-in-numeric");
+    let o = &bad["outcome"];
+    assert_eq!(
+        (&o["pg_type"], &o["converter"], &o["loaded"], &o["refused"]),
+        (&json!("text"), &json!("any-text"), &json!(1), &json!(1)),
+        "{bad}"
+    );
+    assert_eq!(bad["examples"][0]["rowid"], 3);
+    assert_eq!(bad["examples"][0]["refused"], o["reason"]);
+    assert_eq!(
+        bad["examples"][1],
+        json!({"rowid": 4, "value": "x'6f6b'", "loads_as": "ok"})
+    );
+
+    // Each refusing column is a blocker, under the code migrate stops with.
+    assert_eq!(j["blockers"], 2);
+    let blockers: Vec<&Value> = j["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    for (d, col) in blockers.iter().zip(["nums.price", "nums.bad"]) {
+        assert_eq!(d["code"], "value-not-convertible");
+        assert_eq!(d["span"]["object"], col);
+    }
+    let strict = pgbridge(&["inspect", s, "--strict"]);
+    assert_eq!(strict.status.code(), Some(1), "{}", text(&strict));
+    let t = stdout(&strict);
+    assert!(
+        t.contains("error[value-not-convertible] nums.price: 1 non-finite-real value(s) cannot load into numeric(10,2) (numeric converter): infinity does not fit a numeric with a precision; the first is at rowid 2, where migrate would stop"),
+        "{t}"
+    );
+    assert!(
+        t.contains("e.g. rowid 3 = \"x'00ff'\" → refused, rowid 4 = \"x'6f6b'\" → ok"),
+        "{t}"
+    );
+
+    for v in PgVersion::ALL {
+        // --on-error stop (the default): the run stops at rowid 2, for
+        // inspect's reason.
+        let db = cluster(v).new_db("inspect_refused");
+        let out = migrate(&src, &db, &["--jobs", "1"]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{v}:\n{t}");
+        assert!(t.contains("value-not-convertible"), "{t}");
+        assert!(
+            t.contains(&format!(
+                "table nums, rowid 2, column price: cannot convert Infinity to numeric(10,2) (numeric converter): {}",
+                price["outcome"]["reason"].as_str().unwrap()
+            )),
+            "{v}:\n{t}"
+        );
+
+        // --on-error reject: exactly the refused rows are filed, with
+        // inspect's reasons; the UTF-8 blob loads as inspect said.
+        let db = cluster(v).new_db("inspect_rejected");
+        let rejects = dir.path().join(format!("rejects-{}.jsonl", v.major()));
+        let out = migrate(
+            &src,
+            &db,
+            &[
+                "--on-error",
+                "reject",
+                "--rejects",
+                rejects.to_str().unwrap(),
+            ],
+        );
+        assert!(out.status.success(), "{v}:\n{}", text(&out));
+        let mut filed: Vec<(i64, String, String)> = std::fs::read_to_string(&rejects)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let r: Value = serde_json::from_str(l).unwrap();
+                (
+                    r["rowid"].as_i64().unwrap(),
+                    r["column"].as_str().unwrap().to_string(),
+                    r["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        filed.sort();
+        let reason = |p: &Value| p["outcome"]["reason"].as_str().unwrap().to_string();
+        assert_eq!(
+            filed,
+            vec![
+                (2, "price".to_string(), reason(price)),
+                (3, "bad".to_string(), reason(bad)),
+            ],
+            "{v}"
+        );
+        assert_eq!(
+            db.query("SELECT id, bad FROM nums ORDER BY id"),
+            vec![vec!["1", "1"], vec!["4", "ok"]],
+            "{v}"
+        );
+    }
 }

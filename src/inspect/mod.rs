@@ -12,18 +12,25 @@
 //! profile ([`live::read_with`]), then the compiler
 //! ([`crate::compile_schema`]) decides every column's type, converter and
 //! rule. On top of that, targeted queries that the profile does not make:
-//! `PRAGMA foreign_key_check` per table (orphans with example rowids and
+//! `PRAGMA foreign_key_check` per table (orphans with example rows and
 //! values), case-insensitive-only FK matches against `COLLATE NOCASE` parent
-//! keys, example rowids for every dirty-value count of the profile, the
+//! keys, example rows for every dirty-value count of the profile, the
 //! length histogram of wrong-length float32 vectors, and `dbstat` sizes.
+//! For blobs in numeric columns and infinite reals, every such value goes
+//! through the loader's own converter and COPY encoding for its column
+//! ([`Outcome`]); values it refuses are blockers.
 //!
 //! Invariants: the file is never written; every count here is either a
 //! profile count (its exact meaning is in [`crate::source::profile`]) or a
 //! count of the query named beside it; examples are at most
-//! [`COLUMN_EXAMPLES`] / [`FK_EXAMPLES`] per finding, in rowid order.
+//! [`COLUMN_EXAMPLES`] / [`FK_EXAMPLES`] per finding, in rowid order, and
+//! name their row by rowid — or, in a WITHOUT ROWID table, by primary key,
+//! in primary-key order.
 use crate::diag::{Diagnostic, Diagnostics, Error, Result, Severity, Stage};
 use crate::ir::pg;
 use crate::ir::sqlite::{self, Affinity, Profile, TableKind};
+use crate::load::convert::{self, float_text};
+use crate::load::wire::{self, Wire};
 use crate::rewrite::RulePack;
 use crate::source::{live, profile};
 use crate::{CompileOptions, Compiled};
@@ -36,7 +43,7 @@ use std::path::Path;
 mod text;
 pub use text::render_text;
 
-/// Example rowids kept per dirty-value problem.
+/// Examples kept per dirty-value problem.
 pub const COLUMN_EXAMPLES: usize = 3;
 /// Example rows kept per foreign-key finding.
 pub const FK_EXAMPLES: usize = 5;
@@ -124,12 +131,64 @@ pub struct ForeignKeyCheck {
     pub error: Option<String>,
 }
 
-/// A row showing a finding: its rowid (None for WITHOUT ROWID tables) and
-/// the offending value(s) as JSON (texts as strings, blobs as `x'hex'`).
+/// A row showing a finding: its rowid, or for a WITHOUT ROWID table (which
+/// has none: `rowid` is None) its PRIMARY KEY values; and the offending
+/// value(s) as JSON (texts as strings, blobs as `x'hex'`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Example {
     pub rowid: Option<i64>,
+    /// WITHOUT ROWID tables only: the row's PRIMARY KEY, in key order
+    /// (JSON: an object, column → value).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "key_as_object"
+    )]
+    pub key: Option<Vec<KeyPart>>,
     pub value: serde_json::Value,
+    /// Problems with an [`Outcome`] only: the value as the loader writes it
+    /// (its PostgreSQL text form), when it converts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loads_as: Option<String>,
+    /// Problems with an [`Outcome`] only: why the loader refuses the value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+}
+
+impl Example {
+    fn new(row: RowId, value: serde_json::Value) -> Example {
+        Example {
+            rowid: row.0,
+            key: row.1,
+            value,
+            loads_as: None,
+            refused: None,
+        }
+    }
+}
+
+/// One column of a WITHOUT ROWID table's PRIMARY KEY and its value in a row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyPart {
+    pub column: String,
+    /// As example values are (numbers, strings, blobs as `x'hex'`).
+    pub value: serde_json::Value,
+    /// The value as an SQLite literal (`'ab'`, `3`, `x'00ff'`), for text
+    /// output.
+    #[serde(skip)]
+    pub literal: String,
+}
+
+fn key_as_object<S: serde::Serializer>(
+    key: &Option<Vec<KeyPart>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let parts = key.as_deref().unwrap_or_default();
+    let mut m = s.serialize_map(Some(parts.len()))?;
+    for p in parts {
+        m.serialize_entry(&p.column, &p.value)?;
+    }
+    m.end()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -176,8 +235,9 @@ pub struct Classes {
 /// Values of one column that block or bend a rule.
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
-    /// `text-in-numeric`, `empty-text-in-numeric`, `nul-bytes`,
-    /// `invalid-utf8`, `non-json`, `wrong-length-vector`, `unparseable-date`.
+    /// `text-in-numeric`, `empty-text-in-numeric`, `blob-in-numeric`,
+    /// `non-finite-real`, `nul-bytes`, `invalid-utf8`, `non-json`,
+    /// `wrong-length-vector`, `unparseable-date`.
     pub kind: String,
     pub count: u64,
     pub message: String,
@@ -185,6 +245,32 @@ pub struct Problem {
     /// `wrong-length-vector` only: every blob length seen, most common first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lengths: Vec<LengthSeen>,
+    /// `blob-in-numeric` and `non-finite-real` (of a migrated column) only:
+    /// what `migrate` does with every one of these values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+}
+
+/// What `migrate` does with a problem's values: each one is run through the
+/// column's converter and binary COPY encoding — the two calls the loader
+/// makes ([`crate::load::convert::convert`], [`crate::load::wire::encode`])
+/// with the converter and type the compile chose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// The column's PostgreSQL type and converter.
+    pub pg_type: String,
+    pub converter: String,
+    /// Values that load (each example's `loads_as` shows what they become).
+    pub loaded: u64,
+    /// Values the loader refuses: `migrate` stops at the first one's row
+    /// (`--on-error stop`, the default) or writes those rows to the rejects
+    /// file (`--on-error reject`). Each is a blocker.
+    pub refused: u64,
+    /// The loader's reason for the first refused value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The same in one sentence.
+    pub summary: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -230,6 +316,107 @@ fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
 /// A double-quoted SQLite identifier.
 fn q(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// How an example names its row: `(rowid, None)` for rowid tables,
+/// `(None, Some(primary key))` for WITHOUT ROWID tables.
+type RowId = (Option<i64>, Option<Vec<KeyPart>>);
+
+/// How a table's rows are named in examples, and the order examples are
+/// found in: rowid order, or for WITHOUT ROWID tables PRIMARY KEY order.
+enum RowName<'a> {
+    Rowid,
+    /// The PRIMARY KEY columns of a WITHOUT ROWID table, in key order.
+    Key(Vec<&'a sqlite::Column>),
+    /// A WITHOUT ROWID table whose key is unknown (cannot happen for a
+    /// table read from a file: SQLite requires the key).
+    Unnamed,
+}
+
+impl<'a> RowName<'a> {
+    fn of(t: &'a sqlite::Table) -> RowName<'a> {
+        if !t.without_rowid {
+            return RowName::Rowid;
+        }
+        let cols: Vec<&sqlite::Column> = t
+            .primary_key
+            .iter()
+            .flat_map(|pk| &pk.columns)
+            .filter_map(|n| t.columns.iter().find(|c| &c.name == n))
+            .collect();
+        if cols.is_empty() {
+            RowName::Unnamed
+        } else {
+            RowName::Key(cols)
+        }
+    }
+
+    /// How many result columns [`Self::select`] takes.
+    fn width(&self) -> usize {
+        match self {
+            RowName::Key(cols) => cols.len(),
+            _ => 1,
+        }
+    }
+
+    /// The select list naming the row; `alias` qualifies the columns
+    /// (`c.`) or is empty.
+    fn select(&self, alias: &str) -> String {
+        match self {
+            RowName::Rowid => format!("{alias}rowid"),
+            RowName::Key(cols) => cols
+                .iter()
+                .map(|c| format!("{alias}{}", q(&c.name)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            RowName::Unnamed => "NULL".into(),
+        }
+    }
+
+    /// `ORDER BY` terms: the rowid, or the key columns (in their own
+    /// collation, which is what the key's b-tree is ordered by, then byte
+    /// for byte where that collation could tie).
+    fn order_by(&self, alias: &str) -> String {
+        match self {
+            RowName::Rowid => format!("{alias}rowid"),
+            RowName::Key(cols) => {
+                let mut terms: Vec<String> = cols
+                    .iter()
+                    .map(|c| format!("{alias}{}", q(&c.name)))
+                    .collect();
+                for c in cols {
+                    if c.collation
+                        .as_deref()
+                        .is_some_and(|k| !k.eq_ignore_ascii_case("binary"))
+                    {
+                        terms.push(format!("{alias}{} COLLATE BINARY", q(&c.name)));
+                    }
+                }
+                terms.join(", ")
+            }
+            RowName::Unnamed => "1".into(),
+        }
+    }
+
+    /// The row's name from the first [`Self::width`] columns of `r`.
+    fn read(&self, r: &rusqlite::Row<'_>) -> rusqlite::Result<RowId> {
+        Ok(match self {
+            RowName::Rowid => (r.get(0)?, None),
+            RowName::Key(cols) => {
+                let mut parts = Vec::with_capacity(cols.len());
+                for (i, c) in cols.iter().enumerate() {
+                    let v = r.get_ref(i)?;
+                    parts.push(KeyPart {
+                        column: c.name.clone(),
+                        value: example_value(v),
+                        literal: sql_literal(v),
+                    });
+                }
+                (None, Some(parts))
+            }
+            RowName::Unnamed => (None, None),
+        })
+    }
 }
 
 /// Inspect a SQLite database file (see the module docs).
@@ -285,7 +472,8 @@ pub fn inspect(path: &Path, pack: &RulePack, opts: &InspectOptions) -> Result<In
     let sizes = dbstat_sizes(&tx);
     let mut tables = Vec::new();
     for t in &compiled.sqlite.tables {
-        tables.push(table_report(&tx, t, &compiled, sizes.as_ref()).map_err(&err)?);
+        tables
+            .push(table_report(&tx, t, &compiled, sizes.as_ref(), &mut diagnostics).map_err(&err)?);
     }
     let objects = objects(&compiled);
     tx.finish().map_err(&err)?;
@@ -338,7 +526,7 @@ fn example_value(v: ValueRef<'_>) -> serde_json::Value {
         ValueRef::Integer(i) => Value::from(i),
         ValueRef::Real(f) => serde_json::Number::from_f64(f)
             .map(Value::Number)
-            .unwrap_or_else(|| Value::from(f.to_string())),
+            .unwrap_or_else(|| Value::from(float_text(f))),
         ValueRef::Text(b) => {
             let s = String::from_utf8_lossy(b);
             let mut out: String = s.chars().take(80).collect();
@@ -358,6 +546,25 @@ fn example_value(v: ValueRef<'_>) -> serde_json::Value {
             }
             Value::from(out)
         }
+    }
+}
+
+/// A value as an SQLite literal for text output: `3`, `1.5`, `'it''s'`
+/// (cut at 80 characters), `x'00ff'` (cut at 32 bytes).
+fn sql_literal(v: ValueRef<'_>) -> String {
+    match v {
+        ValueRef::Null => "NULL".into(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(f) => float_text(f),
+        ValueRef::Text(b) => {
+            let s = String::from_utf8_lossy(b);
+            let mut out: String = s.chars().take(80).collect();
+            if s.chars().count() > 80 {
+                out.push('…');
+            }
+            format!("'{}'", out.replace('\'', "''"))
+        }
+        ValueRef::Blob(_) => example_value(v).as_str().unwrap_or_default().to_string(),
     }
 }
 
@@ -422,7 +629,7 @@ fn check_foreign_keys(
         if fks.is_empty() {
             continue;
         }
-        let rowid = if t.without_rowid { "NULL" } else { "rowid" };
+        let name = RowName::of(t);
         // fkid → (count, examples by rowid)
         let mut found: BTreeMap<i64, (u64, Vec<Option<i64>>)> = BTreeMap::new();
         let check = (|| -> rusqlite::Result<()> {
@@ -472,12 +679,28 @@ fn check_foreign_keys(
             };
             let (orphans, rowids) = found.remove(&id).unwrap_or_default();
             let mut orphan_examples = Vec::new();
-            for rid in rowids {
-                let value = match rid {
-                    Some(rid) => key_values(conn, &t.name, &columns, rid)?,
-                    None => serde_json::Value::Null,
-                };
-                orphan_examples.push(Example { rowid: rid, value });
+            if t.without_rowid {
+                // foreign_key_check has no rowid to give here: find the
+                // same rows again, named by their primary key.
+                if orphans > 0 && ref_columns.len() == columns.len() {
+                    orphan_examples = orphans_by_key(
+                        conn,
+                        t,
+                        &name,
+                        &columns,
+                        parent_table,
+                        &ref_columns,
+                        (orphans as usize).min(FK_EXAMPLES),
+                    )?;
+                }
+            } else {
+                for rid in rowids {
+                    let value = match rid {
+                        Some(rid) => key_values(conn, &t.name, &columns, rid)?,
+                        None => serde_json::Value::Null,
+                    };
+                    orphan_examples.push(Example::new((rid, None), value));
+                }
             }
             let nocase_cols = parent_table.is_some_and(|p| {
                 ref_columns.iter().any(|rc| {
@@ -496,7 +719,7 @@ fn check_foreign_keys(
                 && ref_columns.len() == columns.len()
             {
                 (nocase_only, nocase_examples) =
-                    nocase_matches(conn, t, rowid, &columns, &p.name, &ref_columns)?;
+                    nocase_matches(conn, t, &name, &columns, &p.name, &ref_columns)?;
                 holds = ref_columns.iter().all(|rc| {
                     let nocase = p.columns.iter().any(|c| {
                         c.name.eq_ignore_ascii_case(rc)
@@ -539,17 +762,72 @@ fn key_values(
         cols.join(", "),
         q(table)
     );
-    conn.query_row(&sql, [rowid], |r| {
-        let mut vals = Vec::new();
-        for i in 0..columns.len() {
-            vals.push(example_value(r.get_ref(i)?));
-        }
-        Ok(if vals.len() == 1 {
-            vals.pop().unwrap_or_default()
-        } else {
-            serde_json::Value::Array(vals)
-        })
+    conn.query_row(&sql, [rowid], |r| child_key(r, 0, columns.len()))
+}
+
+/// The child key value(s) of a result row, from column `at` on: a single
+/// value, or an array for composite keys.
+fn child_key(r: &rusqlite::Row<'_>, at: usize, n: usize) -> rusqlite::Result<serde_json::Value> {
+    let mut vals = Vec::with_capacity(n);
+    for i in 0..n {
+        vals.push(example_value(r.get_ref(at + i)?));
+    }
+    Ok(if vals.len() == 1 {
+        vals.pop().unwrap_or_default()
+    } else {
+        serde_json::Value::Array(vals)
     })
+}
+
+/// The first `limit` orphan rows of one foreign key of a WITHOUT ROWID
+/// child, in primary-key order, by the test `PRAGMA foreign_key_check`
+/// makes: every key column non-NULL and no parent row whose key equals the
+/// child's (under the parent column's affinity and collation — what
+/// `p.col = +c.col` applies; no parent table at all: every such row).
+fn orphans_by_key(
+    conn: &Connection,
+    child: &sqlite::Table,
+    name: &RowName<'_>,
+    columns: &[String],
+    parent: Option<&sqlite::Table>,
+    ref_columns: &[String],
+    limit: usize,
+) -> rusqlite::Result<Vec<Example>> {
+    let mut cond: Vec<String> = columns
+        .iter()
+        .map(|c| format!("c.{} IS NOT NULL", q(c)))
+        .collect();
+    if let Some(p) = parent {
+        let eq: Vec<String> = columns
+            .iter()
+            .zip(ref_columns)
+            .map(|(c, r)| format!("p.{} = +c.{}", q(r), q(c)))
+            .collect();
+        cond.push(format!(
+            "NOT EXISTS (SELECT 1 FROM {} AS p WHERE {})",
+            q(&p.name),
+            eq.join(" AND ")
+        ));
+    }
+    let sel: Vec<String> = columns.iter().map(|c| format!("c.{}", q(c))).collect();
+    let sql = format!(
+        "SELECT {}, {} FROM {} AS c WHERE {} ORDER BY {} LIMIT {limit}",
+        name.select("c."),
+        sel.join(", "),
+        q(&child.name),
+        cond.join(" AND "),
+        name.order_by("c.")
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(Example::new(
+            name.read(r)?,
+            child_key(r, name.width(), columns.len())?,
+        ));
+    }
+    Ok(out)
 }
 
 /// Child rows whose key matches a parent key only under the parent's
@@ -557,7 +835,7 @@ fn key_values(
 fn nocase_matches(
     conn: &Connection,
     child: &sqlite::Table,
-    rowid: &str,
+    name: &RowName<'_>,
     columns: &[String],
     parent: &str,
     ref_columns: &[String],
@@ -585,7 +863,9 @@ fn nocase_matches(
     let sql = format!(
         "SELECT {rowid}, {sel} FROM {child} AS c WHERE {nn} \
          AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {bin}) \
-         AND EXISTS (SELECT 1 FROM {parent} AS p WHERE {coll}) ORDER BY 1",
+         AND EXISTS (SELECT 1 FROM {parent} AS p WHERE {coll}) ORDER BY {order}",
+        rowid = name.select("c."),
+        order = name.order_by("c."),
         sel = sel.join(", "),
         child = q(&child.name),
         nn = not_null.join(" AND "),
@@ -599,18 +879,10 @@ fn nocase_matches(
     while let Some(r) = rows.next()? {
         n += 1;
         if ex.len() < FK_EXAMPLES {
-            let mut vals = Vec::new();
-            for i in 0..columns.len() {
-                vals.push(example_value(r.get_ref(i + 1)?));
-            }
-            ex.push(Example {
-                rowid: r.get(0)?,
-                value: if vals.len() == 1 {
-                    vals.pop().unwrap_or_default()
-                } else {
-                    serde_json::Value::Array(vals)
-                },
-            });
+            ex.push(Example::new(
+                name.read(r)?,
+                child_key(r, name.width(), columns.len())?,
+            ));
         }
     }
     Ok((n, ex))
@@ -652,6 +924,7 @@ fn table_report(
     t: &sqlite::Table,
     compiled: &Compiled,
     sizes: Option<&BTreeMap<String, u64>>,
+    diags: &mut Diagnostics,
 ) -> rusqlite::Result<TableReport> {
     let pg_table = compiled.pg.tables.iter().find(|p| p.source_name == t.name);
     let (kind, detail) = match &t.kind {
@@ -675,7 +948,7 @@ fn table_report(
     for c in t.columns.iter().filter(|c| !c.hidden) {
         let pc = pg_table.and_then(|p| p.columns.iter().find(|pc| pc.source_name == c.name));
         let problems = match (&c.profile, t.kind == TableKind::Ordinary) {
-            (Some(p), true) => column_problems(conn, t, c, p)?,
+            (Some(p), true) => column_problems(conn, t, c, p, pc, diags)?,
             _ => Vec::new(),
         };
         columns.push(ColumnReport {
@@ -708,6 +981,112 @@ struct Check {
     message: String,
     matches: Box<dyn Fn(ValueRef<'_>) -> bool>,
     lengths: Vec<LengthSeen>,
+    /// Run every matching value through the loader ([`Outcome`]).
+    outcome: bool,
+}
+
+impl Check {
+    fn new(
+        kind: &'static str,
+        count: u64,
+        message: String,
+        matches: impl Fn(ValueRef<'_>) -> bool + 'static,
+    ) -> Check {
+        Check {
+            kind,
+            count,
+            message,
+            matches: Box::new(matches),
+            lengths: Vec::new(),
+            outcome: false,
+        }
+    }
+}
+
+/// The running state of one [`Check`] during the example scan.
+#[derive(Default)]
+struct Tally {
+    examples: Vec<Example>,
+    /// Matching values seen.
+    seen: u64,
+    loaded: u64,
+    /// What the first loaded values become, distinct, at most
+    /// [`COLUMN_EXAMPLES`].
+    loaded_as: Vec<String>,
+    refused: u64,
+    /// The first refusal: its reason and its row.
+    first_refusal: Option<(String, String)>,
+}
+
+/// What the loader does with one value of a column: convert it with the
+/// column's converter, then encode it for binary COPY into the column's
+/// type — the two calls `migrate` makes per value. `Ok`: the value as
+/// loaded, in PostgreSQL's text form; `Err`: the reason it is refused.
+fn load_value(
+    pc: &pg::Column,
+    wire: Option<Wire>,
+    v: ValueRef<'_>,
+) -> std::result::Result<String, String> {
+    let x = convert::convert(pc.converter, v).map_err(|e| e.reason)?;
+    if let Some(w) = wire {
+        let mut buf = Vec::new();
+        wire::encode(&mut buf, &x, w).map_err(|e| e.reason)?;
+    }
+    Ok(loaded_text(&x))
+}
+
+/// A converted value in PostgreSQL's text form (texts cut at 80
+/// characters, bytes at 32).
+fn loaded_text(x: &convert::Value<'_>) -> String {
+    use convert::Value as V;
+    let cut = |s: &str| {
+        let mut out: String = s.chars().take(80).collect();
+        if s.chars().count() > 80 {
+            out.push('…');
+        }
+        out
+    };
+    match x {
+        V::Null => "NULL".into(),
+        V::Int(i) => i.to_string(),
+        V::Float(f) => float_text(*f),
+        V::Numeric(s) | V::Text(s) => cut(s),
+        V::Json(s) => cut(s),
+        V::Bytes(b) => {
+            let mut out = format!("\\x{}", hex::encode(&b[..b.len().min(32)]));
+            if b.len() > 32 {
+                out.push_str(&format!("… ({} bytes)", b.len()));
+            }
+            out
+        }
+        V::Bool(b) => if *b { "true" } else { "false" }.into(),
+        V::Uuid(u) => wire::uuid_text(u),
+        other => format!("{other:?}"),
+    }
+}
+
+/// How an example names its row in a message: `rowid 3`, `key (a='x')`.
+fn row_label(e: &Example) -> String {
+    match (&e.rowid, &e.key) {
+        (Some(r), _) => format!("rowid {r}"),
+        (None, Some(k)) => format!(
+            "key ({})",
+            k.iter()
+                .map(|p| format!("{}={}", p.column, p.literal))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (None, None) => "a row".into(),
+    }
+}
+
+/// A declared type for messages.
+fn declared(c: &sqlite::Column) -> String {
+    if c.declared.is_empty() {
+        "without a type".into()
+    } else {
+        format!("declared {}", c.declared)
+    }
 }
 
 fn is_numeric_declared(c: &sqlite::Column) -> bool {
@@ -737,68 +1116,95 @@ fn column_problems(
     t: &sqlite::Table,
     c: &sqlite::Column,
     p: &Profile,
+    pc: Option<&pg::Column>,
+    diags: &mut Diagnostics,
 ) -> rusqlite::Result<Vec<Problem>> {
     let mut checks: Vec<Check> = Vec::new();
     if is_numeric_declared(c) {
         let other = p.texts - p.empty_texts;
         if other > 0 {
-            checks.push(Check {
-                kind: "text-in-numeric",
-                count: other,
-                message: format!(
+            checks.push(Check::new(
+                "text-in-numeric",
+                other,
+                format!(
                     "{other} non-numeric text value(s) in a column declared {}",
                     c.declared
                 ),
-                matches: Box::new(|v| matches!(v, ValueRef::Text(b) if !b.is_empty())),
-                lengths: Vec::new(),
-            });
+                |v| matches!(v, ValueRef::Text(b) if !b.is_empty()),
+            ));
         }
         if p.empty_texts > 0 {
-            checks.push(Check {
-                kind: "empty-text-in-numeric",
-                count: p.empty_texts,
-                message: format!(
+            checks.push(Check::new(
+                "empty-text-in-numeric",
+                p.empty_texts,
+                format!(
                     "{} empty string(s) '' in a column declared {}",
                     p.empty_texts, c.declared
                 ),
-                matches: Box::new(|v| matches!(v, ValueRef::Text(b) if b.is_empty())),
-                lengths: Vec::new(),
+                |v| matches!(v, ValueRef::Text(b) if b.is_empty()),
+            ));
+        }
+        if p.blobs > 0 {
+            checks.push(Check {
+                outcome: true,
+                ..Check::new(
+                    "blob-in-numeric",
+                    p.blobs,
+                    format!(
+                        "{} blob value(s) in a column declared {}",
+                        p.blobs, c.declared
+                    ),
+                    |v| matches!(v, ValueRef::Blob(_)),
+                )
             });
         }
     }
-    if p.nul_bytes > 0 {
+    if p.non_finite > 0 {
+        // SQLite stores ±Infinity (9e999 overflows to it) but never NaN: a
+        // NaN becomes NULL, so every non-finite real is an infinity.
         checks.push(Check {
-            kind: "nul-bytes",
-            count: p.nul_bytes,
-            message: format!(
+            outcome: true,
+            ..Check::new(
+                "non-finite-real",
+                p.non_finite,
+                format!(
+                    "{} infinite real value(s) (+Infinity/-Infinity) in a column {}",
+                    p.non_finite,
+                    declared(c)
+                ),
+                |v| matches!(v, ValueRef::Real(f) if !f.is_finite()),
+            )
+        });
+    }
+    if p.nul_bytes > 0 {
+        checks.push(Check::new(
+            "nul-bytes",
+            p.nul_bytes,
+            format!(
                 "{} text value(s) hold a NUL byte, which PostgreSQL text cannot store",
                 p.nul_bytes
             ),
-            matches: Box::new(|v| matches!(v, ValueRef::Text(b) if b.contains(&0))),
-            lengths: Vec::new(),
-        });
+            |v| matches!(v, ValueRef::Text(b) if b.contains(&0)),
+        ));
     }
     if p.invalid_utf8 > 0 {
-        checks.push(Check {
-            kind: "invalid-utf8",
-            count: p.invalid_utf8,
-            message: format!(
+        checks.push(Check::new(
+            "invalid-utf8",
+            p.invalid_utf8,
+            format!(
                 "{} text value(s) are not valid UTF-8, which PostgreSQL text rejects",
                 p.invalid_utf8
             ),
-            matches: Box::new(
-                |v| matches!(v, ValueRef::Text(b) if std::str::from_utf8(b).is_err()),
-            ),
-            lengths: Vec::new(),
-        });
+            |v| matches!(v, ValueRef::Text(b) if std::str::from_utf8(b).is_err()),
+        ));
     }
     if matches!(c.type_name.as_str(), "JSON" | "JSONB") {
         let bad = p.texts - p.json_values + p.blobs;
         if bad > 0 {
-            checks.push(Check {
-                kind: "non-json",
-                count: bad,
-                message: format!(
+            checks.push(Check::new(
+                "non-json",
+                bad,
+                format!(
                     "{bad} value(s) are not JSON text in a column declared {}{}",
                     c.declared,
                     if p.blobs > 0 {
@@ -810,30 +1216,26 @@ fn column_problems(
                         String::new()
                     }
                 ),
-                matches: Box::new(|v| match v {
+                |v| match v {
                     ValueRef::Blob(_) => true,
                     ValueRef::Text(b) => !std::str::from_utf8(b).is_ok_and(profile::is_json_value),
                     _ => false,
-                }),
-                lengths: Vec::new(),
-            });
+                },
+            ));
         }
     }
     if is_date_declared(c) {
         let bad = p.texts - p.iso_dates - p.iso_timestamps - p.iso_timestamps_tz;
         if bad > 0 {
-            checks.push(Check {
-                kind: "unparseable-date",
-                count: bad,
-                message: format!(
+            checks.push(Check::new(
+                "unparseable-date",
+                bad,
+                format!(
                     "{bad} text value(s) are not ISO-8601 dates or timestamps in a column declared {}",
                     c.declared
                 ),
-                matches: Box::new(
-                    |v| matches!(v, ValueRef::Text(b) if profile::iso_kind(b).is_none()),
-                ),
-                lengths: Vec::new(),
-            });
+                |v| matches!(v, ValueRef::Text(b) if profile::iso_kind(b).is_none()),
+            ));
         }
     }
     if c.affinity == Affinity::Blob
@@ -849,61 +1251,180 @@ fn column_problems(
                 .map(|l| format!("{} dims × {}", l.dims, l.count))
                 .collect();
             checks.push(Check {
-                kind: "wrong-length-vector",
-                count: bad,
-                message: format!(
+                lengths,
+                ..Check::new(
+                "wrong-length-vector",
+                bad,
+                format!(
                     "{bad} blob(s) differ from the most common length ({} bytes, {} float32 dims); lengths seen: {}",
                     common,
                     common / 4,
                     seen.join(", ")
                 ),
-                matches: Box::new(
-                    move |v| matches!(v, ValueRef::Blob(b) if b.len() as u64 != common),
-                ),
-                lengths,
+                move |v| matches!(v, ValueRef::Blob(b) if b.len() as u64 != common),
+            )
             });
         }
     }
     if checks.is_empty() {
         return Ok(Vec::new());
     }
-    let mut examples: Vec<Vec<Example>> = vec![Vec::new(); checks.len()];
-    let rowid = if t.without_rowid { "NULL" } else { "rowid" };
+    // The column as migrate loads it: its converter and binary COPY type.
+    // A generated column is not loaded at all (PostgreSQL computes it).
+    let load = pc
+        .filter(|pc| pc.generated.is_none())
+        .map(|pc| (pc, Wire::from_sql_type(&pc.pg_type)));
+    let name = RowName::of(t);
+    let mut classes: Vec<&str> = vec!["'text'", "'blob'"];
+    if checks.iter().any(|k| k.kind == "non-finite-real") {
+        classes.push("'real'");
+    }
     let sql = format!(
-        "SELECT {rowid}, {col} FROM {tbl} WHERE typeof({col}) IN ('text', 'blob') ORDER BY 1",
+        "SELECT {}, {col} FROM {tbl} WHERE typeof({col}) IN ({}) ORDER BY {}",
+        name.select(""),
+        classes.join(", "),
+        name.order_by(""),
         col = q(&c.name),
         tbl = q(&t.name)
     );
+    let at = name.width();
+    let mut tallies: Vec<Tally> = checks.iter().map(|_| Tally::default()).collect();
     let mut st = conn.prepare(&sql)?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
-        let v = r.get_ref(1)?;
+        let v = r.get_ref(at)?;
         let mut done = true;
-        for (check, ex) in checks.iter().zip(examples.iter_mut()) {
+        for (check, tally) in checks.iter().zip(tallies.iter_mut()) {
             let want = (check.count as usize).min(COLUMN_EXAMPLES);
-            if ex.len() < want && (check.matches)(v) {
-                ex.push(Example {
-                    rowid: r.get(0)?,
-                    value: example_value(v),
-                });
+            let full = check.outcome && load.is_some();
+            if (tally.examples.len() < want || (full && tally.seen < check.count))
+                && (check.matches)(v)
+            {
+                tally.seen += 1;
+                let verdict = match load {
+                    Some((pc, wire)) if check.outcome => Some(load_value(pc, wire, v)),
+                    _ => None,
+                };
+                let mut example = None;
+                if tally.examples.len() < want || matches!(verdict, Some(Err(_))) {
+                    example = Some(Example::new(name.read(r)?, example_value(v)));
+                }
+                match verdict {
+                    Some(Ok(text)) => {
+                        tally.loaded += 1;
+                        if tally.loaded_as.len() < COLUMN_EXAMPLES
+                            && !tally.loaded_as.contains(&text)
+                        {
+                            tally.loaded_as.push(text.clone());
+                        }
+                        if let Some(e) = example.as_mut() {
+                            e.loads_as = Some(text);
+                        }
+                    }
+                    Some(Err(reason)) => {
+                        tally.refused += 1;
+                        if let Some(e) = example.as_mut() {
+                            if tally.first_refusal.is_none() {
+                                tally.first_refusal = Some((reason.clone(), row_label(e)));
+                            }
+                            e.refused = Some(reason);
+                        }
+                    }
+                    None => {}
+                }
+                if let Some(e) = example
+                    && tally.examples.len() < want
+                {
+                    tally.examples.push(e);
+                }
             }
-            done &= ex.len() >= want;
+            done &= tally.examples.len() >= want && (!full || tally.seen >= check.count);
         }
         if done {
             break;
         }
     }
-    Ok(checks
-        .into_iter()
-        .zip(examples)
-        .map(|(c, examples)| Problem {
-            kind: c.kind.into(),
-            count: c.count,
-            message: c.message,
-            examples,
-            lengths: c.lengths,
-        })
-        .collect())
+    let mut out = Vec::new();
+    for (check, tally) in checks.into_iter().zip(tallies) {
+        let outcome = match pc {
+            Some(pc) if check.outcome => Some(outcome(t, c, pc, check.kind, &tally, diags)),
+            _ => None,
+        };
+        out.push(Problem {
+            kind: check.kind.into(),
+            count: check.count,
+            message: check.message,
+            examples: tally.examples,
+            lengths: check.lengths,
+            outcome,
+        });
+    }
+    Ok(out)
+}
+
+/// The [`Outcome`] of one problem from its tally, and a blocker
+/// (`value-not-convertible`, the code `migrate` stops with) when the loader
+/// refuses any of the values.
+fn outcome(
+    t: &sqlite::Table,
+    c: &sqlite::Column,
+    pc: &pg::Column,
+    kind: &str,
+    tally: &Tally,
+    diags: &mut Diagnostics,
+) -> Outcome {
+    let conv = pc.converter.name();
+    let pg_type = &pc.pg_type;
+    let mut parts = Vec::new();
+    if pc.generated.is_some() {
+        parts.push("not loaded: a generated column, PostgreSQL computes it".to_string());
+    }
+    if tally.loaded > 0 {
+        parts.push(format!(
+            "{} value(s) load into {pg_type} ({conv} converter) as {}",
+            tally.loaded,
+            tally
+                .loaded_as
+                .iter()
+                .map(|l| format!("'{}'", l.replace('\'', "''")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let mut reason = None;
+    if let Some((why, row)) = &tally.first_refusal {
+        parts.push(format!(
+            "{} value(s) cannot load into {pg_type} ({conv} converter: {why}), the first at \
+             {row}: migrate stops there, or with --on-error reject writes their rows to the \
+             rejects file",
+            tally.refused
+        ));
+        diags.push(
+            Diagnostic::error(
+                Stage::Load,
+                "value-not-convertible",
+                format!(
+                    "{} {kind} value(s) cannot load into {pg_type} ({conv} converter): {why}; \
+                     the first is at {row}, where migrate would stop",
+                    tally.refused
+                ),
+            )
+            .on(format!("{}.{}", t.name, c.name))
+            .with_help(
+                "fix the values in SQLite (or give the column a type that holds them with a rule), \
+                 or run migrate with --on-error reject to load the other rows and file these",
+            ),
+        );
+        reason = Some(why.clone());
+    }
+    Outcome {
+        pg_type: pg_type.clone(),
+        converter: conv.into(),
+        loaded: tally.loaded,
+        refused: tally.refused,
+        reason,
+        summary: parts.join("; "),
+    }
 }
 
 /// Blob lengths of one column, most common first (ties: shorter first).

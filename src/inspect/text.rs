@@ -19,11 +19,30 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
+/// `rowid 3 = "abc"`, `key (code='ab', n=3) = "abc"`, plus what the
+/// loader makes of the value when the problem has an outcome:
+/// `→ Infinity` or `→ refused`.
 fn examples(ex: &[Example]) -> String {
     ex.iter()
-        .map(|e| match e.rowid {
-            Some(r) => format!("rowid {r} = {}", e.value),
-            None => e.value.to_string(),
+        .map(|e| {
+            let mut s = match (e.rowid, &e.key) {
+                (Some(r), _) => format!("rowid {r} = {}", e.value),
+                (None, Some(key)) => format!(
+                    "key ({}) = {}",
+                    key.iter()
+                        .map(|k| format!("{}={}", k.column, k.literal))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    e.value
+                ),
+                (None, None) => e.value.to_string(),
+            };
+            if let Some(l) = &e.loads_as {
+                let _ = write!(s, " → {l}");
+            } else if e.refused.is_some() {
+                s.push_str(" → refused");
+            }
+            s
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -157,6 +176,15 @@ pub fn render_text(i: &Inspection) -> String {
                     p.count.to_string(),
                     format!("e.g. {}", examples(&p.examples)),
                 ]);
+                if let Some(o) = &p.outcome {
+                    dirty.push(vec![
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        format!("outcome: {}", o.summary),
+                    ]);
+                }
                 if !p.lengths.is_empty() {
                     let seen: Vec<String> = p
                         .lengths
