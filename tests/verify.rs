@@ -438,3 +438,102 @@ fn verify_converts_with_the_plan_migrate_recorded_and_writes_a_json_report_15_an
         );
     }
 }
+
+#[test]
+fn uuid_keys_verify_in_postgres_order_whatever_their_case_or_storage_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("uuids.db");
+    let c = Connection::open(&src).unwrap();
+    c.execute_batch(
+        "CREATE TABLE lower_u (id TEXT PRIMARY KEY, v INTEGER);
+         CREATE TABLE mixed_u (id TEXT PRIMARY KEY, v INTEGER);
+         CREATE TABLE blob_u (id BLOB PRIMARY KEY, v INTEGER);
+         BEGIN;",
+    )
+    .unwrap();
+    // Deterministic pseudo-random ids spanning 2 chunks.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in 0..15_000i64 {
+        let mut b = [0u8; 16];
+        for k in b.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *k = x as u8;
+        }
+        let h = hex::encode(b);
+        let text = format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        );
+        let mixed = if i % 3 == 0 {
+            text.to_uppercase()
+        } else {
+            text.clone()
+        };
+        c.execute(
+            "INSERT INTO lower_u VALUES (?1, ?2)",
+            rusqlite::params![text, i],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO mixed_u VALUES (?1, ?2)",
+            rusqlite::params![mixed, i],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO blob_u VALUES (?1, ?2)",
+            rusqlite::params![&b[..], i],
+        )
+        .unwrap();
+    }
+    c.execute_batch("COMMIT").unwrap();
+    drop(c);
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("verify_uuid_keys");
+        let out = pgbridge(&["migrate", src.to_str().unwrap(), db.url.as_str()]);
+        assert!(out.status.success(), "{}", text(&out));
+        for t in ["lower_u", "mixed_u", "blob_u"] {
+            assert_eq!(
+                db.scalar(&format!(
+                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '{t}'::regclass AND attname = 'id'"
+                )),
+                "uuid",
+                "{t} on {v}"
+            );
+        }
+        let out = verify(&src, &db);
+        let s = text(&out);
+        assert!(out.status.success(), "{v}: {s}");
+        for t in ["lower_u", "mixed_u", "blob_u"] {
+            assert!(
+                s.contains(&format!("match    {t}: rows 15000 sqlite / 15000 postgres")),
+                "{s}"
+            );
+        }
+        let id = db.scalar("SELECT id FROM mixed_u WHERE v = 12000");
+        db.psql("UPDATE mixed_u SET v = -1 WHERE v = 12000; UPDATE blob_u SET v = -1 WHERE v = 7")
+            .unwrap();
+        let blob_id = db.scalar("SELECT id FROM blob_u WHERE v = -1");
+        let out = verify(&src, &db);
+        let s = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{s}");
+        assert!(
+            s.contains(&format!(
+                "key ({id}) column v: SQLite 12000 / PostgreSQL -1"
+            )),
+            "{s}"
+        );
+        assert!(
+            s.contains(&format!(
+                "key ({blob_id}) column v: SQLite 7 / PostgreSQL -1"
+            )),
+            "{s}"
+        );
+        assert!(s.contains("match    lower_u"), "{s}");
+    }
+}

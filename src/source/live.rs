@@ -127,10 +127,6 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
     .map_err(&err)?;
     conn.collation_needed(register_unknown_collation)
         .map_err(&err)?;
-    // Whole-table reads (profile, load, verify): map the file instead of
-    // copying each page through read(2). Read-only, so nothing is written.
-    conn.execute_batch("PRAGMA mmap_size = 1073741824")
-        .map_err(&err)?;
     Ok(conn)
 }
 

@@ -299,8 +299,9 @@ impl Reader<'_> {
                 .map(|&(i, o)| {
                     let c = plan::quote_ident_always(&self.t.columns[i].source);
                     match o {
-                        Order::Text => format!("{c} COLLATE BINARY"),
-                        _ => c,
+                        Order::Int => c,
+                        // Bytewise, as PostgreSQL orders them (text and uuid text).
+                        Order::Text | Order::Bytes => format!("{c} COLLATE BINARY"),
                     }
                 })
                 .collect();
@@ -324,7 +325,11 @@ impl Reader<'_> {
                             | crate::ir::pg::Converter::UuidText
                     ) && !self.t.columns[i].bpchar
                 }
-                Order::Bytes => false,
+                // A uuid's bytes order like its lowercase text, or its blob.
+                Order::Bytes => matches!(
+                    self.t.columns[i].converter,
+                    crate::ir::pg::Converter::UuidText | crate::ir::pg::Converter::UuidBlob
+                ),
             })
     }
 
