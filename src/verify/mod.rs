@@ -522,7 +522,11 @@ fn sqlite_side(conn: &rusqlite::Connection, r: &Reader<'_>) -> rusqlite::Result<
 }
 
 /// The PostgreSQL side of one table, hashed in the server ([`sql::chunks_sql`]).
-fn pg_side(client: &mut postgres::Client, t: &VTable, from: &str) -> Result<Digests, String> {
+fn pg_side(
+    client: &mut postgres::Transaction<'_>,
+    t: &VTable,
+    from: &str,
+) -> Result<Digests, String> {
     let rows = client
         .query(&sql::chunks_sql(t, from), &[])
         .map_err(|e| crate::load::pg_error_text(&e))?;
@@ -554,14 +558,43 @@ impl<'a> postgres::types::FromSql<'a> for RawField<'a> {
 /// Rows fetched per round trip on the PostgreSQL side.
 const FETCH_ROWS: i32 = 5_000;
 
-/// The PostgreSQL side of one table, hashed here: the columns in key
-/// order ([`sql::select_sql`]) fetched in binary format through a portal,
-/// each field length-prefixed as canonical bytes.
-fn pg_side_fetch(client: &mut postgres::Client, t: &VTable, from: &str) -> Result<Digests, String> {
+/// Tables with a single integer key and at least this many rows are
+/// fetched as two key ranges over two connections at once.
+const SPLIT_ROWS: i64 = 2 * CHUNK_ROWS as i64;
+
+/// Which rows of a table one fetch covers.
+#[derive(Debug, Clone, Copy)]
+enum Range {
+    All,
+    /// Key below the value.
+    Below(i64),
+    /// Key at or above the value.
+    From(i64),
+}
+
+/// The PostgreSQL side of one table (or a key range of it), hashed here:
+/// the columns in key order ([`sql::select_sql`]) fetched in binary
+/// format through a portal, each field length-prefixed as canonical
+/// bytes.
+fn pg_side_fetch(
+    tx: &mut postgres::Transaction<'_>,
+    t: &VTable,
+    from: &str,
+    range: Range,
+) -> Result<Digests, String> {
     let pe = |e: postgres::Error| crate::load::pg_error_text(&e);
-    let mut tx = client.transaction().map_err(pe)?;
-    let stmt = tx.prepare(&sql::select_sql(t, from)).map_err(pe)?;
-    let portal = tx.bind(&stmt, &[]).map_err(pe)?;
+    let key = sql::int_key(t);
+    let (filter, bound) = match (range, &key) {
+        (Range::Below(b), Some(k)) => (format!(" WHERE {k} < $1::int8"), Some(b)),
+        (Range::From(b), Some(k)) => (format!(" WHERE {k} >= $1::int8"), Some(b)),
+        _ => (String::new(), None),
+    };
+    let stmt = tx.prepare(&sql::select_sql(t, from, &filter)).map_err(pe)?;
+    let portal = match &bound {
+        Some(b) => tx.bind(&stmt, &[b]),
+        None => tx.bind(&stmt, &[]),
+    }
+    .map_err(pe)?;
     let keyless = t.key.is_empty();
     let mut d = Digests::default();
     let mut h = Sha256::new();
@@ -596,11 +629,131 @@ fn pg_side_fetch(client: &mut postgres::Client, t: &VTable, from: &str) -> Resul
             }
         }
     }
-    tx.commit().map_err(pe)?;
     if d.rows % CHUNK_ROWS != 0 {
         d.chunks.push(h.finalize().into());
     }
     Ok(d)
+}
+
+/// Where to split a large single-integer-key table: the key of row `n`
+/// in key order, `n` a whole number of chunks near the middle, so the
+/// two ranges' chunk digests simply concatenate.
+fn split_point(
+    tx: &mut postgres::Transaction<'_>,
+    t: &VTable,
+    from: &str,
+) -> Result<Option<i64>, String> {
+    let pe = |e: postgres::Error| crate::load::pg_error_text(&e);
+    let Some(k) = sql::int_key(t) else {
+        return Ok(None);
+    };
+    let est: f64 = tx
+        .query_one(
+            "SELECT reltuples::float8 FROM pg_class WHERE oid = $1::text::regclass",
+            &[&from],
+        )
+        .map_err(pe)?
+        .get(0);
+    let rows = if est >= 0.0 {
+        est as i64
+    } else {
+        tx.query_one(&format!("SELECT count(*) FROM {from} AS t"), &[])
+            .map_err(pe)?
+            .get(0)
+    };
+    if rows < SPLIT_ROWS {
+        return Ok(None);
+    }
+    let at = rows / 2 / CHUNK_ROWS as i64 * CHUNK_ROWS as i64;
+    Ok(tx
+        .query_opt(
+            &format!("SELECT {k}::int8 FROM {from} AS t ORDER BY {k} OFFSET {at} LIMIT 1"),
+            &[],
+        )
+        .map_err(pe)?
+        .map(|r| r.get(0)))
+}
+
+/// A read-only repeatable-read transaction; with `snapshot`, on that
+/// exported snapshot (so two connections see the same rows).
+fn snapshot_tx<'a>(
+    client: &'a mut postgres::Client,
+    snapshot: Option<&str>,
+) -> Result<postgres::Transaction<'a>, String> {
+    let pe = |e: postgres::Error| crate::load::pg_error_text(&e);
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(pe)?;
+    if let Some(s) = snapshot {
+        tx.batch_execute(&format!(
+            "SET TRANSACTION SNAPSHOT {}",
+            crate::ident::quote_literal(s)
+        ))
+        .map_err(pe)?;
+    }
+    Ok(tx)
+}
+
+type PgResults = Vec<(Result<Digests, String>, f64)>;
+
+/// The PostgreSQL side of every table, in one snapshot: hashed in the
+/// server, or fetched and hashed here, large single-integer-key tables
+/// as two key ranges over two connections at once.
+fn pg_sides(
+    client: &mut postgres::Client,
+    connect: Connector<'_>,
+    tables: &[PlannedTable],
+    froms: &[String],
+    in_server: bool,
+) -> Result<PgResults, String> {
+    let mut tx = snapshot_tx(client, None)?;
+    let mut out = Vec::new();
+    let mut second: Option<(postgres::Client, String)> = None;
+    for (PlannedTable { table: t, .. }, from) in tables.iter().zip(froms) {
+        let t0 = Instant::now();
+        let split = if in_server {
+            None
+        } else {
+            split_point(&mut tx, t, from)?
+        };
+        let r = match split {
+            None if in_server => pg_side(&mut tx, t, from),
+            None => pg_side_fetch(&mut tx, t, from, Range::All),
+            Some(b) => {
+                if second.is_none() {
+                    let snap: String = tx
+                        .query_one("SELECT pg_export_snapshot()", &[])
+                        .map_err(|e| crate::load::pg_error_text(&e))?
+                        .get(0);
+                    let mut c = connect().map_err(|e| e.message)?;
+                    c.batch_execute("SET jit = off")
+                        .map_err(|e| crate::load::pg_error_text(&e))?;
+                    second = Some((c, snap));
+                }
+                let (c2, snap) = second.as_mut().expect("opened above");
+                let mut tx2 = snapshot_tx(c2, Some(snap.as_str()))?;
+                let (lo, hi) = std::thread::scope(|s| {
+                    let hi = s.spawn(|| pg_side_fetch(&mut tx2, t, from, Range::From(b)));
+                    let lo = pg_side_fetch(&mut tx, t, from, Range::Below(b));
+                    (lo, hi.join().expect("the second PostgreSQL range"))
+                });
+                tx2.commit().map_err(|e| crate::load::pg_error_text(&e))?;
+                lo.and_then(|mut d| {
+                    let h = hi?;
+                    d.rows += h.rows;
+                    d.dups += h.dups;
+                    d.chunks.extend(h.chunks);
+                    Ok(d)
+                })
+            }
+        };
+        out.push((r, t0.elapsed().as_secs_f64()));
+    }
+    tx.commit().map_err(|e| crate::load::pg_error_text(&e))?;
+    Ok(out)
 }
 
 /// One table as migrate loaded it and verify hashes it: recorded by
@@ -867,17 +1020,8 @@ pub fn verify(
         let client = &mut ctl;
         let in_server = opts.hash_in_server;
         let h = s.spawn(move || {
-            let mut out = Vec::new();
-            for (PlannedTable { table: t, .. }, from) in tables.iter().zip(froms) {
-                let t0 = Instant::now();
-                let r = if in_server {
-                    pg_side(client, t, from)
-                } else {
-                    pg_side_fetch(client, t, from)
-                };
-                out.push((r, t0.elapsed().as_secs_f64()));
-            }
-            out
+            pg_sides(client, connect, tables, froms, in_server)
+                .unwrap_or_else(|e| tables.iter().map(|_| (Err(e.clone()), 0.0)).collect())
         });
         let mut sq = Vec::new();
         for PlannedTable { table: t, rowid } in &planned.tables {

@@ -218,13 +218,22 @@ fn send_expr(c: &VCol) -> String {
 /// `SELECT … ORDER BY key`: fetched in binary format, each row's fields
 /// (length-prefixed, `-1` for NULL) are its canonical bytes, in the order
 /// the digests use. `pgbridge verify` hashes these rows itself.
-pub fn select_sql(t: &VTable, from: &str) -> String {
+/// `filter` is empty or a `WHERE` clause over `t` (a key range).
+pub fn select_sql(t: &VTable, from: &str, filter: &str) -> String {
     let cols: Vec<String> = t.columns.iter().map(send_expr).collect();
     format!(
-        "SELECT {} FROM {from} AS t ORDER BY {}",
+        "SELECT {} FROM {from} AS t{filter} ORDER BY {}",
         cols.join(", "),
         order_terms(t, &row_expr(t))
     )
+}
+
+/// The single integer key column of `t`, quoted as `t."k"`, if that is its key.
+pub fn int_key(t: &VTable) -> Option<String> {
+    match t.key[..] {
+        [(i, Order::Int)] => Some(format!("t.{}", quote_ident(&t.columns[i].name))),
+        _ => None,
+    }
 }
 
 /// One row per chunk of 10,000 rows in key order: `chunk`, `rows`,
