@@ -419,17 +419,7 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
         }
     }
     if let (Some(path), Some(r)) = (&a.report, &out.report) {
-        let text = serde_json::to_string_pretty(r).unwrap_or_default();
-        if let Err(e) = std::fs::write(path, text + "\n") {
-            return Err(fail(
-                Diagnostic::error(
-                    Stage::Cli,
-                    "report-unwritable",
-                    format!("cannot write {}: {e}", path.display()),
-                ),
-                reporter,
-            ));
-        }
+        write_report(path, r, reporter)?;
     }
     report(&out.diagnostics, reporter);
     if let Some(r) = &out.report
@@ -516,22 +506,27 @@ fn run_verify(a: VerifyArgs) -> Result<ExitCode, Fail> {
             tables: verified.tables.iter().map(Into::into).collect(),
             diagnostics: diags.0.clone(),
         };
-        let text = serde_json::to_string_pretty(&r).unwrap_or_default();
-        if let Err(e) = std::fs::write(path, text + "\n") {
-            return Err(fail(
-                Diagnostic::error(
-                    Stage::Cli,
-                    "report-unwritable",
-                    format!("cannot write {}: {e}", path.display()),
-                ),
-                reporter,
-            ));
-        }
+        write_report(path, &r, reporter)?;
     }
     Ok(if bad == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// Write a `--report` file: pretty JSON and a final newline.
+fn write_report(path: &Path, r: &impl serde::Serialize, reporter: Reporter) -> Result<(), Fail> {
+    let text = serde_json::to_string_pretty(r).unwrap_or_default();
+    std::fs::write(path, text + "\n").map_err(|e| {
+        fail(
+            Diagnostic::error(
+                Stage::Cli,
+                "report-unwritable",
+                format!("cannot write {}: {e}", path.display()),
+            ),
+            reporter,
+        )
     })
 }
 

@@ -537,3 +537,66 @@ fn uuid_keys_verify_in_postgres_order_whatever_their_case_or_storage_15_and_18()
         assert!(s.contains("match    lower_u"), "{s}");
     }
 }
+
+#[test]
+fn keyless_tables_larger_than_the_sort_budget_verify_through_disk_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("logs.db");
+    let c = Connection::open(&src).unwrap();
+    c.execute_batch("CREATE TABLE logs (at TEXT, level TEXT, msg TEXT); BEGIN;")
+        .unwrap();
+    for i in 0..30_000i64 {
+        // Every 10th row repeats the one before: duplicates must be counted.
+        let j = if i % 10 == 9 { i - 1 } else { i };
+        c.execute(
+            "INSERT INTO logs VALUES (?1, ?2, ?3)",
+            rusqlite::params![
+                format!("2024-01-01 00:{:02}:{:02}", j / 60 % 60, j % 60),
+                ["info", "warn", "error"][(j % 3) as usize],
+                format!(
+                    "message {} {}",
+                    j * 7919 % 30_011,
+                    "x".repeat((j % 50) as usize)
+                )
+            ],
+        )
+        .unwrap();
+    }
+    c.execute_batch("COMMIT").unwrap();
+    drop(c);
+    // A quarter MiB of rows in memory at most: the 30,000 rows spill in runs.
+    let verify_small = |db: &TestDb| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+            .args(["verify", src.to_str().unwrap(), db.url.as_str()])
+            .env("PGBRIDGE_VERIFY_SORT_MB", "0.25")
+            .output()
+            .unwrap()
+    };
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("verify_spill");
+        let out = pgbridge(&[
+            "migrate",
+            src.to_str().unwrap(),
+            db.url.as_str(),
+            "--no-verify",
+        ]);
+        assert!(out.status.success(), "{}", text(&out));
+        let out = verify_small(&db);
+        let s = text(&out);
+        assert!(out.status.success(), "{v}: {s}");
+        assert!(
+            s.contains("match    logs: rows 30000 sqlite / 30000 postgres (no key; duplicate rows 3000 / 3000)"),
+            "{s}"
+        );
+        let same = digest_lines(&s);
+        assert_eq!(digest_lines(&text(&verify(&src, &db))), same, "{v}");
+        db.psql("UPDATE logs SET level = 'fatal' WHERE msg LIKE 'message 7919 %'")
+            .unwrap();
+        let out = verify_small(&db);
+        let s = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{s}");
+        assert!(s.contains("MISMATCH logs"), "{s}");
+        assert!(s.contains("in SQLite, missing in PostgreSQL"), "{s}");
+        assert!(s.contains("fatal"), "{s}");
+    }
+}

@@ -14,6 +14,7 @@
 //! embeds; the SQLite side converts each value with the converter the
 //! loader used.
 pub mod canon;
+mod spill;
 pub mod sql;
 
 use crate::diag::{Diagnostic, Diagnostics, Stage};
@@ -461,23 +462,29 @@ impl Reader<'_> {
         detail: bool,
         f: &mut dyn FnMut(u64, &Row) -> bool,
     ) -> rusqlite::Result<Pass> {
+        let io = |e: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
         let mut out = Pass::default();
-        let mut all = Vec::new();
+        let mut sorter = spill::Sorter::new(spill::budget());
+        let mut failed = None;
         self.pass(conn, false, detail, &mut out, &mut |row| {
-            all.push(Row {
+            let held = Row {
                 key: std::mem::take(&mut row.key),
                 bytes: row.bytes.clone(),
                 fields: row.fields.clone(),
                 display: std::mem::take(&mut row.display),
-            });
-            true
-        })?;
-        all.sort_by(|a, b| a.key.cmp(&b.key));
-        for (n, row) in all.iter().enumerate() {
-            if !f(n as u64, row) {
-                break;
+            };
+            match sorter.push(held) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
             }
+        })?;
+        if let Some(e) = failed {
+            return Err(io(e));
         }
+        sorter.finish(f).map_err(io)?;
         Ok(out)
     }
 }
@@ -766,8 +773,13 @@ pub struct PlannedTable {
     pub rowid: Option<String>,
 }
 
-fn vcols(p: &plan::TablePlan) -> Vec<VCol> {
-    p.columns
+/// The load plan of one table as verify hashes it, keyed by `key`.
+fn planned(
+    p: &plan::TablePlan,
+    key: impl FnOnce(&[VCol]) -> Vec<(usize, sql::Order)>,
+) -> PlannedTable {
+    let columns: Vec<VCol> = p
+        .columns
         .iter()
         .map(|c| VCol {
             name: c.target.clone(),
@@ -776,7 +788,17 @@ fn vcols(p: &plan::TablePlan) -> Vec<VCol> {
             wire: c.wire,
             bpchar: sql::is_bpchar(&c.pg_type),
         })
-        .collect()
+        .collect();
+    let key = key(&columns);
+    PlannedTable {
+        table: VTable {
+            name: p.target.clone(),
+            source: p.source.clone(),
+            columns,
+            key,
+        },
+        rowid: p.rowid.clone(),
+    }
 }
 
 /// Verify's tables for tables the rules created: keyed as the rules
@@ -786,17 +808,7 @@ pub fn plan_created(plans: &[plan::TablePlan], pg: &crate::ir::pg::Schema) -> Ve
         .iter()
         .filter_map(|p| {
             let t = pg.tables.iter().find(|t| t.name == p.target)?;
-            let columns = vcols(p);
-            let key = sql::choose_key(t, &columns);
-            Some(PlannedTable {
-                table: VTable {
-                    name: p.target.clone(),
-                    source: p.source.clone(),
-                    columns,
-                    key,
-                },
-                rowid: p.rowid.clone(),
-            })
+            Some(planned(p, |columns| sql::choose_key(t, columns)))
         })
         .collect()
 }
@@ -810,20 +822,12 @@ pub fn plan_data_only(
     plans
         .iter()
         .map(|p| {
-            let columns = vcols(p);
-            let key = sql::key_from(
-                keys.get(&p.target).into_iter().flatten().map(Vec::as_slice),
-                &columns,
-            );
-            PlannedTable {
-                table: VTable {
-                    name: p.target.clone(),
-                    source: p.source.clone(),
+            planned(p, |columns| {
+                sql::key_from(
+                    keys.get(&p.target).into_iter().flatten().map(Vec::as_slice),
                     columns,
-                    key,
-                },
-                rowid: p.rowid.clone(),
-            }
+                )
+            })
         })
         .collect()
 }
