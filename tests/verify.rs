@@ -404,6 +404,25 @@ fn verify_converts_with_the_plan_migrate_recorded_and_writes_a_json_report_15_an
                 "{flag}: {s}"
             );
         }
+        // An auditor who may read the table but not pgbridge's state: verify
+        // plans from the source instead, and still proves the content.
+        let auditor = format!("auditor_{}", db.name);
+        db.psql(&format!(
+            "CREATE ROLE {auditor} LOGIN; GRANT SELECT ON ev TO {auditor}"
+        ))
+        .unwrap();
+        let as_auditor =
+            db.url
+                .replacen("postgres://postgres@", &format!("postgres://{auditor}@"), 1);
+        assert_ne!(as_auditor, db.url);
+        let out = pgbridge(&["verify", src.to_str().unwrap(), as_auditor.as_str()]);
+        let s = text(&out);
+        assert!(out.status.success(), "{v}: {s}");
+        assert!(
+            s.contains("note[verify-replanned]: the recorded runs cannot be read"),
+            "{s}"
+        );
+        assert_eq!(digest_lines(&s), recorded, "auditor on {v}");
         // A changed value is found on the server-side path too.
         db.psql("UPDATE ev SET v = 2.75 WHERE id = 2").unwrap();
         let out = pgbridge(&[

@@ -845,14 +845,22 @@ fn recorded_plan(
     ctl: &mut postgres::Client,
     namespace: &str,
 ) -> Result<Result<Vec<PlannedTable>, String>, Box<Diagnostic>> {
-    let has: bool = ctl
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_attribute \
-             WHERE attrelid = to_regclass('pgbridge.runs') AND attname = 'verify_plan' AND NOT attisdropped)",
-            &[],
+    let has = ctl.query_one(
+        "SELECT EXISTS (SELECT 1 FROM pg_attribute \
+         WHERE attrelid = to_regclass('pgbridge.runs') AND attname = 'verify_plan' AND NOT attisdropped)",
+        &[],
+    );
+    // A role that may not read the state (a read-only auditor) plans afresh.
+    let unreadable = |e: postgres::Error| {
+        format!(
+            "the recorded runs cannot be read ({})",
+            crate::load::pg_error_text(&e)
         )
-        .map_err(pg_fail("reading the run state"))?
-        .get(0);
+    };
+    let has: bool = match has {
+        Ok(r) => r.get(0),
+        Err(e) => return Ok(Err(unreadable(e))),
+    };
     if !has {
         return Ok(Err("no migrate run is recorded in this database".into()));
     }
@@ -863,8 +871,11 @@ fn recorded_plan(
              WHERE target_schema = $1 AND status = 'complete' AND verify_plan IS NOT NULL \
              ORDER BY finished_at DESC LIMIT 1",
             &[&namespace],
-        )
-        .map_err(pg_fail("reading the run state"))?;
+        );
+    let row = match row {
+        Ok(row) => row,
+        Err(e) => return Ok(Err(unreadable(e))),
+    };
     let Some(row) = row else {
         return Ok(Err(format!(
             "no complete migrate run into schema {namespace} is recorded"
