@@ -464,9 +464,9 @@ fn uuid_keys_verify_in_postgres_order_whatever_their_case_or_storage_15_and_18()
     let src = dir.path().join("uuids.db");
     let c = Connection::open(&src).unwrap();
     c.execute_batch(
-        "CREATE TABLE lower_u (id TEXT PRIMARY KEY, v INTEGER);
-         CREATE TABLE mixed_u (id TEXT PRIMARY KEY, v INTEGER);
-         CREATE TABLE blob_u (id BLOB PRIMARY KEY, v INTEGER);
+        "CREATE TABLE lower_u (id UUID PRIMARY KEY, v INTEGER);
+         CREATE TABLE mixed_u (id UUID PRIMARY KEY, v INTEGER);
+         CREATE TABLE blob_u (id UUID PRIMARY KEY, v INTEGER);
          BEGIN;",
     )
     .unwrap();
