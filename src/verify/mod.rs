@@ -74,6 +74,51 @@ impl Digests {
     }
 }
 
+/// Builds one side's [`Digests`] from its rows' canonical bytes, in
+/// order: counts them, cuts chunks of [`CHUNK_ROWS`], and for a keyless
+/// table counts rows equal to the one before.
+struct Chunker {
+    d: Digests,
+    h: Sha256,
+    keyless: bool,
+    prev: Vec<u8>,
+}
+
+impl Chunker {
+    fn new(keyless: bool) -> Chunker {
+        Chunker {
+            d: Digests::default(),
+            h: Sha256::new(),
+            keyless,
+            prev: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, bytes: &[u8]) {
+        self.h.update(bytes);
+        self.d.rows += 1;
+        if self.keyless {
+            if self.d.rows > 1 && self.prev == bytes {
+                self.d.dups += 1;
+            } else {
+                self.prev.clear();
+                self.prev.extend_from_slice(bytes);
+            }
+        }
+        if self.d.rows.is_multiple_of(CHUNK_ROWS) {
+            let c = std::mem::take(&mut self.h).finalize();
+            self.d.chunks.push(c.into());
+        }
+    }
+
+    fn finish(mut self) -> Digests {
+        if !self.d.rows.is_multiple_of(CHUNK_ROWS) {
+            self.d.chunks.push(self.h.finalize().into());
+        }
+        self.d
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TableResult {
     /// PostgreSQL table.
@@ -492,24 +537,9 @@ impl Reader<'_> {
 /// The SQLite side of one table.
 fn sqlite_side(conn: &rusqlite::Connection, r: &Reader<'_>) -> rusqlite::Result<(Digests, Pass)> {
     let run = |sorted: bool| -> rusqlite::Result<(Digests, Pass)> {
-        let mut d = Digests::default();
-        let mut h = Sha256::new();
-        let mut prev: Option<Vec<u8>> = None;
-        let keyless = r.t.key.is_empty();
+        let mut c = Chunker::new(r.t.key.is_empty());
         let mut f = |_: u64, row: &Row| {
-            h.update(&row.bytes);
-            d.rows += 1;
-            if keyless {
-                match &mut prev {
-                    Some(p) if *p == row.bytes => d.dups += 1,
-                    Some(p) => p.clone_from(&row.bytes),
-                    None => prev = Some(row.bytes.clone()),
-                }
-            }
-            if d.rows % CHUNK_ROWS == 0 {
-                let c = std::mem::take(&mut h).finalize();
-                d.chunks.push(c.into());
-            }
+            c.row(&row.bytes);
             true
         };
         let pass = if sorted {
@@ -517,10 +547,7 @@ fn sqlite_side(conn: &rusqlite::Connection, r: &Reader<'_>) -> rusqlite::Result<
         } else {
             r.each(conn, false, &mut f)?
         };
-        if d.rows % CHUNK_ROWS != 0 {
-            d.chunks.push(h.finalize().into());
-        }
-        Ok((d, pass))
+        Ok((c.finish(), pass))
     };
     match run(false) {
         Err(rusqlite::Error::InvalidQuery) => run(true),
@@ -602,11 +629,8 @@ fn pg_side_fetch(
         None => tx.bind(&stmt, &[]),
     }
     .map_err(pe)?;
-    let keyless = t.key.is_empty();
-    let mut d = Digests::default();
-    let mut h = Sha256::new();
+    let mut c = Chunker::new(t.key.is_empty());
     let mut row: Vec<u8> = Vec::with_capacity(256);
-    let mut prev: Vec<u8> = Vec::new();
     loop {
         let batch = tx.query_portal(&portal, FETCH_ROWS).map_err(pe)?;
         if batch.is_empty() {
@@ -623,23 +647,10 @@ fn pg_side_fetch(
                     None => row.extend_from_slice(&(-1i32).to_be_bytes()),
                 }
             }
-            h.update(&row);
-            d.rows += 1;
-            if keyless {
-                if d.rows > 1 && prev == row {
-                    d.dups += 1;
-                }
-                std::mem::swap(&mut prev, &mut row);
-            }
-            if d.rows % CHUNK_ROWS == 0 {
-                d.chunks.push(std::mem::take(&mut h).finalize().into());
-            }
+            c.row(&row);
         }
     }
-    if d.rows % CHUNK_ROWS != 0 {
-        d.chunks.push(h.finalize().into());
-    }
-    Ok(d)
+    Ok(c.finish())
 }
 
 /// Where to split a large single-integer-key table: the key of row `n`
@@ -866,7 +877,7 @@ fn recorded_plan(
     }
     let row = ctl
         .query_opt(
-            "SELECT verify_plan::text, source, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') \
+            "SELECT verify_plan::text, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') \
              FROM pgbridge.runs \
              WHERE target_schema = $1 AND status = 'complete' AND verify_plan IS NOT NULL \
              ORDER BY finished_at DESC LIMIT 1",
@@ -881,7 +892,7 @@ fn recorded_plan(
             "no complete migrate run into schema {namespace} is recorded"
         )));
     };
-    let (text, origin, at): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+    let (text, at): (String, String) = (row.get(0), row.get(1));
     let tables: Vec<PlannedTable> = serde_json::from_str(&text).map_err(|e| {
         verr(
             "run-state-unreadable",
@@ -911,7 +922,6 @@ fn recorded_plan(
             }
         }
     }
-    let _ = origin;
     Ok(Ok(tables))
 }
 
