@@ -26,6 +26,7 @@ use sha2::{Digest as _, Sha256};
 use sql::{Order, VCol, VTable};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::time::Instant;
 
 /// Rows per chunk.
@@ -267,6 +268,8 @@ struct Reader<'a> {
     rowid: Option<String>,
     rejected_rowids: Option<&'a HashSet<i64>>,
     rejected_numbers: Option<&'a HashSet<u64>>,
+    /// A `WHERE` clause reading one key range, or empty.
+    filter: String,
 }
 
 /// What one pass over the SQLite table produced besides rows.
@@ -322,7 +325,26 @@ fn micros_text(m: i64) -> String {
     )
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    fn new(t: &'a VTable, rowid: &Option<String>, rejects: &'a Rejects) -> Reader<'a> {
+        Reader {
+            t,
+            rowid: rowid.clone(),
+            rejected_rowids: rejects.rowids.get(&t.source),
+            rejected_numbers: rejects.row_numbers.get(&t.source),
+            filter: String::new(),
+        }
+    }
+
+    /// The same table, rows matching `filter` (a `WHERE` clause) only.
+    fn range(&self, filter: String) -> Reader<'a> {
+        Reader {
+            filter,
+            rowid: self.rowid.clone(),
+            ..*self
+        }
+    }
+
     fn select(&self, ordered: bool) -> String {
         let mut cols: Vec<String> = Vec::new();
         cols.push(self.rowid.clone().unwrap_or_else(|| "NULL".into()));
@@ -337,6 +359,7 @@ impl Reader<'_> {
             cols.join(", "),
             plan::quote_ident_always(&self.t.source)
         );
+        q.push_str(&self.filter);
         if ordered {
             let terms: Vec<String> = self
                 .t
@@ -534,25 +557,141 @@ impl Reader<'_> {
     }
 }
 
-/// The SQLite side of one table.
-fn sqlite_side(conn: &rusqlite::Connection, r: &Reader<'_>) -> rusqlite::Result<(Digests, Pass)> {
-    let run = |sorted: bool| -> rusqlite::Result<(Digests, Pass)> {
-        let mut c = Chunker::new(r.t.key.is_empty());
-        let mut f = |_: u64, row: &Row| {
-            c.row(&row.bytes);
-            true
-        };
-        let pass = if sorted {
-            r.sorted(conn, false, &mut f)?
-        } else {
-            r.each(conn, false, &mut f)?
-        };
-        Ok((c.finish(), pass))
-    };
+/// The SQLite side of one table: a large single-integer-key table as two
+/// key ranges at once when `second` can read the same state
+/// ([`SecondSource`]), else in one pass.
+fn sqlite_side(
+    conn: &rusqlite::Connection,
+    second: &mut SecondSource<'_>,
+    r: &Reader<'_>,
+) -> rusqlite::Result<(Digests, Pass)> {
+    if let Some(split) = sqlite_split(conn, second, r)? {
+        return Ok(split);
+    }
+    let run = |sorted: bool| sqlite_pass(conn, r, sorted).map(|(d, p, _)| (d, p));
     match run(false) {
         Err(rusqlite::Error::InvalidQuery) => run(true),
         other => other,
     }
+}
+
+/// One pass of the SQLite side, with its first and last key.
+fn sqlite_pass(
+    conn: &rusqlite::Connection,
+    r: &Reader<'_>,
+    sorted: bool,
+) -> rusqlite::Result<(Digests, Pass, [Vec<KeyPart>; 2])> {
+    let mut c = Chunker::new(r.t.key.is_empty());
+    let mut ends: [Vec<KeyPart>; 2] = Default::default();
+    let mut f = |n: u64, row: &Row| {
+        c.row(&row.bytes);
+        if n == 0 {
+            ends[0].clone_from(&row.key);
+        }
+        ends[1].clone_from(&row.key);
+        true
+    };
+    let pass = if sorted {
+        r.sorted(conn, false, &mut f)?
+    } else {
+        r.each(conn, false, &mut f)?
+    };
+    Ok((c.finish(), pass, ends))
+}
+
+/// A second read-only connection to the source for split reads, opened
+/// at the first table that splits and kept in a read transaction. Only
+/// for a file not in WAL mode: there the first connection's read
+/// transaction holds a shared lock that keeps every writer from
+/// committing, so both see the same rows; WAL readers may not.
+struct SecondSource<'p> {
+    path: Option<&'p Path>,
+    conn: Option<rusqlite::Connection>,
+}
+
+impl<'p> SecondSource<'p> {
+    fn new(first: &rusqlite::Connection, path: &'p Path) -> SecondSource<'p> {
+        let mode: String = first
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap_or_default();
+        SecondSource {
+            path: (!mode.is_empty() && !mode.eq_ignore_ascii_case("wal")).then_some(path),
+            conn: None,
+        }
+    }
+
+    /// The connection, in its read transaction; none when it cannot be
+    /// had (the caller reads in one pass).
+    fn take(&mut self) -> Option<rusqlite::Connection> {
+        if self.conn.is_none() {
+            let c = crate::source::live::open_read_only(self.path?).ok()?;
+            c.execute_batch("BEGIN").ok()?;
+            self.conn = Some(c);
+        }
+        self.conn.take()
+    }
+}
+
+/// Reads a large single-integer-key rowid table as two key ranges at
+/// once, split at the key starting the middle chunk. `None` when the
+/// table does not qualify (no rows rejected in it, at least
+/// [`SPLIT_ROWS`] rows), when there is no second connection, or when the
+/// halves do not join up exactly (then the caller reads in one pass).
+fn sqlite_split(
+    conn: &rusqlite::Connection,
+    second: &mut SecondSource<'_>,
+    r: &Reader<'_>,
+) -> rusqlite::Result<Option<(Digests, Pass)>> {
+    let [(i, Order::Int)] = r.t.key[..] else {
+        return Ok(None);
+    };
+    if second.path.is_none()
+        || r.rowid.is_none()
+        || r.rejected_numbers.is_some()
+        || r.rejected_rowids.is_some_and(|s| !s.is_empty())
+    {
+        return Ok(None);
+    }
+    let t = plan::quote_ident_always(&r.t.source);
+    let k = plan::quote_ident_always(&r.t.columns[i].source);
+    // Also takes this connection's shared lock before the second reads.
+    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |x| x.get(0))?;
+    if rows < SPLIT_ROWS {
+        return Ok(None);
+    }
+    let at = rows / 2 / CHUNK_ROWS as i64 * CHUNK_ROWS as i64;
+    let b: Option<i64> = conn.query_row(
+        &format!("SELECT {k} FROM {t} ORDER BY {k} LIMIT 1 OFFSET {at}"),
+        [],
+        |x| Ok(x.get_ref(0)?.as_i64().ok()),
+    )?;
+    let (Some(b), Some(c2)) = (b, second.take()) else {
+        return Ok(None);
+    };
+    let lo = r.range(format!(" WHERE {k} < {b}"));
+    let hi = r.range(format!(" WHERE {k} >= {b}"));
+    let (l, (c2, h)) = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            let h = sqlite_pass(&c2, &hi, false);
+            (c2, h)
+        });
+        let l = sqlite_pass(conn, &lo, false);
+        (l, h.join().expect("the second SQLite range"))
+    });
+    second.conn = Some(c2);
+    // Out of order, or an error: read in one pass, which says which.
+    let (Ok((ld, mut lp, [_, l_last])), Ok((hd, hp, [h_first, _]))) = (l, h) else {
+        return Ok(None);
+    };
+    // Every row in one of the halves (none has a NULL or non-integer key
+    // that neither range selects), in key order across the split.
+    let seen = ld.rows + hd.rows + (lp.unconvertible.len() + hp.unconvertible.len()) as u64;
+    if ld.rows != at as u64 || seen != rows as u64 || (ld.rows > 0 && l_last >= h_first) {
+        return Ok(None);
+    }
+    lp.rejected.extend(hp.rejected);
+    lp.unconvertible.extend(hp.unconvertible);
+    Ok(Some((concat(ld, hd), lp)))
 }
 
 /// The PostgreSQL side of one table, hashed in the server ([`sql::chunks_sql`]).
@@ -606,24 +745,77 @@ enum Range {
     From(i64),
 }
 
-/// The PostgreSQL side of one table (or a key range of it), hashed here:
-/// the columns in key order ([`sql::select_sql`]) fetched in binary
-/// format through a portal, each field length-prefixed as canonical
-/// bytes.
+/// Which rows of a table one fetch covers, and in which order.
+#[derive(Debug, Clone)]
+enum Scan {
+    /// `ORDER BY` the key, over the whole table or a key range.
+    Key(Range),
+    /// In the order the rows are stored, over the whole table or a
+    /// `ctid` range (a `WHERE` clause, or empty): no index scan, and key
+    /// order when the table was loaded in it, which the fetch checks row
+    /// by row.
+    Heap(String),
+}
+
+/// One fetch's digests, with the first and last key of a heap scan.
+struct Fetched {
+    d: Digests,
+    first: Vec<KeyPart>,
+    last: Vec<KeyPart>,
+}
+
+/// The key of a fetched row: `row` holds the length-prefixed fields,
+/// field `i` at `fields[i]..fields[i + 1]`. False when a key field is
+/// not what its order expects (then the order cannot be checked).
+fn fetched_key(t: &VTable, row: &[u8], fields: &[usize], out: &mut Vec<KeyPart>) -> bool {
+    out.clear();
+    for &(i, o) in &t.key {
+        let (s, e) = (fields[i], fields[i + 1]);
+        out.push(match o {
+            Order::Int => {
+                let b = &row[s + 4..e];
+                KeyPart::Int(match b.len() {
+                    2 => i16::from_be_bytes([b[0], b[1]]).into(),
+                    4 => i32::from_be_bytes([b[0], b[1], b[2], b[3]]).into(),
+                    8 => i64::from_be_bytes(b.try_into().expect("eight bytes")),
+                    _ => return false,
+                })
+            }
+            Order::Text => KeyPart::Bytes(row[s + 4..e].to_vec()),
+            Order::Bytes => KeyPart::Bytes(row[s..e].to_vec()),
+        });
+    }
+    true
+}
+
+/// The PostgreSQL side of one table (or a range of it), hashed here: the
+/// columns ([`sql::select_sql`]) fetched in binary format through a
+/// portal, each field length-prefixed as canonical bytes. A heap scan
+/// gives up (`None`, and sets `give_up` for its sibling range) at the
+/// first row out of key order, or when `give_up` is set.
 fn pg_side_fetch(
     tx: &mut postgres::Transaction<'_>,
     t: &VTable,
     from: &str,
-    range: Range,
-) -> Result<Digests, String> {
+    scan: &Scan,
+    give_up: &AtomicBool,
+) -> Result<Option<Fetched>, String> {
     let pe = |e: postgres::Error| crate::load::pg_error_text(&e);
     let key = sql::int_key(t);
-    let (filter, bound) = match (range, &key) {
-        (Range::Below(b), Some(k)) => (format!(" WHERE {k} < $1::int8"), Some(b)),
-        (Range::From(b), Some(k)) => (format!(" WHERE {k} >= $1::int8"), Some(b)),
-        _ => (String::new(), None),
+    let (query, bound) = match (scan, &key) {
+        (Scan::Key(Range::Below(b)), Some(k)) => (
+            sql::select_sql(t, from, &format!(" WHERE {k} < $1::int8")),
+            Some(*b),
+        ),
+        (Scan::Key(Range::From(b)), Some(k)) => (
+            sql::select_sql(t, from, &format!(" WHERE {k} >= $1::int8")),
+            Some(*b),
+        ),
+        (Scan::Key(_), _) => (sql::select_sql(t, from, ""), None),
+        (Scan::Heap(filter), _) => (sql::heap_select_sql(t, from, filter), None),
     };
-    let stmt = tx.prepare(&sql::select_sql(t, from, &filter)).map_err(pe)?;
+    let check = matches!(scan, Scan::Heap(_));
+    let stmt = tx.prepare(&query).map_err(pe)?;
     let portal = match &bound {
         Some(b) => tx.bind(&stmt, &[b]),
         None => tx.bind(&stmt, &[]),
@@ -631,14 +823,21 @@ fn pg_side_fetch(
     .map_err(pe)?;
     let mut c = Chunker::new(t.key.is_empty());
     let mut row: Vec<u8> = Vec::with_capacity(256);
+    let mut fields: Vec<usize> = Vec::with_capacity(t.columns.len() + 1);
+    let (mut first, mut prev, mut cur) = (Vec::new(), Vec::new(), Vec::new());
     loop {
+        if check && give_up.load(AtomicOrdering::Relaxed) {
+            return Ok(None);
+        }
         let batch = tx.query_portal(&portal, FETCH_ROWS).map_err(pe)?;
         if batch.is_empty() {
             break;
         }
         for r in &batch {
             row.clear();
+            fields.clear();
             for i in 0..r.len() {
+                fields.push(row.len());
                 match r.try_get::<_, Option<RawField<'_>>>(i).map_err(pe)? {
                     Some(RawField(b)) => {
                         row.extend_from_slice(&(b.len() as i32).to_be_bytes());
@@ -647,10 +846,53 @@ fn pg_side_fetch(
                     None => row.extend_from_slice(&(-1i32).to_be_bytes()),
                 }
             }
+            fields.push(row.len());
+            if check {
+                let known = fetched_key(t, &row, &fields, &mut cur);
+                if !known || (c.d.rows > 0 && prev >= cur) {
+                    give_up.store(true, AtomicOrdering::Relaxed);
+                    return Ok(None);
+                }
+                if c.d.rows == 0 {
+                    first.clone_from(&cur);
+                }
+                std::mem::swap(&mut prev, &mut cur);
+            }
             c.row(&row);
         }
     }
-    Ok(c.finish())
+    Ok(Some(Fetched {
+        d: c.finish(),
+        first,
+        last: prev,
+    }))
+}
+
+/// Two ranges of one table at once, `lo` here and `hi` over `tx2`.
+fn fetch_two(
+    tx: &mut postgres::Transaction<'_>,
+    tx2: &mut postgres::Transaction<'_>,
+    t: &VTable,
+    from: &str,
+    lo: Scan,
+    hi: Scan,
+) -> Result<(Option<Fetched>, Option<Fetched>), String> {
+    let give_up = AtomicBool::new(false);
+    let (lo, hi) = std::thread::scope(|s| {
+        let h = s.spawn(|| pg_side_fetch(tx2, t, from, &hi, &give_up));
+        let l = pg_side_fetch(tx, t, from, &lo, &give_up);
+        (l, h.join().expect("the second PostgreSQL range"))
+    });
+    Ok((lo?, hi?))
+}
+
+/// Two consecutive ranges' digests as one: the first ends on a chunk
+/// boundary.
+fn concat(mut lo: Digests, hi: Digests) -> Digests {
+    lo.rows += hi.rows;
+    lo.dups += hi.dups;
+    lo.chunks.extend(hi.chunks);
+    lo
 }
 
 /// Where to split a large single-integer-key table: the key of row `n`
@@ -717,9 +959,12 @@ fn snapshot_tx<'a>(
 
 type PgResults = Vec<(Result<Digests, String>, f64)>;
 
+/// The second connection of split fetches, on the first one's exported
+/// snapshot; opened at the first table that splits.
+type Second = Option<(postgres::Client, String)>;
+
 /// The PostgreSQL side of every table, in one snapshot: hashed in the
-/// server, or fetched and hashed here, large single-integer-key tables
-/// as two key ranges over two connections at once.
+/// server, or fetched and hashed here (see [`pg_table`]).
 fn pg_sides(
     client: &mut postgres::Client,
     connect: Connector<'_>,
@@ -729,49 +974,101 @@ fn pg_sides(
 ) -> Result<PgResults, String> {
     let mut tx = snapshot_tx(client, None)?;
     let mut out = Vec::new();
-    let mut second: Option<(postgres::Client, String)> = None;
+    let mut second: Second = None;
     for (PlannedTable { table: t, .. }, from) in tables.iter().zip(froms) {
         let t0 = Instant::now();
-        let split = if in_server {
-            None
+        let r = if in_server {
+            pg_side(&mut tx, t, from)
         } else {
-            split_point(&mut tx, t, from)?
-        };
-        let r = match split {
-            None if in_server => pg_side(&mut tx, t, from),
-            None => pg_side_fetch(&mut tx, t, from, Range::All),
-            Some(b) => {
-                if second.is_none() {
-                    let snap: String = tx
-                        .query_one("SELECT pg_export_snapshot()", &[])
-                        .map_err(|e| crate::load::pg_error_text(&e))?
-                        .get(0);
-                    let mut c = connect().map_err(|e| e.message)?;
-                    c.batch_execute("SET jit = off")
-                        .map_err(|e| crate::load::pg_error_text(&e))?;
-                    second = Some((c, snap));
-                }
-                let (c2, snap) = second.as_mut().expect("opened above");
-                let mut tx2 = snapshot_tx(c2, Some(snap.as_str()))?;
-                let (lo, hi) = std::thread::scope(|s| {
-                    let hi = s.spawn(|| pg_side_fetch(&mut tx2, t, from, Range::From(b)));
-                    let lo = pg_side_fetch(&mut tx, t, from, Range::Below(b));
-                    (lo, hi.join().expect("the second PostgreSQL range"))
-                });
-                tx2.commit().map_err(|e| crate::load::pg_error_text(&e))?;
-                lo.and_then(|mut d| {
-                    let h = hi?;
-                    d.rows += h.rows;
-                    d.dups += h.dups;
-                    d.chunks.extend(h.chunks);
-                    Ok(d)
-                })
-            }
+            pg_table(&mut tx, &mut second, connect, t, from)
         };
         out.push((r, t0.elapsed().as_secs_f64()));
     }
     tx.commit().map_err(|e| crate::load::pg_error_text(&e))?;
     Ok(out)
+}
+
+/// One table fetched and hashed here. A keyed table is first read in
+/// stored order (a sequential scan), which is key order when it was
+/// loaded in key order; at the first row out of order it is read again
+/// with `ORDER BY` the key. A large single-integer-key table is read as
+/// two ranges over two connections at once: halves of the heap split at
+/// the row starting the middle chunk, else key ranges.
+fn pg_table(
+    tx: &mut postgres::Transaction<'_>,
+    second: &mut Second,
+    connect: Connector<'_>,
+    t: &VTable,
+    from: &str,
+) -> Result<Digests, String> {
+    let pe = |e: postgres::Error| crate::load::pg_error_text(&e);
+    let Some(b) = split_point(tx, t, from)? else {
+        if !t.key.is_empty() {
+            let heap = Scan::Heap(String::new());
+            if let Some(f) = pg_side_fetch(tx, t, from, &heap, &AtomicBool::new(false))? {
+                return Ok(f.d);
+            }
+        }
+        let all = Scan::Key(Range::All);
+        let f = pg_side_fetch(tx, t, from, &all, &AtomicBool::new(false))?;
+        return Ok(f.expect("a key-ordered fetch does not give up").d);
+    };
+    if second.is_none() {
+        let snap: String = tx
+            .query_one("SELECT pg_export_snapshot()", &[])
+            .map_err(pe)?
+            .get(0);
+        let mut c = connect().map_err(|e| e.message)?;
+        c.batch_execute("SET jit = off").map_err(pe)?;
+        *second = Some((c, snap));
+    }
+    let (c2, snap) = second.as_mut().expect("opened above");
+    let mut tx2 = snapshot_tx(c2, Some(snap.as_str()))?;
+    let k = sql::int_key(t).expect("split tables have one integer key");
+    let at: Option<String> = tx
+        .query_opt(
+            &format!("SELECT t.ctid::text FROM {from} AS t WHERE {k} = $1::int8"),
+            &[&b],
+        )
+        .map_err(pe)?
+        .map(|r| r.get(0));
+    let mut done = None;
+    if let Some(at) = at {
+        let tid = crate::ident::quote_literal(&at);
+        let (lo, hi) = fetch_two(
+            tx,
+            &mut tx2,
+            t,
+            from,
+            Scan::Heap(format!(" WHERE t.ctid < {tid}::tid")),
+            Scan::Heap(format!(" WHERE t.ctid >= {tid}::tid")),
+        )?;
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            // Each half is in key order; together they are when the
+            // first ends below the split key and the second starts at it.
+            let split = vec![KeyPart::Int(b)];
+            if lo.last < split && hi.first == split && lo.d.rows.is_multiple_of(CHUNK_ROWS) {
+                done = Some(concat(lo.d, hi.d));
+            }
+        }
+    }
+    let d = match done {
+        Some(d) => d,
+        None => {
+            let (lo, hi) = fetch_two(
+                tx,
+                &mut tx2,
+                t,
+                from,
+                Scan::Key(Range::Below(b)),
+                Scan::Key(Range::From(b)),
+            )?;
+            let key_ordered = "a key-ordered fetch does not give up";
+            concat(lo.expect(key_ordered).d, hi.expect(key_ordered).d)
+        }
+    };
+    tx2.commit().map_err(pe)?;
+    Ok(d)
 }
 
 /// One table as migrate loaded it and verify hashes it: recorded by
@@ -1049,15 +1346,11 @@ pub fn verify(
                 .unwrap_or_else(|e| tables.iter().map(|_| (Err(e.clone()), 0.0)).collect())
         });
         let mut sq = Vec::new();
+        let mut second = SecondSource::new(&stx, source);
         for PlannedTable { table: t, rowid } in &planned.tables {
-            let r = Reader {
-                t,
-                rowid: rowid.clone(),
-                rejected_rowids: rejects.rowids.get(&t.source),
-                rejected_numbers: rejects.row_numbers.get(&t.source),
-            };
+            let r = Reader::new(t, rowid, &rejects);
             let t0 = Instant::now();
-            let res = sqlite_side(&stx, &r);
+            let res = sqlite_side(&stx, &mut second, &r);
             sq.push((res, t0.elapsed().as_secs_f64()));
         }
         (h.join().expect("the PostgreSQL side"), sq)
@@ -1095,12 +1388,7 @@ pub fn verify(
             differences: Vec::new(),
         };
         if res.sqlite != res.pg {
-            let r = Reader {
-                t,
-                rowid: rowid.clone(),
-                rejected_rowids: rejects.rowids.get(&t.source),
-                rejected_numbers: rejects.row_numbers.get(&t.source),
-            };
+            let r = Reader::new(t, rowid, &rejects);
             res.differences = drill(&stx, &r, &mut ctl, &froms[i], &res)
                 .unwrap_or_else(|e| vec![format!("could not localise the difference: {e}")]);
         }

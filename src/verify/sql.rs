@@ -220,12 +220,19 @@ fn send_expr(c: &VCol) -> String {
 /// the digests use. `pgbridge verify` hashes these rows itself.
 /// `filter` is empty or a `WHERE` clause over `t` (a key range).
 pub fn select_sql(t: &VTable, from: &str, filter: &str) -> String {
-    let cols: Vec<String> = t.columns.iter().map(send_expr).collect();
     format!(
-        "SELECT {} FROM {from} AS t{filter} ORDER BY {}",
-        cols.join(", "),
+        "{} ORDER BY {}",
+        heap_select_sql(t, from, filter),
         order_terms(t, &row_expr(t))
     )
+}
+
+/// [`select_sql`] without the `ORDER BY`: the rows in the order the scan
+/// meets them, which for a table loaded in key order is key order (the
+/// reader checks it row by row).
+pub fn heap_select_sql(t: &VTable, from: &str, filter: &str) -> String {
+    let cols: Vec<String> = t.columns.iter().map(send_expr).collect();
+    format!("SELECT {} FROM {from} AS t{filter}", cols.join(", "))
 }
 
 /// The single integer key column of `t`, quoted as `t."k"`, if that is its key.
