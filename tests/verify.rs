@@ -635,6 +635,7 @@ fn large_tables_are_read_in_halves_and_in_stored_order_with_fallbacks_that_keep_
         "CREATE TABLE big (id INTEGER PRIMARY KEY, qty INTEGER, label TEXT);
          CREATE TABLE shuffled (k TEXT PRIMARY KEY, v INTEGER);
          CREATE TABLE sorted (k TEXT PRIMARY KEY, v INTEGER);
+         CREATE TABLE coded (code INTEGER NOT NULL UNIQUE, v TEXT);
          BEGIN;",
     )
     .unwrap();
@@ -663,6 +664,13 @@ fn large_tables_are_read_in_halves_and_in_stored_order_with_fallbacks_that_keep_
             rusqlite::params![format!("k{i:06}"), i],
         )
         .unwrap();
+        // Keyed by `code`, stored in rowid order: the heap halves are not
+        // in key order, the SQLite halves read through the index.
+        c.execute(
+            "INSERT INTO coded VALUES (?1, ?2)",
+            rusqlite::params![i * 7919 % 25_000 - 12_000, format!("v{i}")],
+        )
+        .unwrap();
     }
     c.execute_batch("COMMIT;").unwrap();
     drop(c);
@@ -686,7 +694,7 @@ fn large_tables_are_read_in_halves_and_in_stored_order_with_fallbacks_that_keep_
         let t = text(&out);
         assert!(out.status.success(), "{v}:\n{t}");
         assert!(t.contains("rejected, not loaded: rowid 7"), "{t}");
-        for table in ["big", "shuffled", "sorted"] {
+        for table in ["big", "shuffled", "sorted", "coded"] {
             assert!(t.contains(&format!("match    {table}")), "{v}:\n{t}");
         }
         let digests = digest_lines(&t);
@@ -715,6 +723,15 @@ fn large_tables_are_read_in_halves_and_in_stored_order_with_fallbacks_that_keep_
         assert_eq!(lines, digests, "{}", text(&fetched));
         assert_eq!(lines, digest_lines(&text(&in_server)));
         // A change in either half is still found, with its key.
+        db.psql("UPDATE coded SET v = 'y' WHERE code = -11999")
+            .unwrap();
+        let out = pgbridge(&["verify", s, &db.url, "--rejects", rj]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{v}:\n{t}");
+        let want = "key (-11999) column v: SQLite \"v17679\" / PostgreSQL y";
+        assert!(t.contains(want), "{v}: want {want:?} in\n{t}");
+        db.psql("UPDATE coded SET v = 'v17679' WHERE code = -11999")
+            .unwrap();
         for id in [3, 29_999] {
             db.psql(&format!("UPDATE big SET label = 'x' WHERE id = {id}"))
                 .unwrap();

@@ -988,10 +988,10 @@ fn pg_sides(
     Ok(out)
 }
 
-/// One table fetched and hashed here. A keyed table is first read in
-/// stored order (a sequential scan), which is key order when it was
-/// loaded in key order; at the first row out of order it is read again
-/// with `ORDER BY` the key. A large single-integer-key table is read as
+/// One table fetched and hashed here. A keyed table none of whose rows
+/// was updated is first read in stored order (a sequential scan), which
+/// is key order when it was loaded in key order; at the first row out of
+/// order it is read again with `ORDER BY` the key. A large single-integer-key table is read as
 /// two ranges over two connections at once: halves of the heap split at
 /// the row starting the middle chunk, else key ranges.
 fn pg_table(
@@ -1002,10 +1002,22 @@ fn pg_table(
     from: &str,
 ) -> Result<Digests, String> {
     let pe = |e: postgres::Error| crate::load::pg_error_text(&e);
+    // Updated rows leave stored order (a new row version goes where
+    // there is room), so a heap read of an updated table would likely
+    // give up late; the statistics say whether any row was updated.
+    let updated: i64 = tx
+        .query_one(
+            "SELECT coalesce((SELECT n_tup_upd FROM pg_stat_user_tables \
+             WHERE relid = $1::text::regclass), 0)",
+            &[&from],
+        )
+        .map_err(pe)?
+        .get(0);
+    let heap = !t.key.is_empty() && updated == 0;
     let Some(b) = split_point(tx, t, from)? else {
-        if !t.key.is_empty() {
-            let heap = Scan::Heap(String::new());
-            if let Some(f) = pg_side_fetch(tx, t, from, &heap, &AtomicBool::new(false))? {
+        if heap {
+            let scan = Scan::Heap(String::new());
+            if let Some(f) = pg_side_fetch(tx, t, from, &scan, &AtomicBool::new(false))? {
                 return Ok(f.d);
             }
         }
@@ -1025,13 +1037,17 @@ fn pg_table(
     let (c2, snap) = second.as_mut().expect("opened above");
     let mut tx2 = snapshot_tx(c2, Some(snap.as_str()))?;
     let k = sql::int_key(t).expect("split tables have one integer key");
-    let at: Option<String> = tx
-        .query_opt(
+    // The row starting the middle chunk, where the heap halves meet.
+    let at: Option<String> = if heap {
+        tx.query_opt(
             &format!("SELECT t.ctid::text FROM {from} AS t WHERE {k} = $1::int8"),
             &[&b],
         )
         .map_err(pe)?
-        .map(|r| r.get(0));
+        .map(|r| r.get(0))
+    } else {
+        None
+    };
     let mut done = None;
     if let Some(at) = at {
         let tid = crate::ident::quote_literal(&at);
