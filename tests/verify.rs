@@ -636,6 +636,7 @@ fn large_tables_are_read_in_halves_and_in_stored_order_with_fallbacks_that_keep_
          CREATE TABLE shuffled (k TEXT PRIMARY KEY, v INTEGER);
          CREATE TABLE sorted (k TEXT PRIMARY KEY, v INTEGER);
          CREATE TABLE coded (code INTEGER NOT NULL UNIQUE, v TEXT);
+         CREATE TABLE pairs (a INTEGER, b INTEGER, v TEXT, PRIMARY KEY (a, b));
          BEGIN;",
     )
     .unwrap();
@@ -662,6 +663,11 @@ fn large_tables_are_read_in_halves_and_in_stored_order_with_fallbacks_that_keep_
         c.execute(
             "INSERT INTO sorted VALUES (?1, ?2)",
             rusqlite::params![format!("k{i:06}"), i],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO pairs VALUES (?1, ?2, ?3)",
+            rusqlite::params![i / 10, i % 10, format!("p{i}")],
         )
         .unwrap();
         // Keyed by `code`, stored in rowid order: the heap halves are not
@@ -694,7 +700,7 @@ fn large_tables_are_read_in_halves_and_in_stored_order_with_fallbacks_that_keep_
         let t = text(&out);
         assert!(out.status.success(), "{v}:\n{t}");
         assert!(t.contains("rejected, not loaded: rowid 7"), "{t}");
-        for table in ["big", "shuffled", "sorted", "coded"] {
+        for table in ["big", "shuffled", "sorted", "coded", "pairs"] {
             assert!(t.contains(&format!("match    {table}")), "{v}:\n{t}");
         }
         let digests = digest_lines(&t);
@@ -731,6 +737,16 @@ fn large_tables_are_read_in_halves_and_in_stored_order_with_fallbacks_that_keep_
         let want = "key (-11999) column v: SQLite \"v17679\" / PostgreSQL y";
         assert!(t.contains(want), "{v}: want {want:?} in\n{t}");
         db.psql("UPDATE coded SET v = 'v17679' WHERE code = -11999")
+            .unwrap();
+        // A two-column integer key splits too.
+        db.psql("UPDATE pairs SET v = 'y' WHERE (a, b) = (2000, 7)")
+            .unwrap();
+        let out = pgbridge(&["verify", s, &db.url, "--rejects", rj]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{v}:\n{t}");
+        let want = "key (2000, 7) column v: SQLite \"p20007\" / PostgreSQL y";
+        assert!(t.contains(want), "{v}: want {want:?} in\n{t}");
+        db.psql("UPDATE pairs SET v = 'p20007' WHERE (a, b) = (2000, 7)")
             .unwrap();
         for id in [3, 29_999] {
             db.psql(&format!("UPDATE big SET label = 'x' WHERE id = {id}"))

@@ -557,7 +557,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The SQLite side of one table: a large single-integer-key table as two
+/// The SQLite side of one table: a large integer-key table as two
 /// key ranges at once when `second` can read the same state
 /// ([`SecondSource`]), else in one pass.
 fn sqlite_side(
@@ -632,7 +632,7 @@ impl<'p> SecondSource<'p> {
     }
 }
 
-/// Reads a large single-integer-key rowid table as two key ranges at
+/// Reads a large integer-key rowid table as two key ranges at
 /// once, split at the key starting the middle chunk. `None` when the
 /// table does not qualify (no rows rejected in it, at least
 /// [`SPLIT_ROWS`] rows), when there is no second connection, or when the
@@ -642,9 +642,9 @@ fn sqlite_split(
     second: &mut SecondSource<'_>,
     r: &Reader<'_>,
 ) -> rusqlite::Result<Option<(Digests, Pass)>> {
-    let [(i, Order::Int)] = r.t.key[..] else {
+    if r.t.key.is_empty() || r.t.key.iter().any(|&(_, o)| o != Order::Int) {
         return Ok(None);
-    };
+    }
     if second.path.is_none()
         || r.rowid.is_none()
         || r.rejected_numbers.is_some()
@@ -653,21 +653,31 @@ fn sqlite_split(
         return Ok(None);
     }
     let t = plan::quote_ident_always(&r.t.source);
-    let k = plan::quote_ident_always(&r.t.columns[i].source);
+    let k: Vec<String> =
+        r.t.key
+            .iter()
+            .map(|&(i, _)| plan::quote_ident_always(&r.t.columns[i].source))
+            .collect();
     // Also takes this connection's shared lock before the second reads.
     let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |x| x.get(0))?;
     if rows < SPLIT_ROWS {
         return Ok(None);
     }
     let at = rows / 2 / CHUNK_ROWS as i64 * CHUNK_ROWS as i64;
-    let b: Option<i64> = conn.query_row(
-        &format!("SELECT {k} FROM {t} ORDER BY {k} LIMIT 1 OFFSET {at}"),
+    let cols = k.join(", ");
+    let b: Option<Vec<i64>> = conn.query_row(
+        &format!("SELECT {cols} FROM {t} ORDER BY {cols} LIMIT 1 OFFSET {at}"),
         [],
-        |x| Ok(x.get_ref(0)?.as_i64().ok()),
+        |x| {
+            Ok((0..k.len())
+                .map(|i| x.get_ref(i).ok()?.as_i64().ok())
+                .collect())
+        },
     )?;
     let (Some(b), Some(c2)) = (b, second.take()) else {
         return Ok(None);
     };
+    let (k, b) = (sql::row_value(&k), sql::row_value(&b));
     let lo = r.range(format!(" WHERE {k} < {b}"));
     let hi = r.range(format!(" WHERE {k} >= {b}"));
     let (l, (c2, h)) = std::thread::scope(|s| {
@@ -731,18 +741,18 @@ impl<'a> postgres::types::FromSql<'a> for RawField<'a> {
 /// Rows fetched per round trip on the PostgreSQL side.
 const FETCH_ROWS: i32 = 5_000;
 
-/// Tables with a single integer key and at least this many rows are
-/// fetched as two key ranges over two connections at once.
+/// Tables with an integer key (one column or several) and at least this
+/// many rows are read as two ranges over two connections at once.
 const SPLIT_ROWS: i64 = 2 * CHUNK_ROWS as i64;
 
 /// Which rows of a table one fetch covers.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Range {
     All,
-    /// Key below the value.
-    Below(i64),
+    /// Key below the value (an integer key's values).
+    Below(Vec<i64>),
     /// Key at or above the value.
-    From(i64),
+    From(Vec<i64>),
 }
 
 /// Which rows of a table one fetch covers, and in which order.
@@ -801,26 +811,21 @@ fn pg_side_fetch(
     give_up: &AtomicBool,
 ) -> Result<Option<Fetched>, String> {
     let pe = |e: postgres::Error| crate::load::pg_error_text(&e);
-    let key = sql::int_key(t);
-    let (query, bound) = match (scan, &key) {
-        (Scan::Key(Range::Below(b)), Some(k)) => (
-            sql::select_sql(t, from, &format!(" WHERE {k} < $1::int8")),
-            Some(*b),
-        ),
-        (Scan::Key(Range::From(b)), Some(k)) => (
-            sql::select_sql(t, from, &format!(" WHERE {k} >= $1::int8")),
-            Some(*b),
-        ),
-        (Scan::Key(_), _) => (sql::select_sql(t, from, ""), None),
-        (Scan::Heap(filter), _) => (sql::heap_select_sql(t, from, filter), None),
+    let keys = sql::int_keys(t).map(|k| sql::row_value(&k));
+    let range = |op: &str, b: &[i64]| {
+        let k = keys.as_deref().expect("key ranges have an integer key");
+        format!(" WHERE {k} {op} {}", sql::int8_params(b.len()))
+    };
+    let (query, bound): (String, &[i64]) = match scan {
+        Scan::Key(Range::Below(b)) => (sql::select_sql(t, from, &range("<", b)), b),
+        Scan::Key(Range::From(b)) => (sql::select_sql(t, from, &range(">=", b)), b),
+        Scan::Key(Range::All) => (sql::select_sql(t, from, ""), &[]),
+        Scan::Heap(filter) => (sql::heap_select_sql(t, from, filter), &[]),
     };
     let check = matches!(scan, Scan::Heap(_));
     let stmt = tx.prepare(&query).map_err(pe)?;
-    let portal = match &bound {
-        Some(b) => tx.bind(&stmt, &[b]),
-        None => tx.bind(&stmt, &[]),
-    }
-    .map_err(pe)?;
+    let params: Vec<&(dyn postgres::types::ToSql + Sync)> = bound.iter().map(|b| b as _).collect();
+    let portal = tx.bind(&stmt, &params).map_err(pe)?;
     let mut c = Chunker::new(t.key.is_empty());
     let mut row: Vec<u8> = Vec::with_capacity(256);
     let mut fields: Vec<usize> = Vec::with_capacity(t.columns.len() + 1);
@@ -895,16 +900,16 @@ fn concat(mut lo: Digests, hi: Digests) -> Digests {
     lo
 }
 
-/// Where to split a large single-integer-key table: the key of row `n`
-/// in key order, `n` a whole number of chunks near the middle, so the
-/// two ranges' chunk digests simply concatenate.
+/// Where to split a large integer-key table: the key of row `n` in key
+/// order, `n` a whole number of chunks near the middle, so the two
+/// ranges' chunk digests simply concatenate.
 fn split_point(
     tx: &mut postgres::Transaction<'_>,
     t: &VTable,
     from: &str,
-) -> Result<Option<i64>, String> {
+) -> Result<Option<Vec<i64>>, String> {
     let pe = |e: postgres::Error| crate::load::pg_error_text(&e);
-    let Some(k) = sql::int_key(t) else {
+    let Some(k) = sql::int_keys(t) else {
         return Ok(None);
     };
     let est: f64 = tx
@@ -925,13 +930,18 @@ fn split_point(
         return Ok(None);
     }
     let at = rows / 2 / CHUNK_ROWS as i64 * CHUNK_ROWS as i64;
+    let cols: Vec<String> = k.iter().map(|c| format!("{c}::int8")).collect();
     Ok(tx
         .query_opt(
-            &format!("SELECT {k}::int8 FROM {from} AS t ORDER BY {k} OFFSET {at} LIMIT 1"),
+            &format!(
+                "SELECT {} FROM {from} AS t ORDER BY {} OFFSET {at} LIMIT 1",
+                cols.join(", "),
+                k.join(", ")
+            ),
             &[],
         )
         .map_err(pe)?
-        .map(|r| r.get(0)))
+        .map(|r| (0..k.len()).map(|i| r.get(i)).collect()))
 }
 
 /// A read-only repeatable-read transaction; with `snapshot`, on that
@@ -991,9 +1001,9 @@ fn pg_sides(
 /// One table fetched and hashed here. A keyed table none of whose rows
 /// was updated is first read in stored order (a sequential scan), which
 /// is key order when it was loaded in key order; at the first row out of
-/// order it is read again with `ORDER BY` the key. A large single-integer-key table is read as
-/// two ranges over two connections at once: halves of the heap split at
-/// the row starting the middle chunk, else key ranges.
+/// order it is read again with `ORDER BY` the key. A large integer-key
+/// table is read as two ranges over two connections at once: halves of
+/// the heap split at the row starting the middle chunk, else key ranges.
 fn pg_table(
     tx: &mut postgres::Transaction<'_>,
     second: &mut Second,
@@ -1036,12 +1046,17 @@ fn pg_table(
     }
     let (c2, snap) = second.as_mut().expect("opened above");
     let mut tx2 = snapshot_tx(c2, Some(snap.as_str()))?;
-    let k = sql::int_key(t).expect("split tables have one integer key");
+    let k = sql::int_keys(t).expect("split tables have an integer key");
     // The row starting the middle chunk, where the heap halves meet.
     let at: Option<String> = if heap {
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = b.iter().map(|v| v as _).collect();
         tx.query_opt(
-            &format!("SELECT t.ctid::text FROM {from} AS t WHERE {k} = $1::int8"),
-            &[&b],
+            &format!(
+                "SELECT t.ctid::text FROM {from} AS t WHERE {} = {}",
+                sql::row_value(&k),
+                sql::int8_params(b.len())
+            ),
+            &params,
         )
         .map_err(pe)?
         .map(|r| r.get(0))
@@ -1062,7 +1077,7 @@ fn pg_table(
         if let (Some(lo), Some(hi)) = (lo, hi) {
             // Each half is in key order; together they are when the
             // first ends below the split key and the second starts at it.
-            let split = vec![KeyPart::Int(b)];
+            let split: Vec<KeyPart> = b.iter().map(|&v| KeyPart::Int(v)).collect();
             if lo.last < split && hi.first == split && lo.d.rows.is_multiple_of(CHUNK_ROWS) {
                 done = Some(concat(lo.d, hi.d));
             }
@@ -1076,7 +1091,7 @@ fn pg_table(
                 &mut tx2,
                 t,
                 from,
-                Scan::Key(Range::Below(b)),
+                Scan::Key(Range::Below(b.clone())),
                 Scan::Key(Range::From(b)),
             )?;
             let key_ordered = "a key-ordered fetch does not give up";

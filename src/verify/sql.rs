@@ -235,12 +235,27 @@ pub fn heap_select_sql(t: &VTable, from: &str, filter: &str) -> String {
     format!("SELECT {} FROM {from} AS t{filter}", cols.join(", "))
 }
 
-/// The single integer key column of `t`, quoted as `t."k"`, if that is its key.
-pub fn int_key(t: &VTable) -> Option<String> {
-    match t.key[..] {
-        [(i, Order::Int)] => Some(format!("t.{}", quote_ident(&t.columns[i].name))),
-        _ => None,
+/// The key columns of `t`, quoted as `t."k"`, when every one orders as an
+/// integer: such a key splits the table into ranges by value.
+pub fn int_keys(t: &VTable) -> Option<Vec<String>> {
+    if t.key.is_empty() {
+        return None;
     }
+    t.key
+        .iter()
+        .map(|&(i, o)| (o == Order::Int).then(|| format!("t.{}", quote_ident(&t.columns[i].name))))
+        .collect()
+}
+
+/// `(a, b)`: a row value of the given terms.
+pub fn row_value<T: std::fmt::Display>(terms: &[T]) -> String {
+    let parts: Vec<String> = terms.iter().map(ToString::to_string).collect();
+    format!("({})", parts.join(", "))
+}
+
+/// `($1::int8, $2::int8, …)`: `n` bigint parameters as a row value.
+pub fn int8_params(n: usize) -> String {
+    row_value(&(1..=n).map(|i| format!("${i}::int8")).collect::<Vec<_>>())
 }
 
 /// One row per chunk of 10,000 rows in key order: `chunk`, `rows`,
