@@ -6,9 +6,11 @@ rows after it; then Northwind end to end (pgbridge migrate vs pgloader). Prints 
 and writes the results as JSON.
 """
 import argparse
+import hashlib
 import json
 import os
 import re
+import resource
 import shlex
 import sqlite3
 import subprocess
@@ -166,6 +168,8 @@ def m_pgbridge(ds, expected):
     if status == "ok" and not extra["verify"]["matches"]:
         status = "failed: verify found a difference"
     if status == "ok":
+        extra["verify"]["floor"] = verify_floor(ds, db, qtable, data_s)
+    if status == "ok":
         export(ds, "pgbridge", db, qtable)
     drop_db(db)
     return result("pgbridge", status, n, data_s, digest=digest, **extra)
@@ -191,6 +195,64 @@ def verify_timings(rep, sqlite_path, db, name):
     return {"in_run_s": in_run, "in_run_ratio": ratio(in_run), "process_s": wall,
             "process_ratio": ratio(wall), "matches": matches, "plan": vrep.get("plan"),
             "exit": rc, "error": None if rc == 0 else short(err or out)}
+
+
+def cluster_cpu_s(pm):
+    """CPU seconds used so far by the server's processes: each live child, plus what
+    the postmaster has reaped from exited ones (a finished backend's time)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields after the name: state ppid … utime(12) stime(13) cutime(14) cstime(15)
+        if int(pid) == pm:
+            total += sum(int(x) for x in f[11:15])
+        elif int(f[1]) == pm:
+            total += int(f[11]) + int(f[12])
+    return total / tick
+
+
+def verify_floor(ds, db, qtable, data_s):
+    """The least CPU any verify that reads both sides in full must spend, measured here:
+    PostgreSQL writing every row (binary COPY, the cheapest way out), SQLite visiting
+    every value (count of each column), and SHA-256 over the rows' bytes once per side.
+    Spread over every core with nothing else to do, that is the fastest such a verify
+    could be; its ratio to the data phase says whether a target below it can be met."""
+    pm = int(open(os.path.join(psql("postgres", "SHOW data_directory"), "postmaster.pid")).readline())
+    before = cluster_cpu_s(pm)
+    copy = subprocess.Popen(psql_cmd(db) + ["-c", f"COPY {qtable} TO STDOUT (FORMAT binary)"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    nbytes = 0
+    while True:
+        b = copy.stdout.read(1 << 20)
+        if not b:
+            break
+        nbytes += len(b)
+    if copy.wait() != 0:
+        return None
+    time.sleep(0.3)
+    pg_cpu = cluster_cpu_s(pm) - before
+    cols = ", ".join(f"count({qi(n)})" for n, _ in ds["columns"])
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rc, _, _, _ = run(["sqlite3", ds["sqlite"], f"SELECT count(*), {cols} FROM {qi(ds['table'])}"])
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if rc != 0:
+        return None
+    sqlite_cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    buf = os.urandom(64 << 20)
+    t0 = time.process_time()
+    hashlib.sha256(buf).digest()
+    sha_cpu = 2 * nbytes / (len(buf) / (time.process_time() - t0))
+    cores = os.cpu_count() or 1
+    floor_s = (pg_cpu + sqlite_cpu + sha_cpu) / cores
+    return {"postgres_cpu_s": pg_cpu, "sqlite_cpu_s": sqlite_cpu, "sha256_cpu_s": sha_cpu,
+            "bytes": nbytes, "cores": cores, "floor_s": floor_s,
+            "floor_ratio": floor_s / data_s if data_s else None}
 
 
 def m_duckdb(ds, expected):
@@ -483,6 +545,12 @@ def print_table(results):
                   f" ({fmt(v['in_run_ratio'], '.2f')}× the data phase of {fmt((pgb.get('phases') or {}).get('data_s'), '.2f')} s),"
                   f" {fmt(v['process_s'], '.2f')} s as its own process ({fmt(v['process_ratio'], '.2f')}×);"
                   f" target ≤ {VERIFY_TARGET}×; {'match' if v['matches'] else 'DIFFERENT or failed'}")
+            f = v.get("floor")
+            if f:
+                print(f"{'':<10} verify floor on {f['cores']} cores: {f['floor_s']:.2f} s"
+                      f" ({fmt(f['floor_ratio'], '.2f')}× the data phase) = (PostgreSQL COPY out"
+                      f" {f['postgres_cpu_s']:.2f} + SQLite visit {f['sqlite_cpu_s']:.2f}"
+                      f" + SHA-256 of 2 × {f['bytes'] / 1e6:.0f} MB {f['sha256_cpu_s']:.2f}) CPU-s ÷ {f['cores']}")
     print()
 
 
