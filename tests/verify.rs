@@ -728,38 +728,36 @@ fn large_tables_are_read_in_halves_and_in_stored_order_with_fallbacks_that_keep_
         let lines = digest_lines(&text(&fetched));
         assert_eq!(lines, digests, "{}", text(&fetched));
         assert_eq!(lines, digest_lines(&text(&in_server)));
-        // A change in either half is still found, with its key.
-        db.psql("UPDATE coded SET v = 'y' WHERE code = -11999")
-            .unwrap();
-        let out = pgbridge(&["verify", s, &db.url, "--rejects", rj]);
-        let t = text(&out);
-        assert_eq!(out.status.code(), Some(1), "{v}:\n{t}");
-        let want = "key (-11999) column v: SQLite \"v17679\" / PostgreSQL y";
-        assert!(t.contains(want), "{v}: want {want:?} in\n{t}");
-        db.psql("UPDATE coded SET v = 'v17679' WHERE code = -11999")
-            .unwrap();
-        // A two-column integer key splits too.
-        db.psql("UPDATE pairs SET v = 'y' WHERE (a, b) = (2000, 7)")
-            .unwrap();
-        let out = pgbridge(&["verify", s, &db.url, "--rejects", rj]);
-        let t = text(&out);
-        assert_eq!(out.status.code(), Some(1), "{v}:\n{t}");
-        let want = "key (2000, 7) column v: SQLite \"p20007\" / PostgreSQL y";
-        assert!(t.contains(want), "{v}: want {want:?} in\n{t}");
-        db.psql("UPDATE pairs SET v = 'p20007' WHERE (a, b) = (2000, 7)")
-            .unwrap();
-        for id in [3, 29_999] {
-            db.psql(&format!("UPDATE big SET label = 'x' WHERE id = {id}"))
-                .unwrap();
+        // A change in either half is still found, with its key, also for a
+        // key stored out of order and for a two-column key: (change, what
+        // verify says, undo).
+        let cases = [
+            (
+                "UPDATE coded SET v = 'y' WHERE code = -11999".to_string(),
+                "key (-11999) column v: SQLite \"v17679\" / PostgreSQL y".to_string(),
+                "UPDATE coded SET v = 'v17679' WHERE code = -11999".to_string(),
+            ),
+            (
+                "UPDATE pairs SET v = 'y' WHERE (a, b) = (2000, 7)".to_string(),
+                "key (2000, 7) column v: SQLite \"p20007\" / PostgreSQL y".to_string(),
+                "UPDATE pairs SET v = 'p20007' WHERE (a, b) = (2000, 7)".to_string(),
+            ),
+        ]
+        .into_iter()
+        .chain([3, 29_999].map(|id| {
+            (
+                format!("UPDATE big SET label = 'x' WHERE id = {id}"),
+                format!("key ({id}) column label: SQLite \"label {id}\" / PostgreSQL x"),
+                format!("UPDATE big SET label = 'label {id}' WHERE id = {id}"),
+            )
+        }));
+        for (change, want, undo) in cases {
+            db.psql(&change).unwrap();
             let out = pgbridge(&["verify", s, &db.url, "--rejects", rj]);
             let t = text(&out);
-            assert_eq!(out.status.code(), Some(1), "{v}:\n{t}");
-            let want = format!("key ({id}) column label: SQLite \"label {id}\" / PostgreSQL x");
+            assert_eq!(out.status.code(), Some(1), "{change} on {v}:\n{t}");
             assert!(t.contains(&want), "{v}: want {want:?} in\n{t}");
-            db.psql(&format!(
-                "UPDATE big SET label = 'label {id}' WHERE id = {id}"
-            ))
-            .unwrap();
+            db.psql(&undo).unwrap();
         }
         // A source in WAL mode, written by another connection meanwhile
         // possible, is read through one connection.

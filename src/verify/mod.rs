@@ -568,27 +568,31 @@ fn sqlite_side(
     if let Some(split) = sqlite_split(conn, second, r)? {
         return Ok(split);
     }
-    let run = |sorted: bool| sqlite_pass(conn, r, sorted).map(|(d, p, _)| (d, p));
+    let run = |sorted: bool| sqlite_pass(conn, r, sorted, false).map(|(d, p, _)| (d, p));
     match run(false) {
         Err(rusqlite::Error::InvalidQuery) => run(true),
         other => other,
     }
 }
 
-/// One pass of the SQLite side, with its first and last key.
+/// One pass of the SQLite side; with `ends`, also its first and last key
+/// (for joining halves: a copy of every row's key).
 fn sqlite_pass(
     conn: &rusqlite::Connection,
     r: &Reader<'_>,
     sorted: bool,
+    ends: bool,
 ) -> rusqlite::Result<(Digests, Pass, [Vec<KeyPart>; 2])> {
     let mut c = Chunker::new(r.t.key.is_empty());
-    let mut ends: [Vec<KeyPart>; 2] = Default::default();
+    let mut keys: [Vec<KeyPart>; 2] = Default::default();
     let mut f = |n: u64, row: &Row| {
         c.row(&row.bytes);
-        if n == 0 {
-            ends[0].clone_from(&row.key);
+        if ends {
+            if n == 0 {
+                keys[0].clone_from(&row.key);
+            }
+            keys[1].clone_from(&row.key);
         }
-        ends[1].clone_from(&row.key);
         true
     };
     let pass = if sorted {
@@ -596,7 +600,7 @@ fn sqlite_pass(
     } else {
         r.each(conn, false, &mut f)?
     };
-    Ok((c.finish(), pass, ends))
+    Ok((c.finish(), pass, keys))
 }
 
 /// A second read-only connection to the source for split reads, opened
@@ -682,10 +686,10 @@ fn sqlite_split(
     let hi = r.range(format!(" WHERE {k} >= {b}"));
     let (l, (c2, h)) = std::thread::scope(|s| {
         let h = s.spawn(|| {
-            let h = sqlite_pass(&c2, &hi, false);
+            let h = sqlite_pass(&c2, &hi, false, true);
             (c2, h)
         });
-        let l = sqlite_pass(conn, &lo, false);
+        let l = sqlite_pass(conn, &lo, false, true);
         (l, h.join().expect("the second SQLite range"))
     });
     second.conn = Some(c2);
@@ -1015,15 +1019,16 @@ fn pg_table(
     // Updated rows leave stored order (a new row version goes where
     // there is room), so a heap read of an updated table would likely
     // give up late; the statistics say whether any row was updated.
-    let updated: i64 = tx
-        .query_one(
-            "SELECT coalesce((SELECT n_tup_upd FROM pg_stat_user_tables \
-             WHERE relid = $1::text::regclass), 0)",
-            &[&from],
-        )
-        .map_err(pe)?
-        .get(0);
-    let heap = !t.key.is_empty() && updated == 0;
+    let heap = !t.key.is_empty()
+        && tx
+            .query_one(
+                "SELECT coalesce((SELECT n_tup_upd FROM pg_stat_user_tables \
+                 WHERE relid = $1::text::regclass), 0)",
+                &[&from],
+            )
+            .map_err(pe)?
+            .get::<_, i64>(0)
+            == 0;
     let Some(b) = split_point(tx, t, from)? else {
         if heap {
             let scan = Scan::Heap(String::new());
