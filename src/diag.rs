@@ -220,3 +220,26 @@ impl From<Diagnostic> for Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// The first `n` characters of `s`, with `…` when there were more: how a
+/// value is shown in a message or an example.
+pub fn cut_chars(s: &str, n: usize) -> String {
+    let mut out: String = s.chars().take(n).collect();
+    if s.chars().nth(n).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod cut_tests {
+    use super::cut_chars;
+
+    #[test]
+    fn cuts_at_characters_and_marks_only_a_real_cut() {
+        assert_eq!(cut_chars("abc", 3), "abc");
+        assert_eq!(cut_chars("abcd", 3), "abc…");
+        assert_eq!(cut_chars("éèêë", 2), "éè…");
+        assert_eq!(cut_chars("", 0), "");
+    }
+}

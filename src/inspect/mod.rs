@@ -26,7 +26,7 @@
 //! [`COLUMN_EXAMPLES`] / [`FK_EXAMPLES`] per finding, in rowid order, and
 //! name their row by rowid — or, in a WITHOUT ROWID table, by primary key,
 //! in primary-key order.
-use crate::diag::{Diagnostic, Diagnostics, Error, Result, Severity, Stage};
+use crate::diag::{Diagnostic, Diagnostics, Error, Result, Severity, Stage, cut_chars};
 use crate::ir::pg;
 use crate::ir::sqlite::{self, Affinity, Profile, TableKind};
 use crate::load::convert::{self, float_text};
@@ -527,14 +527,7 @@ fn example_value(v: ValueRef<'_>) -> serde_json::Value {
         ValueRef::Real(f) => serde_json::Number::from_f64(f)
             .map(Value::Number)
             .unwrap_or_else(|| Value::from(float_text(f))),
-        ValueRef::Text(b) => {
-            let s = String::from_utf8_lossy(b);
-            let mut out: String = s.chars().take(80).collect();
-            if s.chars().count() > 80 {
-                out.push('…');
-            }
-            Value::from(out)
-        }
+        ValueRef::Text(b) => Value::from(cut_chars(&String::from_utf8_lossy(b), 80)),
         ValueRef::Blob(b) => {
             let mut out = String::from("x'");
             for byte in b.iter().take(32) {
@@ -557,11 +550,7 @@ fn sql_literal(v: ValueRef<'_>) -> String {
         ValueRef::Integer(i) => i.to_string(),
         ValueRef::Real(f) => float_text(f),
         ValueRef::Text(b) => {
-            let s = String::from_utf8_lossy(b);
-            let mut out: String = s.chars().take(80).collect();
-            if s.chars().count() > 80 {
-                out.push('…');
-            }
+            let out = cut_chars(&String::from_utf8_lossy(b), 80);
             format!("'{}'", out.replace('\'', "''"))
         }
         ValueRef::Blob(_) => example_value(v).as_str().unwrap_or_default().to_string(),
@@ -1039,13 +1028,7 @@ fn load_value(
 /// characters, bytes at 32).
 fn loaded_text(x: &convert::Value<'_>) -> String {
     use convert::Value as V;
-    let cut = |s: &str| {
-        let mut out: String = s.chars().take(80).collect();
-        if s.chars().count() > 80 {
-            out.push('…');
-        }
-        out
-    };
+    let cut = |s: &str| cut_chars(s, 80);
     match x {
         V::Null => "NULL".into(),
         V::Int(i) => i.to_string(),

@@ -801,12 +801,7 @@ pub(crate) fn preview(v: ValueRef<'_>) -> String {
         ValueRef::Integer(i) => i.to_string(),
         ValueRef::Real(r) => float_text(r),
         ValueRef::Text(b) => {
-            let s = String::from_utf8_lossy(b);
-            let mut p: String = s.chars().take(60).collect();
-            p = p.replace('\0', "\\0");
-            if s.chars().count() > 60 {
-                p.push('…');
-            }
+            let p = crate::diag::cut_chars(&String::from_utf8_lossy(b), 60).replace('\0', "\\0");
             format!("text {p:?}")
         }
         ValueRef::Blob(b) => {
