@@ -281,6 +281,8 @@ pub struct Target {
     home: Option<PathBuf>,
     application_name: String,
     connect_timeout: Option<Duration>,
+    /// Why a password file was not read (as libpq warns), for the CLI.
+    passfile_warning: Option<String>,
 }
 
 impl fmt::Debug for Target {
@@ -426,6 +428,7 @@ impl Target {
             .map(PathBuf::from)
             .or_else(|| os.as_ref().and_then(|a| a.1.clone()));
 
+        let mut passfile_warning = None;
         let (password, password_source) = if let Some(p) = params.get("password") {
             (Some(p.clone()), PasswordSource::Spec)
         } else if let Some(p) = env("PGPASSWORD") {
@@ -436,9 +439,13 @@ impl Target {
                 .or_else(|| home.as_ref().map(|h| h.join(".pgpass")));
             let port = ports.first().copied().unwrap_or(DEFAULT_PORT);
             let host = hosts.first().map(String::as_str).unwrap_or("localhost");
-            match file.and_then(|f| pgpass_file_lookup(&f, host, port, &dbname, &user)) {
-                Some(p) => (Some(p), PasswordSource::PassFile),
-                None => (None, PasswordSource::None),
+            match file.map(|f| pgpass_file_lookup(&f, host, port, &dbname, &user)) {
+                Some(Ok(Some(p))) => (Some(p), PasswordSource::PassFile),
+                Some(Err(w)) => {
+                    passfile_warning = Some(w);
+                    (None, PasswordSource::None)
+                }
+                _ => (None, PasswordSource::None),
             }
         };
 
@@ -501,7 +508,14 @@ impl Target {
             home,
             application_name,
             connect_timeout,
+            passfile_warning,
         })
+    }
+
+    /// A password file that was skipped, and why (libpq warns the same way):
+    /// group- or world-readable, or not a regular file.
+    pub fn passfile_warning(&self) -> Option<&str> {
+        self.passfile_warning.as_deref()
     }
 
     /// The same target with another database (e.g. `postgres` for maintenance).
@@ -1057,28 +1071,43 @@ fn parse_conninfo(s: &str) -> Result<Params, ConnectError> {
 // ---------------------------------------------------------------------------
 // Password file
 
-/// Looks `host:port:dbname:user` up in the password file at `path`; None when the file
-/// is missing, not a regular file, readable by group or others, or has no match.
+/// Looks `host:port:dbname:user` up in the password file at `path`: Ok(None) when the
+/// file is missing or has no match; Err(warning) when it exists but is skipped, as
+/// libpq skips it — not a regular file, or readable by group or others.
 fn pgpass_file_lookup(
     path: &Path,
     host: &str,
     port: u16,
     dbname: &str,
     user: &str,
-) -> Option<String> {
-    let meta = std::fs::metadata(path).ok()?;
+) -> Result<Option<String>, String> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(None);
+    };
     if !meta.is_file() {
-        return None;
+        return Err(format!(
+            "password file \"{}\" is not a plain file; it was not read",
+            path.display()
+        ));
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        if meta.permissions().mode() & 0o077 != 0 {
-            return None;
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "password file \"{}\" has group or world access (mode {:o}); it was not read. \
+                 Fix: chmod 0600 \"{}\"",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            ));
         }
     }
-    let text = std::fs::read_to_string(path).ok()?;
-    pgpass_lookup(&text, host, port, dbname, user)
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    Ok(pgpass_lookup(&text, host, port, dbname, user))
 }
 
 /// One field of a pgpass line: its unescaped text, and whether it was a bare `*`.

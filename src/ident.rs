@@ -230,9 +230,66 @@ fn is_plain_ident(name: &str) -> bool {
     chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
 }
 
+/// Characters that never reach SQL text or a terminal raw: C0 controls but
+/// tab, DEL, C1 controls, the Unicode line and paragraph separators, and the
+/// invisible direction marks and overrides (which can make a reviewer read
+/// text in another order than PostgreSQL does). A raw `\n` or `\r` would end
+/// a `--` comment; ESC and C1 CSI drive terminals.
+pub fn is_unsafe_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{8}'
+            | '\u{a}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
+/// `s` with every [`is_unsafe_char`] written as an escape — `\n`, `\r`,
+/// else `\u00XX` / `\uXXXX` (JSON's spelling, so escaped JSON stays JSON) —
+/// for SQL comments and terminal output. Text without one is returned as is.
+pub fn escape_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if is_unsafe_char(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Quote `name` for PostgreSQL where needed: anything but a lower-case,
-/// non-keyword `[a-z_][a-z0-9_$]*` is double-quoted, with `"` doubled.
+/// non-keyword `[a-z_][a-z0-9_$]*` is double-quoted, with `"` doubled. A
+/// name holding an [`is_unsafe_char`] is written `U&"…"` with those
+/// characters as `\XXXX` escapes (and `\` doubled), so no quoted name ever
+/// carries a raw line break or control character into the SQL text.
 pub fn quote_ident(name: &str) -> String {
+    if is_plain_ident(name) && !is_keyword_needing_quotes(name) {
+        name.to_string()
+    } else if name.chars().any(is_unsafe_char) {
+        format!("U&\"{}\"", unicode_escaped(name, '"'))
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// `name` as text that PostgreSQL's own name readers parse (`::regclass`,
+/// `pg_get_serial_sequence`): bare where [`quote_ident`] leaves it bare,
+/// else `"…"` with `"` doubled and every character raw — those readers do not
+/// know `U&"…"`. For SQL sent straight to the server and for values bound as
+/// parameters; in a file, wrap it in [`quote_literal`] (which escapes).
+pub fn quote_ident_raw(name: &str) -> String {
     if is_plain_ident(name) && !is_keyword_needing_quotes(name) {
         name.to_string()
     } else {
@@ -240,9 +297,34 @@ pub fn quote_ident(name: &str) -> String {
     }
 }
 
-/// A PostgreSQL string literal: `'it''s'`.
+/// The body of a `U&"…"` or `U&'…'` string: `\` doubled, `quote` doubled,
+/// unsafe characters as `\XXXX`.
+fn unicode_escaped(s: &str, quote: char) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c == quote => {
+                out.push(c);
+                out.push(c);
+            }
+            c if is_unsafe_char(c) => out.push_str(&format!("\\{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A PostgreSQL string literal: `'it''s'`. A value holding an
+/// [`is_unsafe_char`] is written `U&'…'` with those characters as `\XXXX`
+/// escapes, so no literal carries a raw line break or control character
+/// into the SQL text.
 pub fn quote_literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
+    if value.chars().any(is_unsafe_char) {
+        format!("U&'{}'", unicode_escaped(value, '\''))
+    } else {
+        format!("'{}'", value.replace('\'', "''"))
+    }
 }
 
 /// `OrderDetails` / `Order Details` / `orderID` → `order_details` / `order_id`.
@@ -372,6 +454,30 @@ mod tests {
         assert_eq!(quote_literal(""), "''");
         assert_eq!(quote_literal("a\\b"), "'a\\b'");
         assert_eq!(quote_literal("''"), "''''''");
+    }
+
+    #[test]
+    fn quoted_names_and_literals_never_carry_a_raw_control_character() {
+        assert_eq!(quote_ident("a\nb"), "U&\"a\\000Ab\"");
+        assert_eq!(quote_ident("x\\\"\u{1b}"), "U&\"x\\\\\"\"\\001B\"");
+        assert_eq!(quote_literal("it's\r\n"), "U&'it''s\\000D\\000A'");
+        assert_eq!(quote_literal("a\\b\u{2028}"), "U&'a\\\\b\\2028'");
+        for s in ["\u{85}", "\u{9b}[2J", "\u{202e}x", "\u{7f}"] {
+            for q in [quote_ident(s), quote_literal(s)] {
+                assert!(!q.chars().any(is_unsafe_char), "{q:?}");
+            }
+        }
+        // Tabs and ordinary text are left alone.
+        assert_eq!(quote_literal("a\tb"), "'a\tb'");
+    }
+
+    #[test]
+    fn escape_text_writes_line_breaks_and_controls_as_escapes() {
+        assert_eq!(escape_text("plain ✓"), "plain ✓");
+        assert_eq!(
+            escape_text("notes\nDROP TABLE victim;\r\u{1b}[2J\u{2029}"),
+            "notes\\nDROP TABLE victim;\\r\\u001b[2J\\u2029"
+        );
     }
 
     #[test]

@@ -10,6 +10,31 @@ use pgbridge::{CompileOptions, EmitOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod cli;
+use cli::help;
+
+/// Everything pgbridge prints goes through [`term`]: names and values from
+/// the source or a rule pack are data, and their control characters (ESC,
+/// C1, `\r`, …) never reach a terminal raw.
+macro_rules! out {
+    ($($t:tt)*) => { println!("{}", term(&format!($($t)*))) };
+}
+macro_rules! out_raw {
+    ($($t:tt)*) => { print!("{}", term(&format!($($t)*))) };
+}
+macro_rules! err {
+    ($($t:tt)*) => { eprintln!("{}", term(&format!($($t)*))) };
+}
+
+/// `s` for a terminal: line breaks kept, every other unsafe character
+/// escaped ([`pgbridge::ident::escape_text`]). JSON stays valid JSON.
+fn term(s: &str) -> String {
+    s.split('\n')
+        .map(pgbridge::ident::escape_text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[derive(Parser)]
 #[command(
     name = "pgbridge",
@@ -24,6 +49,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Compile a SQLite database (or .sql DDL) into a migration set.
+    #[command(after_help = help::COMPILE)]
     Compile(CompileArgs),
     /// Explain a rule (`explain json-text`) or a column's decision (`explain app.db users.created_at`).
     Explain {
@@ -35,12 +61,19 @@ enum Command {
         common: Common,
     },
     /// Move a SQLite database into PostgreSQL: schema, data (binary COPY), constraints.
+    #[command(after_help = help::with_connection_env(help::MIGRATE))]
     Migrate(MigrateArgs),
     /// Before a migration: what will happen, what blocks, what is dirty.
+    #[command(after_help = help::INSPECT)]
     Inspect(InspectArgs),
     /// Prove every value arrived: canonical content digests of SQLite (converted) and PostgreSQL, per table.
+    #[command(after_help = help::with_connection_env(help::VERIFY))]
     Verify(VerifyArgs),
+    /// Print shell completions for bash, zsh, fish, elvish or PowerShell.
+    #[command(after_help = help::COMPLETIONS)]
+    Completions { shell: clap_complete::Shell },
     /// Rule packs: list rules, run a pack's examples and fixtures.
+    #[command(after_help = help::RULES)]
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
@@ -103,13 +136,18 @@ struct Common {
     /// A rule pack directory (`<phase>/<id>.yaml`); takes precedence over the default pack. Repeatable.
     #[arg(long = "rules", value_name = "DIR")]
     rules: Vec<PathBuf>,
-    /// Target PostgreSQL major version.
-    #[arg(long, default_value_t = 18)]
-    target: u32,
+    /// Target PostgreSQL major version: 15, 16, 17 or 18 [default: 18].
+    #[arg(long = "pg-version", value_name = "MAJOR")]
+    pg_version: Option<String>,
+    /// The old name of --pg-version. Hidden; its value is never printed (a
+    /// connection URL given here by mistake may hold a password).
+    #[arg(long = "target", value_name = "MAJOR", hide = true)]
+    target_alias: Option<String>,
     /// Extensions available on the target (comma-separated). Default: citext,pgcrypto.
     #[arg(long, value_delimiter = ',')]
     extensions: Option<Vec<String>>,
-    /// Read the version and available extensions from a live server.
+    /// Read the version and available extensions from a live server (compile,
+    /// inspect); for migrate and verify, the server to connect to.
     #[arg(long, value_name = "URL")]
     target_url: Option<String>,
     /// How SQLite names become PostgreSQL names.
@@ -190,11 +228,11 @@ fn run_inspect(a: InspectArgs) -> Result<ExitCode, Fail> {
         fail(d, a.common.reporter)
     })?;
     match a.format {
-        InspectFormat::Json => println!(
+        InspectFormat::Json => out!(
             "{}",
             serde_json::to_string_pretty(&i).unwrap_or_else(|_| "{}".into())
         ),
-        InspectFormat::Text => print!("{}", pgbridge::inspect::render_text(&i)),
+        InspectFormat::Text => out_raw!("{}", pgbridge::inspect::render_text(&i)),
     }
     Ok(if a.strict && i.blockers > 0 {
         ExitCode::from(1)
@@ -290,16 +328,66 @@ impl CliProgress {
     }
 }
 
+/// The phase and tables a run is in, for the Ctrl-C message.
+static RUN_STATE: std::sync::Mutex<(String, Vec<String>)> =
+    std::sync::Mutex::new((String::new(), Vec::new()));
+
+/// On Ctrl-C (or SIGTERM): say what was interrupted and that the same
+/// command resumes, write the `--report` file with status `interrupted`, and
+/// exit 130. What PostgreSQL had committed stays; open transactions roll back
+/// when the connections close.
+fn on_interrupt(command: &'static str, report: Option<PathBuf>, source: &Path, target: String) {
+    let source = source.display().to_string();
+    let _ = ctrlc::set_handler(move || {
+        let (phase, tables) = RUN_STATE.lock().map(|s| s.clone()).unwrap_or_default();
+        let phase = if phase.is_empty() {
+            "starting".to_string()
+        } else {
+            phase
+        };
+        let busy = if tables.is_empty() {
+            String::new()
+        } else {
+            format!(" (tables in progress: {})", tables.join(", "))
+        };
+        err!(
+            "\ninterrupted: {command} stopped while {phase}{busy}. Everything already committed in PostgreSQL is kept; run the same command again to resume."
+        );
+        if let Some(path) = &report {
+            let r = serde_json::json!({
+                "pgbridge_version": env!("CARGO_PKG_VERSION"),
+                "command": command,
+                "status": "interrupted",
+                "phase": phase,
+                "tables_in_progress": tables,
+                "source": {"path": source},
+                "target": {"url": target},
+            });
+            let _ = std::fs::write(
+                path,
+                serde_json::to_string_pretty(&r).unwrap_or_default() + "\n",
+            );
+        }
+        std::process::exit(130);
+    });
+}
+
 impl pgbridge::load::Progress for CliProgress {
     fn phase(&self, name: &str) {
+        if let Ok(mut s) = RUN_STATE.lock() {
+            s.0 = name.to_string();
+        }
         match &self.bars {
             Some((m, _)) => {
-                let _ = m.println(format!("== {name}"));
+                let _ = m.println(term(&format!("== {name}")));
             }
-            None => eprintln!("== {name}"),
+            None => err!("== {name}"),
         }
     }
     fn table_start(&self, table: &str, rows: Option<u64>) {
+        if let Ok(mut s) = RUN_STATE.lock() {
+            s.1.push(table.to_string());
+        }
         if let Some((m, bars)) = &self.bars {
             // Without a profile the row count is unknown: rows and rate only.
             let (template, bar) = match rows {
@@ -316,7 +404,7 @@ impl pgbridge::load::Progress for CliProgress {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
             let bar = m.add(bar);
             bar.set_style(style);
-            bar.set_prefix(table.to_string());
+            bar.set_prefix(term(table));
             if let Ok(mut b) = bars.lock() {
                 b.insert(table.to_string(), bar);
             }
@@ -335,6 +423,9 @@ impl pgbridge::load::Progress for CliProgress {
         }
     }
     fn table_done(&self, table: &str, rows: u64, rejects: u64, seconds: f64) {
+        if let Ok(mut s) = RUN_STATE.lock() {
+            s.1.retain(|t| t != table);
+        }
         let line = format!(
             "loaded {table}: {rows} rows{} in {seconds:.2} s ({:.0} rows/s)",
             if rejects > 0 {
@@ -351,17 +442,19 @@ impl pgbridge::load::Progress for CliProgress {
                 {
                     bar.finish_and_clear();
                 }
-                let _ = m.println(line);
+                let _ = m.println(term(&line));
             }
-            None => eprintln!("{line}"),
+            None => err!("{line}"),
         }
     }
 }
 
 fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
     let reporter = a.common.reporter;
+    let spec = connection_spec(a.target_url.as_deref(), &a.common)?;
     let pack = load_pack(&a.common)?;
-    let target = parse_target(a.target_url.as_deref(), reporter)?;
+    let target = parse_target(spec, reporter)?;
+    on_interrupt("migrate", a.report.clone(), &a.input, target.redacted());
     let connector = || connect_to(&target);
     let opts = pgbridge::load::MigrateOptions {
         compile: live_compile_options(&a.common),
@@ -428,19 +521,22 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
         print_summary(r);
     }
     if out.diagnostics.has_errors() {
+        // Connection, source and usage errors exit 2; data and schema errors 1.
         let io = out.diagnostics.iter().any(|d| {
             d.severity == Severity::Error
-                && matches!(
-                    d.code.as_str(),
-                    "target-bad-url"
-                        | "target-unreachable"
-                        | "target-auth-failed"
-                        | "target-no-database"
-                        | "target-tls"
-                        | "target-error"
-                        | "source-unreadable"
-                        | "not-a-sqlite-database"
-                )
+                && (d.stage == Stage::Source
+                    || d.stage == Stage::Cli
+                    || matches!(
+                        d.code.as_str(),
+                        "target-bad-url"
+                            | "target-unreachable"
+                            | "target-auth-failed"
+                            | "target-no-database"
+                            | "target-tls"
+                            | "target-error"
+                            | "source-unreadable"
+                            | "not-a-sqlite-database"
+                    ))
         });
         return Ok(ExitCode::from(if io { 2 } else { 1 }));
     }
@@ -458,8 +554,9 @@ fn progress_line(p: &CliProgress, name: &str) {
 
 fn run_verify(a: VerifyArgs) -> Result<ExitCode, Fail> {
     let reporter = a.common.reporter;
+    let spec = connection_spec(a.target_url.as_deref(), &a.common)?;
     let pack = load_pack(&a.common)?;
-    let target = parse_target(a.target_url.as_deref(), reporter)?;
+    let target = parse_target(spec, reporter)?;
     let connector = || connect_to(&target);
     let opts = pgbridge::verify::VerifyOptions {
         compile: live_compile_options(&a.common),
@@ -532,13 +629,26 @@ fn write_report(path: &Path, r: &impl serde::Serialize, reporter: Reporter) -> R
 
 /// The `TARGET` argument (or PG* variables) as a connection target.
 fn parse_target(spec: Option<&str>, reporter: Reporter) -> Result<pgbridge::conn::Target, Fail> {
-    pgbridge::conn::Target::parse(spec).map_err(|e| {
+    let t = pgbridge::conn::Target::parse(spec).map_err(|e| {
         let mut d = Diagnostic::error(Stage::Cli, e.code(), e.to_string());
         if let Some(h) = e.help() {
             d = d.with_help(h);
         }
         Fail(Diagnostics(vec![d]), reporter)
-    })
+    })?;
+    warn_passfile(&t);
+    Ok(t)
+}
+
+/// libpq warns when it skips a password file; so do we.
+fn warn_passfile(t: &pgbridge::conn::Target) {
+    if let Some(w) = t.passfile_warning() {
+        err!(
+            "{}",
+            Diagnostic::warning(Stage::Cli, "passfile-ignored", w)
+                .with_help("a password file must be readable by its owner only")
+        );
+    }
 }
 
 /// Opens a connection to `target`, errors as the loader reports them.
@@ -581,7 +691,7 @@ fn print_verify(results: &[pgbridge::verify::TableResult], seconds: f64) -> usiz
         if !ok {
             bad += 1;
         }
-        println!(
+        out!(
             "{} {}: rows {} sqlite / {} postgres{}, sqlite {:.2} s, postgres {:.2} s",
             if ok { "match   " } else { "MISMATCH" },
             r.table,
@@ -598,21 +708,21 @@ fn print_verify(results: &[pgbridge::verify::TableResult], seconds: f64) -> usiz
             r.sqlite_s,
             r.pg_s
         );
-        println!("{}", r.pg.line(&r.table));
+        out!("{}", r.pg.line(&r.table));
         if r.sqlite != r.pg {
-            println!("  sqlite side: {}", r.sqlite.line(&r.table));
+            out!("  sqlite side: {}", r.sqlite.line(&r.table));
         }
         for x in &r.rejected {
-            println!("  rejected, not loaded: {x}");
+            out!("  rejected, not loaded: {x}");
         }
         for x in &r.unconvertible {
-            println!("  does not convert (and is not in the reject file): {x}");
+            out!("  does not convert (and is not in the reject file): {x}");
         }
         for x in &r.differences {
-            println!("  {x}");
+            out!("  {x}");
         }
     }
-    println!(
+    out!(
         "{}: {} tables, {} differ; {:.2} s",
         if bad == 0 { "verified" } else { "DIFFERENT" },
         results.len(),
@@ -625,15 +735,18 @@ fn print_verify(results: &[pgbridge::verify::TableResult], seconds: f64) -> usiz
 fn print_summary(r: &pgbridge::load::Report) {
     match r.status.as_str() {
         "planned" => {
-            println!(
+            out!(
                 "plan {} for {} → {} (schema {}):",
-                r.plan, r.source.file, r.target.url, r.target.schema
+                r.plan,
+                r.source.file,
+                r.target.url,
+                r.target.schema
             );
             let mut total = 0;
             for t in &r.load_plan {
                 let rows = t.rows.unwrap_or(0);
                 total += rows;
-                println!(
+                out!(
                     "  {} → {}: {} rows, {} columns",
                     t.source,
                     t.target,
@@ -641,7 +754,7 @@ fn print_summary(r: &pgbridge::load::Report) {
                     t.columns.len()
                 );
                 for c in &t.columns {
-                    println!(
+                    out!(
                         "      {} → {} {} ({})",
                         c.source,
                         c.target,
@@ -650,7 +763,7 @@ fn print_summary(r: &pgbridge::load::Report) {
                     );
                 }
             }
-            println!(
+            out!(
                 "{} tables, {} rows; estimated data phase {:.1} s",
                 r.load_plan.len(),
                 total,
@@ -658,15 +771,17 @@ fn print_summary(r: &pgbridge::load::Report) {
             );
         }
         "already-complete" => {
-            println!(
+            out!(
                 "nothing to do: plan {} was already migrated into {} (schema {})",
-                r.plan, r.target.url, r.target.schema
+                r.plan,
+                r.target.url,
+                r.target.schema
             );
         }
         status => {
             let rows: u64 = r.tables.iter().map(|t| t.rows).sum();
             let resumed = r.tables.iter().filter(|t| t.resumed).count();
-            println!(
+            out!(
                 "{status}: {} tables, {} rows, {} rejected, {} orphan FK(s) left NOT VALID; schema {:.2} s, data {:.2} s, constraints {:.2} s, total {:.2} s{}{}",
                 r.tables.len(),
                 rows,
@@ -716,26 +831,13 @@ fn target(common: &Common) -> Result<Target, Fail> {
     if let Some(url) = &common.target_url {
         return read_target(url).map_err(|d| fail(*d, common.reporter));
     }
-    if !pgbridge::rewrite::target::SUPPORTED_VERSIONS.contains(&common.target) {
-        return Err(fail(
-            Diagnostic::error(
-                Stage::Cli,
-                "unsupported-target",
-                format!(
-                    "--target {} is not supported; use one of {:?}",
-                    common.target,
-                    pgbridge::rewrite::target::SUPPORTED_VERSIONS
-                ),
-            ),
-            common.reporter,
-        ));
-    }
+    let version = pg_version(common)?.unwrap_or(18);
     Ok(match &common.extensions {
-        Some(e) => Target::new(common.target, e),
+        Some(e) => Target::new(version, e),
         None => Target {
-            version: common.target,
+            version,
             ..Target::new(
-                common.target,
+                version,
                 &pgbridge::rewrite::target::DEFAULT_EXTENSIONS
                     .iter()
                     .map(|s| s.to_string())
@@ -745,13 +847,73 @@ fn target(common: &Common) -> Result<Target, Fail> {
     })
 }
 
+/// `--pg-version` (or its old name `--target`), checked. A value that is not a
+/// supported major version is an error that never repeats the value: a
+/// connection URL passed here by mistake may hold a password.
+fn pg_version(common: &Common) -> Result<Option<u32>, Fail> {
+    let (flag, value) = match (&common.pg_version, &common.target_alias) {
+        (Some(v), _) => ("--pg-version", v),
+        (None, Some(v)) => ("--target", v),
+        (None, None) => return Ok(None),
+    };
+    let supported = pgbridge::rewrite::target::SUPPORTED_VERSIONS;
+    match value.trim().parse::<u32>() {
+        Ok(v) if supported.contains(&v) => Ok(Some(v)),
+        parsed => {
+            let looks_like_connection = parsed.is_err()
+                && (value.contains("://") || value.contains('=') || value.contains('@'));
+            let message = match parsed {
+                Ok(v) => format!("{flag} {v} is not supported; use one of {supported:?}"),
+                Err(_) => format!(
+                    "{flag} takes a PostgreSQL major version ({supported:?}); the value given is not one (not shown: it may hold a password)"
+                ),
+            };
+            let help = if looks_like_connection {
+                "that looks like a connection: pass it as the TARGET argument (`pgbridge migrate app.db 'postgres://…'`, `pgbridge verify app.db 'postgres://…'`) or as --target-url (compile, inspect)"
+            } else {
+                "e.g. --pg-version 15"
+            };
+            Err(fail(
+                Diagnostic::error(Stage::Cli, "unsupported-target", message).with_help(help),
+                common.reporter,
+            ))
+        }
+    }
+}
+
+/// The connection of `migrate` and `verify`: the TARGET argument or
+/// `--target-url` (one of them, or both the same), else the PG* variables.
+fn connection_spec<'a>(
+    positional: Option<&'a str>,
+    common: &'a Common,
+) -> Result<Option<&'a str>, Fail> {
+    // The version is read from the server; a wrong --pg-version is still an error.
+    pg_version(common)?;
+    match (positional, common.target_url.as_deref()) {
+        (Some(a), Some(b)) if a != b => Err(fail(
+            Diagnostic::error(
+                Stage::Cli,
+                "two-targets",
+                "both a TARGET argument and --target-url name a server, and they differ (not shown: they may hold a password)",
+            )
+            .with_help("give the server once: as the TARGET argument, or as --target-url"),
+            common.reporter,
+        )),
+        (Some(a), _) => Ok(Some(a)),
+        (None, b) => Ok(b),
+    }
+}
+
 /// Version and available extensions of a live server.
 fn read_target(url: &str) -> Result<Target, Box<Diagnostic>> {
     let conn_target = pgbridge::conn::Target::parse(Some(url));
+    if let Ok(t) = &conn_target {
+        warn_passfile(t);
+    }
     let mut client = conn_target.and_then(|t| t.connect()).map_err(|e| {
         let help = match e.help() {
-            Some(h) => format!("{h}; or pass --target and --extensions instead"),
-            None => "check the URL, or pass --target and --extensions instead".to_string(),
+            Some(h) => format!("{h}; or pass --pg-version and --extensions instead"),
+            None => "check the URL, or pass --pg-version and --extensions instead".to_string(),
         };
         Box::new(
             Diagnostic::error(
@@ -808,27 +970,28 @@ fn read_input(
         },
     )
     .map_err(|e| {
-        fail(
-            Diagnostic::error(Stage::Source, "input-unreadable", e.to_string()),
-            common.reporter,
-        )
+        let d = match e {
+            pgbridge::diag::Error::Diagnostic(d) => *d,
+            e => Diagnostic::error(Stage::Source, "input-unreadable", e.to_string()),
+        };
+        fail(d, common.reporter)
     })
 }
 
 fn report(diags: &Diagnostics, reporter: Reporter) {
     match reporter {
         Reporter::Json => {
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(diags).unwrap_or_else(|_| "[]".into())
             );
         }
         Reporter::Tty => {
             for d in diags.iter() {
-                eprintln!("{d}");
+                err!("{d}");
             }
             if !diags.is_empty() {
-                eprintln!(
+                err!(
                     "{} error(s), {} warning(s), {} note(s)",
                     diags.count(Severity::Error),
                     diags.count(Severity::Warning),
@@ -849,6 +1012,16 @@ fn exit_for(diags: &Diagnostics, deny_warnings: bool) -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, Fail> {
     match cli.command {
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "pgbridge",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate(a) => run_migrate(a),
         Command::Inspect(a) => run_inspect(a),
         Command::Verify(a) => run_verify(a),
@@ -875,7 +1048,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             if a.check {
                 let drift = pgbridge::emit::check(&c.set, &a.output);
                 for (name, diff) in &drift {
-                    print!("{diff}");
+                    out_raw!("{diff}");
                     diags.push(
                         Diagnostic::error(
                             Stage::Emit,
@@ -903,7 +1076,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             })?;
             report(&diags, a.common.reporter);
             if a.common.reporter == Reporter::Tty {
-                eprintln!(
+                err!(
                     "wrote {} files to {} ({} tables)",
                     c.set.files.len(),
                     a.output.display(),
@@ -931,12 +1104,16 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                             common.reporter,
                         ));
                     };
-                    println!(
+                    out!(
                         "{} ({} phase, priority {})\n\n{}\n\nwhen: {}\n",
-                        rule.id, rule.phase, rule.priority, rule.summary, rule.when_src
+                        rule.id,
+                        rule.phase,
+                        rule.priority,
+                        rule.summary,
+                        rule.when_src
                     );
-                    println!("{}", rule.docs.trim_end());
-                    println!("\nsource: {}", rule.origin);
+                    out!("{}", rule.docs.trim_end());
+                    out!("\nsource: {}", rule.origin);
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(obj) => {
@@ -975,12 +1152,12 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                                 .find(|c| c.source_name.eq_ignore_ascii_case(column))
                         });
                     if let Some(c) = pcol {
-                        println!("{obj}: {} (converter {})", c.pg_type, c.converter.name());
+                        out!("{obj}: {} (converter {})", c.pg_type, c.converter.name());
                         for d in &c.decisions {
-                            println!("  {}: {}", d.rule, d.evidence);
+                            out!("  {}: {}", d.rule, d.evidence);
                         }
                     }
-                    println!("\nrule trail (column phase, first match wins):");
+                    out!("\nrule trail (column phase, first match wins):");
                     for s in &trail {
                         let mark = if s.matched {
                             "MATCH"
@@ -989,7 +1166,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                         } else {
                             "no"
                         };
-                        println!(
+                        out!(
                             "  {mark:5} {}{}",
                             s.rule,
                             s.error
@@ -998,7 +1175,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                                 .unwrap_or_default()
                         );
                     }
-                    println!(
+                    out!(
                         "\nfacts:\n{}",
                         serde_json::to_string_pretty(&facts).unwrap_or_default()
                     );
@@ -1014,7 +1191,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 .iter()
                 .flat_map(|ph| pack.phase(ph))
             {
-                println!("{:8} {:4} {:40} {}", r.phase, r.priority, r.id, r.summary);
+                out!("{:8} {:4} {:40} {}", r.phase, r.priority, r.id, r.summary);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1022,7 +1199,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             command: RulesCommand::Facts,
         } => {
             for p in pgbridge::rewrite::facts::all_paths() {
-                println!("{p}");
+                out!("{p}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1036,14 +1213,14 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             outcomes.extend(pgbridge::ruletest::run_fixtures(&dir, &pack, update));
             let failed = outcomes.iter().filter(|o| !o.passed).count();
             for o in &outcomes {
-                println!("{} {}", if o.passed { "ok  " } else { "FAIL" }, o.name);
+                out!("{} {}", if o.passed { "ok  " } else { "FAIL" }, o.name);
                 if !o.passed || !o.detail.is_empty() {
                     for l in o.detail.lines() {
-                        println!("    {l}");
+                        out!("    {l}");
                     }
                 }
             }
-            println!("{} passed, {} failed", outcomes.len() - failed, failed);
+            out!("{} passed, {} failed", outcomes.len() - failed, failed);
             Ok(if failed > 0 {
                 ExitCode::from(1)
             } else {
@@ -1064,7 +1241,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 diags.extend(d);
                 serde_json::to_string_pretty(&pg)
             };
-            println!("{}", json.unwrap_or_default());
+            out!("{}", json.unwrap_or_default());
             report(&diags, Reporter::Tty);
             Ok(exit_for(&diags, common.deny_warnings))
         }

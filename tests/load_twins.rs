@@ -217,7 +217,8 @@ fn force_pack(dir: &Path, vector: bool) -> String {
                  priority: 1\n\
                  when: column.name ~ \"^{prefix}_\"\n\
                  then:\n  type: \"{ty}\"\n  converter: {conv}\n\
-                 evidence: forced by the test\n"
+                 evidence: forced by the test\n\
+                 examples:\n  - sqlite: \"CREATE TABLE t ({prefix}_x);\"\n"
             ),
         )
         .unwrap();

@@ -41,11 +41,9 @@ const SCRIPTS: &[&str] = &[
     "chinook/Chinook_Sqlite.sql",
     "chinook/Chinook_Sqlite_AutoIncrementPKs.sql",
     "northwind/src/create.sql",
-    "northwind/src/report.sql",
     "northwind/src/update.sql",
     "sakila/sqlite-sakila-schema.sql",
     "memos/sqlite_LATEST.sql",
-    "memos/seed_sqlite_01__dump.sql",
     "usda_sr28_partial/src/load_food.sql",
     "usda_sr28_partial/src/load_nutrient.sql",
     "usda_sr28_partial/src/load_food_group.sql",
@@ -128,6 +126,26 @@ fn every_corpus_database_reads_without_errors_and_with_expected_table_counts() {
             }
             if !matches!(t.kind, TableKind::Virtual { .. }) {
                 assert!(!t.columns.is_empty(), "{rel}: {} has no columns", t.name);
+            }
+        }
+    }
+}
+
+/// Scripts without a single CREATE statement (a report, a data seed): as a
+/// schema they are nothing, and reading one as such is an error with help.
+const NO_SCHEMA_SCRIPTS: &[&str] = &["northwind/src/report.sql", "memos/seed_sqlite_01__dump.sql"];
+
+#[test]
+fn scripts_without_a_schema_are_refused_with_a_way_forward() {
+    for rel in NO_SCHEMA_SCRIPTS {
+        match source::read(&corpus(rel), &no_profile()) {
+            Ok((s, _)) => panic!("{rel}: read as a schema of {} tables", s.tables.len()),
+            Err(e) => {
+                let t = e.to_string();
+                assert!(
+                    t.contains("no-schema-in-text") && t.contains("help"),
+                    "{rel}: {t}"
+                );
             }
         }
     }

@@ -398,7 +398,7 @@ def bench_dataset(name):
     avail = set(psql("postgres", "SELECT name FROM pg_available_extensions").split())
     exts = [e for e in ("citext", "pgcrypto", "vector") if e in avail]
     run(["rm", "-rf", ds["compiled"]])
-    cmd = [A.bin, "compile", sqlite_path, "-o", ds["compiled"], "--target", A.pg,
+    cmd = [A.bin, "compile", sqlite_path, "-o", ds["compiled"], "--pg-version", A.pg,
            "--extensions", ",".join(exts)]
     rc, o, err, secs = run(cmd)
     out["compile"] = {"command": shlex.join(cmd), "exit": rc, "seconds": secs}

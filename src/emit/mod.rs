@@ -83,18 +83,88 @@ pub fn sum_file(files: &BTreeMap<String, String>) -> String {
     out
 }
 
-/// Lines of a comment: `-- ` before each line of `s`.
-fn comment(s: String) -> String {
-    s.lines()
+/// Lines of a comment: `-- ` before each line of `s`, every other control
+/// character of a line escaped.
+fn comment(s: String) -> minijinja::Value {
+    let text = s
+        .lines()
         .map(|l| {
+            let l = ident::escape_text(l.trim_end());
             if l.trim().is_empty() {
                 "--".to_string()
             } else {
-                format!("-- {}", l.trim_end())
+                format!("-- {l}")
             }
         })
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    minijinja::Value::from_safe_string(text)
+}
+
+/// SQL that pgbridge built (types, defaults, expressions, statements): it
+/// goes out as written. Every name and string inside it was quoted by
+/// [`ident::quote_ident`] / [`ident::quote_literal`], which never write a raw
+/// control character; one here means a bug upstream, so the render fails
+/// rather than let a line break end a comment or a statement.
+fn sql(s: String) -> Result<minijinja::Value, minijinja::Error> {
+    if let Some(c) = s.chars().find(|&c| c != '\n' && ident::is_unsafe_char(c)) {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!(
+                "generated SQL holds the raw control character U+{:04X}: {}",
+                c as u32,
+                ident::escape_text(&s)
+            ),
+        ));
+    }
+    Ok(minijinja::Value::from_safe_string(s))
+}
+
+/// How every `{{ … }}` is written. Values the quoting filters produced
+/// (`ident`, `idents`, `literal`, `regclass`, `psql`, `sql`, `comment`) are marked safe
+/// and go out as they are; any other text — a name, evidence, a reason, the
+/// file name, in a comment or anywhere — has its control characters and line
+/// breaks escaped ([`ident::escape_text`]). So a template cannot end a
+/// comment with source text, whichever filter it forgets.
+fn formatter(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    match value.as_str() {
+        Some(s) if !value.is_safe() => out
+            .write_str(&ident::escape_text(s))
+            .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write")),
+        _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
+/// The minijinja environment every migration-set template renders in: its
+/// quoting filters and the escaping [`formatter`].
+pub fn sql_environment<'a>() -> minijinja::Environment<'a> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_formatter(formatter);
+    let safe = minijinja::Value::from_safe_string;
+    env.add_filter("ident", move |s: String| safe(ident::quote_ident(&s)));
+    env.add_filter("literal", move |s: String| safe(ident::quote_literal(&s)));
+    env.add_filter("psql", move |s: String| safe(twins::psql_quote(&s)));
+    env.add_filter("idents", move |v: Vec<String>| {
+        safe(
+            v.iter()
+                .map(|s| ident::quote_ident(s))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    });
+    // A table name as the text argument of `pg_get_serial_sequence` & co.
+    env.add_filter("regclass", move |s: String| {
+        safe(ident::quote_literal(&ident::quote_ident_raw(&s)))
+    });
+    env.add_filter("comment", comment);
+    env.add_filter("sql", sql);
+    env
 }
 
 fn template_source(name: &str, opts: &EmitOptions) -> Result<String, Box<Diagnostic>> {
@@ -162,9 +232,7 @@ fn validate_tables(schema: &pg::Schema) -> Vec<Validate> {
 
 /// Render the migration set.
 pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet, Box<Diagnostic>> {
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    let mut env = sql_environment();
     let syntax = minijinja::syntax::SyntaxConfig::builder()
         .trim_blocks(true)
         .lstrip_blocks(true)
@@ -172,16 +240,6 @@ pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet
         .build()
         .map_err(|e| emit_err("template-syntax", format!("{e}")))?;
     env.set_syntax(syntax);
-    env.add_filter("ident", |s: String| ident::quote_ident(&s));
-    env.add_filter("literal", |s: String| ident::quote_literal(&s));
-    env.add_filter("comment", comment);
-    env.add_filter("psql", |s: String| twins::psql_quote(&s));
-    env.add_filter("idents", |v: Vec<String>| {
-        v.iter()
-            .map(|s| ident::quote_ident(s))
-            .collect::<Vec<_>>()
-            .join(", ")
-    });
     let ctx = Context {
         schema,
         origin: &opts.origin,
@@ -272,6 +330,10 @@ mod tests {
 
     #[test]
     fn comment_prefixes_every_line() {
-        assert_eq!(comment("a\n\nb".into()), "-- a\n--\n-- b");
+        assert_eq!(comment("a\n\nb".into()).as_str(), Some("-- a\n--\n-- b"));
+        assert_eq!(
+            comment("x\r\u{1b}[2J\ny\u{2028}z".into()).as_str(),
+            Some("-- x\\r\\u001b[2J\n-- y\\u2028z")
+        );
     }
 }

@@ -52,7 +52,8 @@ fn sqlite_ident(s: &str) -> String {
 }
 
 /// A psql backslash-command argument in single quotes: `\` and `'` are
-/// escaped, and so are line breaks (a raw one would end the command).
+/// escaped, and so are line breaks (a raw one would end the command) and
+/// every other [`crate::ident::is_unsafe_char`], as `\xHH` per UTF-8 byte.
 pub fn psql_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('\'');
@@ -62,6 +63,12 @@ pub fn psql_quote(s: &str) -> String {
             '\'' => out.push_str("\\'"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
+            c if crate::ident::is_unsafe_char(c) => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("\\x{b:02X}"));
+                }
+            }
             _ => out.push(c),
         }
     }

@@ -28,6 +28,21 @@ pub struct Schema {
     pub triggers: Vec<Trigger>,
     /// `sqlite_sequence` contents: table name → last AUTOINCREMENT value.
     pub sequences: BTreeMap<String, i64>,
+    /// Statements of a DDL script that could not be read: each is an error
+    /// diagnostic and stands verbatim, as a comment, in the migration set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A statement of a DDL script that could not be read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unreadable {
+    /// 1-based line where the statement starts.
+    pub line: usize,
+    /// The statement as written.
+    pub sql: String,
+    /// Why it could not be read.
+    pub reason: String,
 }
 
 /// SQLite column affinity (sqlite.org/datatype3.html §3.1), from the declared type.

@@ -14,7 +14,7 @@ use super::wire::Wire;
 use crate::diag::{Diagnostic, Diagnostics, Stage};
 use crate::ident::quote_ident;
 use crate::ir::{pg, pg::Converter, sqlite};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ColumnPlan {
@@ -77,7 +77,12 @@ impl TablePlan {
     }
 
     pub fn qualified(&self, namespace: &str) -> String {
-        format!("{}.{}", quote_ident(namespace), quote_ident(&self.target))
+        use crate::ident::quote_ident_raw;
+        format!(
+            "{}.{}",
+            quote_ident_raw(namespace),
+            quote_ident_raw(&self.target)
+        )
     }
 }
 
@@ -163,6 +168,78 @@ pub fn read_keys(
         out.entry(r.get(0)).or_default().push(r.get(1));
     }
     Ok(out)
+}
+
+/// Foreign keys between tables of `namespace`, as (child, parent) table
+/// names, NOT DEFERRABLE ones only: those are checked as each row arrives.
+pub fn read_foreign_keys(
+    client: &mut postgres::Client,
+    namespace: &str,
+) -> Result<Vec<(String, String)>, postgres::Error> {
+    let rows = client.query(
+        "SELECT DISTINCT c.relname::text, p.relname::text \
+         FROM pg_constraint k \
+         JOIN pg_class c ON c.oid = k.conrelid \
+         JOIN pg_class p ON p.oid = k.confrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE k.contype = 'f' AND NOT k.condeferrable AND n.nspname = $1 \
+           AND p.relnamespace = c.relnamespace \
+         ORDER BY 1, 2",
+        &[&namespace],
+    )?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// `todo` (indexes into `plans`) in load waves: every table's parents (by
+/// `fks`, child → parent) in an earlier wave, so a child row never arrives
+/// before its parent row is committed. A table referencing itself is fine
+/// (one COPY checks its rows at its end). A cycle between tables is an
+/// error naming it, before anything moves.
+pub fn fk_waves(
+    plans: &[TablePlan],
+    todo: &[usize],
+    fks: &[(String, String)],
+) -> Result<Vec<Vec<usize>>, Vec<String>> {
+    let mut left: Vec<usize> = todo.to_vec();
+    let mut waves = Vec::new();
+    while !left.is_empty() {
+        let pending: BTreeSet<&str> = left.iter().map(|&i| plans[i].target.as_str()).collect();
+        let (ready, wait): (Vec<usize>, Vec<usize>) = left.iter().partition(|&&i| {
+            let t = plans[i].target.as_str();
+            !fks.iter()
+                .any(|(c, p)| c == t && p != t && pending.contains(p.as_str()))
+        });
+        if ready.is_empty() {
+            return Err(cycle_of(
+                wait.iter().map(|&i| plans[i].target.clone()).collect(),
+                fks,
+            ));
+        }
+        waves.push(ready);
+        left = wait;
+    }
+    Ok(waves)
+}
+
+/// Of tables that all wait for a parent, the ones on a cycle: drop, again and
+/// again, every table no other remaining table references.
+fn cycle_of(mut tables: BTreeSet<String>, fks: &[(String, String)]) -> Vec<String> {
+    loop {
+        let referenced: BTreeSet<&String> = fks
+            .iter()
+            .filter(|(c, p)| c != p && tables.contains(c))
+            .map(|(_, p)| p)
+            .collect();
+        let keep: BTreeSet<String> = tables
+            .iter()
+            .filter(|t| referenced.contains(t))
+            .cloned()
+            .collect();
+        if keep.len() == tables.len() {
+            return tables.into_iter().collect();
+        }
+        tables = keep;
+    }
 }
 
 fn rowid_name(t: &sqlite::Table) -> Option<String> {

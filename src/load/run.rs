@@ -302,6 +302,23 @@ fn run(
     if let Err(d) = &result {
         report.status = "failed".into();
         report.error = Some(d.message.clone());
+        // What is committed stays, and the summary says so.
+        if let Ok(rows) = ctl.query(
+            "SELECT table_name, source_table, rows, rejects, seconds FROM pgbridge.tables WHERE plan = $1 ORDER BY table_name",
+            &[&plan_digest],
+        ) {
+            report.tables = rows
+                .iter()
+                .map(|r| TableReport {
+                    name: r.get(0),
+                    source: r.get(1),
+                    rows: r.get::<_, i64>(2) as u64,
+                    rejects: r.get::<_, i64>(3) as u64,
+                    seconds: r.get(4),
+                    resumed: false,
+                })
+                .collect();
+        }
         if !opts.dry_run {
             // Mark the run failed (best effort: the connection may be gone).
             let _ = ctl.execute(
@@ -339,22 +356,78 @@ fn run_target(
         return Ok(());
     }
     let t_schema = Instant::now();
-    ctl.batch_execute(STATE_SQL)
-        .map_err(pg_step("creating the pgbridge state schema"))?;
-    let status: Option<String> = ctl
-        .query_opt(
+    // Read first, create nothing yet: a refused run must leave the target as it was.
+    let has_state: bool = ctl
+        .query_one("SELECT to_regclass('pgbridge.runs') IS NOT NULL", &[])
+        .map_err(pg_step("reading the run state"))?
+        .get(0);
+    let mut status: Option<String> = if has_state {
+        ctl.query_opt(
             "SELECT status FROM pgbridge.runs WHERE plan = $1",
             &[&plan_digest],
         )
         .map_err(pg_step("reading the run state"))?
-        .map(|r| r.get(0));
+        .map(|r| r.get(0))
+    } else {
+        None
+    };
+    let catalog_before =
+        plan::read_catalog(ctl, namespace).map_err(pg_step("reading the target catalog"))?;
+    // Run state whose tables are all gone (rollback.sql, a dropped schema)
+    // describes nothing: forget it and start afresh.
+    if status.is_some()
+        && !opts.data_only
+        && !pg.tables.is_empty()
+        && !pg
+            .tables
+            .iter()
+            .any(|t| catalog_before.contains_key(&t.name))
+    {
+        ctl.batch_execute(&format!(
+            "BEGIN; DELETE FROM pgbridge.rejects WHERE plan = {p}; \
+             DELETE FROM pgbridge.tables WHERE plan = {p}; \
+             DELETE FROM pgbridge.runs WHERE plan = {p}; COMMIT;",
+            p = quote_literal(plan_digest)
+        ))
+        .map_err(pg_step("forgetting the state of a rolled-back run"))?;
+        diags.push(
+            Diagnostic::note(
+                Stage::Load,
+                "run-state-stale",
+                format!(
+                    "an earlier run of this plan was recorded, but none of its tables is in {namespace} any more (rolled back?): starting afresh"
+                ),
+            ),
+        );
+        status = None;
+    }
     if status.as_deref() == Some("complete") {
         report.status = "already-complete".into();
         return Ok(());
     }
     let resuming = status.is_some();
-    let catalog_before =
-        plan::read_catalog(ctl, namespace).map_err(pg_step("reading the target catalog"))?;
+    if !opts.data_only && !resuming {
+        let existing: Vec<&str> = pg
+            .tables
+            .iter()
+            .filter(|t| catalog_before.contains_key(&t.name))
+            .map(|t| t.name.as_str())
+            .collect();
+        if !existing.is_empty() {
+            return Err(Box::new(
+                load_err(
+                    "target-not-empty",
+                    format!(
+                        "the target schema {namespace} already has table(s) {}; nothing was changed",
+                        existing.join(", ")
+                    ),
+                )
+                .with_help("drop them (rollback.sql does), choose another --schema, or load into them with --data-only"),
+            ));
+        }
+    }
+    ctl.batch_execute(STATE_SQL)
+        .map_err(pg_step("creating the pgbridge state schema"))?;
     let run_row = format!(
         "INSERT INTO pgbridge.runs (plan, source, target_schema, data_only, status) VALUES ({}, {}, {}, {}, 'loading') \
          ON CONFLICT (plan) DO UPDATE SET status = 'loading', error = NULL;",
@@ -378,24 +451,6 @@ fn run_target(
         plans
     } else {
         if !resuming {
-            let existing: Vec<&str> = pg
-                .tables
-                .iter()
-                .filter(|t| catalog_before.contains_key(&t.name))
-                .map(|t| t.name.as_str())
-                .collect();
-            if !existing.is_empty() {
-                return Err(Box::new(
-                    load_err(
-                        "target-not-empty",
-                        format!(
-                            "the target schema {namespace} already has table(s) {}; nothing was changed",
-                            existing.join(", ")
-                        ),
-                    )
-                    .with_help("drop them (rollback.sql does), choose another --schema, or load into them with --data-only"),
-                ));
-            }
             progress.phase("creating the schema (01_schema.sql)");
             let schema_sql = compiled
                 .set
@@ -450,6 +505,25 @@ fn run_target(
         v.sort_by_key(|&i| std::cmp::Reverse(plans[i].rows.unwrap_or(0)));
         v
     };
+    // Into a schema that has its foreign keys, parents load before children.
+    let waves = if opts.data_only {
+        let fks = plan::read_foreign_keys(ctl, namespace)
+            .map_err(pg_step("reading the target's foreign keys"))?;
+        plan::fk_waves(&plans, &todo, &fks).map_err(|cycle| {
+            Box::new(
+                load_err(
+                    "fk-cycle",
+                    format!(
+                        "the foreign keys of {namespace} form a cycle through {}: no load order puts every parent row first; nothing was moved",
+                        cycle.join(", ")
+                    ),
+                )
+                .with_help("make one of those foreign keys DEFERRABLE (or drop it and add it back after the load), or migrate without --data-only so pgbridge adds the keys after the data"),
+            )
+        })?
+    } else {
+        vec![todo.clone()]
+    };
     if opts.data_only {
         for &i in &todo {
             let q = format!(
@@ -498,7 +572,10 @@ fn run_target(
         jobs: opts.jobs.max(1),
         progress,
     };
-    let loaded = load_tables(stx, &plans, &todo, &ctx)?;
+    let mut loaded = Vec::new();
+    for wave in &waves {
+        loaded.extend(load_tables(stx, &plans, wave, &ctx)?);
+    }
     for (i, rows, rejects, seconds) in loaded {
         report.tables.push(TableReport {
             name: plans[i].target.clone(),

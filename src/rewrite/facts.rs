@@ -281,6 +281,7 @@ pub fn skeleton() -> Value {
         views: vec![],
         triggers: vec![],
         sequences: Default::default(),
+        unreadable: vec![],
     };
     let mut col = column_facts(&schema, &table, &column);
     col["references"] = json!({"table": "", "column": "", "collation": ""});

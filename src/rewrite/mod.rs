@@ -11,6 +11,7 @@
 pub mod facts;
 pub mod predicate;
 pub mod rules;
+pub mod sqlcheck;
 pub mod target;
 
 use crate::diag::{Diagnostic, Diagnostics, Severity, Stage};
@@ -271,6 +272,23 @@ impl Namer {
     }
 }
 
+/// A constraint's own name (kept as written), shortened to 63 bytes with a
+/// warning like every other name, so PostgreSQL never truncates one silently.
+fn constraint_name(name: &Option<String>, diags: &mut Diagnostics) -> Option<String> {
+    let name = name.as_ref()?;
+    Some(match ident::shorten(name) {
+        Some(short) => {
+            diags.push(
+                Diagnostic::warning(Stage::Rewrite, "identifier-too-long", format!("constraint name `{name}` is {} bytes; PostgreSQL keeps 63, so it becomes `{short}`", name.len()))
+                    .on(name.as_str())
+                    .with_help("rename it in SQLite, or accept the shortened name (it is deterministic: a prefix and a hash)"),
+            );
+            short
+        }
+        None => name.clone(),
+    })
+}
+
 struct TableNames {
     pg: String,
     columns: BTreeMap<String, String>, // lower-cased sqlite column → pg name
@@ -301,6 +319,15 @@ pub fn rewrite_ir(
         kept_as_comment: vec![],
         skipped: vec![],
     };
+    for u in &schema.unreadable {
+        out.kept_as_comment.push(pg::Commented {
+            kind: "statement".into(),
+            name: format!("at line {}", u.line),
+            code: "ddl-parse-error".into(),
+            reason: format!("cannot be read: {}", u.reason),
+            sql: u.sql.clone(),
+        });
+    }
     let mut extensions: BTreeSet<String> = BTreeSet::new();
     // Relation names share one namespace in PostgreSQL: tables, indexes, views, sequences.
     let mut relnames: BTreeSet<String> = BTreeSet::new();
@@ -415,10 +442,33 @@ pub fn rewrite_ir(
                         diags.push(Diagnostic::error(Stage::Rewrite, "unknown-converter", format!("rule `{}` chose converter `{conv_name}`, which does not exist; using `any-text`", rule.id)).on(object.clone()));
                         Converter::AnyText
                     });
+                    // A rule pack is configuration: its type is parsed and re-printed.
+                    let (ty, conv) = match sqlcheck::pg_type(&ty) {
+                        Ok(t) => (t, conv),
+                        Err(e) => {
+                            diags.push(
+                                Diagnostic::error(
+                                    Stage::Rewrite,
+                                    "rule-type-invalid",
+                                    format!(
+                                        "rule `{}` gives `{object}` the type `{}`, which is not one PostgreSQL type name: {e}; `{object}` becomes text",
+                                        rule.id,
+                                        ty.trim()
+                                    ),
+                                )
+                                .on(object.clone())
+                                .with_help(format!(
+                                    "fix `then.type` at {}; `pgbridge rules test` checks a pack",
+                                    rules::then_location(rule, "type")
+                                )),
+                            );
+                            ("text".to_string(), Converter::AnyText)
+                        }
+                    };
                     emit_rule_warning(&env, rule, &f, &object, &mut diags);
                     let evidence = rule_evidence(&env, rule, &f, &object, &mut diags);
                     (
-                        ty.trim().to_string(),
+                        ty,
                         conv,
                         rule.then.identity.unwrap_or(false),
                         Decision {
@@ -627,6 +677,32 @@ pub fn rewrite_ir(
                         }
                     }
                 }
+                sql if sqlcheck::expression(sql).is_err() => {
+                    let why = sqlcheck::expression(sql).err().unwrap_or_default();
+                    let rule = pack.get(&rule_id);
+                    diags.push(
+                        Diagnostic::error(
+                            Stage::Rewrite,
+                            "rule-default-invalid",
+                            format!(
+                                "rule `{rule_id}` gives `{object}` a DEFAULT that is not one SQL expression: {why}"
+                            ),
+                        )
+                        .on(object.clone())
+                        .with_help(format!(
+                            "fix `then.default` at {}; `pgbridge rules test` checks a pack",
+                            rule.map(|r| rules::then_location(r, "default"))
+                                .unwrap_or_else(|| rule_id.clone())
+                        )),
+                    );
+                    out.kept_as_comment.push(pg::Commented {
+                        kind: "default".into(),
+                        name: object.clone(),
+                        code: "rule-default-invalid".into(),
+                        reason: why,
+                        sql: sql.to_string(),
+                    });
+                }
                 sql => {
                     pc.default = Some(sql.to_string());
                     pc.decisions.push(Decision {
@@ -652,7 +728,7 @@ pub fn rewrite_ir(
             match map_cols(&pk.columns) {
                 Some(cols) => {
                     pt.primary_key = Some(pg::Key {
-                        name: pk.name.clone(),
+                        name: constraint_name(&pk.name, &mut diags),
                         columns: cols,
                     })
                 }
@@ -682,7 +758,7 @@ pub fn rewrite_ir(
                         continue;
                     }
                     pt.uniques.push(pg::Key {
-                        name: u.name.clone(),
+                        name: constraint_name(&u.name, &mut diags),
                         columns: cols,
                     })
                 }
@@ -723,7 +799,7 @@ pub fn rewrite_ir(
                 Ok(tr) => {
                     extensions.extend(tr.extensions);
                     pt.checks.push(pg::CheckConstraint {
-                        name: k.name.clone(),
+                        name: constraint_name(&k.name, &mut diags),
                         expr: tr.sql,
                         source_sql: k.expr.sql.clone(),
                         notes: tr.notes,

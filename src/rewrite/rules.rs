@@ -333,6 +333,64 @@ fn key_line(text: &str, key: &str) -> usize {
         .unwrap_or(1)
 }
 
+/// 1-based line of `key:` inside the `then:` block (else the `then:` line).
+fn then_key_line(text: &str, key: &str) -> usize {
+    let then = key_line(text, "then");
+    let prefix = format!("{key}:");
+    text.lines()
+        .enumerate()
+        .skip(then)
+        .take_while(|(_, l)| l.starts_with(' ') || l.trim().is_empty())
+        .find(|(_, l)| l.trim_start().starts_with(&prefix))
+        .map(|(i, _)| i + 1)
+        .unwrap_or(then)
+}
+
+/// Whether a rule field is a template (checked when rendered, per object).
+pub fn is_template(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%")
+}
+
+/// The SQL a rule writes, checked as written: `then.type` must be exactly
+/// one type name, `then.default` exactly one expression (or `translate` /
+/// `none`). Templates are checked per object once rendered.
+fn check_then_sql(
+    then: &Then,
+    text: &str,
+    stem: &str,
+    origin: &str,
+) -> Result<(), Box<Diagnostic>> {
+    if let Some(t) = &then.pg_type
+        && !is_template(t)
+        && let Err(e) = super::sqlcheck::pg_type(t)
+    {
+        return Err(rule_error(
+            origin,
+            then_key_line(text, "type"),
+            1,
+            format!("rule `{stem}`: `then.type` is not one PostgreSQL type name: {e}"),
+        ));
+    }
+    if let Some(d) = &then.default
+        && !is_template(d)
+        && !matches!(d.trim(), "translate" | "none")
+        && let Err(e) = super::sqlcheck::expression(d)
+    {
+        return Err(rule_error(
+            origin,
+            then_key_line(text, "default"),
+            1,
+            format!("rule `{stem}`: `then.default` is not one SQL expression: {e}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Where a rule's `then.<key>` stands, for errors found when it is rendered.
+pub fn then_location(rule: &Rule, key: &str) -> String {
+    format!("{}:{}", rule.origin, then_key_line(&rule.text, key))
+}
+
 /// Parse and validate one rule file.
 pub fn parse_rule(
     text: &str,
@@ -494,6 +552,7 @@ pub fn parse_rule(
             }
         }
     }
+    check_then_sql(then, text, stem, origin)?;
     for p in when.paths() {
         let root = p.split(['.', '[']).next().unwrap_or("");
         if !super::facts::ROOTS.contains(&root) || !super::facts::known_path(&p) {
@@ -507,6 +566,16 @@ pub fn parse_rule(
                 ),
             ));
         }
+    }
+    if file.examples.is_empty() {
+        return Err(rule_error(
+            origin,
+            key_line(text, "summary"),
+            1,
+            format!(
+                "rule `{stem}` has no `examples`: every rule carries at least one (SQLite in, PostgreSQL out), so `pgbridge rules test` can prove it"
+            ),
+        ));
     }
     Ok(Rule {
         id: stem.to_string(),

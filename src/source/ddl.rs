@@ -871,6 +871,7 @@ pub fn parse_script(text: &str, origin: &str) -> (Schema, Diagnostics) {
         views: Vec::new(),
         triggers: Vec::new(),
         sequences: BTreeMap::new(),
+        unreadable: Vec::new(),
     };
     let mut diags = Diagnostics::default();
     let mut skipped = 0usize;
@@ -955,8 +956,14 @@ pub fn parse_script(text: &str, origin: &str) -> (Schema, Diagnostics) {
                         "ddl-parse-error",
                         format!("cannot parse statement: {}", e.message),
                     )
-                    .with_span(Span::file_line(origin, l, c)),
+                    .with_span(Span::file_line(origin, l, c))
+                    .with_help("the statement stands as a comment in 03_constraints.sql; fix it in the script, or read the database file instead"),
                 );
+                schema.unreadable.push(crate::ir::sqlite::Unreadable {
+                    line,
+                    sql: st.text.trim().to_string(),
+                    reason: e.message.clone(),
+                });
             }
         }
     }

@@ -88,6 +88,18 @@ fn check_header(path: &Path) -> Result<bool> {
         .take(20)
         .read_to_end(&mut head)
         .map_err(io_err)?;
+    if head.is_empty() {
+        return Err(Diagnostic::error(
+            Stage::Source,
+            "input-empty",
+            format!(
+                "{} is empty (0 bytes): not a SQLite database",
+                path.display()
+            ),
+        )
+        .with_help("check the path: `pgbridge inspect <the application's database file>`")
+        .into());
+    }
     if head.len() < 20 || &head[..16] != SQLITE_MAGIC {
         return Err(Diagnostic::error(
             Stage::Source,
@@ -154,6 +166,52 @@ pub fn read_database(path: &Path, opts: &SourceOptions) -> Result<(Schema, Diagn
     Ok(out)
 }
 
+/// A database without a single schema object: an error when it is an empty
+/// file (not a database someone made) or a WAL-mode file whose `-wal` is not
+/// beside it (a copy that lost every change since the last checkpoint), else
+/// a warning that the migration set creates nothing.
+fn no_objects(path: &Path, diags: &mut Diagnostics) -> Result<()> {
+    let shown = path.display();
+    if std::fs::metadata(path)
+        .map(|m| m.len() == 0)
+        .unwrap_or(false)
+    {
+        return Err(Diagnostic::error(
+            Stage::Source,
+            "input-empty",
+            format!("{shown} is empty (0 bytes): not a SQLite database"),
+        )
+        .with_help("check the path: `pgbridge inspect <the application's database file>`")
+        .into());
+    }
+    // Header bytes 18 and 19 (write and read format versions) are 2 in WAL mode.
+    let wal = std::fs::read(path)
+        .map(|h| h.get(18..20) == Some(&[2, 2][..]))
+        .unwrap_or(false);
+    let mut wal_file = path.as_os_str().to_owned();
+    wal_file.push("-wal");
+    if wal && !Path::new(&wal_file).exists() {
+        return Err(Diagnostic::error(
+            Stage::Source,
+            "wal-file-missing",
+            format!(
+                "{shown} is in WAL mode and holds no tables, and {shown}-wal is not beside it: a copy made without its -wal file has lost every change since the last checkpoint"
+            ),
+        )
+        .with_help("copy the database with its -wal file, or make the copy with `sqlite3 app.db \".backup copy.db\"` (or `VACUUM INTO 'copy.db'`) and migrate that")
+        .into());
+    }
+    diags.push(
+        Diagnostic::warning(
+            Stage::Source,
+            "database-empty",
+            format!("{shown} is a SQLite database with no tables, indexes, views or triggers: there is nothing to migrate"),
+        )
+        .with_help("check the path; `pgbridge inspect FILE` shows what a file holds"),
+    );
+    Ok(())
+}
+
 fn read_all(
     conn: &Connection,
     path: &Path,
@@ -178,6 +236,9 @@ fn read_all(
         .collect::<rusqlite::Result<_>>()
         .map_err(&err)?
     };
+    if rows.is_empty() {
+        no_objects(path, diags)?;
+    }
     let table_list = read_table_list(conn);
     let mut schema = Schema {
         source: SourceKind::Database,
@@ -187,6 +248,7 @@ fn read_all(
         views: Vec::new(),
         triggers: Vec::new(),
         sequences: BTreeMap::new(),
+        unreadable: Vec::new(),
     };
     let mut custom_collations = BTreeSet::new();
     for row in &rows {

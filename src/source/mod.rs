@@ -66,6 +66,15 @@ pub fn read(path: &Path, opts: &SourceOptions) -> Result<(Schema, Diagnostics)> 
         drop(file);
         return from_database(path, opts);
     }
+    if head.is_empty() {
+        return Err(Diagnostic::error(
+            Stage::Source,
+            "input-empty",
+            format!("{} is empty (0 bytes): neither a SQLite database nor a SQL script", path.display()),
+        )
+        .with_help("check the path: pass the application's database file, or a script made with `sqlite3 app.db .schema`")
+        .into());
+    }
     let mut bytes = head;
     file.read_to_end(&mut bytes).map_err(io_err)?;
     let text = String::from_utf8(bytes).map_err(|e| {
@@ -82,5 +91,23 @@ pub fn read(path: &Path, opts: &SourceOptions) -> Result<(Schema, Diagnostics)> 
             .with_help("pass a SQLite database file or a UTF-8 .sql script"),
         )
     })?;
-    Ok(from_ddl(&text, &file_name(path)))
+    let (schema, diags) = from_ddl(&text, &file_name(path));
+    let nothing = schema.tables.is_empty()
+        && schema.indexes.is_empty()
+        && schema.views.is_empty()
+        && schema.triggers.is_empty()
+        && schema.unreadable.is_empty();
+    if nothing && !diags.has_errors() {
+        return Err(Diagnostic::error(
+            Stage::Source,
+            "no-schema-in-text",
+            format!(
+                "{} is not a SQLite database, and as SQL text it holds no CREATE TABLE, INDEX, VIEW or TRIGGER statement",
+                path.display()
+            ),
+        )
+        .with_help("pass the application's database file, or a script made with `sqlite3 app.db .schema`")
+        .into());
+    }
+    Ok((schema, diags))
 }

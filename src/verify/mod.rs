@@ -1365,11 +1365,12 @@ pub fn verify(
     // JIT compiles the row expressions for every statement: slower here.
     ctl.batch_execute("SET jit = off")
         .map_err(pg_fail("setting up the session"))?;
-    let ns = crate::ident::quote_ident(&planned.namespace);
+    // Also read as `::regclass` text, which does not know `U&"…"`.
+    let ns = crate::ident::quote_ident_raw(&planned.namespace);
     let froms: Vec<String> = planned
         .tables
         .iter()
-        .map(|p| format!("{ns}.{}", crate::ident::quote_ident(&p.table.name)))
+        .map(|p| format!("{ns}.{}", crate::ident::quote_ident_raw(&p.table.name)))
         .collect();
     // PostgreSQL in a second thread, SQLite here.
     let (pg_results, sqlite_results) = std::thread::scope(|s| {

@@ -1,0 +1,3 @@
+//! The command line's parts that are not argument parsing: the text of
+//! `--help` (examples, exit codes, environment).
+pub mod help;

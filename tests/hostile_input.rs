@@ -1,0 +1,541 @@
+//! Text from the source or from a rule pack never becomes SQL.
+//!
+//! A property test generates names over all of Unicode — control characters,
+//! quotes, `;`, `--`, `/*`, `*/`, `$$`, backslashes, line breaks, names past
+//! 63 bytes — for tables, columns, indexes, constraints, views and triggers,
+//! and string defaults and values. Each case is a SQLite file; its compiled set
+//! is applied with psql (01, 02 and 03) and moved by `pgbridge migrate`, on
+//! PostgreSQL 15 and 18. The catalog must then hold exactly the expected
+//! objects under exactly the expected names, a sentinel table must survive, and
+//! the defaults and loaded values must read back byte for byte.
+//!
+//! Then the rule-pack cases: a `then.type` or `then.default` that is not one
+//! type name / one expression is an error naming the rule file and line, in
+//! `rules test`, `compile` and `migrate` alike, and nothing reaches PostgreSQL.
+mod common;
+
+use common::{PgVersion, TestDb, cluster, pgbridge, text};
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Pieces that have broken SQL writers before, mixed with arbitrary characters.
+const HOSTILE: &[&str] = &[
+    "\n",
+    "\r",
+    "\r\n",
+    "\nDROP TABLE victim; CREATE TABLE pwned AS SELECT 1;\n--",
+    ";",
+    "--",
+    "/*",
+    "*/",
+    "$$",
+    "$f$",
+    "'",
+    "''",
+    "\"",
+    "\\",
+    "\\n",
+    "E'",
+    "U&\"",
+    "\u{1b}[2J",
+    "\u{7}",
+    "\u{0b}\u{0c}",
+    "\u{85}",
+    "\u{9b}31m",
+    "\u{2028}",
+    "\u{2029}",
+    "\u{202e}",
+    "\u{feff}",
+    "\t",
+    " ",
+    "é",
+    "書名",
+    "😀",
+    "\\copy",
+    ":'x'",
+];
+
+/// One name: hostile pieces and arbitrary characters (no NUL: SQLite names are
+/// C strings), sometimes well past PostgreSQL's 63 bytes.
+fn name() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        3 => proptest::sample::select(HOSTILE).prop_map(str::to_string),
+        2 => any::<char>().prop_filter("no NUL", |c| *c != '\0').prop_map(String::from),
+        2 => "[a-zA-Z_][a-zA-Z0-9_]{0,6}",
+    ];
+    prop_oneof![
+        4 => proptest::collection::vec(piece.clone(), 1..6).prop_map(|v| v.concat()),
+        1 => (proptest::collection::vec(piece, 1..4), 40usize..70)
+            .prop_map(|(v, n)| format!("{}{}", v.concat(), "x".repeat(n))),
+    ]
+}
+
+/// The names of one case; distinct per object kind as SQLite compares names
+/// (ASCII case folded), by a suffix when they collide.
+#[derive(Debug, Clone)]
+struct Names {
+    tables: [String; 2],
+    cols: [String; 3],
+    index: String,
+    check: String,
+    view: String,
+    trigger: String,
+    value: String,
+}
+
+fn names() -> impl Strategy<Value = Names> {
+    proptest::collection::vec(name(), 10).prop_map(|v| {
+        let mut seen = BTreeSet::new();
+        let mut out: Vec<String> = Vec::new();
+        for (i, n) in v.into_iter().enumerate() {
+            let mut n = if n.trim().is_empty() || n.to_ascii_lowercase().starts_with("sqlite_") {
+                format!("n{i}{n}")
+            } else {
+                n
+            };
+            while !seen.insert(n.to_ascii_lowercase()) {
+                n.push_str(&i.to_string());
+            }
+            out.push(n);
+        }
+        Names {
+            tables: [out[0].clone(), out[1].clone()],
+            cols: [out[2].clone(), out[3].clone(), out[4].clone()],
+            index: out[5].clone(),
+            check: out[6].clone(),
+            view: out[7].clone(),
+            trigger: out[8].clone(),
+            value: out[9].clone(),
+        }
+    })
+}
+
+/// A SQLite identifier, double-quoted.
+fn q(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// A SQLite string literal.
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// PostgreSQL's name for a source name (kept as written; > 63 bytes shortened).
+fn pg_name(s: &str) -> String {
+    pgbridge::ident::shorten(s).unwrap_or_else(|| s.to_string())
+}
+
+/// The SQLite file of one case: a parent and a child table with a key, a
+/// string default, a named CHECK, a foreign key, an index, a view and a
+/// trigger, every name and string from `n`, and one row each (the child's
+/// insert fires the trigger: the parent's value ends in `x`).
+fn write_source(path: &Path, n: &Names) {
+    let [t1, t2] = &n.tables;
+    let [c1, c2, c3] = &n.cols;
+    let sql = format!(
+        "CREATE TABLE {t1} ({c1} INTEGER PRIMARY KEY, {c2} TEXT NOT NULL DEFAULT {v}, \
+             {c3} TEXT CONSTRAINT {k} CHECK ({c3} <> {v}));\n\
+         CREATE TABLE {t2} ({c1} INTEGER PRIMARY KEY, {c2} INTEGER REFERENCES {t1} ({c1}));\n\
+         CREATE INDEX {i} ON {t1} ({c3});\n\
+         CREATE VIEW {view} AS SELECT {c2} AS {c3} FROM {t1} WHERE {c2} <> {v};\n\
+         CREATE TRIGGER {tr} AFTER INSERT ON {t2} BEGIN UPDATE {t1} SET {c3} = {v} || 'x' WHERE {c1} = NEW.{c2}; END;\n\
+         INSERT INTO {t1} ({c1}, {c3}) VALUES (1, {v} || 'y');\n\
+         INSERT INTO {t2} VALUES (7, 1);\n",
+        t1 = q(t1),
+        t2 = q(t2),
+        c1 = q(c1),
+        c2 = q(c2),
+        c3 = q(c3),
+        v = lit(&n.value),
+        k = q(&n.check),
+        i = q(&n.index),
+        view = q(&n.view),
+        tr = q(&n.trigger),
+    );
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute_batch(&sql)
+        .unwrap_or_else(|e| panic!("the case's SQLite SQL fails: {e}\n{sql}"));
+}
+
+/// What a correct move leaves in PostgreSQL: exactly these objects.
+fn expected_objects(n: &Names) -> BTreeSet<String> {
+    let [t1, t2] = &n.tables;
+    let mut want = BTreeSet::new();
+    want.insert("table victim".to_string());
+    for t in [t1, t2] {
+        want.insert(format!("table {}", pg_name(t)));
+    }
+    want.insert(format!("index {}", pg_name(&n.index)));
+    want.insert(format!("check {}", pg_name(&n.check)));
+    want
+}
+
+/// Tables, views, indexes, sequences, named CHECKs, triggers, functions and
+/// schemas the database holds (besides the catalogs).
+fn catalog(db: &TestDb) -> (BTreeSet<String>, usize, usize) {
+    let mut c = db.connect();
+    let mut got = BTreeSet::new();
+    for r in c
+        .query(
+            "SELECT CASE relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' \
+                WHEN 'm' THEN 'matview' WHEN 'S' THEN 'sequence' ELSE 'index' END, relname \
+             FROM pg_class WHERE relnamespace = 'public'::regnamespace \
+               AND relkind IN ('r', 'v', 'm', 'i', 'S')",
+            &[],
+        )
+        .unwrap()
+    {
+        let (kind, name): (String, String) = (r.get(0), r.get(1));
+        // Key indexes and identity sequences are counted below.
+        if kind == "index" || kind == "sequence" {
+            continue;
+        }
+        got.insert(format!("{kind} {name}"));
+    }
+    for r in c
+        .query(
+            "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+             WHERE i.relnamespace = 'public'::regnamespace AND NOT x.indisprimary \
+               AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = x.indexrelid)",
+            &[],
+        )
+        .unwrap()
+    {
+        got.insert(format!("index {}", r.get::<_, String>(0)));
+    }
+    for r in c
+        .query(
+            "SELECT conname FROM pg_constraint WHERE connamespace = 'public'::regnamespace \
+               AND contype = 'c'",
+            &[],
+        )
+        .unwrap()
+    {
+        got.insert(format!("check {}", r.get::<_, String>(0)));
+    }
+    for r in c
+        .query(
+            "SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal \
+             UNION ALL SELECT 'function ' || proname FROM pg_proc \
+               WHERE pronamespace = 'public'::regnamespace \
+             UNION ALL SELECT 'schema ' || nspname FROM pg_namespace \
+               WHERE nspname NOT IN ('public', 'information_schema', 'pgbridge') \
+                 AND nspname NOT LIKE 'pg\\_%'",
+            &[],
+        )
+        .unwrap()
+    {
+        got.insert(r.get::<_, String>(0));
+    }
+    let keys = c
+        .query_one(
+            "SELECT count(*) FILTER (WHERE contype = 'p'), count(*) FILTER (WHERE contype = 'f') \
+             FROM pg_constraint WHERE connamespace = 'public'::regnamespace",
+            &[],
+        )
+        .unwrap();
+    (
+        got,
+        keys.get::<_, i64>(0) as usize,
+        keys.get::<_, i64>(1) as usize,
+    )
+}
+
+/// The catalog, the sentinel, the column names, the default and the loaded
+/// values of one applied case.
+fn assert_moved(db: &TestDb, n: &Names, how: &str) {
+    let (got, pks, fks) = catalog(db);
+    assert_eq!(got, expected_objects(n), "{how} on {}: objects", db.version);
+    assert_eq!((pks, fks), (2, 1), "{how}: primary and foreign keys");
+    let mut c = db.connect();
+    let [t1, _] = &n.tables;
+    let t1 = pg_name(t1);
+    let cols: Vec<String> = c
+        .query(
+            "SELECT attname FROM pg_attribute WHERE attrelid = \
+               (SELECT oid FROM pg_class WHERE relname = $1 AND relnamespace = 'public'::regnamespace) \
+             AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            &[&t1],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let want: Vec<String> = n.cols.iter().map(|c| pg_name(c)).collect();
+    assert_eq!(cols, want, "{how}: column names");
+    // The loaded row and the default, byte for byte.
+    let tq = format!("\"{}\"", t1.replace('"', "\"\""));
+    let cq: Vec<String> = want
+        .iter()
+        .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+        .collect();
+    let row = c
+        .query_one(
+            &format!("SELECT {}, {} FROM {tq} WHERE {} = 1", cq[1], cq[2], cq[0]),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        row.get::<_, String>(0),
+        n.value,
+        "{how}: default of the loaded row"
+    );
+    assert_eq!(
+        row.get::<_, String>(1),
+        format!("{}x", n.value),
+        "{how}: loaded value"
+    );
+    let fresh = c
+        .query_one(
+            &format!(
+                "INSERT INTO {tq} ({}) VALUES (2) RETURNING {}",
+                cq[0], cq[1]
+            ),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        fresh.get::<_, String>(0),
+        n.value,
+        "{how}: the default itself"
+    );
+}
+
+fn sentinel(db: &TestDb) {
+    db.psql("CREATE TABLE victim (id int)").unwrap();
+}
+
+/// One case: compile, then psql and migrate on 15 and 18.
+fn run_case(n: &Names) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("hostile.db");
+    write_source(&src, n);
+    let out_dir = dir.path().join("set");
+    let c = pgbridge(&[
+        "compile",
+        src.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(c.status.code(), Some(0), "compile: {}", text(&c));
+    for f in [
+        "01_schema.sql",
+        "02_load.sql",
+        "03_constraints.sql",
+        "04_validate.sql",
+        "rollback.sql",
+    ] {
+        let sql = std::fs::read_to_string(out_dir.join(f)).unwrap();
+        let bad: Vec<char> = sql
+            .chars()
+            .filter(|&ch| ch != '\n' && ch != '\t' && pgbridge::ident::is_unsafe_char(ch))
+            .collect();
+        assert!(bad.is_empty(), "{f} holds raw control characters {bad:?}");
+    }
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("hostile_psql");
+        sentinel(&db);
+        let mut cmd = std::process::Command::new(cluster(v).psql_bin());
+        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url])
+            .arg("-v")
+            .arg(format!("sqlite_db={}", src.display()))
+            .env("PGCLIENTENCODING", "UTF8");
+        for f in ["01_schema.sql", "02_load.sql", "03_constraints.sql"] {
+            cmd.arg("-f").arg(out_dir.join(f));
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "psql on {v}: {}", text(&o));
+        assert_moved(&db, n, "psql -f");
+
+        let db = cluster(v).new_db("hostile_migrate");
+        sentinel(&db);
+        let o = pgbridge(&[
+            "migrate",
+            src.to_str().unwrap(),
+            &db.url,
+            "--rejects",
+            dir.path().join("rejects.jsonl").to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "migrate on {v}: {}", text(&o));
+        let out = text(&o);
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\r'),
+            "migrate printed a raw control character: {out:?}"
+        );
+        assert_moved(&db, n, "pgbridge migrate");
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("PGBRIDGE_PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(24)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: cases(),
+        failure_persistence: None,
+        max_shrink_iters: 64,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn hostile_names_and_strings_never_become_sql(n in names()) {
+        run_case(&n);
+    }
+}
+
+/// The case the issue names, always run: a table whose name ends a comment.
+#[test]
+fn a_table_named_to_end_a_comment_drops_nothing() {
+    let n = Names {
+        tables: [
+            "notes\nDROP TABLE victim; CREATE TABLE pwned AS SELECT 1;\n--".into(),
+            "child\r\n-- */ /*".into(),
+        ],
+        cols: [
+            "id\nDROP TABLE victim;".into(),
+            "c\u{2028}DROP TABLE victim;".into(),
+            "\u{1b}[2Jcol".into(),
+        ],
+        index: "ix\nDROP TABLE victim;--".into(),
+        check: "k\r;DROP TABLE victim;".into(),
+        view: "v\n;DROP TABLE victim;--".into(),
+        trigger: "tr\n;DROP TABLE victim;--".into(),
+        value: "it's\n'); DROP TABLE victim; --\\".into(),
+    };
+    run_case(&n);
+}
+
+/// A user pack in `dir` with one column rule whose `then.type` is `ty`.
+fn pack_with_type(dir: &Path, ty: &str) -> String {
+    let pack = dir.join("pack");
+    std::fs::create_dir_all(pack.join("column")).unwrap();
+    let yaml = format!(
+        "summary: every text column\n\
+         docs: hostile\n\
+         priority: 1\n\
+         when: column.affinity == \"TEXT\"\n\
+         then:\n  type: {}\n  converter: text\n\
+         examples:\n  - sqlite: \"CREATE TABLE t (title TEXT);\"\n",
+        serde_json::to_string(ty).unwrap()
+    );
+    std::fs::write(pack.join("column/evil-type.yaml"), yaml).unwrap();
+    pack.display().to_string()
+}
+
+#[test]
+fn a_rule_type_that_is_not_one_type_name_is_an_error_with_file_and_line_everywhere() {
+    for ty in [
+        "text, pwn text); DROP TABLE IF EXISTS victim; CREATE TABLE zz (title text",
+        "text GENERATED ALWAYS AS (pg_read_file('/etc/passwd')) STORED",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let pack = pack_with_type(dir.path(), ty);
+        let src = dir.path().join("t.db");
+        rusqlite::Connection::open(&src)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, title TEXT); INSERT INTO t VALUES (1, 'a');")
+            .unwrap();
+        let t = text(&pgbridge(&["rules", "test", &pack]));
+        assert!(
+            t.contains("evil-type.yaml:6:") && t.contains("not one PostgreSQL type name"),
+            "rules test names file and line:\n{t}"
+        );
+        let out = dir.path().join("out");
+        let c = pgbridge(&[
+            "compile",
+            src.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--rules",
+            &pack,
+        ]);
+        assert_eq!(
+            c.status.code(),
+            Some(2),
+            "compile refuses the pack: {}",
+            text(&c)
+        );
+        assert!(text(&c).contains("evil-type.yaml:6:"), "{}", text(&c));
+        assert!(!out.exists(), "nothing written");
+        for v in PgVersion::ALL {
+            let db = cluster(v).new_db("evil_type");
+            sentinel(&db);
+            let m = pgbridge(&["migrate", src.to_str().unwrap(), &db.url, "--rules", &pack]);
+            assert_eq!(
+                m.status.code(),
+                Some(2),
+                "migrate refuses the pack: {}",
+                text(&m)
+            );
+            assert!(text(&m).contains("evil-type.yaml:6:"), "{}", text(&m));
+            assert_eq!(
+                db.objects(),
+                vec!["table public.victim".to_string()],
+                "nothing created on {v}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_rendered_rule_type_or_default_is_checked_per_column() {
+    // The type is a template: it can only be checked once rendered, from the
+    // column's own declared type (source data).
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(pack.join("column")).unwrap();
+    std::fs::create_dir_all(pack.join("default")).unwrap();
+    std::fs::write(
+        pack.join("column/declared-as-is.yaml"),
+        "summary: the declared type, pasted\ndocs: hostile\npriority: 1\n\
+         when: column.affinity == \"NUMERIC\"\n\
+         then:\n  type: \"{{ column.declared }}\"\n  converter: any-text\n\
+         examples:\n  - sqlite: \"CREATE TABLE t (x NUMERIC);\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        pack.join("default/name-as-default.yaml"),
+        "summary: the column name as default\ndocs: hostile\npriority: 1\n\
+         when: \"true\"\n\
+         then:\n  default: \"{{ column.name }}\"\n\
+         examples:\n  - sqlite: \"CREATE TABLE t (x TEXT DEFAULT 'a');\"\n",
+    )
+    .unwrap();
+    let src = dir.path().join("t.db");
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, \
+               \"a) NOT NULL, b text); DROP TABLE victim; --\" TEXT DEFAULT 'x', \
+               n \"NUMERIC GENERATED ALWAYS AS (1) STORED\");",
+        )
+        .unwrap();
+    let out = dir.path().join("out");
+    let pack = pack.display().to_string();
+    let c = pgbridge(&[
+        "compile",
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--rules",
+        &pack,
+    ]);
+    let t = text(&c);
+    assert_eq!(c.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("rule-type-invalid") && t.contains("declared-as-is.yaml:6"),
+        "{t}"
+    );
+    assert!(
+        t.contains("rule-default-invalid") && t.contains("name-as-default.yaml:6"),
+        "{t}"
+    );
+    let schema = std::fs::read_to_string(out.join("01_schema.sql")).unwrap();
+    assert!(!schema.contains("STORED"), "{schema}");
+    assert!(!schema.contains("DEFAULT a)"), "{schema}");
+}

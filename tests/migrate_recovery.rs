@@ -1,0 +1,253 @@
+//! The ways a migration stops short, and the way out of each: a refused run
+//! changes nothing, a rolled-back run can run again, a data-only load into a
+//! schema with its foreign keys takes parents first, a failure counts what
+//! was committed, and Ctrl-C says what it interrupted and resumes. Against
+//! PostgreSQL 15 and 18.
+mod common;
+
+use common::{PgVersion, TestDb, cluster, corpus, pgbridge, text};
+use std::path::Path;
+use std::process::Output;
+
+fn migrate(src: &Path, db: &TestDb, extra: &[&str]) -> Output {
+    let mut args = vec!["migrate", src.to_str().unwrap(), db.url.as_str()];
+    args.extend_from_slice(extra);
+    pgbridge(&args)
+}
+
+fn report(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("report written")).unwrap()
+}
+
+#[test]
+fn target_not_empty_changes_nothing_and_rollback_lets_a_run_start_again() {
+    let chinook = corpus("chinook/Chinook_Sqlite.sqlite");
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("refused_run");
+        db.psql("CREATE TABLE \"Album\" (x int)").unwrap();
+        let o = migrate(&chinook, &db, &["--no-verify"]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{t}");
+        assert!(
+            t.contains("target-not-empty") && t.contains("nothing was changed"),
+            "{t}"
+        );
+        assert_eq!(
+            db.objects(),
+            vec!["table public.Album".to_string()],
+            "{v}: nothing created"
+        );
+
+        // A complete run, rolled back, then the same command: it moves again.
+        let db = cluster(v).new_db("rolled_back");
+        let dir = tempfile::tempdir().unwrap();
+        assert!(migrate(&chinook, &db, &["--no-verify"]).status.success());
+        let set = dir.path().join("set");
+        let c = pgbridge(&[
+            "compile",
+            chinook.to_str().unwrap(),
+            "-o",
+            set.to_str().unwrap(),
+        ]);
+        assert!(c.status.success(), "{}", text(&c));
+        db.psql_file(&set.join("rollback.sql")).unwrap();
+        let o = migrate(&chinook, &db, &[]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{t}");
+        assert!(
+            t.contains("run-state-stale") && t.contains("verified"),
+            "{v}: {t}"
+        );
+        assert_eq!(db.scalar("SELECT count(*) FROM \"Track\""), "3503");
+    }
+}
+
+#[test]
+fn data_only_into_a_schema_with_its_foreign_keys_loads_parents_first() {
+    // Sakila's store and staff reference each other (NOT DEFERRABLE): no order
+    // works, and the cycle is named before anything moves.
+    for (rel, cycle) in [
+        ("chinook/Chinook_Sqlite.sqlite", None),
+        ("northwind/dist/northwind_populated.db", None),
+        ("sakila/sakila.db", Some("staff, store")),
+    ] {
+        let src = corpus(rel);
+        let dir = tempfile::tempdir().unwrap();
+        let set = dir.path().join("set");
+        let c = pgbridge(&[
+            "compile",
+            src.to_str().unwrap(),
+            "-o",
+            set.to_str().unwrap(),
+        ]);
+        assert!(c.status.code().is_some_and(|c| c <= 1), "{}", text(&c));
+        for v in PgVersion::ALL {
+            let db = cluster(v).new_db("data_only_fks");
+            // An ORM-made schema: tables and their foreign keys, empty.
+            db.psql_file(&set.join("01_schema.sql")).unwrap();
+            db.psql_file(&set.join("03_constraints.sql")).unwrap();
+            let fks = db.scalar("SELECT count(*) FROM pg_constraint WHERE contype = 'f'");
+            assert_ne!(fks, "0", "{rel}: the schema has foreign keys");
+            let rep = dir.path().join("run.json");
+            let o = migrate(
+                &src,
+                &db,
+                &["--data-only", "--report", rep.to_str().unwrap()],
+            );
+            let t = text(&o);
+            match cycle {
+                None => {
+                    assert_eq!(o.status.code(), Some(0), "{rel} on {v}: {t}");
+                    assert_eq!(report(&rep)["status"], "complete", "{rel} on {v}");
+                }
+                Some(names) => {
+                    assert_eq!(o.status.code(), Some(1), "{rel} on {v}: {t}");
+                    assert!(t.contains("fk-cycle") && t.contains(names), "{t}");
+                    assert_eq!(db.scalar("SELECT count(*) FROM staff"), "0");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_foreign_key_cycle_is_named_before_anything_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("cycle.db");
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, b_id INTEGER); \
+             CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER); \
+             INSERT INTO a VALUES (1, 1); INSERT INTO b VALUES (1, 1);",
+        )
+        .unwrap();
+    let db = cluster(PgVersion::V18).new_db("fk_cycle");
+    db.psql(
+        "CREATE TABLE a (id bigint PRIMARY KEY, b_id bigint); \
+         CREATE TABLE b (id bigint PRIMARY KEY, a_id bigint REFERENCES a); \
+         ALTER TABLE a ADD FOREIGN KEY (b_id) REFERENCES b;",
+    )
+    .unwrap();
+    let o = migrate(&src, &db, &["--data-only"]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("fk-cycle") && t.contains("a, b") && t.contains("DEFERRABLE"),
+        "{t}"
+    );
+    assert_eq!(
+        db.scalar("SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)"),
+        "0"
+    );
+}
+
+#[test]
+fn a_failed_run_counts_the_tables_it_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("partly.db");
+    // Tables load largest first: the two clean ones commit before the bad one fails.
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE big (id INTEGER PRIMARY KEY, x INTEGER); \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) \
+               INSERT INTO big SELECT i, i FROM n; \
+             CREATE TABLE mid (id INTEGER PRIMARY KEY, x INTEGER); \
+             INSERT INTO mid SELECT id, x FROM big WHERE id <= 2000; \
+             CREATE TABLE bad (id INTEGER PRIMARY KEY, n NUMERIC(10,2)); \
+             INSERT INTO bad VALUES (1, 1.5), (2, 9e999);",
+        )
+        .unwrap();
+    let db = cluster(PgVersion::V15).new_db("partial_failure");
+    let rep = dir.path().join("run.json");
+    let o = migrate(
+        &src,
+        &db,
+        &["--jobs", "1", "--report", rep.to_str().unwrap()],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    let r = report(&rep);
+    assert_eq!(r["status"], "failed", "{r}");
+    let committed: u64 = r["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(committed, 5000, "{r}");
+    assert!(t.contains("failed: 2 tables, 5000 rows"), "{t}");
+}
+
+#[test]
+fn ctrl_c_says_what_it_interrupted_and_the_same_command_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("large.db");
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE t1 (id INTEGER PRIMARY KEY, a TEXT, b REAL); \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600000) \
+               INSERT INTO t1 SELECT i, printf('row %d', i), i * 0.5 FROM n; \
+             CREATE TABLE t2 AS SELECT * FROM t1;",
+        )
+        .unwrap();
+    let db = cluster(PgVersion::V18).new_db("ctrl_c");
+    let rep = dir.path().join("run.json");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+        .args([
+            "migrate",
+            src.to_str().unwrap(),
+            &db.url,
+            "--report",
+            rep.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the load is under way, then interrupt it.
+    let t0 = std::time::Instant::now();
+    while db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%'") == "0" {
+        assert!(t0.elapsed().as_secs() < 60, "the load never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let o = child.wait_with_output().unwrap();
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(130), "{t}");
+    assert!(
+        t.contains("interrupted: migrate stopped while loading the data")
+            && t.contains("run the same command again to resume"),
+        "{t}"
+    );
+    assert_eq!(report(&rep)["status"], "interrupted");
+    let again = pgbridge(&["migrate", src.to_str().unwrap(), &db.url]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert_eq!(db.scalar("SELECT count(*) FROM t1"), "600000");
+    assert_eq!(db.scalar("SELECT count(*) FROM t2"), "600000");
+}
+
+#[test]
+fn every_command_documents_examples_exit_codes_and_environment() {
+    for cmd in ["compile", "migrate", "verify", "inspect"] {
+        let h = text(&pgbridge(&[cmd, "--help"]));
+        for part in ["Examples:", "Exit codes:", "Environment:"] {
+            assert!(h.contains(part), "{cmd} --help lacks {part}:\n{h}");
+        }
+    }
+    let h = text(&pgbridge(&["migrate", "--help"]));
+    assert!(h.contains("PGPASSFILE") && h.contains("130"), "{h}");
+    for shell in ["bash", "zsh", "fish"] {
+        let o = pgbridge(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0));
+        let s = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            s.contains("pgbridge") && s.contains("migrate") && s.contains("--pg-version"),
+            "{shell}"
+        );
+    }
+}
