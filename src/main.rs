@@ -278,6 +278,11 @@ struct MigrateArgs {
     /// maintenance_work_mem for the index builds.
     #[arg(long, default_value = "512MB")]
     maintenance_work_mem: String,
+    /// Also write the SQL this run applied to DIR (01_schema.sql, 03_constraints.sql as
+    /// run), so a reviewer reads exactly what reached the server; the report holds
+    /// their SHA-256.
+    #[arg(long, value_name = "DIR")]
+    emit: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -514,6 +519,20 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
     if let (Some(path), Some(r)) = (&a.report, &out.report) {
         write_report(path, r, reporter)?;
     }
+    if let (Some(dir), Some(r)) = (&a.emit, &out.report) {
+        let written = std::fs::create_dir_all(dir).and_then(|_| {
+            r.applied
+                .iter()
+                .try_for_each(|x| std::fs::write(dir.join(&x.file), &x.sql))
+        });
+        if let Err(e) = written {
+            out.diagnostics.push(Diagnostic::error(
+                Stage::Cli,
+                "emit-unwritable",
+                format!("cannot write the applied SQL to {}: {e}", dir.display()),
+            ));
+        }
+    }
     report(&out.diagnostics, reporter);
     if let Some(r) = &out.report
         && reporter == Reporter::Tty
@@ -534,6 +553,7 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
                             | "target-no-database"
                             | "target-tls"
                             | "target-error"
+                            | "target-connection-lost"
                             | "source-unreadable"
                             | "not-a-sqlite-database"
                     ))
@@ -590,6 +610,9 @@ fn run_verify(a: VerifyArgs) -> Result<ExitCode, Fail> {
                 file: a.input.display().to_string(),
                 sha256,
                 bytes,
+                path: std::fs::canonicalize(&a.input)
+                    .ok()
+                    .map(|p| p.display().to_string()),
             },
             target: target.redacted(),
             schema: verified.schema.clone(),

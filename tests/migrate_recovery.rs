@@ -41,7 +41,42 @@ fn target_not_empty_changes_nothing_and_rollback_lets_a_run_start_again() {
         // A complete run, rolled back, then the same command: it moves again.
         let db = cluster(v).new_db("rolled_back");
         let dir = tempfile::tempdir().unwrap();
-        assert!(migrate(&chinook, &db, &["--no-verify"]).status.success());
+        let (rep, emit) = (dir.path().join("run.json"), dir.path().join("applied"));
+        let (rep_s, emit_s) = (rep.to_str().unwrap(), emit.to_str().unwrap());
+        let o = migrate(
+            &chinook,
+            &db,
+            &["--no-verify", "--report", rep_s, "--emit", emit_s],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        // The report is the audit trail: when, where, who, and what SQL.
+        let r = report(&rep);
+        for k in ["started_at", "finished_at", "host", "user"] {
+            assert!(
+                !r["run"][k].as_str().unwrap_or("").is_empty(),
+                "run.{k}: {r}"
+            );
+        }
+        assert!(r["run"]["started_at"].as_str().unwrap().ends_with('Z'));
+        assert!(
+            r["source"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("Chinook_Sqlite.sqlite")
+        );
+        let applied = r["applied"].as_array().unwrap();
+        assert_eq!(applied.len(), 2, "{r}");
+        for a in applied {
+            use sha2::Digest;
+            let file = emit.join(a["file"].as_str().unwrap());
+            let sql = std::fs::read(&file).unwrap();
+            assert_eq!(
+                a["sha256"],
+                hex::encode(sha2::Sha256::digest(&sql)),
+                "{}",
+                file.display()
+            );
+        }
         let set = dir.path().join("set");
         let c = pgbridge(&[
             "compile",
@@ -180,10 +215,9 @@ fn a_failed_run_counts_the_tables_it_committed() {
     assert!(t.contains("failed: 2 tables, 5000 rows"), "{t}");
 }
 
-#[test]
-fn ctrl_c_says_what_it_interrupted_and_the_same_command_resumes() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("large.db");
+/// Two tables of 600,000 rows: long enough a load to interrupt.
+fn large_source(dir: &Path) -> std::path::PathBuf {
+    let src = dir.join("large.db");
     rusqlite::Connection::open(&src)
         .unwrap()
         .execute_batch(
@@ -193,26 +227,54 @@ fn ctrl_c_says_what_it_interrupted_and_the_same_command_resumes() {
              CREATE TABLE t2 AS SELECT * FROM t1;",
         )
         .unwrap();
-    let db = cluster(PgVersion::V18).new_db("ctrl_c");
-    let rep = dir.path().join("run.json");
+    src
+}
+
+/// Start `pgbridge migrate` and return once a COPY runs in `db`.
+fn migrate_until_copy(src: &Path, db: &TestDb, rep: &Path) -> std::process::Child {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_pgbridge"))
-        .args([
-            "migrate",
-            src.to_str().unwrap(),
-            &db.url,
-            "--report",
-            rep.to_str().unwrap(),
-        ])
+        .args(["migrate", src.to_str().unwrap(), &db.url])
+        .args(["--report", rep.to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the load is under way, then interrupt it.
     let t0 = std::time::Instant::now();
     while db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%'") == "0" {
         assert!(t0.elapsed().as_secs() < 60, "the load never started");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    child
+}
+
+#[test]
+fn a_lost_connection_is_exit_2_and_says_the_rerun_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = large_source(dir.path());
+    let db = cluster(PgVersion::V15).new_db("conn_lost");
+    let rep = dir.path().join("run.json");
+    let child = migrate_until_copy(&src, &db, &rep);
+    db.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'COPY%'")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("target-connection-lost") && t.contains("run the same command again"),
+        "{t}"
+    );
+    let again = pgbridge(&["migrate", src.to_str().unwrap(), &db.url]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert_eq!(db.scalar("SELECT count(*) FROM t2"), "600000");
+}
+
+#[test]
+fn ctrl_c_says_what_it_interrupted_and_the_same_command_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = large_source(dir.path());
+    let db = cluster(PgVersion::V18).new_db("ctrl_c");
+    let rep = dir.path().join("run.json");
+    let child = migrate_until_copy(&src, &db, &rep);
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
     }

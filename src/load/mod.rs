@@ -128,6 +128,81 @@ pub struct SourceInfo {
     pub file: String,
     pub sha256: String,
     pub bytes: u64,
+    /// The full path the run read (absolute where it can be resolved).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// Who ran a migration, where, and when: the run report is the audit trail.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Audit {
+    /// Wall clock, UTC, RFC 3339.
+    pub started_at: String,
+    pub finished_at: String,
+    pub host: String,
+    pub user: String,
+}
+
+/// One SQL text the run applied to the target, by its SHA-256.
+#[derive(Debug, Clone, Serialize)]
+pub struct Applied {
+    pub file: String,
+    pub sha256: String,
+    /// The text itself (for `migrate --emit DIR`; not in the report).
+    #[serde(skip)]
+    pub sql: String,
+}
+
+impl Applied {
+    pub fn new(file: &str, sql: &str) -> Applied {
+        use sha2::{Digest, Sha256};
+        Applied {
+            file: file.to_string(),
+            sha256: hex::encode(Sha256::digest(sql.as_bytes())),
+            sql: sql.to_string(),
+        }
+    }
+}
+
+/// `t` as RFC 3339 in UTC, to the second (`2026-12-03T09:31:57Z`).
+pub fn utc_rfc3339(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The machine's host name and the user running pgbridge, as the OS says.
+pub fn host_and_user() -> (String, String) {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into buf.
+    let host = if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0 {
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        String::new()
+    };
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| format!("uid {}", unsafe { libc::getuid() }));
+    (host, user)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,6 +248,7 @@ pub struct Report {
     pub pgbridge_version: String,
     /// `complete`, `already-complete`, `planned` (dry run) or `failed`.
     pub status: String,
+    pub run: Audit,
     pub source: SourceInfo,
     pub target: TargetInfo,
     pub rule_pack: String,
@@ -196,4 +272,6 @@ pub struct Report {
     /// `--dry-run`: the estimated data-phase seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate_s: Option<f64>,
+    /// Every SQL text applied to the target, in order, by SHA-256.
+    pub applied: Vec<Applied>,
 }

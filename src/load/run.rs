@@ -170,11 +170,43 @@ fn sqlite_step(path: &Path) -> impl Fn(rusqlite::Error) -> Box<Diagnostic> + '_ 
 
 fn pg_step(what: &'static str) -> impl Fn(postgres::Error) -> Box<Diagnostic> {
     move |e| {
-        Box::new(load_err(
-            "target-failed",
-            format!("{what}: {}", pg_error(&e)),
-        ))
+        let text = pg_error(&e);
+        if e.is_closed() || connection_lost(&text) {
+            return Box::new(lost_connection(&format!("while {what}"), &text));
+        }
+        Box::new(load_err("target-failed", format!("{what}: {text}")))
     }
+}
+
+/// Whether an error's text says the server went away (restart, shutdown,
+/// a killed backend, a broken socket), not that it refused something.
+fn connection_lost(text: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "connection closed",
+        "terminating connection",
+        "server closed the connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "Connection reset",
+        "Broken pipe",
+        "unexpected EOF",
+        "error communicating with the server",
+        "connection refused",
+    ];
+    let lower = text.to_ascii_lowercase();
+    SIGNS
+        .iter()
+        .any(|s| lower.contains(&s.to_ascii_lowercase()))
+}
+
+/// The connection to PostgreSQL went away: not a data error. What was
+/// committed stays; the same command resumes.
+fn lost_connection(during: &str, text: &str) -> Diagnostic {
+    load_err(
+        "target-connection-lost",
+        format!("the connection to PostgreSQL was lost {during}: {text}"),
+    )
+    .with_help("when the server is back, run the same command again: tables already committed are kept and the rest resume")
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -188,6 +220,7 @@ fn run(
     report_out: &mut Option<Report>,
 ) -> Step<()> {
     let t0 = Instant::now();
+    let started = std::time::SystemTime::now();
     // The source: one read transaction for schema, profile and rows.
     let sconn = crate::source::live::open_read_only(source).map_err(|e| match e {
         crate::diag::Error::Diagnostic(d) => d,
@@ -248,13 +281,26 @@ fn run(
         h.update([u8::from(opts.data_only)]);
         hex::encode(h.finalize())[..16].to_string()
     };
+    let (host, user) = host_and_user();
     let mut report = Report {
         pgbridge_version: env!("CARGO_PKG_VERSION").into(),
         status: "running".into(),
+        run: Audit {
+            started_at: utc_rfc3339(started),
+            finished_at: String::new(),
+            host,
+            user,
+        },
         source: SourceInfo {
             file: crate::source::file_name(source),
             sha256: String::new(),
             bytes: 0,
+            path: Some(
+                std::fs::canonicalize(source)
+                    .unwrap_or_else(|_| source.to_path_buf())
+                    .display()
+                    .to_string(),
+            ),
         },
         target: TargetInfo {
             url: opts.target_display.clone(),
@@ -279,6 +325,7 @@ fn run(
         error: None,
         verify: None,
         estimate_s: None,
+        applied: Vec::new(),
     };
     let result = run_target(
         &stx,
@@ -299,6 +346,7 @@ fn run(
         report.source.bytes = n;
     }
     report.phases.total_s = t0.elapsed().as_secs_f64();
+    report.run.finished_at = utc_rfc3339(std::time::SystemTime::now());
     if let Err(d) = &result {
         report.status = "failed".into();
         report.error = Some(d.message.clone());
@@ -458,6 +506,9 @@ fn run_target(
                 .get("01_schema.sql")
                 .map(String::as_str)
                 .unwrap_or_default();
+            report
+                .applied
+                .push(Applied::new("01_schema.sql", schema_sql));
             ctl.batch_execute(&format!("BEGIN;\n{schema_sql}\n{run_row}\nCOMMIT;"))
                 .map_err(|e| {
                     Box::new(load_err(
@@ -609,6 +660,9 @@ fn run_target(
         }
         sql.push_str(&finish);
         sql.push_str("\nCOMMIT;");
+        report
+            .applied
+            .push(Applied::new("03_sequences_and_analyze.sql", &sql));
         ctl.batch_execute(&sql)
             .map_err(pg_step("resetting sequences"))?;
     } else {
@@ -653,6 +707,9 @@ fn run_target(
             .get("03_constraints.sql")
             .cloned()
             .unwrap_or_default();
+        report
+            .applied
+            .push(Applied::new("03_constraints.sql", &cons));
         ctl.batch_execute(&format!("{mwm}\nBEGIN;\n{cons}\n{finish}\nCOMMIT;"))
             .map_err(|e| {
                 Box::new(load_err(
@@ -1033,6 +1090,13 @@ fn worker_failed(
     table: Option<usize>,
     error: String,
 ) -> Box<Diagnostic> {
+    if connection_lost(&error) {
+        let during = match table {
+            Some(t) => format!("while loading table {}", plans[t].target),
+            None => "while loading".to_string(),
+        };
+        return Box::new(lost_connection(&during, &error));
+    }
     Box::new(match table {
         Some(t) => {
             // PostgreSQL names the failing tuple as `COPY t, line N`.

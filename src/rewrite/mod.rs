@@ -390,10 +390,10 @@ pub fn rewrite_ir(
         let mut columns = BTreeMap::new();
         for c in &t.columns {
             let n = namer.name(&c.name, &mut taken, "column", &mut diags);
-            columns.insert(c.name.to_lowercase(), n);
+            columns.insert(c.name.to_ascii_lowercase(), n);
         }
         names.insert(
-            t.name.to_lowercase(),
+            t.name.to_ascii_lowercase(),
             TableNames {
                 pg: pg_name,
                 columns,
@@ -405,7 +405,7 @@ pub fn rewrite_ir(
     // ---- column phase -----------------------------------------------------
     let mut tables: Vec<pg::Table> = Vec::new();
     for t in &migrated {
-        let tn = &names[&t.name.to_lowercase()];
+        let tn = &names[&t.name.to_ascii_lowercase()];
         let table_facts = facts::table_facts(t);
         let table_mj = minijinja::Value::from(minijinja::value::Serde(&table_facts));
         let mut cols = Vec::new();
@@ -514,7 +514,7 @@ pub fn rewrite_ir(
                 });
             }
             cols.push(pg::Column {
-                name: tn.columns[&c.name.to_lowercase()].clone(),
+                name: tn.columns[&c.name.to_ascii_lowercase()].clone(),
                 source_name: c.name.clone(),
                 pg_type,
                 converter,

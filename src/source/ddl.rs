@@ -914,6 +914,33 @@ pub fn parse_script(text: &str, origin: &str) -> (Schema, Diagnostics) {
             }
         }
         match parse_statement(st.text) {
+            Ok(Statement::Table(pt))
+                if schema
+                    .tables
+                    .iter()
+                    .any(|t| t.name.eq_ignore_ascii_case(&pt.table.name)) =>
+            {
+                // SQLite ignores `CREATE TABLE IF NOT EXISTS` of an existing
+                // table and refuses a plain CREATE TABLE of one.
+                let if_not_exists = st
+                    .tokens
+                    .iter()
+                    .take(4)
+                    .any(|t| text[t.start..t.end].eq_ignore_ascii_case("IF"));
+                if !if_not_exists {
+                    let reason = format!("table {} already exists", pt.table.name);
+                    diags.push(
+                        Diagnostic::error(Stage::Source, "ddl-duplicate-table", format!("{reason} (SQLite refuses this statement)"))
+                            .with_span(Span::file_line(origin, line, col))
+                            .with_help("drop the earlier definition (DROP TABLE) or remove this one; the statement stands as a comment in 03_constraints.sql"),
+                    );
+                    schema.unreadable.push(crate::ir::sqlite::Unreadable {
+                        line,
+                        sql: st.text.trim().to_string(),
+                        reason,
+                    });
+                }
+            }
             Ok(Statement::Table(mut pt)) => {
                 if pt.as_select {
                     diags.push(
