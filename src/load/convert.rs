@@ -418,6 +418,20 @@ pub const MICROS_PER_DAY: i64 = 86_400_000_000;
 pub const MIN_MICROS: i64 = -210_866_803_200_000_000;
 pub const MAX_MICROS: i64 = i64::MAX;
 
+/// The civil date (year, month, day) of `days` since 1970-01-01; the
+/// inverse of [`days_from_civil`].
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
 /// `days_from_civil`).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {

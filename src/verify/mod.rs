@@ -292,29 +292,17 @@ fn display(v: &Value<'_>) -> String {
         Value::Uuid(u) => crate::load::wire::uuid_text(u),
         Value::Micros(m) => micros_text(*m),
         Value::Date(d) => {
-            let (y, mo, da) = civil(i64::from(*d));
+            let (y, mo, da) = convert::civil_from_days(i64::from(*d));
             format!("{y:04}-{mo:02}-{da:02}")
         }
         Value::Floats(b) => format!("{} float32 values", b.len() / 4),
     }
 }
 
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 fn micros_text(m: i64) -> String {
     let days = m.div_euclid(convert::MICROS_PER_DAY);
     let rest = m.rem_euclid(convert::MICROS_PER_DAY);
-    let (y, mo, d) = civil(days);
+    let (y, mo, d) = convert::civil_from_days(days);
     let s = rest / 1_000_000;
     let us = rest % 1_000_000;
     format!(
