@@ -5,6 +5,7 @@
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
+use pgbridge::rewrite::predicate::Predicate;
 use pgbridge::source::{self, ddl};
 use pgbridge::{CompileOptions, RewriteOptions, RulePack, compile_schema, rewrite};
 
@@ -78,5 +79,20 @@ fn duplicate_table_names_do_not_panic_in_rewrite() {
             compile_schema(schema, diags, &pack, &opts).map(|c| c.set.files.len())
         });
         assert!(r.is_ok(), "{sql:?}: {r:?}");
+    }
+}
+
+/// Found by `predicate` (a timeout). In grammar/predicate.pest,
+/// `not_expr = { kw_not ~ not_expr | comparison }` tries `not(` as the `not`
+/// operator and, when the rest fails, `comparison` tries it again as a call:
+/// `func_name` accepts any identifier followed by `(`, keywords included.
+/// Each unclosed `not(` doubles the work of `Predicate::parse` (18 of them:
+/// about 5 s, 20: 20 s). The text is invalid: `Err`, quickly.
+#[test]
+fn predicate_nested_not_does_not_backtrack_exponentially() {
+    for src in ["not(".repeat(30), "not (".repeat(30)] {
+        let s = src.clone();
+        let r = within(5, move || Predicate::parse(&s).map(|p| p.source));
+        assert!(r.is_err(), "{src:?} parsed");
     }
 }

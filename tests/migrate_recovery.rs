@@ -240,7 +240,7 @@ fn migrate_until_copy(src: &Path, db: &TestDb, rep: &Path) -> std::process::Chil
         .spawn()
         .unwrap();
     let t0 = std::time::Instant::now();
-    while db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%'") == "0" {
+    while db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%' AND datname = current_database()") == "0" {
         assert!(t0.elapsed().as_secs() < 60, "the load never started");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -254,7 +254,7 @@ fn a_lost_connection_is_exit_2_and_says_the_rerun_resumes() {
     let db = cluster(PgVersion::V15).new_db("conn_lost");
     let rep = dir.path().join("run.json");
     let child = migrate_until_copy(&src, &db, &rep);
-    db.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'COPY%'")
+    db.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'COPY%' AND datname = current_database()")
         .unwrap();
     let o = child.wait_with_output().unwrap();
     let t = text(&o);
@@ -311,5 +311,92 @@ fn every_command_documents_examples_exit_codes_and_environment() {
             s.contains("pgbridge") && s.contains("migrate") && s.contains("--pg-version"),
             "{shell}"
         );
+    }
+}
+
+/// Four tables of `rows` rows each.
+fn four_tables(path: &Path, rows: u32) {
+    let mut sql = String::new();
+    for t in ["a", "b", "c", "d"] {
+        sql.push_str(&format!(
+            "CREATE TABLE {t} (id INTEGER PRIMARY KEY, name TEXT, v REAL, at TEXT); \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) \
+               INSERT INTO {t} SELECT i, printf('{t} %d', i), i / 7.0, \
+                 strftime('%Y-%m-%dT%H:%M:%SZ', 1700000000 + i, 'unixepoch') FROM n;"
+        ));
+    }
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(&sql)
+        .unwrap();
+}
+
+#[test]
+fn a_killed_run_resumes_after_the_application_wrote_and_ends_equal_to_the_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("app.db");
+    four_tables(&src, 150_000);
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("resume_after_write");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+            .args(["migrate", src.to_str().unwrap(), &db.url, "--jobs", "1"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill -9 once the first table is committed.
+        let t0 = std::time::Instant::now();
+        loop {
+            if db.scalar("SELECT to_regclass('pgbridge.tables') IS NOT NULL") == "t"
+                && db.scalar("SELECT count(*) FROM pgbridge.tables") != "0"
+            {
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("migrate ended ({status}) before a table was committed");
+            }
+            assert!(t0.elapsed().as_secs() < 120, "no table was committed");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        child.kill().unwrap();
+        let _ = child.wait();
+        let loaded = db.scalar("SELECT string_agg(table_name, ',') FROM pgbridge.tables");
+        // The application keeps writing: a row changed in a loaded table, one added everywhere.
+        let app = rusqlite::Connection::open(&src).unwrap();
+        app.execute_batch(&format!(
+            "UPDATE {loaded} SET name = 'changed after the kill' WHERE id = 1; \
+             INSERT INTO a (name) VALUES ('new'); INSERT INTO d (name) VALUES ('new');"
+        ))
+        .unwrap();
+        drop(app);
+        let o = migrate(&src, &db, &[]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{v}: {t}");
+        assert!(
+            t.contains("source-changed-reloading") && t.contains("verified"),
+            "{t}"
+        );
+        assert_eq!(
+            db.scalar(&format!("SELECT name FROM {loaded} WHERE id = 1")),
+            "changed after the kill"
+        );
+        let want: i64 = rusqlite::Connection::open(&src)
+            .unwrap()
+            .query_row("SELECT count(*) FROM a", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(db.scalar("SELECT count(*) FROM a"), want.to_string());
+        // A byte-identical copy under another name is the same plan: nothing to do.
+        let copy = dir.path().join("copy-of-app.db");
+        std::fs::copy(&src, &copy).unwrap();
+        let again = migrate(&copy, &db, &[]);
+        assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+        assert!(text(&again).contains("nothing to do"), "{}", text(&again));
+        // The copy's modification time differs: the rerun says what that may mean.
+        assert!(
+            text(&again).contains("source-changed-since-migration"),
+            "{}",
+            text(&again)
+        );
+        std::fs::remove_file(&copy).unwrap();
     }
 }

@@ -15,6 +15,7 @@ use crate::diag::{Diagnostic, Diagnostics, Stage};
 use crate::ident::quote_ident;
 use crate::ir::{pg, pg::Converter, sqlite};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ColumnPlan {
@@ -168,6 +169,66 @@ pub fn read_keys(
         out.entry(r.get(0)).or_default().push(r.get(1));
     }
     Ok(out)
+}
+
+/// The identity of a migration plan: a digest of the schema decisions only
+/// — tables, columns (name, type, converter, NOT NULL, default, identity,
+/// generated, collation), keys, CHECKs, indexes, foreign keys, extensions —
+/// plus the namespace and the mode. Not the input's file name, row counts,
+/// evidence or sequence floors: a rerun after the application wrote a row,
+/// or of a byte-identical copy under another name, is the same plan and
+/// resumes. A changed decision (a column now text, not jsonb) is a new plan.
+pub fn plan_identity(pg: &pg::Schema, namespace: &str, data_only: bool) -> String {
+    use sha2::{Digest, Sha256};
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for k in [
+                    "rows",
+                    "decisions",
+                    "notes",
+                    "source_sql",
+                    "floor",
+                    "kept_as_comment",
+                    "skipped",
+                ] {
+                    m.remove(k);
+                }
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(pg).unwrap_or_default();
+    strip(&mut v);
+    let mut h = Sha256::new();
+    h.update(v.to_string().as_bytes());
+    h.update([0]);
+    h.update(namespace.as_bytes());
+    h.update([u8::from(data_only)]);
+    hex::encode(h.finalize())[..16].to_string()
+}
+
+/// What a later run compares to tell whether the source may have changed
+/// since this run read it: size and modification time (ns) of the database
+/// file and of its `-wal`. Taken before the read snapshot opens, so a write
+/// that lands in between makes the next run reload rather than miss it.
+pub fn source_fingerprint(path: &Path) -> String {
+    let stamp = |p: &Path| match std::fs::metadata(p) {
+        Ok(m) => {
+            let ns = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{}@{ns}", m.len())
+        }
+        Err(_) => "-".to_string(),
+    };
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    format!("{} {}", stamp(path), stamp(Path::new(&wal)))
 }
 
 /// Foreign keys between tables of `namespace`, as (child, parent) table

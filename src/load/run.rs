@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS pgbridge.runs (
     verify_plan jsonb
 );
 ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS verify_plan jsonb;
+ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS source_fingerprint text;
 CREATE TABLE IF NOT EXISTS pgbridge.tables (
     plan text NOT NULL,
     table_name text NOT NULL,
@@ -227,6 +228,8 @@ fn run(
         other => Box::new(load_err("source-unreadable", other.to_string())),
     })?;
     let _ = sconn.busy_timeout(std::time::Duration::from_secs(5));
+    // Before the snapshot: a write landing in between makes a resume reload.
+    let fingerprint = plan::source_fingerprint(source);
     let stx = sconn.unchecked_transaction().map_err(sqlite_step(source))?;
     let sha_path = source.to_path_buf();
     let sha = std::thread::spawn(move || sha256_file(&sha_path));
@@ -267,20 +270,7 @@ fn run(
             .map_err(pg_step("reading the current schema"))?
             .get(0),
     };
-    let schema_sql = compiled
-        .set
-        .files
-        .get("01_schema.sql")
-        .cloned()
-        .unwrap_or_default();
-    let plan_digest = {
-        let mut h = Sha256::new();
-        h.update(schema_sql.as_bytes());
-        h.update([0]);
-        h.update(namespace.as_bytes());
-        h.update([u8::from(opts.data_only)]);
-        hex::encode(h.finalize())[..16].to_string()
-    };
+    let plan_digest = plan::plan_identity(&compiled.pg, &namespace, opts.data_only);
     let (host, user) = host_and_user();
     let mut report = Report {
         pgbridge_version: env!("CARGO_PKG_VERSION").into(),
@@ -334,6 +324,7 @@ fn run(
         &compiled,
         &namespace,
         &plan_digest,
+        &fingerprint,
         pack,
         &copts,
         opts,
@@ -388,6 +379,7 @@ fn run_target(
     compiled: &crate::Compiled,
     namespace: &str,
     plan_digest: &str,
+    fingerprint: &str,
     pack: &RulePack,
     copts: &crate::CompileOptions,
     opts: &MigrateOptions,
@@ -451,6 +443,25 @@ fn run_target(
     }
     if status.as_deref() == Some("complete") {
         report.status = "already-complete".into();
+        let stored: Option<String> = ctl
+            .query_one(
+                "SELECT to_jsonb(r) ->> 'source_fingerprint' FROM pgbridge.runs r WHERE plan = $1",
+                &[&plan_digest],
+            )
+            .map_err(pg_step("reading the run state"))?
+            .get(0);
+        if stored.as_deref() != Some(fingerprint) {
+            diags.push(
+                Diagnostic::warning(
+                    Stage::Load,
+                    "source-changed-since-migration",
+                    format!(
+                        "this plan was already migrated into {namespace}, but the source may have changed since (its size or modification time differs); the target is not updated by a rerun"
+                    ),
+                )
+                .with_help("`pgbridge verify SOURCE TARGET` shows what differs; to move it again, apply rollback.sql and rerun"),
+            );
+        }
         return Ok(());
     }
     let resuming = status.is_some();
@@ -538,6 +549,14 @@ fn run_target(
         crate::verify::plan_created(&plans, pg)
     };
 
+    if resuming {
+        reload_if_source_changed(ctl, &plans, namespace, plan_digest, fingerprint, diags)?;
+    }
+    ctl.execute(
+        "UPDATE pgbridge.runs SET source_fingerprint = $2 WHERE plan = $1",
+        &[&plan_digest, &fingerprint],
+    )
+    .map_err(pg_step("recording the source fingerprint"))?;
     // Tables already loaded by an interrupted run of this plan.
     let done: Vec<(String, i64, i64, f64)> = ctl
         .query(
@@ -765,6 +784,64 @@ fn write_rejects(ctl: &mut postgres::Client, plan: &str, path: &Path) -> Step<()
         writeln!(out, "{}", r.get::<_, &str>(0)).map_err(unwritable)?;
     }
     out.flush().map_err(unwritable)
+}
+
+/// Resuming: when the source may have changed since the interrupted run
+/// read it (its fingerprint differs, or was never recorded), the tables that
+/// run loaded could hold rows the source no longer has. Empty them and
+/// forget them, so this run loads them again from its own snapshot and the
+/// target ends equal to the source as this run read it.
+fn reload_if_source_changed(
+    ctl: &mut postgres::Client,
+    plans: &[TablePlan],
+    namespace: &str,
+    plan_digest: &str,
+    fingerprint: &str,
+    diags: &mut Diagnostics,
+) -> Step<()> {
+    let stored: Option<String> = ctl
+        .query_one(
+            "SELECT source_fingerprint FROM pgbridge.runs WHERE plan = $1",
+            &[&plan_digest],
+        )
+        .map_err(pg_step("reading the run state"))?
+        .get(0);
+    if stored.as_deref() == Some(fingerprint) {
+        return Ok(());
+    }
+    let loaded: Vec<String> = ctl
+        .query(
+            "SELECT table_name FROM pgbridge.tables WHERE plan = $1 ORDER BY table_name",
+            &[&plan_digest],
+        )
+        .map_err(pg_step("reading the progress"))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let targets: Vec<String> = plans
+        .iter()
+        .filter(|p| loaded.contains(&p.target))
+        .map(|p| p.qualified(namespace))
+        .collect();
+    if targets.is_empty() {
+        return Ok(());
+    }
+    ctl.batch_execute(&format!(
+        "BEGIN; TRUNCATE {}; DELETE FROM pgbridge.tables WHERE plan = {p}; \
+         DELETE FROM pgbridge.rejects WHERE plan = {p}; COMMIT;",
+        targets.join(", "),
+        p = quote_literal(plan_digest)
+    ))
+    .map_err(pg_step("emptying the tables an earlier run loaded"))?;
+    diags.push(Diagnostic::note(
+        Stage::Load,
+        "source-changed-reloading",
+        format!(
+            "the source may have changed since the interrupted run read it (its size or modification time differs): the {} table(s) that run loaded are loaded again",
+            targets.len()
+        ),
+    ));
+    Ok(())
 }
 
 /// `setval` for every sequence owned by a column of `p` (data-only).
