@@ -528,8 +528,16 @@ impl Target {
 
     /// Opens a new connection.
     pub fn connect(&self) -> Result<postgres::Client, ConnectError> {
-        self.connect_inner()
-            .map_err(|e| e.scrubbed(self.password.as_deref()))
+        let mut client = self
+            .connect_inner()
+            .map_err(|e| e.scrubbed(self.password.as_deref()))?;
+        // Every literal pgbridge writes assumes it (a backslash is a plain
+        // character); a server or database set to `off` must not change what
+        // a string means.
+        client
+            .batch_execute("SET standard_conforming_strings = on")
+            .map_err(|e| self.classify(&e).scrubbed(self.password.as_deref()))?;
+        Ok(client)
     }
 
     fn connect_inner(&self) -> Result<postgres::Client, ConnectError> {

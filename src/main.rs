@@ -317,6 +317,9 @@ struct CliProgress {
         indicatif::MultiProgress,
         std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
     )>,
+    /// On a terminal, a spinner naming the phase under way, with its time:
+    /// reading and profiling, constraints and verify show no table bars.
+    spinner: std::sync::Mutex<Option<indicatif::ProgressBar>>,
 }
 
 impl CliProgress {
@@ -329,6 +332,16 @@ impl CliProgress {
                     std::sync::Mutex::new(std::collections::HashMap::new()),
                 )
             }),
+            spinner: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Clear the phase spinner (before results are printed).
+    fn done(&self) {
+        if let Ok(mut s) = self.spinner.lock()
+            && let Some(sp) = s.take()
+        {
+            sp.finish_and_clear();
         }
     }
 }
@@ -384,7 +397,19 @@ impl pgbridge::load::Progress for CliProgress {
         }
         match &self.bars {
             Some((m, _)) => {
+                self.done();
                 let _ = m.println(term(&format!("== {name}")));
+                let sp = m.add(indicatif::ProgressBar::new_spinner());
+                if let Ok(style) =
+                    indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                {
+                    sp.set_style(style);
+                }
+                sp.set_message(term(name));
+                sp.enable_steady_tick(std::time::Duration::from_millis(120));
+                if let Ok(mut s) = self.spinner.lock() {
+                    *s = Some(sp);
+                }
             }
             None => err!("== {name}"),
         }
@@ -478,6 +503,7 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
     };
     let progress = CliProgress::new();
     let mut out = pgbridge::load::migrate(&a.input, &connector, &pack, &opts, &progress);
+    progress.done();
     // A finished run ends with a verify: every value proven, or the difference.
     // It converts with the plan the run recorded in the target.
     let mut differ = 0;
@@ -495,7 +521,9 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
         };
         let t0 = std::time::Instant::now();
         let mut vdiags = Diagnostics::default();
-        match pgbridge::verify::verify(&a.input, &connector, &pack, &vopts, &mut vdiags) {
+        let verified = pgbridge::verify::verify(&a.input, &connector, &pack, &vopts, &mut vdiags);
+        progress.done();
+        match verified {
             Ok(v) => {
                 let seconds = t0.elapsed().as_secs_f64();
                 differ = print_verify(&v.tables, seconds);

@@ -96,3 +96,36 @@ fn predicate_nested_not_does_not_backtrack_exponentially() {
         assert!(r.is_err(), "{src:?} parsed");
     }
 }
+
+/// Found by `ddl_reader` (a panic: "byte range starts at 4 but ends at 0"
+/// at src/source/ddl.rs, `unquote`). `unquote` returns early only when the
+/// name is shorter than two *bytes*, then slices off its first and last
+/// character before looking at them; a name that is one non-ASCII character
+/// (2 to 4 bytes: `é`, `名`) makes the slice start after it ends. Reached
+/// from `name_of` (table, column, index and key names) and `split_type`
+/// (type words), so from `parse_statement`, `from_ddl` and the live reader.
+/// Minimised input: `"CREATE TABLE`` (\u{7cb7a})"`. Such a name is valid
+/// SQLite: `Ok`, with the name kept.
+#[test]
+fn one_character_non_ascii_names_do_not_panic() {
+    for name in ["\u{7cb7a}", "é", "名"] {
+        let n = name.to_string();
+        assert_eq!(within(5, move || ddl::unquote(&n)), name);
+    }
+    for sql in [
+        "CREATE TABLE`` (\u{7cb7a})",
+        "CREATE TABLE t (é)",
+        "CREATE TABLE 名 (a)",
+        "CREATE TABLE t (a 名)",
+        "CREATE INDEX i ON t (é)",
+    ] {
+        let r = within(5, move || ddl::parse_statement(sql).map(|_| ()));
+        assert!(r.is_ok(), "{sql:?}: {r:?}");
+        let (schema, _diags) = within(5, move || source::from_ddl(sql, "fuzz.sql"));
+        assert_eq!(
+            schema.tables.len() + schema.indexes.len(),
+            1,
+            "{sql:?} not read"
+        );
+    }
+}

@@ -539,3 +539,121 @@ fn a_rendered_rule_type_or_default_is_checked_per_column() {
     assert!(!schema.contains("STORED"), "{schema}");
     assert!(!schema.contains("DEFAULT a)"), "{schema}");
 }
+
+/// What a review found past the first version of the checks: a rule default
+/// that sqlparser reads as one expression but PostgreSQL as the start of a
+/// comment, and a DDL script's ON DELETE text carrying nested comments.
+#[test]
+fn operators_that_open_comments_and_commented_fk_actions_stay_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(pack.join("default")).unwrap();
+    std::fs::write(
+        pack.join("default/hash-comment.yaml"),
+        "summary: s\ndocs: d\npriority: 1\nwhen: column.name == \"a\"\n\
+         then:\n  default: \"1 #/* 2\"\n\
+         examples:\n  - sqlite: \"CREATE TABLE t (a INTEGER DEFAULT 5);\"\n",
+    )
+    .unwrap();
+    let t = text(&pgbridge(&["rules", "test", pack.to_str().unwrap()]));
+    assert!(
+        t.contains("hash-comment.yaml:6:") && t.contains("`/*` is not allowed"),
+        "{t}"
+    );
+
+    let script = dir.path().join("schema.sql");
+    std::fs::write(
+        &script,
+        "CREATE TABLE p (id INTEGER PRIMARY KEY);\n\
+         CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id) ON DELETE SET /* /* */ NULL);\n\
+         CREATE VIEW v AS SELECT '*/ NULL; DROP TABLE victim; --' AS x;\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let c = pgbridge(&[
+        "compile",
+        script.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(c.status.code(), Some(0), "{}", text(&c));
+    let cons = std::fs::read_to_string(out.join("03_constraints.sql")).unwrap();
+    assert!(cons.contains("ON DELETE SET NULL NOT VALID;"), "{cons}");
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("fk_action_comment");
+        sentinel(&db);
+        for f in ["01_schema.sql", "03_constraints.sql"] {
+            db.psql_file(&out.join(f)).unwrap();
+        }
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM pg_tables WHERE tablename = 'victim'"),
+            "1"
+        );
+        assert_eq!(
+            db.scalar("SELECT confdeltype FROM pg_constraint WHERE contype = 'f'"),
+            "n"
+        );
+    }
+}
+
+/// A backslash is a plain character in every literal pgbridge writes; a
+/// database set to `standard_conforming_strings = off` must not turn
+/// `'\'` into an open string that swallows the next statement.
+#[test]
+fn literals_mean_the_same_when_the_database_reads_backslashes_as_escapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("bs.db");
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT DEFAULT '\\', \
+               b TEXT DEFAULT ' ); DROP TABLE victim; CREATE TABLE zz (q text --'); \
+             INSERT INTO t (id) VALUES (1);",
+        )
+        .unwrap();
+    let out = dir.path().join("out");
+    let c = pgbridge(&[
+        "compile",
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(c.status.code(), Some(0), "{}", text(&c));
+    for v in PgVersion::ALL {
+        for how in ["psql", "migrate"] {
+            let db = cluster(v).new_db("scs_off");
+            sentinel(&db);
+            db.psql(&format!(
+                "ALTER DATABASE {} SET standard_conforming_strings = off",
+                common::sql_ident(&db.name)
+            ))
+            .unwrap();
+            if how == "psql" {
+                for f in ["01_schema.sql", "03_constraints.sql"] {
+                    db.psql_file(&out.join(f)).unwrap();
+                }
+            } else {
+                let o = pgbridge(&["migrate", src.to_str().unwrap(), &db.url]);
+                assert_eq!(o.status.code(), Some(0), "{how} on {v}: {}", text(&o));
+            }
+            let objects = db.objects();
+            assert!(
+                objects.contains(&"table public.victim".to_string()),
+                "{how} on {v}: {objects:?}"
+            );
+            assert!(
+                !objects.iter().any(|o| o.ends_with(".zz")),
+                "{how} on {v}: {objects:?}"
+            );
+            let mut c = db.connect();
+            let r = c
+                .query_one("INSERT INTO t (id) VALUES (2) RETURNING a, b", &[])
+                .unwrap();
+            assert_eq!(r.get::<_, String>(0), "\\", "{how} on {v}");
+            assert!(
+                r.get::<_, String>(1).contains("DROP TABLE victim"),
+                "{how} on {v}"
+            );
+        }
+    }
+}

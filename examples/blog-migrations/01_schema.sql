@@ -5,6 +5,7 @@
 -- Keys, indexes and foreign keys come in 03_constraints.sql, after the data.
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 CREATE EXTENSION IF NOT EXISTS citext;
 

@@ -20,6 +20,8 @@
 \setenv PGBRIDGE_SQLITE_DB :sqlite_db
 
 BEGIN;
+-- Every literal here assumes it, whatever the database's setting.
+SET LOCAL standard_conforming_strings = on;
 -- Zone-less ISO text is UTC; float8 text is the shortest exact form.
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL extra_float_digits = 1;

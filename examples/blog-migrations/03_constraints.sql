@@ -3,6 +3,7 @@
 -- (rule pack 2d73732845f6). Run after the data is loaded.
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 -- Primary and unique keys
 ALTER TABLE users ADD PRIMARY KEY (id);

@@ -9,6 +9,7 @@
 \pset format unaligned
 \pset tuples_only on
 SET jit = off;
+SET standard_conforming_strings = on;
 
 -- users
 SELECT 'digest ' || 'users' || ' rows=' || coalesce(sum(rows), 0) || ' chunks=' || count(*)

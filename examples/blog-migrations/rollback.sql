@@ -4,6 +4,7 @@
 -- on these objects, the rollback stops and changes nothing.
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 -- One statement, so foreign keys between these tables need no CASCADE.
 DROP TABLE IF EXISTS

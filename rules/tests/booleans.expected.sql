@@ -1,6 +1,7 @@
 -- ==> 01_schema.sql
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 -- flags (2 rows)
 CREATE TABLE flags (
@@ -29,6 +30,7 @@ COMMIT;
 -- ==> 03_constraints.sql
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 -- Primary and unique keys
 ALTER TABLE flags ADD PRIMARY KEY (id);

@@ -1,6 +1,7 @@
 -- ==> 01_schema.sql
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 
@@ -38,6 +39,7 @@ COMMIT;
 -- ==> 03_constraints.sql
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 -- Primary and unique keys
 ALTER TABLE items ADD PRIMARY KEY (id);

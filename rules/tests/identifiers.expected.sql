@@ -1,6 +1,7 @@
 -- ==> 01_schema.sql
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 -- user (0 rows)
 CREATE TABLE "user" (
@@ -32,6 +33,7 @@ COMMIT;
 -- ==> 03_constraints.sql
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 -- Primary and unique keys
 ALTER TABLE "user" ADD PRIMARY KEY (id);

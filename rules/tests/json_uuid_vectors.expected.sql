@@ -1,6 +1,7 @@
 -- ==> 01_schema.sql
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 -- docs (2 rows)
 CREATE TABLE docs (
@@ -28,6 +29,7 @@ COMMIT;
 -- ==> 03_constraints.sql
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 -- Primary and unique keys
 ALTER TABLE docs ADD PRIMARY KEY (id);

@@ -1,6 +1,7 @@
 -- ==> 01_schema.sql
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 -- events (2 rows)
 CREATE TABLE events (
@@ -33,6 +34,7 @@ COMMIT;
 -- ==> 03_constraints.sql
 
 BEGIN;
+SET LOCAL standard_conforming_strings = on;
 
 -- Primary and unique keys
 ALTER TABLE events ADD PRIMARY KEY (id);

@@ -231,24 +231,42 @@ pub fn source_fingerprint(path: &Path) -> String {
     format!("{} {}", stamp(path), stamp(Path::new(&wal)))
 }
 
-/// Foreign keys between tables of `namespace`, as (child, parent) table
-/// names, NOT DEFERRABLE ones only: those are checked as each row arrives.
+/// A foreign key between two tables of the target schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetFk {
+    pub child: String,
+    pub parent: String,
+    pub name: String,
+    /// `pg_get_constraintdef`: how to add it back.
+    pub def: String,
+}
+
+/// Foreign keys between tables of `namespace`, NOT DEFERRABLE ones only:
+/// those are checked as each row arrives.
 pub fn read_foreign_keys(
     client: &mut postgres::Client,
     namespace: &str,
-) -> Result<Vec<(String, String)>, postgres::Error> {
+) -> Result<Vec<TargetFk>, postgres::Error> {
     let rows = client.query(
-        "SELECT DISTINCT c.relname::text, p.relname::text \
+        "SELECT c.relname::text, p.relname::text, k.conname::text, pg_get_constraintdef(k.oid) \
          FROM pg_constraint k \
          JOIN pg_class c ON c.oid = k.conrelid \
          JOIN pg_class p ON p.oid = k.confrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE k.contype = 'f' AND NOT k.condeferrable AND n.nspname = $1 \
            AND p.relnamespace = c.relnamespace \
-         ORDER BY 1, 2",
+         ORDER BY 1, 2, 3",
         &[&namespace],
     )?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    Ok(rows
+        .iter()
+        .map(|r| TargetFk {
+            child: r.get(0),
+            parent: r.get(1),
+            name: r.get(2),
+            def: r.get(3),
+        })
+        .collect())
 }
 
 /// `todo` (indexes into `plans`) in load waves: every table's parents (by
@@ -259,8 +277,12 @@ pub fn read_foreign_keys(
 pub fn fk_waves(
     plans: &[TablePlan],
     todo: &[usize],
-    fks: &[(String, String)],
+    fks: &[TargetFk],
 ) -> Result<Vec<Vec<usize>>, Vec<String>> {
+    let fks: Vec<(String, String)> = fks
+        .iter()
+        .map(|f| (f.child.clone(), f.parent.clone()))
+        .collect();
     let mut left: Vec<usize> = todo.to_vec();
     let mut waves = Vec::new();
     while !left.is_empty() {
@@ -273,7 +295,7 @@ pub fn fk_waves(
         if ready.is_empty() {
             return Err(cycle_of(
                 wait.iter().map(|&i| plans[i].target.clone()).collect(),
-                fks,
+                &fks,
             ));
         }
         waves.push(ready);

@@ -46,6 +46,13 @@ CREATE TABLE IF NOT EXISTS pgbridge.tables (
     loaded_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (plan, table_name)
 );
+CREATE TABLE IF NOT EXISTS pgbridge.parked_fks (
+    plan text NOT NULL,
+    table_name text NOT NULL,
+    name text NOT NULL,
+    def text NOT NULL,
+    PRIMARY KEY (plan, table_name, name)
+);
 CREATE TABLE IF NOT EXISTS pgbridge.rejects (
     plan text NOT NULL,
     table_name text NOT NULL,
@@ -577,20 +584,7 @@ fn run_target(
     };
     // Into a schema that has its foreign keys, parents load before children.
     let waves = if opts.data_only {
-        let fks = plan::read_foreign_keys(ctl, namespace)
-            .map_err(pg_step("reading the target's foreign keys"))?;
-        plan::fk_waves(&plans, &todo, &fks).map_err(|cycle| {
-            Box::new(
-                load_err(
-                    "fk-cycle",
-                    format!(
-                        "the foreign keys of {namespace} form a cycle through {}: no load order puts every parent row first; nothing was moved",
-                        cycle.join(", ")
-                    ),
-                )
-                .with_help("make one of those foreign keys DEFERRABLE (or drop it and add it back after the load), or migrate without --data-only so pgbridge adds the keys after the data"),
-            )
-        })?
+        data_only_waves(ctl, &plans, &todo, namespace, plan_digest, diags)?
     } else {
         vec![todo.clone()]
     };
@@ -672,6 +666,7 @@ fn run_target(
         quote_literal(&opts.maintenance_work_mem)
     );
     if opts.data_only {
+        restore_parked_fks(ctl, namespace, plan_digest)?;
         let mut sql = String::from("BEGIN;\n");
         for p in &plans {
             sql.push_str(&sequence_resets(ctl, namespace, p)?);
@@ -784,6 +779,115 @@ fn write_rejects(ctl: &mut postgres::Client, plan: &str, path: &Path) -> Step<()
         writeln!(out, "{}", r.get::<_, &str>(0)).map_err(unwritable)?;
     }
     out.flush().map_err(unwritable)
+}
+
+/// The load waves of a data-only run: parents before children. The
+/// foreign keys that close a cycle (no order puts every parent first) are
+/// parked: recorded in `pgbridge.parked_fks` and dropped in one transaction,
+/// then added back, validated, once the data is in ([`restore_parked_fks`]);
+/// a run killed in between adds them back when it is rerun.
+fn data_only_waves(
+    ctl: &mut postgres::Client,
+    plans: &[TablePlan],
+    todo: &[usize],
+    namespace: &str,
+    plan_digest: &str,
+    diags: &mut Diagnostics,
+) -> Step<Vec<Vec<usize>>> {
+    let mut fks = plan::read_foreign_keys(ctl, namespace)
+        .map_err(pg_step("reading the target's foreign keys"))?;
+    loop {
+        let cycle = match plan::fk_waves(plans, todo, &fks) {
+            Ok(waves) => return Ok(waves),
+            Err(cycle) => cycle,
+        };
+        let (park, keep): (Vec<_>, Vec<_>) = fks.into_iter().partition(|f| {
+            f.child != f.parent && cycle.contains(&f.child) && cycle.contains(&f.parent)
+        });
+        if park.is_empty() {
+            return Err(Box::new(load_err(
+                "fk-cycle",
+                format!(
+                    "the foreign keys of {namespace} form a cycle through {}",
+                    cycle.join(", ")
+                ),
+            )));
+        }
+        let mut sql = String::from("BEGIN;\n");
+        for f in &park {
+            sql.push_str(&format!(
+                "INSERT INTO pgbridge.parked_fks VALUES ({}, {}, {}, {}) ON CONFLICT DO NOTHING;\n\
+                 ALTER TABLE {}.{} DROP CONSTRAINT {};\n",
+                quote_literal(plan_digest),
+                quote_literal(&f.child),
+                quote_literal(&f.name),
+                quote_literal(&f.def),
+                quote_ident(namespace),
+                quote_ident(&f.child),
+                quote_ident(&f.name)
+            ));
+        }
+        sql.push_str("COMMIT;");
+        ctl.batch_execute(&sql)
+            .map_err(pg_step("setting aside the foreign keys of a cycle"))?;
+        let names: Vec<String> = park
+            .iter()
+            .map(|f| format!("{}.{}", f.child, f.name))
+            .collect();
+        diags.push(Diagnostic::note(
+            Stage::Load,
+            "fk-cycle-parked",
+            format!(
+                "the foreign keys {} close a cycle between {}: no load order puts every parent row first, so they are dropped for the load and added back, validated, after it",
+                names.join(", "),
+                cycle.join(", ")
+            ),
+        ));
+        fks = keep;
+    }
+}
+
+/// Add back the foreign keys [`data_only_waves`] parked (this run's or an
+/// interrupted one's), validated, and forget them, in one transaction.
+fn restore_parked_fks(ctl: &mut postgres::Client, namespace: &str, plan_digest: &str) -> Step<()> {
+    let parked: Vec<(String, String, String)> = ctl
+        .query(
+            "SELECT table_name, name, def FROM pgbridge.parked_fks WHERE plan = $1 ORDER BY 1, 2",
+            &[&plan_digest],
+        )
+        .map_err(pg_step("reading the parked foreign keys"))?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    if parked.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from("BEGIN;\n");
+    for (table, name, def) in &parked {
+        // `def` is PostgreSQL's own text of the constraint (pg_get_constraintdef).
+        sql.push_str(&format!(
+            "ALTER TABLE {}.{} ADD CONSTRAINT {} {def};\n",
+            quote_ident(namespace),
+            quote_ident(table),
+            quote_ident(name)
+        ));
+    }
+    sql.push_str(&format!(
+        "DELETE FROM pgbridge.parked_fks WHERE plan = {};\nCOMMIT;",
+        quote_literal(plan_digest)
+    ));
+    ctl.batch_execute(&sql).map_err(|e| {
+        Box::new(
+            load_err(
+                "fk-restore-failed",
+                format!(
+                    "adding back the foreign keys set aside for the load failed (the data is loaded; they are recorded in pgbridge.parked_fks): {}",
+                    pg_error(&e)
+                ),
+            )
+            .with_help("fix the rows the error names, then run the same command again: it adds them back"),
+        )
+    })
 }
 
 /// Resuming: when the source may have changed since the interrupted run

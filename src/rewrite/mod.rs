@@ -289,6 +289,25 @@ fn constraint_name(name: &Option<String>, diags: &mut Diagnostics) -> Option<Str
     })
 }
 
+/// A foreign-key action as PostgreSQL's closed set spells it, re-printed
+/// from its words (comments and spacing of DDL text dropped); `NO ACTION`
+/// (the default) and anything else are none. The DDL grammar only accepts
+/// the five actions, so "anything else" cannot be reached from SQLite text.
+fn fk_action(raw: Option<&str>) -> Option<String> {
+    let text = raw?;
+    let without_comments = regex::Regex::new(r"(?s)/\*.*?(\*/|$)|--[^\n]*")
+        .map(|re| re.replace_all(text, " ").into_owned())
+        .unwrap_or_default();
+    let words: Vec<String> = without_comments
+        .split_whitespace()
+        .map(str::to_ascii_uppercase)
+        .collect();
+    match words.join(" ").as_str() {
+        a @ ("CASCADE" | "SET NULL" | "SET DEFAULT" | "RESTRICT") => Some(a.to_string()),
+        _ => None,
+    }
+}
+
 struct TableNames {
     pg: String,
     columns: BTreeMap<String, String>, // lower-cased sqlite column → pg name
@@ -1036,8 +1055,8 @@ pub fn rewrite_ir(
                 columns: cc.iter().map(|c| c.name.clone()).collect(),
                 ref_table: ppt.name.clone(),
                 ref_columns: pnames,
-                on_delete: fk.on_delete.clone().filter(|a| a != "NO ACTION"),
-                on_update: fk.on_update.clone().filter(|a| a != "NO ACTION"),
+                on_delete: fk_action(fk.on_delete.as_deref()),
+                on_update: fk_action(fk.on_update.as_deref()),
                 deferrable: fk.deferrable.map(|d| match d {
                     sqlite::Deferrable::InitiallyDeferred => {
                         "DEFERRABLE INITIALLY DEFERRED".to_string()
@@ -1273,7 +1292,7 @@ fn expr_context(pt: &pg::Table, target_type: Option<&str>, pgcrypto: bool) -> Ex
     let mut columns = BTreeMap::new();
     for c in &pt.columns {
         columns.insert(
-            c.source_name.to_lowercase(),
+            c.source_name.to_ascii_lowercase(),
             ColumnInfo {
                 pg_name: c.name.clone(),
                 pg_type: c.pg_type.clone(),

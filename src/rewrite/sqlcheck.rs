@@ -235,9 +235,53 @@ pub fn pg_type(text: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// `text` without its `'…'` strings and `"…"` names, or why it is refused:
+/// escape strings (`E'…'`, `U&'…'`) and `$` (dollar quoting, parameters)
+/// are not taken, since their ends depend on settings and tags.
+fn outside_quotes(text: &str) -> Result<String, String> {
+    let mut rest = String::new();
+    let mut chars = text.chars().peekable();
+    let mut prev = ' ';
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                if c == '\'' && (prev.is_alphanumeric() || prev == '&' || prev == '_') {
+                    return Err("escape strings (E'…', U&'…') are not allowed".into());
+                }
+                loop {
+                    match chars.next() {
+                        None => return Err("a quote is not closed".into()),
+                        Some(q) if q == c && chars.peek() == Some(&c) => {
+                            chars.next();
+                        }
+                        Some(q) if q == c => break,
+                        Some(_) => {}
+                    }
+                }
+                rest.push(' ');
+            }
+            '$' => return Err("`$` (dollar quoting, parameters) is not allowed".into()),
+            c => rest.push(c),
+        }
+        prev = c;
+    }
+    Ok(rest)
+}
+
 /// Check that `text` is exactly one SQL expression: it parses, nothing
-/// follows it, and it holds no comment and no `;`.
+/// follows it, and it holds no comment, no `;` and no backslash outside its
+/// strings. The lexical check comes first and is PostgreSQL's, not
+/// sqlparser's: sqlparser reads `#/*` as one operator where PostgreSQL
+/// starts a comment.
 pub fn expression(text: &str) -> Result<(), String> {
+    let rest = outside_quotes(text)?;
+    for bad in ["--", "/*", "*/", ";", "\\"] {
+        if rest.contains(bad) {
+            return Err(format!(
+                "`{bad}` is not allowed in an expression (outside a string)"
+            ));
+        }
+    }
     let dialect = PostgreSqlDialect {};
     let toks = Tokenizer::new(&dialect, text)
         .tokenize()
@@ -324,6 +368,8 @@ mod tests {
             "to_timestamp(17 / 1000.0)",
             "false",
             "'a;b'",
+            "'*/ 0); DROP -- it is a string'",
+            "\"col--name\" + 1",
         ] {
             assert_eq!(expression(e), Ok(()), "{e}");
         }
@@ -331,6 +377,10 @@ mod tests {
             "1; DROP TABLE victim",
             "1 -- x",
             "1 /* x */",
+            "1 #/* 2",
+            "0 #-- x",
+            "E'\\' || 1",
+            "$$x$$",
             "1, 2",
             "1) NOT NULL, pwn text CHECK (true",
             "",

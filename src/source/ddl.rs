@@ -322,7 +322,8 @@ pub fn unquote(raw: &str) -> String {
     let (Some(first), Some(last)) = (chars.next(), raw.chars().last()) else {
         return raw.to_string();
     };
-    if raw.len() < 2 {
+    // Characters, not bytes: one 4-byte character is no quoted pair.
+    if raw.chars().nth(1).is_none() {
         return raw.to_string();
     }
     let inner = &raw[first.len_utf8()..raw.len() - last.len_utf8()];
@@ -914,23 +915,18 @@ pub fn parse_script(text: &str, origin: &str) -> (Schema, Diagnostics) {
             }
         }
         match parse_statement(st.text) {
-            Ok(Statement::Table(pt))
-                if schema
-                    .tables
-                    .iter()
-                    .any(|t| t.name.eq_ignore_ascii_case(&pt.table.name)) =>
-            {
-                // SQLite ignores `CREATE TABLE IF NOT EXISTS` of an existing
-                // table and refuses a plain CREATE TABLE of one.
+            Ok(ref stmt) if existing_name(&schema, stmt).is_some() => {
+                // SQLite ignores `CREATE … IF NOT EXISTS` of an existing
+                // object and refuses a plain CREATE of one.
                 let if_not_exists = st
                     .tokens
                     .iter()
-                    .take(4)
+                    .take(5)
                     .any(|t| text[t.start..t.end].eq_ignore_ascii_case("IF"));
                 if !if_not_exists {
-                    let reason = format!("table {} already exists", pt.table.name);
+                    let reason = existing_name(&schema, stmt).unwrap_or_default();
                     diags.push(
-                        Diagnostic::error(Stage::Source, "ddl-duplicate-table", format!("{reason} (SQLite refuses this statement)"))
+                        Diagnostic::error(Stage::Source, "ddl-duplicate-name", format!("{reason} (SQLite refuses this statement)"))
                             .with_span(Span::file_line(origin, line, col))
                             .with_help("drop the earlier definition (DROP TABLE) or remove this one; the statement stands as a comment in 03_constraints.sql"),
                     );
@@ -1009,6 +1005,45 @@ pub fn parse_script(text: &str, origin: &str) -> (Schema, Diagnostics) {
         );
     }
     (schema, diags)
+}
+
+/// "table t already exists" when `stmt` creates an object whose name (ASCII
+/// case folded, as SQLite compares) the script defined before: tables,
+/// indexes and views share one namespace, triggers have their own.
+fn existing_name(schema: &Schema, stmt: &Statement) -> Option<String> {
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    let relation = |n: &str| {
+        schema
+            .tables
+            .iter()
+            .find(|t| same(&t.name, n))
+            .map(|t| ("table", &t.name))
+            .or_else(|| {
+                schema
+                    .indexes
+                    .iter()
+                    .find(|i| same(&i.name, n))
+                    .map(|i| ("index", &i.name))
+            })
+            .or_else(|| {
+                schema
+                    .views
+                    .iter()
+                    .find(|v| same(&v.name, n))
+                    .map(|v| ("view", &v.name))
+            })
+    };
+    let (kind, name) = match stmt {
+        Statement::Table(pt) => relation(&pt.table.name)?,
+        Statement::Index(ix) => relation(&ix.name)?,
+        Statement::View(v) => relation(&v.name)?,
+        Statement::Trigger(tr) => schema
+            .triggers
+            .iter()
+            .find(|t| same(&t.name, &tr.name))
+            .map(|t| ("trigger", &t.name))?,
+    };
+    Some(format!("{kind} {name} already exists"))
 }
 
 /// `DROP TABLE|INDEX|VIEW|TRIGGER [IF EXISTS] [schema.]name`: removes an
@@ -1486,6 +1521,30 @@ mod tests {
         let notes: Vec<_> = d.iter().filter(|x| x.severity == Severity::Note).collect();
         assert_eq!(notes.len(), 1);
         assert!(notes[0].message.starts_with("7 "), "{}", notes[0].message);
+    }
+
+    #[test]
+    fn a_name_defined_twice_is_an_error_kept_verbatim_unless_if_not_exists() {
+        let (s, d) = parse_script(
+            "CREATE TABLE t (a);\nCREATE INDEX ix ON t (a);\nCREATE INDEX IX ON t (a);\n\
+             CREATE VIEW t AS SELECT 1;\nCREATE TABLE IF NOT EXISTS T (b);\n\
+             CREATE INDEX IF NOT EXISTS ix ON t (a);",
+            "x.sql",
+        );
+        assert_eq!((s.tables.len(), s.indexes.len(), s.views.len()), (1, 1, 0));
+        let codes: Vec<_> = d.iter().map(|x| (x.code.as_str(), x.span.line)).collect();
+        assert_eq!(
+            codes,
+            [
+                ("ddl-duplicate-name", Some(3)),
+                ("ddl-duplicate-name", Some(4))
+            ]
+        );
+        let kept: Vec<_> = s.unreadable.iter().map(|u| u.sql.as_str()).collect();
+        assert_eq!(
+            kept,
+            ["CREATE INDEX IX ON t (a)", "CREATE VIEW t AS SELECT 1"]
+        );
     }
 
     #[test]

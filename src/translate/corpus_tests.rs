@@ -300,7 +300,7 @@ fn table_cases(
         let col = unquote(&tok);
         let ty = pg_type_for(&rest);
         ctx.columns.insert(
-            col.to_lowercase(),
+            col.to_ascii_lowercase(),
             ColumnInfo {
                 pg_name: col.clone(),
                 pg_type: ty.clone(),

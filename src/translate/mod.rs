@@ -490,8 +490,8 @@ impl Translator<'_> {
         let info = self
             .ctx
             .columns
-            .get(&name.to_lowercase())
-            .or_else(|| self.ctx.columns.get(&name.to_ascii_lowercase()))?;
+            // Keyed by SQLite's case folding: ASCII only ("Ä" and "ä" differ).
+            .get(&name.to_ascii_lowercase())?;
         let mut f = Frag::atom(quote_ident(&info.pg_name), Kind::of_pg_type(&info.pg_type));
         f.bare_ok = true;
         Some(f)

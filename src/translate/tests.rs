@@ -9,7 +9,7 @@ fn ctx(cols: &[(&str, &str, &str)], target: Option<&str>) -> ExprContext {
             .iter()
             .map(|(sqlite, pg, ty)| {
                 (
-                    sqlite.to_lowercase(),
+                    sqlite.to_ascii_lowercase(),
                     ColumnInfo {
                         pg_name: pg.to_string(),
                         pg_type: ty.to_string(),
