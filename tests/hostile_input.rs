@@ -14,7 +14,7 @@
 //! `rules test`, `compile` and `migrate` alike, and nothing reaches PostgreSQL.
 mod common;
 
-use common::{PgVersion, TestDb, cluster, pgbridge, text};
+use common::{PgVersion, TestDb, cluster, compile, pgbridge, text};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -312,12 +312,7 @@ fn run_case(n: &Names) {
     let src = dir.path().join("hostile.db");
     write_source(&src, n);
     let out_dir = dir.path().join("set");
-    let c = pgbridge(&[
-        "compile",
-        src.to_str().unwrap(),
-        "-o",
-        out_dir.to_str().unwrap(),
-    ]);
+    let c = compile(&src, &out_dir);
     assert_eq!(c.status.code(), Some(0), "compile: {}", text(&c));
     for f in [
         "01_schema.sql",
@@ -570,12 +565,7 @@ fn operators_that_open_comments_and_commented_fk_actions_stay_data() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let c = pgbridge(&[
-        "compile",
-        script.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let c = compile(&script, &out);
     assert_eq!(c.status.code(), Some(0), "{}", text(&c));
     let cons = std::fs::read_to_string(out.join("03_constraints.sql")).unwrap();
     assert!(cons.contains("ON DELETE SET NULL NOT VALID;"), "{cons}");
@@ -612,12 +602,7 @@ fn literals_mean_the_same_when_the_database_reads_backslashes_as_escapes() {
         )
         .unwrap();
     let out = dir.path().join("out");
-    let c = pgbridge(&[
-        "compile",
-        src.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let c = compile(&src, &out);
     assert_eq!(c.status.code(), Some(0), "{}", text(&c));
     for v in PgVersion::ALL {
         for how in ["psql", "migrate"] {

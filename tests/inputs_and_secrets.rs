@@ -4,7 +4,7 @@
 //! where a server is involved.
 mod common;
 
-use common::{PgVersion, cluster, pgbridge, text};
+use common::{PgVersion, cluster, compile, pgbridge, text};
 use std::path::Path;
 
 fn sqlite(path: &Path, sql: &str) {
@@ -87,12 +87,7 @@ fn a_database_without_tables_is_a_warning_that_says_so() {
     let src = dir.path().join("blank.db");
     sqlite(&src, "PRAGMA user_version = 7;");
     let out = dir.path().join("out");
-    let c = pgbridge(&[
-        "compile",
-        src.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let c = compile(&src, &out);
     assert_eq!(c.status.code(), Some(0), "{}", text(&c));
     assert!(text(&c).contains("warning[database-empty]"), "{}", text(&c));
     let strict = pgbridge(&[
@@ -115,12 +110,7 @@ fn an_unreadable_ddl_statement_is_an_error_and_stays_in_the_set_verbatim() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let c = pgbridge(&[
-        "compile",
-        script.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let c = compile(&script, &out);
     let t = text(&c);
     assert_eq!(c.status.code(), Some(1), "{t}");
     assert!(

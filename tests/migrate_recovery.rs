@@ -5,7 +5,7 @@
 //! PostgreSQL 15 and 18.
 mod common;
 
-use common::{PgVersion, TestDb, cluster, corpus, pgbridge, text};
+use common::{PgVersion, TestDb, cluster, compile, corpus, pgbridge, text};
 use std::path::Path;
 use std::process::Output;
 
@@ -78,12 +78,7 @@ fn target_not_empty_changes_nothing_and_rollback_lets_a_run_start_again() {
             );
         }
         let set = dir.path().join("set");
-        let c = pgbridge(&[
-            "compile",
-            chinook.to_str().unwrap(),
-            "-o",
-            set.to_str().unwrap(),
-        ]);
+        let c = compile(&chinook, &set);
         assert!(c.status.success(), "{}", text(&c));
         db.psql_file(&set.join("rollback.sql")).unwrap();
         let o = migrate(&chinook, &db, &[]);
@@ -115,12 +110,7 @@ fn data_only_into_a_schema_with_its_foreign_keys_loads_parents_first() {
         let src = corpus(rel);
         let dir = tempfile::tempdir().unwrap();
         let set = dir.path().join("set");
-        let c = pgbridge(&[
-            "compile",
-            src.to_str().unwrap(),
-            "-o",
-            set.to_str().unwrap(),
-        ]);
+        let c = compile(&src, &set);
         assert!(c.status.code().is_some_and(|c| c <= 1), "{}", text(&c));
         for v in PgVersion::ALL {
             let db = cluster(v).new_db("data_only_fks");

@@ -1,6 +1,6 @@
 //! The command line and the corpus as integration tests reach them: run the
 //! built `pgbridge` binary, read its output, name the corpus databases.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Run the `pgbridge` binary of this build.
@@ -9,6 +9,16 @@ pub fn pgbridge(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run pgbridge")
+}
+
+/// `pgbridge compile INPUT -o OUT`.
+pub fn compile(input: &Path, out: &Path) -> Output {
+    pgbridge(&[
+        "compile",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ])
 }
 
 /// stdout then stderr, as text.

@@ -46,7 +46,7 @@ mod run;
 
 use std::sync::OnceLock;
 
-pub use cli::{CORPUS_DATABASES, corpus, pgbridge, text};
+pub use cli::{CORPUS_DATABASES, compile, corpus, pgbridge, text};
 pub use cluster::{Cluster, db_name, url_with_db};
 pub use db::{TestDb, sql_ident, sql_literal};
 pub use locate::{Env, PgBin, install_hint, locate_bindir, parse_major};
