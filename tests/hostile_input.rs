@@ -369,10 +369,23 @@ fn cases() -> u32 {
         .unwrap_or(24)
 }
 
+/// A fixed seed by default, so a CI run is repeatable; `PGBRIDGE_PROPTEST_SEED`
+/// sets another (`random` for a new one each run, when hunting).
+fn seed() -> proptest::test_runner::RngSeed {
+    match std::env::var("PGBRIDGE_PROPTEST_SEED").as_deref() {
+        Ok("random") => proptest::test_runner::RngSeed::Random,
+        Ok(s) => s
+            .parse()
+            .unwrap_or(proptest::test_runner::RngSeed::Fixed(20_261_203)),
+        Err(_) => proptest::test_runner::RngSeed::Fixed(20_261_203),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: cases(),
         failure_persistence: None,
+        rng_seed: seed(),
         max_shrink_iters: 64,
         ..ProptestConfig::default()
     })]
