@@ -151,15 +151,27 @@ impl Diagnostic {
     }
 }
 
+/// A diagnostic prints as at most three lines — message, span, help — and
+/// each field is one line: line breaks and control characters inside it
+/// (a table name holding `\n`, a server error with a DETAIL line) are
+/// written as escapes, so source text can neither forge a line of output
+/// nor move the cursor.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}]: {}", self.severity, self.code, self.message)?;
+        use crate::ident::escape_text as one_line;
+        write!(
+            f,
+            "{}[{}]: {}",
+            self.severity,
+            one_line(&self.code),
+            one_line(&self.message)
+        )?;
         let span = self.span.to_string();
         if !span.is_empty() {
-            write!(f, "\n  --> {span}")?;
+            write!(f, "\n  --> {}", one_line(&span))?;
         }
         if let Some(h) = &self.help {
-            write!(f, "\n  = help: {h}")?;
+            write!(f, "\n  = help: {}", one_line(h))?;
         }
         Ok(())
     }

@@ -25,6 +25,15 @@ macro_rules! out_raw {
 macro_rules! err {
     ($($t:tt)*) => { eprintln!("{}", term(&format!($($t)*))) };
 }
+/// One line of output, whatever the names and values in it hold: line
+/// breaks and control characters become escapes, so a table named
+/// `t\nerror[…]` cannot print a line of its own.
+macro_rules! out1 {
+    ($($t:tt)*) => { println!("{}", pgbridge::ident::escape_text(&format!($($t)*))) };
+}
+macro_rules! err1 {
+    ($($t:tt)*) => { eprintln!("{}", pgbridge::ident::escape_text(&format!($($t)*))) };
+}
 
 /// `s` for a terminal: line breaks kept, every other unsafe character
 /// escaped ([`pgbridge::ident::escape_text`]). JSON stays valid JSON.
@@ -366,7 +375,11 @@ fn on_interrupt(command: &'static str, report: Option<PathBuf>, source: &Path, t
         let busy = if tables.is_empty() {
             String::new()
         } else {
-            format!(" (tables in progress: {})", tables.join(", "))
+            let names: Vec<_> = tables
+                .iter()
+                .map(|t| pgbridge::ident::escape_text(t))
+                .collect();
+            format!(" (tables in progress: {})", names.join(", "))
         };
         err!(
             "\ninterrupted: {command} stopped while {phase}{busy}. Everything already committed in PostgreSQL is kept; run the same command again to resume."
@@ -398,20 +411,20 @@ impl pgbridge::load::Progress for CliProgress {
         match &self.bars {
             Some((m, _)) => {
                 self.done();
-                let _ = m.println(term(&format!("== {name}")));
+                let _ = m.println(pgbridge::ident::escape_text(&format!("== {name}")));
                 let sp = m.add(indicatif::ProgressBar::new_spinner());
                 if let Ok(style) =
                     indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
                 {
                     sp.set_style(style);
                 }
-                sp.set_message(term(name));
+                sp.set_message(pgbridge::ident::escape_text(name).into_owned());
                 sp.enable_steady_tick(std::time::Duration::from_millis(120));
                 if let Ok(mut s) = self.spinner.lock() {
                     *s = Some(sp);
                 }
             }
-            None => err!("== {name}"),
+            None => err1!("== {name}"),
         }
     }
     fn table_start(&self, table: &str, rows: Option<u64>) {
@@ -434,7 +447,7 @@ impl pgbridge::load::Progress for CliProgress {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
             let bar = m.add(bar);
             bar.set_style(style);
-            bar.set_prefix(term(table));
+            bar.set_prefix(pgbridge::ident::escape_text(table).into_owned());
             if let Ok(mut b) = bars.lock() {
                 b.insert(table.to_string(), bar);
             }
@@ -472,9 +485,9 @@ impl pgbridge::load::Progress for CliProgress {
                 {
                     bar.finish_and_clear();
                 }
-                let _ = m.println(term(&line));
+                let _ = m.println(pgbridge::ident::escape_text(&line));
             }
-            None => err!("{line}"),
+            None => err1!("{line}"),
         }
     }
 }
@@ -742,7 +755,7 @@ fn print_verify(results: &[pgbridge::verify::TableResult], seconds: f64) -> usiz
         if !ok {
             bad += 1;
         }
-        out!(
+        out1!(
             "{} {}: rows {} sqlite / {} postgres{}, sqlite {:.2} s, postgres {:.2} s",
             if ok { "match   " } else { "MISMATCH" },
             r.table,
@@ -759,21 +772,21 @@ fn print_verify(results: &[pgbridge::verify::TableResult], seconds: f64) -> usiz
             r.sqlite_s,
             r.pg_s
         );
-        out!("{}", r.pg.line(&r.table));
+        out1!("{}", r.pg.line(&r.table));
         if r.sqlite != r.pg {
-            out!("  sqlite side: {}", r.sqlite.line(&r.table));
+            out1!("  sqlite side: {}", r.sqlite.line(&r.table));
         }
         for x in &r.rejected {
-            out!("  rejected, not loaded: {x}");
+            out1!("  rejected, not loaded: {x}");
         }
         for x in &r.unconvertible {
-            out!("  does not convert (and is not in the reject file): {x}");
+            out1!("  does not convert (and is not in the reject file): {x}");
         }
         for x in &r.differences {
-            out!("  {x}");
+            out1!("  {x}");
         }
     }
-    out!(
+    out1!(
         "{}: {} tables, {} differ; {:.2} s",
         if bad == 0 { "verified" } else { "DIFFERENT" },
         results.len(),
@@ -786,7 +799,7 @@ fn print_verify(results: &[pgbridge::verify::TableResult], seconds: f64) -> usiz
 fn print_summary(r: &pgbridge::load::Report) {
     match r.status.as_str() {
         "planned" => {
-            out!(
+            out1!(
                 "plan {} for {} → {} (schema {}):",
                 r.plan,
                 r.source.file,
@@ -797,7 +810,7 @@ fn print_summary(r: &pgbridge::load::Report) {
             for t in &r.load_plan {
                 let rows = t.rows.unwrap_or(0);
                 total += rows;
-                out!(
+                out1!(
                     "  {} → {}: {} rows, {} columns",
                     t.source,
                     t.target,
@@ -805,7 +818,7 @@ fn print_summary(r: &pgbridge::load::Report) {
                     t.columns.len()
                 );
                 for c in &t.columns {
-                    out!(
+                    out1!(
                         "      {} → {} {} ({})",
                         c.source,
                         c.target,
@@ -814,7 +827,7 @@ fn print_summary(r: &pgbridge::load::Report) {
                     );
                 }
             }
-            out!(
+            out1!(
                 "{} tables, {} rows; estimated data phase {:.1} s",
                 r.load_plan.len(),
                 total,
@@ -822,7 +835,7 @@ fn print_summary(r: &pgbridge::load::Report) {
             );
         }
         "already-complete" => {
-            out!(
+            out1!(
                 "nothing to do: plan {} was already migrated into {} (schema {})",
                 r.plan,
                 r.target.url,
@@ -832,7 +845,7 @@ fn print_summary(r: &pgbridge::load::Report) {
         status => {
             let rows: u64 = r.tables.iter().map(|t| t.rows).sum();
             let resumed = r.tables.iter().filter(|t| t.resumed).count();
-            out!(
+            out1!(
                 "{status}: {} tables, {} rows, {} rejected, {} orphan FK(s) left NOT VALID; schema {:.2} s, data {:.2} s, constraints {:.2} s, total {:.2} s{}{}",
                 r.tables.len(),
                 rows,
@@ -1042,7 +1055,7 @@ fn report(diags: &Diagnostics, reporter: Reporter) {
                 err!("{d}");
             }
             if !diags.is_empty() {
-                err!(
+                err1!(
                     "{} error(s), {} warning(s), {} note(s)",
                     diags.count(Severity::Error),
                     diags.count(Severity::Warning),
@@ -1127,7 +1140,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             })?;
             report(&diags, a.common.reporter);
             if a.common.reporter == Reporter::Tty {
-                err!(
+                err1!(
                     "wrote {} files to {} ({} tables)",
                     c.set.files.len(),
                     a.output.display(),
@@ -1203,9 +1216,9 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                                 .find(|c| c.source_name.eq_ignore_ascii_case(column))
                         });
                     if let Some(c) = pcol {
-                        out!("{obj}: {} (converter {})", c.pg_type, c.converter.name());
+                        out1!("{obj}: {} (converter {})", c.pg_type, c.converter.name());
                         for d in &c.decisions {
-                            out!("  {}: {}", d.rule, d.evidence);
+                            out1!("  {}: {}", d.rule, d.evidence);
                         }
                     }
                     out!("\nrule trail (column phase, first match wins):");
@@ -1217,7 +1230,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                         } else {
                             "no"
                         };
-                        out!(
+                        out1!(
                             "  {mark:5} {}{}",
                             s.rule,
                             s.error
@@ -1242,7 +1255,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 .iter()
                 .flat_map(|ph| pack.phase(ph))
             {
-                out!("{:8} {:4} {:40} {}", r.phase, r.priority, r.id, r.summary);
+                out1!("{:8} {:4} {:40} {}", r.phase, r.priority, r.id, r.summary);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1250,7 +1263,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             command: RulesCommand::Facts,
         } => {
             for p in pgbridge::rewrite::facts::all_paths() {
-                out!("{p}");
+                out1!("{p}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1264,14 +1277,14 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             outcomes.extend(pgbridge::ruletest::run_fixtures(&dir, &pack, update));
             let failed = outcomes.iter().filter(|o| !o.passed).count();
             for o in &outcomes {
-                out!("{} {}", if o.passed { "ok  " } else { "FAIL" }, o.name);
+                out1!("{} {}", if o.passed { "ok  " } else { "FAIL" }, o.name);
                 if !o.passed || !o.detail.is_empty() {
                     for l in o.detail.lines() {
-                        out!("    {l}");
+                        out1!("    {l}");
                     }
                 }
             }
-            out!("{} passed, {} failed", outcomes.len() - failed, failed);
+            out1!("{} passed, {} failed", outcomes.len() - failed, failed);
             Ok(if failed > 0 {
                 ExitCode::from(1)
             } else {

@@ -38,11 +38,19 @@ impl Outcome {
 }
 
 /// Compile SQLite SQL text by running it in a temporary database file.
+///
+/// The text comes from a rule pack, which is configuration: it may create
+/// and fill tables in that one file and nothing else. No database can be
+/// attached (which also refuses `VACUUM` and `VACUUM INTO`, both attach a
+/// file), the connection is in SQLite's defensive mode (no writes to the
+/// schema table or shadow tables), and extensions cannot be loaded (never
+/// enabled).
 pub fn compile_sql(sql: &str, pack: &RulePack, target: Target) -> Result<Compiled, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let path = dir.path().join("example.db");
     {
         let conn = rusqlite::Connection::open(&path).map_err(|e| format!("sqlite: {e}"))?;
+        confine(&conn).map_err(|e| format!("sqlite: {e}"))?;
         conn.execute_batch(sql)
             .map_err(|e| format!("the example's SQLite SQL fails in SQLite: {e}"))?;
     }
@@ -57,6 +65,16 @@ pub fn compile_sql(sql: &str, pack: &RulePack, target: Target) -> Result<Compile
     let mut c = crate::compile(&path, pack, &opts).map_err(|e| e.to_string())?;
     c.sqlite.origin = "example.db".into();
     Ok(c)
+}
+
+/// Limits a connection to the database it opened: see [`compile_sql`].
+fn confine(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    use rusqlite::config::DbConfig;
+    use rusqlite::limits::Limit;
+    conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+    Ok(())
 }
 
 /// Every rule id that left a trace: decisions, diagnostics, comments.

@@ -655,3 +655,129 @@ fn literals_mean_the_same_when_the_database_reads_backslashes_as_escapes() {
         }
     }
 }
+
+/// Names and values holding line breaks print as one line each, escaped:
+/// whatever the source holds, no line of inspect, compile, migrate or verify
+/// output (nor of `04_validate.sql` through psql) starts where a name's line
+/// break would have started one. And `04_validate.sql` prints the same digest
+/// line as `pgbridge verify`.
+#[test]
+fn names_cannot_forge_lines_of_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("forge.db");
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;\
+             CREATE TABLE \"t\nerror[forged]: all rows were lost\" (\
+               id INTEGER PRIMARY KEY, \
+               \"c\nwarning[forged]: column\" INTEGER, \
+               r INTEGER REFERENCES \"t\nerror[forged]: all rows were lost\"(id));\
+             INSERT INTO \"t\nerror[forged]: all rows were lost\" VALUES \
+               (1, 5, NULL), (2, 'x\nerror[forged]: value', 1), (3, 7, 99);",
+        )
+        .unwrap();
+    let forged = |what: &str, out: &str| {
+        for l in out.lines() {
+            let l = l.trim_start();
+            assert!(
+                !l.starts_with("error[forged]") && !l.starts_with("warning[forged]"),
+                "{what} printed a forged line {l:?} in:\n{out}"
+            );
+        }
+        assert!(
+            out.contains("[forged]"),
+            "{what} should name the table: {out}"
+        );
+    };
+    let s = src.to_str().unwrap();
+    let o = pgbridge(&["inspect", s]);
+    forged("inspect", &text(&o));
+    let set = dir.path().join("set");
+    let o = compile(&src, &set);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("forge");
+        let rejects = dir.path().join(format!("rejects-{v}.jsonl"));
+        let o = pgbridge(&[
+            "migrate",
+            s,
+            &db.url,
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ]);
+        let out = text(&o);
+        forged("migrate", &out);
+        assert_eq!(o.status.code(), Some(0), "migrate on {v}: {out}");
+        let o = pgbridge(&["verify", s, &db.url]);
+        let verify_out = text(&o);
+        forged("verify", &verify_out);
+        let mut cmd = std::process::Command::new(cluster(v).psql_bin());
+        cmd.args(["-X", "-q", "-d", &db.url, "-f"])
+            .arg(set.join("04_validate.sql"))
+            .env("PGCLIENTENCODING", "UTF8");
+        let o = cmd.output().unwrap();
+        let validate_out = text(&o);
+        assert!(o.status.success(), "04_validate on {v}: {validate_out}");
+        forged("04_validate.sql", &validate_out);
+        let digest: Vec<&str> = validate_out
+            .lines()
+            .filter(|l| l.starts_with("digest "))
+            .collect();
+        assert_eq!(digest.len(), 1, "{validate_out}");
+        assert!(
+            verify_out.lines().any(|l| l == digest[0]),
+            "04_validate.sql printed {:?}, verify:\n{verify_out}",
+            digest[0]
+        );
+    }
+}
+
+/// A rule pack's example SQL runs in SQLite, but may only touch its own
+/// temporary database: `ATTACH` and `VACUUM INTO` would write any file the
+/// user can write.
+#[test]
+fn rule_examples_cannot_write_files_outside_their_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = pack_with_type(dir.path(), "text");
+    let attached = dir.path().join("attached.db");
+    let copy = dir.path().join("copy.db");
+    let fixture = dir.path().join("fixture.db");
+    let yaml = format!(
+        "summary: every text column\n\
+         docs: hostile\n\
+         priority: 1\n\
+         when: column.affinity == \"TEXT\"\n\
+         then:\n  type: text\n  converter: text\n\
+         examples:\n\
+         \x20 - sqlite: {}\n\
+         \x20 - sqlite: {}\n",
+        serde_json::to_string(&format!(
+            "ATTACH '{}' AS e; CREATE TABLE e.t (title TEXT); CREATE TABLE t (title TEXT);",
+            attached.display()
+        ))
+        .unwrap(),
+        serde_json::to_string(&format!(
+            "CREATE TABLE t (title TEXT); VACUUM INTO '{}';",
+            copy.display()
+        ))
+        .unwrap(),
+    );
+    std::fs::write(Path::new(&pack).join("column/evil-type.yaml"), yaml).unwrap();
+    std::fs::create_dir_all(Path::new(&pack).join("tests")).unwrap();
+    std::fs::write(
+        Path::new(&pack).join("tests/evil.sql"),
+        format!(
+            "CREATE TABLE t (title TEXT);\nATTACH '{}' AS f;\nCREATE TABLE f.x (a);\n",
+            fixture.display()
+        ),
+    )
+    .unwrap();
+    let o = pgbridge(&["rules", "test", &pack]);
+    let t = text(&o);
+    assert_ne!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("too many attached databases"), "{t}");
+    for f in [&attached, &copy, &fixture] {
+        assert!(!f.exists(), "{} was written:\n{t}", f.display());
+    }
+}

@@ -15,7 +15,12 @@
 //! | `r` | real | `quote(v)`: exact round-trip decimal (`Inf`/`-Inf`); `-0` for negative zero |
 //! | `t` | text without NUL | the text |
 //! | `z` | text holding a NUL byte | hex of its bytes |
+//! | `u` | text holding a line break followed by `\.` | hex of its bytes |
 //! | `x` | blob (and any text of a `bytes` column) | hex of its bytes |
+//!
+//! `u` exists for psql: up to version 15 its `\copy … FROM` ends the data at
+//! any line that is exactly `\.`, even inside a quoted CSV field, so such
+//! text never travels as itself.
 //!
 //! Invariants: the SELECT reaches sqlite3 through an environment variable
 //! (`\setenv`), so it is quoted for SQLite and for a psql single-quoted
@@ -93,6 +98,7 @@ fn tagged(col: &str, conv: Converter) -> String {
     format!(
         "CASE typeof({c}) WHEN 'integer' THEN 'i'||{c} WHEN 'real' THEN {real} \
          WHEN 'text' THEN CASE WHEN instr(CAST({c} AS BLOB), x'00') > 0 THEN 'z'||hex({c}) \
+         WHEN instr({c}, char(10)||'\\.') > 0 THEN 'u'||hex({c}) \
          ELSE 't'||{c} END WHEN 'blob' THEN 'x'||hex({c}) END"
     )
 }

@@ -2,6 +2,7 @@
 //! first, columns aligned.
 use super::{Example, Inspection};
 use crate::diag::Severity;
+use crate::ident::escape_text as one;
 use std::fmt::Write;
 
 fn human_bytes(n: u64) -> String {
@@ -48,8 +49,13 @@ fn examples(ex: &[Example]) -> String {
         .join(", ")
 }
 
-/// Aligned rows: every column padded to its widest cell.
+/// Aligned rows: every column padded to its widest cell. A cell is one
+/// line: line breaks and control characters in it are written as escapes.
 fn table(out: &mut String, rows: &[Vec<String>]) {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| one(c).into_owned()).collect())
+        .collect();
     let n = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..n)
         .map(|i| {
@@ -60,7 +66,7 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
                 .unwrap_or(0)
         })
         .collect();
-    for r in rows {
+    for r in &rows {
         let mut line = String::from("  ");
         for (i, cell) in r.iter().enumerate() {
             if i + 1 == r.len() {
@@ -81,7 +87,7 @@ pub fn render_text(i: &Inspection) -> String {
     let _ = writeln!(
         out,
         "{} — SQLite {}, {} ({} pages of {} B, {} free)",
-        i.file,
+        one(&i.file),
         i.sqlite_version,
         human_bytes(i.size_bytes),
         i.page_count,
@@ -104,9 +110,15 @@ pub fn render_text(i: &Inspection) -> String {
         .filter(|d| d.severity == Severity::Error)
     {
         let obj = d.span.object.as_deref().unwrap_or("");
-        let _ = writeln!(out, "  error[{}] {obj}: {}", d.code, d.message);
+        let _ = writeln!(
+            out,
+            "  error[{}] {}: {}",
+            one(&d.code),
+            one(obj),
+            one(&d.message)
+        );
         if let Some(h) = &d.help {
-            let _ = writeln!(out, "      help: {h}");
+            let _ = writeln!(out, "      help: {}", one(h));
         }
     }
 
@@ -115,7 +127,7 @@ pub fn render_text(i: &Inspection) -> String {
         let _ = writeln!(out, "  integrity_check: ok");
     } else {
         for p in &i.integrity.problems {
-            let _ = writeln!(out, "  {p}");
+            let _ = writeln!(out, "  {}", one(p));
         }
     }
 
@@ -129,9 +141,10 @@ pub fn render_text(i: &Inspection) -> String {
             fk.ref_table,
             fk.ref_columns.join(", ")
         );
+        let name = one(&name);
         if let Some(e) = &fk.error {
             any = true;
-            let _ = writeln!(out, "  {name}: check failed: {e}");
+            let _ = writeln!(out, "  {name}: check failed: {}", one(e));
         }
         if fk.orphans > 0 {
             any = true;
@@ -139,7 +152,7 @@ pub fn render_text(i: &Inspection) -> String {
                 out,
                 "  {name}: {} orphan row(s), e.g. {}",
                 fk.orphans,
-                examples(&fk.orphan_examples)
+                one(&examples(&fk.orphan_examples))
             );
         }
         if fk.nocase_only > 0 {
@@ -148,7 +161,7 @@ pub fn render_text(i: &Inspection) -> String {
                 out,
                 "  {name}: {} NOCASE-only match(es), e.g. {}\n      they hold in SQLite (COLLATE NOCASE parent) and with citext in PostgreSQL; without citext they become orphans{}",
                 fk.nocase_only,
-                examples(&fk.nocase_examples),
+                one(&examples(&fk.nocase_examples)),
                 if fk.nocase_holds_in_pg {
                     " (here the parent becomes citext: they hold)"
                 } else {
@@ -299,7 +312,13 @@ pub fn render_text(i: &Inspection) -> String {
         .filter(|d| d.severity == Severity::Warning)
     {
         let obj = d.span.object.as_deref().unwrap_or("");
-        let _ = writeln!(out, "  warning[{}] {obj}: {}", d.code, d.message);
+        let _ = writeln!(
+            out,
+            "  warning[{}] {}: {}",
+            one(&d.code),
+            one(obj),
+            one(&d.message)
+        );
     }
 
     let _ = writeln!(out, "\n== Estimate");

@@ -117,11 +117,15 @@ impl Wire {
             "timestamp" | "timestamp without time zone" => "timestamp",
             other => other,
         };
+        // PostgreSQL's own bounds: a modifier outside them is a type the
+        // server refuses, so it is read as no modifier, never overflowed.
         let typmod = match (name, nums.as_slice()) {
-            ("numeric", [p]) => (p << 16) + 4,
-            ("numeric", [p, s]) => ((p << 16) | s) + 4,
-            ("varchar" | "bpchar", [n]) => n + 4,
-            ("vector", [n]) => *n,
+            ("numeric", [p]) if (1..=1000).contains(p) => (p << 16) + 4,
+            ("numeric", [p, s]) if (1..=1000).contains(p) && (0..=1000).contains(s) => {
+                ((p << 16) | s) + 4
+            }
+            ("varchar" | "bpchar", [n]) if (1..=10_485_760).contains(n) => n + 4,
+            ("vector", [n]) if (1..=16_000).contains(n) => *n,
             _ => -1,
         };
         Wire::from_catalog(name, typmod)
@@ -517,6 +521,37 @@ mod tests {
         assert!(encode_numeric(&mut b, "1.005", Some(10), 2).is_err());
         assert!(encode_numeric(&mut b, "123456789", Some(10), 2).is_err());
         assert!(encode_numeric(&mut b, "Infinity", Some(10), 2).is_err());
+    }
+
+    #[test]
+    fn modifiers_past_postgres_bounds_never_overflow() {
+        for t in [
+            "numeric(2147483647)",
+            "numeric(40000, 2147483647)",
+            "varchar(2147483647)",
+            "numeric(-5)",
+            "vector(2147483647)",
+        ] {
+            let w = Wire::from_sql_type(t);
+            assert!(
+                !matches!(
+                    w,
+                    Some(Wire::Numeric {
+                        precision: Some(_),
+                        ..
+                    }) | Some(Wire::Text { max_chars: Some(_) })
+                        | Some(Wire::Vector { dim: Some(_) })
+                ),
+                "{t}: {w:?}"
+            );
+        }
+        assert_eq!(
+            Wire::from_sql_type("numeric(1000, 3)"),
+            Some(Wire::Numeric {
+                precision: Some(1000),
+                scale: 3
+            })
+        );
     }
 
     #[test]

@@ -65,9 +65,13 @@ impl Digests {
     }
 
     /// `digest <table> rows=N chunks=C sha256=H`, as `04_validate.sql` prints.
+    /// `digest <table> rows=… chunks=… sha256=…`, the name on one line with
+    /// its line breaks and control characters escaped — exactly the line
+    /// `04_validate.sql` prints.
     pub fn line(&self, table: &str) -> String {
         format!(
-            "digest {table} rows={} chunks={} sha256={}",
+            "digest {} rows={} chunks={} sha256={}",
+            crate::ident::escape_text(table),
             self.rows,
             self.chunks.len(),
             self.table_digest()

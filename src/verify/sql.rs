@@ -356,7 +356,7 @@ pub fn validate_sql(t: &VTable, from: &str) -> String {
         "SELECT 'digest ' || {name} || ' rows=' || coalesce(sum(rows), 0) || ' chunks=' || count(*)\n\
          \x20      || ' sha256=' || encode(sha256(coalesce(string_agg(digest, ''::bytea ORDER BY chunk), ''::bytea)), 'hex')\n\
          FROM (\n{chunks}\n) AS c;",
-        name = crate::ident::quote_literal(&t.name),
+        name = crate::ident::quote_literal(&crate::ident::escape_text(&t.name)),
         chunks = chunks_sql(t, from)
     )
 }
