@@ -18,6 +18,7 @@ pub mod ident;
 pub mod inspect;
 pub mod ir;
 pub mod load;
+pub mod progress;
 pub mod rewrite;
 pub mod ruletest;
 pub mod source;

@@ -427,6 +427,16 @@ impl pgbridge::load::Progress for CliProgress {
             None => err1!("== {name}"),
         }
     }
+    /// On a terminal the spinner names the object too; plain output stays
+    /// one line per phase and table.
+    fn step(&self, what: &str) {
+        if let Ok(s) = self.spinner.lock()
+            && let Some(sp) = s.as_ref()
+        {
+            let phase = RUN_STATE.lock().map(|s| s.0.clone()).unwrap_or_default();
+            sp.set_message(pgbridge::ident::escape_text(&format!("{phase}: {what}")).into_owned());
+        }
+    }
     fn table_start(&self, table: &str, rows: Option<u64>) {
         if let Ok(mut s) = RUN_STATE.lock() {
             s.1.push(table.to_string());
@@ -534,7 +544,8 @@ fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
         };
         let t0 = std::time::Instant::now();
         let mut vdiags = Diagnostics::default();
-        let verified = pgbridge::verify::verify(&a.input, &connector, &pack, &vopts, &mut vdiags);
+        let verified =
+            pgbridge::verify::verify(&a.input, &connector, &pack, &vopts, &progress, &mut vdiags);
         progress.done();
         match verified {
             Ok(v) => {
@@ -632,7 +643,15 @@ fn run_verify(a: VerifyArgs) -> Result<ExitCode, Fail> {
         std::thread::spawn(move || pgbridge::load::sha256_file(&path))
     });
     let mut diags = Diagnostics::default();
-    let verified = match pgbridge::verify::verify(&a.input, &connector, &pack, &opts, &mut diags) {
+    // A spinner on a terminal; plain output is the results alone.
+    let progress = CliProgress::new();
+    if progress.bars.is_some() {
+        progress_line(&progress, "verifying the content");
+    }
+    let verified =
+        pgbridge::verify::verify(&a.input, &connector, &pack, &opts, &progress, &mut diags);
+    progress.done();
+    let verified = match verified {
         Ok(v) => v,
         Err(d) => {
             diags.push(*d);

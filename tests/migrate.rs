@@ -562,3 +562,109 @@ fn a_row_postgres_refuses_during_copy_is_named_by_its_rowid() {
         assert_eq!(db.scalar("SELECT count(*) FROM users"), "0");
     }
 }
+
+/// Progress of the long phases, recorded as (phase, step).
+#[derive(Default)]
+struct Steps(std::sync::Mutex<(String, Vec<(String, String)>)>);
+
+impl pgbridge::progress::Progress for Steps {
+    fn phase(&self, name: &str) {
+        self.0.lock().unwrap().0 = name.to_string();
+    }
+    fn step(&self, what: &str) {
+        let mut s = self.0.lock().unwrap();
+        let phase = s.0.clone();
+        s.1.push((phase, what.to_string()));
+    }
+}
+
+/// Reading, constraints and verify tell progress which table, index or
+/// constraint they are working on, in order.
+#[test]
+fn long_phases_name_the_object_they_work_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("steps.db");
+    Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT UNIQUE);\
+             CREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent(id), v TEXT);\
+             CREATE INDEX child_v ON child (v);\
+             INSERT INTO parent VALUES (1, 'a'), (2, 'b'), (3, 'c');\
+             INSERT INTO child VALUES (1, 1, 'x'), (2, 3, 'y');",
+        )
+        .unwrap();
+    let pack = pgbridge::RulePack::default_pack().unwrap();
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("steps");
+        let target = pgbridge::conn::Target::parse(Some(&db.url)).unwrap();
+        let connect = || {
+            target
+                .connect()
+                .map_err(|e| pgbridge::load::ConnectFailure {
+                    code: e.code().to_string(),
+                    message: e.to_string(),
+                    help: e.help(),
+                })
+        };
+        let compile = pgbridge::CompileOptions::default();
+        let opts = pgbridge::load::MigrateOptions {
+            compile: compile.clone(),
+            jobs: 1,
+            on_error: pgbridge::load::OnError::Stop,
+            rejects_path: dir.path().join("rejects.jsonl"),
+            data_only: false,
+            dry_run: false,
+            target_display: "test".into(),
+            maintenance_work_mem: "64MB".into(),
+        };
+        let steps = Steps::default();
+        let out = pgbridge::load::migrate(&src, &connect, &pack, &opts, &steps);
+        assert!(!out.diagnostics.has_errors(), "{v}: {:?}", out.diagnostics);
+        let vopts = pgbridge::verify::VerifyOptions {
+            compile,
+            rejects: None,
+            replan: false,
+            hash_in_server: false,
+        };
+        pgbridge::progress::Progress::phase(&steps, "verify");
+        let mut diags = pgbridge::diag::Diagnostics::default();
+        let verified = pgbridge::verify::verify(&src, &connect, &pack, &vopts, &steps, &mut diags)
+            .unwrap_or_else(|d| panic!("{v}: {d}"));
+        assert_eq!(verified.tables.len(), 2);
+        let got = steps.0.lock().unwrap().1.clone();
+        let of = |phase: &str| -> Vec<String> {
+            got.iter()
+                .filter(|(p, _)| p.starts_with(phase))
+                .map(|(_, s)| s.clone())
+                .collect()
+        };
+        let reading = of("reading the source");
+        for t in ["child (2 rows)", "parent (3 rows)"] {
+            assert!(
+                reading.contains(&format!("profiling {t}")),
+                "{v}: {reading:?}"
+            );
+        }
+        let cons = of("keys, indexes and foreign keys");
+        for want in ["child_v", "parent ADD UNIQUE (name)", "child_p_fkey"] {
+            assert!(
+                cons.iter().any(|s| s.contains(want)),
+                "{v}: no step names {want}: {cons:?}"
+            );
+        }
+        assert!(
+            cons.last().unwrap().starts_with("UPDATE pgbridge.runs"),
+            "{v}: the run is marked complete in the same transaction, last: {cons:?}"
+        );
+        let verify: Vec<String> = of("verify")
+            .into_iter()
+            .filter(|s| s.starts_with("hashing"))
+            .collect();
+        assert_eq!(
+            verify,
+            vec!["hashing parent (1 of 2)", "hashing child (2 of 2)"],
+            "{v}"
+        );
+    }
+}

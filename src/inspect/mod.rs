@@ -450,7 +450,8 @@ pub fn inspect(path: &Path, pack: &RulePack, opts: &InspectOptions) -> Result<In
     };
     let integrity = integrity_check(&tx, limit).map_err(&err)?;
 
-    let (schema, source_diags) = live::read_with(&tx, path, &opts.compile.source)?;
+    let (schema, source_diags) =
+        live::read_with(&tx, path, &opts.compile.source, &crate::progress::Quiet)?;
     let compiled = crate::compile_schema(schema, source_diags, pack, &opts.compile)?;
     let mut diagnostics = compiled.diagnostics.clone();
     if !integrity.ok {

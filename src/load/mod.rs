@@ -75,17 +75,7 @@ pub struct MigrateOptions {
     pub maintenance_work_mem: String,
 }
 
-/// Callbacks for progress display; the library never prints.
-pub trait Progress: Sync {
-    fn phase(&self, _name: &str) {}
-    fn table_start(&self, _table: &str, _rows: Option<u64>) {}
-    fn table_rows(&self, _table: &str, _rows: u64) {}
-    fn table_done(&self, _table: &str, _rows: u64, _rejects: u64, _seconds: f64) {}
-}
-
-/// No progress output.
-pub struct Quiet;
-impl Progress for Quiet {}
+pub use crate::progress::{Progress, Quiet};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Phases {

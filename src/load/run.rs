@@ -254,8 +254,8 @@ fn run(
     copts.rewrite.target = Target::new(major, &exts);
     copts.emit.bare = true;
     progress.phase("reading the source");
-    let (sqlite, d) =
-        crate::source::live::read_with(&stx, source, &copts.source).map_err(|e| match e {
+    let (sqlite, d) = crate::source::live::read_with(&stx, source, &copts.source, progress)
+        .map_err(|e| match e {
             crate::diag::Error::Diagnostic(d) => d,
             other => Box::new(load_err("source-unreadable", other.to_string())),
         })?;
@@ -724,16 +724,7 @@ fn run_target(
         report
             .applied
             .push(Applied::new("03_constraints.sql", &cons));
-        ctl.batch_execute(&format!("{mwm}\nBEGIN;\n{cons}\n{finish}\nCOMMIT;"))
-            .map_err(|e| {
-                Box::new(load_err(
-                    "constraints-failed",
-                    format!(
-                        "03_constraints.sql failed (the data is loaded; rerun to retry this step): {}",
-                        pg_error(&e)
-                    ),
-                ))
-            })?;
+        apply_constraints(ctl, &mwm, &cons, &finish, progress)?;
     }
     report.phases.constraints_s = t_cons.elapsed().as_secs_f64();
 
@@ -760,6 +751,42 @@ fn run_target(
 
 /// Stream every reject of the plan into the reject file (JSON lines),
 /// without holding them all in memory.
+/// Runs `03_constraints.sql` and the run's completion record in one
+/// transaction, a statement at a time so progress names the index or
+/// constraint being built. A failure rolls it all back: the data stays.
+fn apply_constraints(
+    ctl: &mut postgres::Client,
+    mwm: &str,
+    cons: &str,
+    finish: &str,
+    progress: &dyn Progress,
+) -> Step<()> {
+    let failed = |e: &postgres::Error, what: &str| {
+        Box::new(load_err(
+            "constraints-failed",
+            format!(
+                "03_constraints.sql failed at `{what}` (the data is loaded; rerun to retry this step): {}",
+                pg_error(e)
+            ),
+        ))
+    };
+    ctl.batch_execute(&format!("{mwm}\nBEGIN;"))
+        .map_err(|e| failed(&e, "BEGIN"))?;
+    for stmt in crate::emit::statements::statements(cons)
+        .into_iter()
+        .chain([finish])
+    {
+        let what = crate::emit::statements::label(stmt);
+        progress.step(&what);
+        if let Err(e) = ctl.batch_execute(stmt) {
+            let _ = ctl.batch_execute("ROLLBACK");
+            return Err(failed(&e, &what));
+        }
+    }
+    ctl.batch_execute("COMMIT")
+        .map_err(|e| failed(&e, "COMMIT"))
+}
+
 fn write_rejects(ctl: &mut postgres::Client, plan: &str, path: &Path) -> Step<()> {
     use postgres::fallible_iterator::FallibleIterator;
     let unwritable = |e: std::io::Error| {

@@ -23,6 +23,7 @@ use crate::ir::sqlite::{
     Affinity, Column, Expr, ForeignKey, Generated, Index, IndexedColumn, KeyConstraint, Schema,
     SourceKind, Table, TableKind, Trigger, View,
 };
+use crate::progress::Progress;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags};
 use std::cmp::Ordering;
@@ -145,13 +146,15 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
 /// Reads the schema (and profile) through `conn`, inside whatever read
 /// transaction the caller holds, so a loader can read the data from the
 /// same snapshot.
+/// Each table's count and profile is announced to `progress` as a step.
 pub fn read_with(
     conn: &Connection,
     path: &Path,
     opts: &SourceOptions,
+    progress: &dyn Progress,
 ) -> Result<(Schema, Diagnostics)> {
     let mut diags = Diagnostics::default();
-    let schema = read_all(conn, path, opts, &mut diags)?;
+    let schema = read_all(conn, path, opts, progress, &mut diags)?;
     Ok((schema, diags))
 }
 
@@ -160,7 +163,7 @@ pub fn read_database(path: &Path, opts: &SourceOptions) -> Result<(Schema, Diagn
     let err = sqlite_err(path);
     let conn = open_read_only(path)?;
     let tx = conn.unchecked_transaction().map_err(&err)?;
-    let out = read_with(&tx, path, opts)?;
+    let out = read_with(&tx, path, opts, &crate::progress::Quiet)?;
     tx.finish().map_err(&err)?;
     drop(conn);
     Ok(out)
@@ -216,6 +219,7 @@ fn read_all(
     conn: &Connection,
     path: &Path,
     opts: &SourceOptions,
+    progress: &dyn Progress,
     diags: &mut Diagnostics,
 ) -> Result<Schema> {
     let err = sqlite_err(path);
@@ -356,6 +360,7 @@ fn read_all(
         if !matches!(t.kind, TableKind::Ordinary) {
             continue;
         }
+        progress.step(&format!("counting rows of {}", t.name));
         let n: i64 = conn
             .query_row(
                 &format!("SELECT count(*) FROM {}", quote(&t.name)),
@@ -365,6 +370,7 @@ fn read_all(
             .map_err(&err)?;
         t.rows = Some(u64::try_from(n).unwrap_or(0));
         if opts.profile {
+            progress.step(&format!("profiling {} ({n} rows)", t.name));
             match profile::profile_table(conn, t) {
                 Ok(profiles) => {
                     for (c, p) in t.columns.iter_mut().zip(profiles) {

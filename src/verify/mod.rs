@@ -20,6 +20,7 @@ pub mod sql;
 use crate::diag::{Diagnostic, Diagnostics, Stage};
 use crate::load::convert::{self, Value};
 use crate::load::{Connector, plan};
+use crate::progress::Progress;
 use crate::rewrite::RulePack;
 use crate::rewrite::target::Target;
 use sha2::{Digest as _, Sha256};
@@ -1259,6 +1260,7 @@ fn plan_tables(
     ctl: &mut postgres::Client,
     pack: &RulePack,
     opts: &VerifyOptions,
+    progress: &dyn Progress,
     diags: &mut Diagnostics,
 ) -> Result<Planned, Box<Diagnostic>> {
     let current = |ctl: &mut postgres::Client| -> Result<String, Box<Diagnostic>> {
@@ -1302,7 +1304,8 @@ fn plan_tables(
         crate::diag::Error::Diagnostic(d) => d,
         other => verr("source-unreadable", other.to_string()),
     };
-    let (sqlite, d) = crate::source::live::read_with(stx, source, &copts.source).map_err(unwrap)?;
+    let (sqlite, d) =
+        crate::source::live::read_with(stx, source, &copts.source, progress).map_err(unwrap)?;
     let compiled = crate::compile_schema(sqlite, d, pack, &copts).map_err(unwrap)?;
     diags.extend(compiled.diagnostics.clone());
     if diags.has_errors() {
@@ -1333,6 +1336,7 @@ pub fn verify(
     connect: Connector<'_>,
     pack: &RulePack,
     opts: &VerifyOptions,
+    progress: &dyn Progress,
     diags: &mut Diagnostics,
 ) -> Result<Verified, Box<Diagnostic>> {
     let rejects = match &opts.rejects {
@@ -1353,7 +1357,7 @@ pub fn verify(
         }
         Box::new(d)
     })?;
-    let planned = plan_tables(&stx, source, &mut ctl, pack, opts, diags)?;
+    let planned = plan_tables(&stx, source, &mut ctl, pack, opts, progress, diags)?;
     // JIT compiles the row expressions for every statement: slower here.
     ctl.batch_execute("SET jit = off")
         .map_err(pg_fail("setting up the session"))?;
@@ -1376,7 +1380,9 @@ pub fn verify(
         });
         let mut sq = Vec::new();
         let mut second = SecondSource::new(&stx, source);
-        for PlannedTable { table: t, rowid } in &planned.tables {
+        let n = planned.tables.len();
+        for (i, PlannedTable { table: t, rowid }) in planned.tables.iter().enumerate() {
+            progress.step(&format!("hashing {} ({} of {n})", t.name, i + 1));
             let r = Reader::new(t, rowid, &rejects);
             let t0 = Instant::now();
             let res = sqlite_side(&stx, &mut second, &r);
