@@ -306,6 +306,12 @@ fn accepted() -> Vec<(&'static str, Vec<Val>)> {
                 Blob(vec![]),
                 t("plain"),
                 t("nul\0inside"),
+                I(-42),
+                I(i64::MAX),
+                R(0.1 + 0.2),
+                R(-0.0),
+                R(1e300),
+                R(f64::INFINITY),
             ],
         ),
         (

@@ -668,3 +668,87 @@ fn long_phases_name_the_object_they_work_on() {
         );
     }
 }
+
+/// Blobs arrive exactly whatever the column says it holds: GeoPackage
+/// geometry in `GEOMETRY`, a `POINT` column (whose name holds "INT"), an `ANY`
+/// column of a STRICT table, a column declared `bytea`, an untyped column and
+/// an INTEGER or JSON column an application wrote a blob into. Each becomes
+/// bytea; text and numbers beside the blobs arrive as their bytes. Blobs
+/// that are all UTF-8 text (`BLOB SUB_TYPE TEXT`, as in Sakila) stay text.
+/// inspect
+/// finds nothing that would stop migrate, migrate succeeds with the default
+/// options, and verify passes.
+#[test]
+fn columns_holding_blobs_keep_every_value_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("blobs.db");
+    Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE geo (id INTEGER PRIMARY KEY, g GEOMETRY, p POINT, d bytea, u, n INTEGER, j JSON, \
+               memo BLOB SUB_TYPE TEXT);\
+             INSERT INTO geo VALUES \
+               (1, x'4750000100000000ff', x'0001', x'00', 'text', 5, '{\"a\":1}', CAST('héllo' AS BLOB)),\
+               (2, NULL, NULL, x'ff00', x'00ff', x'00ff', x'7b00', 'plain'),\
+               (3, x'47500001e6100000', 'POINT(1 2)', NULL, 2.5, 7, '[]', NULL);\
+             CREATE TABLE s (id INTEGER PRIMARY KEY, v ANY) STRICT;\
+             INSERT INTO s VALUES (1, 42), (2, 'héllo'), (3, x'00ff'), (4, 2.5), (5, NULL);",
+        )
+        .unwrap();
+    let s = src.to_str().unwrap();
+    let o = pgbridge(&["inspect", s, "--strict"]);
+    assert_eq!(o.status.code(), Some(0), "inspect --strict: {}", text(&o));
+    let cols = [
+        ("geo", "g"),
+        ("geo", "p"),
+        ("geo", "d"),
+        ("geo", "u"),
+        ("geo", "n"),
+        ("geo", "j"),
+        ("s", "v"),
+    ];
+    let sqlite = Connection::open(&src).unwrap();
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("blobs");
+        let o = migrate(&src, &db, &[]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(0), "migrate on {v}: {out}");
+        assert!(out.contains("verified: 2 tables, 0 differ"), "{v}: {out}");
+        assert!(
+            out.contains("the application reads every value as bytes"),
+            "{v}: the warning says what the application sees: {out}"
+        );
+        for (t, c) in cols {
+            let ty = db.scalar(&format!(
+                "SELECT data_type FROM information_schema.columns WHERE table_name = '{t}' AND column_name = '{c}'"
+            ));
+            assert_eq!(ty, "bytea", "{v}: {t}.{c}");
+            let want: Vec<String> = sqlite
+                .prepare(&format!(
+                    "SELECT CASE WHEN {c} IS NULL THEN 'null' ELSE lower(hex(CAST({c} AS BLOB))) END FROM {t} ORDER BY id"
+                ))
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let got: Vec<String> = db
+                .query(&format!(
+                    "SELECT coalesce(encode({c}, 'hex'), 'null') FROM {t} ORDER BY id"
+                ))
+                .into_iter()
+                .map(|r| r[0].clone())
+                .collect();
+            assert_eq!(got, want, "{v}: {t}.{c}");
+        }
+        assert_eq!(
+            db.query("SELECT pg_typeof(memo)::text, coalesce(memo, 'null') FROM geo ORDER BY id"),
+            vec![
+                vec!["text".to_string(), "héllo".into()],
+                vec!["text".into(), "plain".into()],
+                vec!["text".into(), "null".into()],
+            ],
+            "{v}"
+        );
+    }
+}

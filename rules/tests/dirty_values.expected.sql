@@ -19,8 +19,8 @@ CREATE TABLE dirty (
     name bytea,
     -- raw: untyped-column-undecided: no declared type; mixed: 1 integers, 1 reals, 1 texts, 0 blobs
     raw text,
-    -- anything: untyped-column-undecided: no declared type; mixed: 1 integers, 0 reals, 1 texts, 1 blobs
-    anything text,
+    -- anything: blob-values-in-other-column: declared ANY; holds 1 blob values (1 not UTF-8 text), 1 text, 1 integer and 0 real values
+    anything bytea,
     -- blank: untyped-column-undecided: no declared type; no data to decide
     blank text
 );
@@ -41,10 +41,10 @@ ANALYZE;
 
 COMMIT;
 -- ==> diagnostics
+-- warning[blob-values-in-other-column] dirty.anything: `dirty.anything` is declared ANY but holds 1 binary blob value(s) among 3; it becomes bytea so each value is kept exactly: the application reads every value as bytes, text as its UTF-8 bytes and numbers as the bytes of their text
 -- warning[integer-column-with-other-values] dirty.qty: `dirty.qty` is declared INTEGER but holds 1 text (1 empty strings), 0 real and 0 blob values; it becomes text
 -- warning[numeric-column-with-other-values] dirty.price: `dirty.price` is declared NUMERIC(10,2) (NUMERIC affinity) but holds 1 text and 0 blob values; it becomes text
 -- warning[real-column-with-other-values] dirty.ratio: `dirty.ratio` is declared REAL but holds 2 text (1 empty strings) and 0 blob values; it becomes text
 -- warning[text-with-nul-or-invalid-utf8] dirty.name: `dirty.name` has 1 values with NUL bytes and 0 not valid UTF-8, which PostgreSQL text cannot hold; it becomes bytea
--- warning[untyped-column-undecided] dirty.anything: `dirty.anything` has no declared type and mixed values; it becomes text
 -- warning[untyped-column-undecided] dirty.blank: `dirty.blank` has no declared type and no data to choose one from; it becomes text
 -- warning[untyped-column-undecided] dirty.raw: `dirty.raw` has no declared type and mixed values; it becomes text

@@ -292,6 +292,10 @@ pub struct Profile {
     pub uuid_upper: u64,
     /// Blobs of exactly 16 bytes.
     pub blob16: u64,
+    /// Blobs whose bytes are valid UTF-8 without a NUL: text stored as a
+    /// blob, which the `any-text` converter loads as that text.
+    #[serde(default)]
+    pub text_blobs: u64,
     /// ISO-8601 text timestamps `YYYY-MM-DD[ T]HH:MM[:SS[.f]]` without a zone.
     pub iso_timestamps: u64,
     /// ISO-8601 text timestamps with a zone (`Z`, `+hh:mm`).

@@ -17,7 +17,7 @@
 //! | `real` | real; integer (rounded to nearest double); text in SQLite's numeric literal syntax, finite | double |
 //! | `numeric` | integer; real (its shortest round-trip decimal, ±Infinity kept); numeric-literal text, exactly as written | numeric |
 //! | `text` | valid UTF-8 text without NUL bytes | text |
-//! | `bytes` | blob; text (its raw bytes) | bytea |
+//! | `bytes` | blob; text (its raw bytes); integer and real as the bytes of their `any-text` form | bytea |
 //! | `boolean` | integer 0/1; text `true`/`false`/`t`/`f` in any case | boolean |
 //! | `json` | text or blob holding one JSON value (RFC 8259), without `\u0000` | jsonb |
 //! | `uuid-text` | text `8-4-4-4-12` hex, any case | uuid |
@@ -44,7 +44,7 @@ pub enum Value<'a> {
     /// An exact decimal literal (`-12.50`, `1e+300`, `Infinity`).
     Numeric(std::borrow::Cow<'a, str>),
     Text(std::borrow::Cow<'a, str>),
-    Bytes(&'a [u8]),
+    Bytes(std::borrow::Cow<'a, [u8]>),
     Bool(bool),
     Json(&'a str),
     Uuid([u8; 16]),
@@ -103,7 +103,7 @@ pub fn expects(conv: Converter) -> &'static str {
         Converter::Real => "a number",
         Converter::Numeric => "a number",
         Converter::Text => "UTF-8 text",
-        Converter::Bytes => "a blob or text",
+        Converter::Bytes => "any value",
         Converter::Boolean => "0/1 or true/false",
         Converter::Json => "JSON text",
         Converter::UuidText => "UUID text",
@@ -157,9 +157,13 @@ pub fn convert(conv: Converter, v: ValueRef<'_>) -> Result<Value<'_>, ConvError>
                 .map_err(|e| ConvError::new(format!("blob that is not text: {e}"))),
             ValueRef::Null => Ok(Value::Null),
         },
+        // Every value has bytes: a column mixing blobs with text or
+        // numbers keeps each one exactly.
         Converter::Bytes => match v {
-            ValueRef::Blob(b) | ValueRef::Text(b) => Ok(Value::Bytes(b)),
-            _ => Err(unexpected(conv, v)),
+            ValueRef::Blob(b) | ValueRef::Text(b) => Ok(Value::Bytes(b.into())),
+            ValueRef::Integer(i) => Ok(Value::Bytes(i.to_string().into_bytes().into())),
+            ValueRef::Real(r) => Ok(Value::Bytes(float_text(r).into_bytes().into())),
+            ValueRef::Null => Ok(Value::Null),
         },
         Converter::Boolean => match v {
             ValueRef::Integer(0) => Ok(Value::Bool(false)),
@@ -638,6 +642,22 @@ mod tests {
         let e = convert(Converter::Text, V::Text(b"a\xffb")).unwrap_err();
         assert!(e.reason.contains("invalid UTF-8 at byte 1"), "{e}");
         assert!(convert(Converter::Bytes, V::Text(b"a\xffb")).is_ok());
+    }
+
+    #[test]
+    fn bytes_keep_every_value_numbers_as_their_text() {
+        assert_eq!(
+            ok(Converter::Bytes, V::Integer(-42)),
+            Value::Bytes(b"-42".to_vec().into())
+        );
+        assert_eq!(
+            ok(Converter::Bytes, V::Real(0.1 + 0.2)),
+            Value::Bytes(b"0.30000000000000004".to_vec().into())
+        );
+        assert_eq!(
+            ok(Converter::Bytes, V::Blob(b"\x00\xff")),
+            Value::Bytes(b"\x00\xff".to_vec().into())
+        );
     }
 
     #[test]

@@ -70,7 +70,8 @@
 //!   numbers).
 //! * **Blobs**: `blob_len_min`/`blob_len_max` in bytes; `blob16`: exactly 16
 //!   bytes; `f32_blobs`: non-empty, length a multiple of 4, and every 4-byte
-//!   little-endian IEEE-754 float32 finite.
+//!   little-endian IEEE-754 float32 finite; `text_blobs`: valid UTF-8
+//!   without a NUL byte (text stored as a blob).
 //!
 //! * **Digits** (NUMERIC(p[,s]) columns only): `num_int_digits_max`, the most
 //!   digits before the point of an integer or finite real, and
@@ -292,6 +293,9 @@ impl Acc {
         }
         if is_f32_vector(b) {
             p.f32_blobs += 1;
+        }
+        if !b.contains(&0) && std::str::from_utf8(b).is_ok() {
+            p.text_blobs += 1;
         }
     }
 
