@@ -738,13 +738,7 @@ fn warn_passfile(t: &pgbridge::conn::Target) {
 fn connect_to(
     target: &pgbridge::conn::Target,
 ) -> Result<postgres::Client, pgbridge::load::ConnectFailure> {
-    target
-        .connect()
-        .map_err(|e| pgbridge::load::ConnectFailure {
-            code: e.code().to_string(),
-            message: e.to_string(),
-            help: e.help(),
-        })
+    target.connect().map_err(Into::into)
 }
 
 /// Compile options for commands that read the target from the server

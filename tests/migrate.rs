@@ -601,11 +601,7 @@ fn long_phases_name_the_object_they_work_on() {
         let connect = || {
             target
                 .connect()
-                .map_err(|e| pgbridge::load::ConnectFailure {
-                    code: e.code().to_string(),
-                    message: e.to_string(),
-                    help: e.help(),
-                })
+                .map_err(pgbridge::load::ConnectFailure::from)
         };
         let compile = pgbridge::CompileOptions::default();
         let opts = pgbridge::load::MigrateOptions {

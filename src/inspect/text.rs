@@ -81,6 +81,18 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
     }
 }
 
+/// `  error[code] object: message` on one line, whatever the names hold.
+fn diagnostic_line(out: &mut String, d: &crate::diag::Diagnostic) {
+    let _ = writeln!(
+        out,
+        "  {}[{}] {}: {}",
+        d.severity,
+        one(&d.code),
+        one(d.span.object.as_deref().unwrap_or("")),
+        one(&d.message)
+    );
+}
+
 /// Render an inspection for people.
 pub fn render_text(i: &Inspection) -> String {
     let mut out = String::new();
@@ -109,14 +121,7 @@ pub fn render_text(i: &Inspection) -> String {
         .iter()
         .filter(|d| d.severity == Severity::Error)
     {
-        let obj = d.span.object.as_deref().unwrap_or("");
-        let _ = writeln!(
-            out,
-            "  error[{}] {}: {}",
-            one(&d.code),
-            one(obj),
-            one(&d.message)
-        );
+        diagnostic_line(&mut out, d);
         if let Some(h) = &d.help {
             let _ = writeln!(out, "      help: {}", one(h));
         }
@@ -311,14 +316,7 @@ pub fn render_text(i: &Inspection) -> String {
         .iter()
         .filter(|d| d.severity == Severity::Warning)
     {
-        let obj = d.span.object.as_deref().unwrap_or("");
-        let _ = writeln!(
-            out,
-            "  warning[{}] {}: {}",
-            one(&d.code),
-            one(obj),
-            one(&d.message)
-        );
+        diagnostic_line(&mut out, d);
     }
 
     let _ = writeln!(out, "\n== Estimate");

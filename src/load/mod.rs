@@ -54,6 +54,16 @@ pub struct ConnectFailure {
     pub help: Option<String>,
 }
 
+impl From<crate::conn::ConnectError> for ConnectFailure {
+    fn from(e: crate::conn::ConnectError) -> Self {
+        ConnectFailure {
+            code: e.code().to_string(),
+            message: e.to_string(),
+            help: e.help(),
+        }
+    }
+}
+
 /// Opens a new PostgreSQL connection.
 pub type Connector<'a> = &'a (dyn Fn() -> Result<postgres::Client, ConnectFailure> + Sync);
 
