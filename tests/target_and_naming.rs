@@ -199,3 +199,56 @@ fn names_over_63_bytes_are_shortened_deterministically_and_apply() {
         "1"
     );
 }
+
+/// A constraint name is per table in PostgreSQL: the same foreign-key name
+/// on two tables keeps both, with no collision warning; the same name twice
+/// on one table is the real collision and is renamed.
+#[test]
+fn foreign_key_names_repeat_across_tables_and_collide_only_within_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("fk.db");
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE owner (id INTEGER PRIMARY KEY);\
+             CREATE TABLE a (id INTEGER PRIMARY KEY, o INTEGER, CONSTRAINT fk_owner FOREIGN KEY (o) REFERENCES owner(id));\
+             CREATE TABLE b (id INTEGER PRIMARY KEY, o INTEGER, p INTEGER, \
+               CONSTRAINT fk_owner FOREIGN KEY (o) REFERENCES owner(id), \
+               CONSTRAINT fk_owner FOREIGN KEY (p) REFERENCES owner(id));",
+        )
+        .unwrap();
+    let out = dir.path().join("out");
+    let o = pgbridge(&[
+        "compile",
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr.matches("warning[identifier-collision]").count(),
+        1,
+        "only b's second fk_owner collides: {stderr}"
+    );
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("fk_names");
+        for f in ["01_schema.sql", "03_constraints.sql"] {
+            db.psql_file(&out.join(f))
+                .unwrap_or_else(|e| panic!("{f} on {v}: {e}"));
+        }
+        let names: Vec<Vec<String>> = db.query(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint \
+             WHERE contype = 'f' ORDER BY 1, 2",
+        );
+        assert_eq!(
+            names,
+            vec![
+                vec!["a".to_string(), "fk_owner".into()],
+                vec!["b".into(), "fk_owner".into()],
+                vec!["b".into(), "fk_owner_2".into()],
+            ],
+            "{v}"
+        );
+    }
+}

@@ -916,8 +916,10 @@ pub fn rewrite_ir(
     }
 
     // ---- foreign keys ---------------------------------------------------------
-    let mut fk_names: BTreeSet<String> = BTreeSet::new();
+    // A constraint name is unique per table in PostgreSQL (a foreign key
+    // makes no index): the same name on two tables is no collision.
     for (t, pt) in migrated.iter().zip(tables.iter()) {
+        let mut fk_names: BTreeSet<String> = BTreeSet::new();
         for fk in &t.foreign_keys {
             let object = format!("{}({})", t.name, fk.columns.join(", "));
             let comment = |reason: String,

@@ -74,7 +74,8 @@
 //!   without a NUL byte (text stored as a blob).
 //!
 //! * **Digits** (NUMERIC(p[,s]) columns only): `num_int_digits_max`, the most
-//!   digits before the point of an integer or finite real, and
+//!   significant digits before the point of an integer or finite real (0
+//!   for 0 and for 0.4, as PostgreSQL's numeric(p,s) counts them), and
 //!   `num_scale_max`, the most digits after it (reals rendered as the
 //!   shortest decimal that reads back as the same double).
 //!
@@ -247,9 +248,12 @@ impl Acc {
             p.bool_ints += 1;
         }
         if self.digits {
-            self.int_digits = self.int_digits.max(u64::from(
-                v.unsigned_abs().checked_ilog10().unwrap_or(0) + 1,
-            ));
+            // 0 has no digit before the point: it fits numeric(2,2).
+            self.int_digits = self.int_digits.max(
+                v.unsigned_abs()
+                    .checked_ilog10()
+                    .map_or(0, |d| u64::from(d) + 1),
+            );
         }
         if EPOCH_S.contains(&v) {
             p.epoch_s += 1;
@@ -276,7 +280,8 @@ impl Acc {
             self.buf.clear();
             let _ = write!(self.buf, "{}", v.abs());
             let (int, frac) = self.buf.split_once('.').unwrap_or((&self.buf, ""));
-            let int_digits = int.trim_start_matches('0').len().max(1) as u64;
+            // Leading zeros do not count: 0.4 fits numeric(2,2).
+            let int_digits = int.trim_start_matches('0').len() as u64;
             self.int_digits = self.int_digits.max(int_digits);
             self.scale = self.scale.max(frac.len() as u64);
         }
@@ -729,6 +734,21 @@ mod tests {
         // Not a NUMERIC(p,s) column: not measured.
         assert_eq!(p[1].num_scale_max, None);
         assert_eq!(p[1].num_int_digits_max, None);
+    }
+
+    #[test]
+    fn zero_and_fractions_below_one_have_no_digit_before_the_point() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE m (r DECIMAL(2,2)); INSERT INTO m VALUES (0), (0.4), (-0.25);",
+        )
+        .unwrap();
+        let mut t = table("m", &[("r", false)]);
+        t.columns[0].affinity = crate::ir::sqlite::Affinity::Numeric;
+        t.columns[0].type_args = vec![2, 2];
+        let p = profile_table(&conn, &t).unwrap();
+        assert_eq!(p[0].num_int_digits_max, Some(0));
+        assert_eq!(p[0].num_scale_max, Some(2));
     }
 
     /// A table whose columns are read from the live database.
