@@ -23,6 +23,7 @@ pub mod rewrite;
 pub mod ruletest;
 pub mod source;
 pub mod translate;
+pub mod value;
 pub mod verify;
 
 use diag::Diagnostics;

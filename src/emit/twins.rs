@@ -29,7 +29,7 @@
 //! that would round or truncate (`numeric(p,s)`, `varchar(n)`).
 use crate::ident::quote_ident;
 use crate::ir::pg::{self, Converter};
-use crate::load::wire::Wire;
+use crate::value::wire::Wire;
 use serde::Serialize;
 
 /// One table of `02_load.sql`.

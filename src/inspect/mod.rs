@@ -29,10 +29,10 @@
 use crate::diag::{Diagnostic, Diagnostics, Error, Result, Severity, Stage, cut_chars};
 use crate::ir::pg;
 use crate::ir::sqlite::{self, Affinity, Profile, TableKind};
-use crate::load::convert::{self, float_text};
-use crate::load::wire::{self, Wire};
 use crate::rewrite::RulePack;
 use crate::source::{live, profile};
+use crate::value::convert::{self, float_text};
+use crate::value::wire::{self, Wire};
 use crate::{CompileOptions, Compiled};
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
@@ -253,7 +253,7 @@ pub struct Problem {
 
 /// What `migrate` does with a problem's values: each one is run through the
 /// column's converter and binary COPY encoding — the two calls the loader
-/// makes ([`crate::load::convert::convert`], [`crate::load::wire::encode`])
+/// makes ([`crate::value::convert::convert`], [`crate::value::wire::encode`])
 /// with the converter and type the compile chose.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {

@@ -26,10 +26,8 @@
 //! run killed at any instant resumes on rerun without duplicating a row
 //! (a table is loaded and marked done in one transaction); secrets never
 //! reach the report.
-pub mod convert;
 pub mod plan;
 mod run;
-pub mod wire;
 
 pub use run::{Outcome, migrate, read_server, sha256_file};
 pub(crate) use run::{pg_error as pg_error_text, preview as preview_value};
@@ -171,8 +169,8 @@ pub fn utc_rfc3339(t: std::time::SystemTime) -> String {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = convert::civil_from_days(days);
-    debug_assert_eq!(convert::days_from_civil(y, m, d), days);
+    let (y, m, d) = crate::value::convert::civil_from_days(days);
+    debug_assert_eq!(crate::value::convert::days_from_civil(y, m, d), days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         rem / 3600,

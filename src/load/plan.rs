@@ -10,10 +10,10 @@
 //! Invariants: generated columns are never written (PostgreSQL computes
 //! them); every planned column has a converter whose values its wire type
 //! accepts ([`Wire::accepts`]).
-use super::wire::Wire;
 use crate::diag::{Diagnostic, Diagnostics, Stage};
 use crate::ident::quote_ident;
 use crate::ir::{pg, pg::Converter, sqlite};
+use crate::value::wire::Wire;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

@@ -1,14 +1,14 @@
 //! The migrate run: state in the `pgbridge` schema, the parallel COPY
 //! machinery, orphan counting and the constraint phase (see the module
 //! docs of `load`).
-use super::convert::{self, class, float_text};
 use super::plan::{self, TablePlan};
-use super::wire::{self, Wire};
 use super::*;
 use crate::diag::{Diagnostic, Diagnostics, Stage};
 use crate::ident::{quote_ident, quote_literal};
 use crate::ir::pg;
 use crate::rewrite::{RulePack, Target};
+use crate::value::convert::{self, class, float_text};
+use crate::value::wire::{self, Wire};
 use rusqlite::types::ValueRef;
 use sha2::{Digest, Sha256};
 use std::io::Write;

@@ -8,6 +8,7 @@
 //! keys, CHECKs and generated columns follow from those decisions through
 //! the expression translator; what cannot be translated is kept as a
 //! comment with an error diagnostic, never dropped.
+mod constant;
 pub mod facts;
 pub mod predicate;
 pub mod rules;
@@ -650,6 +651,31 @@ pub fn rewrite_ir(
                     "translated through the expression AST".to_string(),
                 ),
             };
+            // A constant is a value: it must load as the column's data would.
+            let refused = (choice.trim() != "none")
+                .then(|| constant::refusal(d, pc.converter, &pc.pg_type))
+                .flatten();
+            if let Some(why) = refused {
+                diags.push(
+                    Diagnostic::warning(
+                        Stage::Rewrite,
+                        "default-not-convertible",
+                        format!(
+                            "DEFAULT {} of `{object}` is not a value {} can hold ({why}); the column gets no default",
+                            d.sql.trim(),
+                            pc.pg_type
+                        ),
+                    )
+                    .on(object.clone())
+                    .with_help("change the DEFAULT in SQLite and recompile, or give the column a default in a rule of your pack (then: default: …); until then the application must always insert a value"),
+                );
+                pc.decisions.push(Decision {
+                    rule: "default-not-convertible".into(),
+                    evidence: format!("DEFAULT {} dropped: {why}", d.sql.trim()),
+                    obvious: false,
+                });
+                continue;
+            }
             match choice.trim() {
                 "none" => {
                     pc.decisions.push(Decision {

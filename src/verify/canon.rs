@@ -7,8 +7,8 @@
 //! (`trim_scale(x)::text`), `jsonb`, which is `jsonb_send` (version byte 1
 //! and PostgreSQL's normalised `jsonb::text`, see [`jsonb_text`]), and
 //! `character(n)`, whose text drops trailing spaces (`c::text`).
-use crate::load::convert::{ConvError, Value, float_text};
-use crate::load::wire::{self, Wire};
+use crate::value::convert::{ConvError, Value, float_text};
+use crate::value::wire::{self, Wire};
 
 /// Append the canonical field of `v` for a column of type `wire`.
 pub fn field(

@@ -18,11 +18,11 @@ mod spill;
 pub mod sql;
 
 use crate::diag::{Diagnostic, Diagnostics, Stage};
-use crate::load::convert::{self, Value};
 use crate::load::{Connector, plan};
 use crate::progress::Progress;
 use crate::rewrite::RulePack;
 use crate::rewrite::target::Target;
+use crate::value::convert::{self, Value};
 use sha2::{Digest as _, Sha256};
 use sql::{Order, VCol, VTable};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -294,7 +294,7 @@ fn display(v: &Value<'_>) -> String {
         Value::Bytes(b) => format!("\\x{}", hex::encode(&b[..b.len().min(64)])),
         Value::Bool(b) => b.to_string(),
         Value::Json(s) => s.to_string(),
-        Value::Uuid(u) => crate::load::wire::uuid_text(u),
+        Value::Uuid(u) => crate::value::wire::uuid_text(u),
         Value::Micros(m) => micros_text(*m),
         Value::Date(d) => {
             let (y, mo, da) = convert::civil_from_days(i64::from(*d));
@@ -1239,7 +1239,7 @@ fn recorded_plan(
             let now = cols
                 .iter()
                 .find(|k| k.name == c.name)
-                .and_then(|k| crate::load::wire::Wire::from_catalog(&k.typname, k.typmod));
+                .and_then(|k| crate::value::wire::Wire::from_catalog(&k.typname, k.typmod));
             if now != Some(c.wire) {
                 return Ok(Err(format!(
                     "column {}.{} is not what the run of {at} UTC loaded",

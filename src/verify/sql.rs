@@ -5,7 +5,7 @@ use super::CHUNK_ROWS;
 use crate::ident::quote_ident;
 use crate::ir::pg;
 use crate::ir::pg::Converter;
-use crate::load::wire::Wire;
+use crate::value::wire::Wire;
 
 /// One loaded column, as verify hashes it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
