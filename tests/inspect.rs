@@ -968,3 +968,36 @@ fn values_the_loader_refuses_are_blockers_and_stop_or_are_rejected_by_migrate() 
         );
     }
 }
+
+/// A value no problem check describes but the loader refuses — a NUL byte
+/// in text of an INTEGER column that became text — is still a blocker:
+/// inspect --strict fails where migrate stops, naming the same row.
+#[test]
+fn every_value_migrate_would_refuse_is_a_blocker() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("nul.db");
+    let c = rusqlite::Connection::open(&src).unwrap();
+    c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);")
+        .unwrap();
+    c.execute(
+        "INSERT INTO t VALUES (1, 1), (2, ?1), (3, 'ok')",
+        ["nul\0here"],
+    )
+    .unwrap();
+    drop(c);
+    let s = src.to_str().unwrap();
+    let i = pgbridge(&["inspect", s, "--strict"]);
+    let it = text(&i);
+    assert_eq!(i.status.code(), Some(1), "{it}");
+    assert!(
+        it.contains("error[value-not-convertible] t.n:") && it.contains("rowid 2"),
+        "{it}"
+    );
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("inspect_nul");
+        let out = migrate(&src, &db, &[]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{v}: {t}");
+        assert!(t.contains("rowid 2, column n"), "{v}: {t}");
+    }
+}

@@ -44,6 +44,16 @@ fn every_corpus_database_migrates_with_matching_row_counts_on_15_and_18() {
                 &["--jobs", "2", "--report", rep.to_str().unwrap()],
             );
             assert!(out.status.success(), "{rel} on {v}:\n{}", text(&out));
+            // inspect predicts migrate: a database that migrates has no blocker.
+            if v == PgVersion::V18 {
+                let i = pgbridge(&["inspect", path.to_str().unwrap(), "--strict"]);
+                assert_eq!(
+                    i.status.code(),
+                    Some(0),
+                    "{rel}: inspect --strict\n{}",
+                    text(&i)
+                );
+            }
             let r = report(&rep);
             assert_eq!(r["status"], "complete", "{rel} on {v}");
             let src =

@@ -1250,14 +1250,23 @@ fn column_problems(
             });
         }
     }
-    if checks.is_empty() {
-        return Ok(Vec::new());
-    }
     // The column as migrate loads it: its converter and binary COPY type.
     // A generated column is not loaded at all (PostgreSQL computes it).
     let load = pc
         .filter(|pc| pc.generated.is_none())
         .map(|pc| (pc, Wire::from_sql_type(&pc.pg_type)));
+    // Every value the checks above do not run through the loader is run
+    // through it here: a refusal no check describes is still a blocker.
+    let rest = match load {
+        Some((pc, wire)) if !surely_loads(p, pc, wire) => {
+            let covered: Vec<&Check> = checks.iter().filter(|k| k.outcome).collect();
+            refused_elsewhere(conn, t, c, pc, wire, &covered, diags)?
+        }
+        _ => None,
+    };
+    if checks.is_empty() {
+        return Ok(rest.into_iter().collect());
+    }
     let name = RowName::of(t);
     let mut classes: Vec<&str> = vec!["'text'", "'blob'"];
     if checks.iter().any(|k| k.kind == "non-finite-real") {
@@ -1329,6 +1338,7 @@ fn column_problems(
         }
     }
     let mut out = Vec::new();
+    out.extend(rest);
     for (check, tally) in checks.into_iter().zip(tallies) {
         let outcome = match pc {
             Some(pc) if check.outcome => Some(outcome(t, c, pc, check.kind, &tally, diags)),
@@ -1344,6 +1354,89 @@ fn column_problems(
         });
     }
     Ok(out)
+}
+
+/// True when the profile proves every value of the column loads: the
+/// converter takes every storage class the column holds, whatever the value,
+/// and the type has no modifier to overflow. Only then is the full scan of
+/// [`refused_elsewhere`] skipped.
+fn surely_loads(p: &Profile, pc: &pg::Column, wire: Option<Wire>) -> bool {
+    use pg::Converter as C;
+    let n = p.integers + p.reals + p.texts + p.blobs;
+    match (pc.converter, wire) {
+        (_, _) if n == 0 => true,
+        (C::Bytes, Some(Wire::Bytea)) => true,
+        (C::Integer, Some(Wire::Int8)) => p.integers == n,
+        (C::Real, Some(Wire::Float8)) => p.integers + p.reals == n,
+        (C::Text, Some(Wire::Text { max_chars: None })) => {
+            p.texts == n && p.nul_bytes == 0 && p.invalid_utf8 == 0
+        }
+        (C::AnyText, Some(Wire::Text { max_chars: None })) => {
+            p.blobs == p.text_blobs && p.nul_bytes == 0 && p.invalid_utf8 == 0
+        }
+        _ => false,
+    }
+}
+
+/// Runs every non-NULL value of the column that no outcome check covers
+/// through the loader, as migrate would; the values it refuses become one
+/// `not-convertible` problem with its blocker.
+fn refused_elsewhere(
+    conn: &Connection,
+    t: &sqlite::Table,
+    c: &sqlite::Column,
+    pc: &pg::Column,
+    wire: Option<Wire>,
+    covered: &[&Check],
+    diags: &mut Diagnostics,
+) -> rusqlite::Result<Option<Problem>> {
+    let name = RowName::of(t);
+    let sql = format!(
+        "SELECT {}, {col} FROM {tbl} WHERE {col} IS NOT NULL ORDER BY {}",
+        name.select(""),
+        name.order_by(""),
+        col = q(&c.name),
+        tbl = q(&t.name)
+    );
+    let at = name.width();
+    let mut tally = Tally::default();
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let v = r.get_ref(at)?;
+        if covered.iter().any(|k| (k.matches)(v)) {
+            continue;
+        }
+        if let Err(reason) = load_value(pc, wire, v) {
+            tally.refused += 1;
+            if tally.examples.len() < COLUMN_EXAMPLES {
+                let mut e = Example::new(name.read(r)?, example_value(v));
+                if tally.first_refusal.is_none() {
+                    tally.first_refusal = Some((reason.clone(), row_label(&e)));
+                }
+                e.refused = Some(reason);
+                tally.examples.push(e);
+            }
+        }
+    }
+    if tally.refused == 0 {
+        return Ok(None);
+    }
+    let kind = "not-convertible";
+    let outcome = outcome(t, c, pc, kind, &tally, diags);
+    Ok(Some(Problem {
+        kind: kind.into(),
+        count: tally.refused,
+        message: format!(
+            "{} value(s) the {} converter does not load into {}",
+            tally.refused,
+            pc.converter.name(),
+            pc.pg_type
+        ),
+        examples: tally.examples,
+        lengths: Vec::new(),
+        outcome: Some(outcome),
+    }))
 }
 
 /// The [`Outcome`] of one problem from its tally, and a blocker
