@@ -758,3 +758,38 @@ fn columns_holding_blobs_keep_every_value_exactly() {
         );
     }
 }
+
+/// GDAL writes `DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', CURRENT_TIMESTAMP))`:
+/// the default translates, applies, and gives the text SQLite gives — whole
+/// seconds, `.000` milliseconds — in a text column; a timestamp column gets
+/// the same instant.
+#[test]
+fn gdal_timestamp_defaults_give_what_sqlite_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("gdal.db");
+    let c = Connection::open(&src).unwrap();
+    c.execute_batch(
+        "CREATE TABLE f (id INTEGER PRIMARY KEY, \
+           created TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', CURRENT_TIMESTAMP)), \
+           changed DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', CURRENT_TIMESTAMP)));\
+         INSERT INTO f (id) VALUES (1);",
+    )
+    .unwrap();
+    let shape = regex::Regex::new(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$").unwrap();
+    let sqlite: String = c
+        .query_row("SELECT created FROM f", [], |r| r.get(0))
+        .unwrap();
+    assert!(shape.is_match(&sqlite), "{sqlite}");
+    drop(c);
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("gdal");
+        let o = migrate(&src, &db, &[]);
+        assert_eq!(o.status.code(), Some(0), "{v}: {}", text(&o));
+        db.psql("INSERT INTO f (id) VALUES (2)").unwrap();
+        let got = db.query(
+            "SELECT created, extract(microseconds FROM changed)::bigint % 1000000 FROM f WHERE id = 2",
+        );
+        assert!(shape.is_match(&got[0][0]), "{v}: {got:?}");
+        assert_eq!(got[0][1], "0", "{v}: whole seconds");
+    }
+}

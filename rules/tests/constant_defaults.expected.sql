@@ -28,7 +28,12 @@ CREATE TABLE l (
     i bigint,
     -- e: datetime-iso-text: declared DATETIME; 1/1 values are ISO-8601 text (1 without a zone, read as UTC)
     -- e: default-not-convertible: DEFAULT 1700000000 dropped: integer value where the iso-timestamp converter expects ISO-8601 timestamp text
-    e timestamptz
+    e timestamptz,
+    -- g: default-translated: SQLite DEFAULT strftime('%Y-%m-%dT%H:%M:%fZ', CURRENT_TIMESTAMP)
+    g text DEFAULT to_char(date_trunc('second', CURRENT_TIMESTAMP AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    -- g2: datetime-iso-text: declared DATETIME; 1/1 values are ISO-8601 text
+    -- g2: default-translated: SQLite DEFAULT strftime('%Y-%m-%dT%H:%M:%fZ', CURRENT_TIMESTAMP)
+    g2 timestamptz DEFAULT date_trunc('second', CURRENT_TIMESTAMP)
 );
 
 COMMIT;

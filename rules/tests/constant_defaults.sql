@@ -10,8 +10,11 @@ CREATE TABLE l (
   b BOOLEAN DEFAULT 2,
   u UUID DEFAULT 'nope',
   i INTEGER DEFAULT 'abc',
-  e DATETIME DEFAULT 1700000000
+  e DATETIME DEFAULT 1700000000,
+  -- GDAL's timestamps: CURRENT_TIMESTAMP as the time value (whole seconds).
+  g TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', CURRENT_TIMESTAMP)),
+  g2 DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', CURRENT_TIMESTAMP))
 );
-INSERT INTO l (id, ts, t2, n, n2, b, u, i, e)
+INSERT INTO l (id, ts, t2, n, n2, b, u, i, e, g2)
 VALUES (1, '2024-05-01T10:00:00Z', '2024-05-01 10:00:00', 1.5, 2.5, 1,
-        '0b4c9f5e-6a8e-4c4f-9d7e-2f6b1f0a9c11', 7, '2024-05-01 10:00:00');
+        '0b4c9f5e-6a8e-4c4f-9d7e-2f6b1f0a9c11', 7, '2024-05-01 10:00:00', '2024-05-01T10:00:00.000Z');

@@ -596,8 +596,41 @@ fn window_functions_and_subqueries_are_untranslatable() {
 #[test]
 fn now_with_other_time_values_or_modifiers_is_untranslatable() {
     assert!(err("datetime('now', '+1 day')").contains("modifier"));
-    assert!(err("strftime('%Y-%m-%d %H:00:00', created)").contains("only 'now'"));
+    // The message quotes the SQLite text, not a translation of it.
+    let e = err("strftime('%Y-%m-%d %H:00:00', created)");
+    assert!(
+        e.contains("time value created (only the current time"),
+        "{e}"
+    );
     assert!(err("strftime('%W', 'now')").contains("%W"));
+    assert!(err("datetime(CURRENT_TIMESTAMP, 'localtime')").contains("localtime"));
+}
+
+#[test]
+fn current_timestamp_and_current_date_as_time_values_keep_sqlite_precision() {
+    // GDAL's default: CURRENT_TIMESTAMP has whole seconds, so %f is SS.000.
+    assert_eq!(
+        ok("strftime('%Y-%m-%dT%H:%M:%fZ', CURRENT_TIMESTAMP)"),
+        "to_char(date_trunc('second', CURRENT_TIMESTAMP AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+    );
+    assert_eq!(
+        ok("datetime(CURRENT_DATE)"),
+        "to_char(date_trunc('day', CURRENT_TIMESTAMP AT TIME ZONE 'UTC'), 'YYYY-MM-DD HH24:MI:SS')"
+    );
+    assert_eq!(
+        ok_in(
+            "strftime('%Y-%m-%dT%H:%M:%fZ', CURRENT_TIMESTAMP)",
+            &with_target(cols(), "timestamptz")
+        ),
+        "date_trunc('second', CURRENT_TIMESTAMP)"
+    );
+    assert_eq!(
+        ok_in(
+            "strftime('%s', CURRENT_DATE)",
+            &with_target(cols(), "bigint")
+        ),
+        "extract(epoch FROM (date_trunc('day', CURRENT_TIMESTAMP AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'))::bigint"
+    );
 }
 
 #[test]

@@ -13,10 +13,15 @@
 //! | `date` | `(CURRENT_TIMESTAMP AT TIME ZONE 'UTC')::date` (date-only formats) | — |
 //!
 //! UTC is explicit everywhere, so the result does not depend on the
-//! server's `TimeZone` (PostgreSQL's `CURRENT_DATE` would). Only the time
-//! value `'now'` is translated; other time values and modifiers are
-//! untranslatable, except `'utc'` (a no-op on 'now'), `'localtime'` (the
-//! session time zone, with a note) and `'subsec'`.
+//! server's `TimeZone` (PostgreSQL's `CURRENT_DATE` would). The time values
+//! translated are the current time in its three SQLite spellings: `'now'`
+//! (milliseconds), `CURRENT_TIMESTAMP` (whole seconds: GDAL's
+//! `strftime('%Y-%m-%dT%H:%M:%fZ', CURRENT_TIMESTAMP)` gives `…:05.000Z`)
+//! and `CURRENT_DATE` (midnight UTC) — each truncated in PostgreSQL as SQLite
+//! truncates it. Other time values (a column, a date string) and modifiers
+//! are untranslatable, except `'utc'` (a no-op on the current time),
+//! `'localtime'` (the session time zone, with a note) and `'subsec'`; the
+//! message quotes the SQLite text.
 use sqlparser::ast::Expr;
 
 use super::{Frag, Kind, R, Translator, fail, prec};
@@ -33,6 +38,53 @@ pub(super) fn keyword(t: &mut Translator, name: &str, hint: Option<Kind>) -> R<F
         _ => "%Y-%m-%d %H:%M:%S",
     };
     render(t, fmt, false, hint)
+}
+
+/// The current time as a SQLite time value gives it: how much of the
+/// clock survives.
+#[derive(Clone, Copy, PartialEq)]
+enum Now {
+    /// `'now'`: milliseconds.
+    Millis,
+    /// `CURRENT_TIMESTAMP`: whole seconds.
+    Seconds,
+    /// `CURRENT_DATE`: midnight.
+    Day,
+}
+
+impl Now {
+    /// The UTC wall-clock `timestamp` of this time value.
+    fn utc(self) -> String {
+        match self {
+            Now::Millis => UTC_NOW.to_string(),
+            Now::Seconds => format!("date_trunc('second', {UTC_NOW})"),
+            Now::Day => format!("date_trunc('day', {UTC_NOW})"),
+        }
+    }
+    /// The same instant as a `timestamptz`.
+    fn tz(self) -> String {
+        match self {
+            Now::Millis => "CURRENT_TIMESTAMP".to_string(),
+            Now::Seconds => "date_trunc('second', CURRENT_TIMESTAMP)".to_string(),
+            Now::Day => format!("(date_trunc('day', {UTC_NOW}) AT TIME ZONE 'UTC')"),
+        }
+    }
+}
+
+/// The time value argument when it is the current time.
+fn now_value(t: &mut Translator, e: &Expr) -> R<Option<Now>> {
+    let text = e.to_string();
+    if text.eq_ignore_ascii_case("CURRENT_TIMESTAMP") {
+        return Ok(Some(Now::Seconds));
+    }
+    if text.eq_ignore_ascii_case("CURRENT_DATE") {
+        return Ok(Some(Now::Day));
+    }
+    let f = t.expr(e, None)?;
+    Ok(f.str_lit
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("now"))
+        .then_some(Now::Millis))
 }
 
 /// `datetime`, `date`, `time`, `strftime`, `unixepoch`, `julianday`.
@@ -54,19 +106,18 @@ pub(super) fn call(t: &mut Translator, name: &str, args: &[&Expr], hint: Option<
         "unixepoch" => ("%s".to_string(), args),
         _ => ("%J".to_string(), args),
     };
-    if let Some(tv) = rest.first() {
-        let f = t.expr(tv, None)?;
-        if !f
-            .str_lit
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("now"))
-        {
-            return fail(format!(
-                "{name}() of time value {} (only 'now' is translated)",
-                f.sql
-            ));
-        }
-    }
+    let now = match rest.first() {
+        None => Now::Millis,
+        Some(tv) => match now_value(t, tv)? {
+            Some(now) => now,
+            None => {
+                return fail(format!(
+                    "{name}() of time value {tv} (only the current time: 'now', \
+                     CURRENT_TIMESTAMP or CURRENT_DATE, is translated)"
+                ));
+            }
+        },
+    };
     let mut local = false;
     for m in rest.iter().skip(1) {
         let f = t.expr(m, None)?;
@@ -86,7 +137,10 @@ pub(super) fn call(t: &mut Translator, name: &str, args: &[&Expr], hint: Option<
              host's time zone",
         );
     }
-    render(t, &fmt, local, hint)
+    if local && now != Now::Millis {
+        return fail(format!("{name}() of {} with 'localtime'", rest[0]));
+    }
+    render_at(t, &fmt, local, now, hint)
 }
 
 /// What a SQLite time format produces.
@@ -199,6 +253,10 @@ fn shape(fmt: &str) -> R<Shape> {
 }
 
 fn render(t: &mut Translator, fmt: &str, local: bool, hint: Option<Kind>) -> R<Frag> {
+    render_at(t, fmt, local, Now::Millis, hint)
+}
+
+fn render_at(t: &mut Translator, fmt: &str, local: bool, now: Now, hint: Option<Kind>) -> R<Frag> {
     let shape = shape(fmt)?;
     let lands = |k: Kind| {
         fail(format!(
@@ -208,14 +266,19 @@ fn render(t: &mut Translator, fmt: &str, local: bool, hint: Option<Kind>) -> R<F
     };
     let base = if local {
         Frag::atom("LOCALTIMESTAMP", Kind::Timestamp)
-    } else {
+    } else if now == Now::Millis {
         Frag::new(UTC_NOW, prec::AT, Kind::Timestamp)
+    } else {
+        Frag::call(now.utc(), Kind::Timestamp)
     };
+    let exact = now != Now::Millis;
     let precision_note = |t: &mut Translator| {
-        t.note(
-            "PostgreSQL's CURRENT_TIMESTAMP has microseconds; SQLite's value had whole seconds \
-             (or milliseconds)",
-        )
+        if !exact {
+            t.note(
+                "PostgreSQL's CURRENT_TIMESTAMP has microseconds; SQLite's value had whole seconds \
+                 (or milliseconds)",
+            )
+        }
     };
     match shape {
         Shape::Epoch => {
@@ -226,7 +289,7 @@ fn render(t: &mut Translator, fmt: &str, local: bool, hint: Option<Kind>) -> R<F
                 Some(Kind::Text) => Ok(Frag::new(format!("{EPOCH}::text"), prec::CAST, Kind::Text)),
                 Some(Kind::Timestamptz) => {
                     precision_note(t);
-                    Ok(Frag::call("CURRENT_TIMESTAMP", Kind::Timestamptz))
+                    Ok(Frag::call(now.tz(), Kind::Timestamptz))
                 }
                 Some(Kind::Timestamp) => {
                     precision_note(t);
@@ -235,6 +298,11 @@ fn render(t: &mut Translator, fmt: &str, local: bool, hint: Option<Kind>) -> R<F
                 Some(k @ (Kind::Date | Kind::Time | Kind::Bool | Kind::Bytes | Kind::Json)) => {
                     lands(k)
                 }
+                _ if now == Now::Day => Ok(Frag::new(
+                    format!("extract(epoch FROM {})::bigint", now.tz()),
+                    prec::CAST,
+                    Kind::Int,
+                )),
                 _ => Ok(Frag::new(EPOCH, prec::CAST, Kind::Int)),
             }
         }
@@ -244,7 +312,7 @@ fn render(t: &mut Translator, fmt: &str, local: bool, hint: Option<Kind>) -> R<F
             }
             match hint {
                 None | Some(Kind::Real | Kind::Numeric | Kind::Other) => Ok(Frag::new(
-                    "extract(epoch FROM CURRENT_TIMESTAMP) / 86400.0 + 2440587.5",
+                    format!("extract(epoch FROM {}) / 86400.0 + 2440587.5", now.tz()),
                     prec::ADD,
                     Kind::Numeric,
                 )),
@@ -264,7 +332,7 @@ fn render(t: &mut Translator, fmt: &str, local: bool, hint: Option<Kind>) -> R<F
             )),
             Some(Kind::Timestamptz) if !local && full => {
                 precision_note(t);
-                Ok(Frag::call("CURRENT_TIMESTAMP", Kind::Timestamptz))
+                Ok(Frag::call(now.tz(), Kind::Timestamptz))
             }
             Some(Kind::Timestamptz) if !local && date_only => Ok(Frag::new(
                 format!("date_trunc('day', {UTC_NOW}) AT TIME ZONE 'UTC'"),
