@@ -793,3 +793,41 @@ fn gdal_timestamp_defaults_give_what_sqlite_gives() {
         assert_eq!(got[0][1], "0", "{v}: whole seconds");
     }
 }
+
+/// GDAL-style storage-class CHECKs: the ones the type implies are dropped,
+/// the others translate, the SQLite rows load under them, and a row SQLite
+/// refused (NULL where `typeof(w) = 'text'`) PostgreSQL refuses too.
+#[test]
+fn typeof_checks_are_implied_or_translated_and_hold_on_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("typeof.db");
+    let fixture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/tests/typeof_checks.sql"),
+    )
+    .unwrap();
+    let c = Connection::open(&src).unwrap();
+    c.execute_batch(&fixture).unwrap();
+    assert!(
+        c.execute("INSERT INTO gdal (id, n, w) VALUES (9, 1, NULL)", [])
+            .is_err(),
+        "SQLite refuses NULL in w"
+    );
+    drop(c);
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("typeof");
+        let o = migrate(&src, &db, &[]);
+        assert_eq!(o.status.code(), Some(0), "{v}: {}", text(&o));
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM pg_constraint WHERE contype = 'c' AND conrelid = 'gdal'::regclass"),
+            "2",
+            "{v}: q's and w's CHECKs"
+        );
+        assert!(
+            db.psql("INSERT INTO gdal (id, n, w) VALUES (9, 1, NULL)")
+                .is_err(),
+            "{v}: PostgreSQL refuses NULL in w too"
+        );
+        db.psql("INSERT INTO gdal (id, n, w, q) VALUES (10, 1, 'ok', 'fine')")
+            .unwrap();
+    }
+}

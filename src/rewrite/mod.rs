@@ -840,6 +840,26 @@ pub fn rewrite_ir(
                 });
                 continue;
             }
+            // `CHECK (typeof(x) = 'text' OR typeof(x) = 'null')` (GDAL) says
+            // what the column's type already says: dropped with a note.
+            if let Some((col, allowed)) = translate::typeof_test(&k.expr.sql)
+                && let Some(pc) = pt.columns.iter_mut().find(|c| {
+                    c.source_name.eq_ignore_ascii_case(&col)
+                        && sqlite_class(c.converter).is_some_and(|k| allowed.contains(k))
+                        && (c.not_null || allowed.contains("null"))
+                })
+            {
+                pc.decisions.push(Decision {
+                    rule: "typeof-check-implied".into(),
+                    evidence: format!(
+                        "CHECK ({}) is implied by the type {}",
+                        k.expr.sql.trim(),
+                        pc.pg_type
+                    ),
+                    obvious: false,
+                });
+                continue;
+            }
             match translate::translate_predicate(&k.expr.sql, &cctx) {
                 Ok(tr) => {
                     extensions.extend(tr.extensions);
@@ -1315,6 +1335,22 @@ fn column_fact_roots<'s>(
     ]
 }
 
+/// The SQLite storage class of a column's values as PostgreSQL now holds
+/// them: what `typeof()` means after the migration. `None` when it depends
+/// on the value (numeric holds SQLite's integers and reals).
+fn sqlite_class(conv: pg::Converter) -> Option<&'static str> {
+    use pg::Converter as C;
+    match conv {
+        C::Integer | C::Boolean | C::EpochSeconds | C::EpochMillis | C::EpochMicros => {
+            Some("integer")
+        }
+        C::Real | C::JulianDay => Some("real"),
+        C::Text | C::AnyText | C::Json | C::UuidText | C::IsoTimestamp | C::IsoDate => Some("text"),
+        C::Bytes | C::UuidBlob | C::Float32Vector | C::Float32Array => Some("blob"),
+        C::Numeric => None,
+    }
+}
+
 /// Translation scope over a table's decided columns.
 fn expr_context(pt: &pg::Table, target_type: Option<&str>, pgcrypto: bool) -> ExprContext {
     let mut columns = BTreeMap::new();
@@ -1324,6 +1360,7 @@ fn expr_context(pt: &pg::Table, target_type: Option<&str>, pgcrypto: bool) -> Ex
             ColumnInfo {
                 pg_name: c.name.clone(),
                 pg_type: c.pg_type.clone(),
+                sqlite_class: sqlite_class(c.converter),
             },
         );
     }

@@ -304,6 +304,7 @@ fn table_cases(
             ColumnInfo {
                 pg_name: col.clone(),
                 pg_type: ty.clone(),
+                sqlite_class: None,
             },
         );
         col_parts.push((part.clone(), ty));

@@ -309,7 +309,10 @@ pub(super) fn call(t: &mut Translator, f: &Function, hint: Option<Kind>) -> R<Fr
         "json_valid" => fail(
             "json_valid(): needs PostgreSQL 16+ `IS JSON`, and the target version is not known",
         ),
-        "typeof" => fail("typeof(): SQLite storage classes have no PostgreSQL equivalent"),
+        "typeof" => {
+            arity(&name, args, 1, 1)?;
+            typeof_column(t, args[0])
+        }
         "substr" | "substring" => {
             arity(&name, args, 2, 3)?;
             substr(t, args[0], args.get(1).copied(), args.get(2).copied())
@@ -594,4 +597,32 @@ pub(super) fn pg_text_array(elems: &[String]) -> String {
         })
         .collect();
     format!("{{{}}}", items.join(","))
+}
+
+/// `typeof(column)`: the storage class the column's values have as it now
+/// holds them, or `'null'`. Only for a column whose values all have one
+/// class (`ColumnInfo::sqlite_class`).
+fn typeof_column(t: &mut Translator, e: &Expr) -> R<Frag> {
+    let name = match e {
+        Expr::Identifier(id) => id.value.clone(),
+        Expr::CompoundIdentifier(ids) if !ids.is_empty() => ids[ids.len() - 1].value.clone(),
+        _ => return fail(format!("typeof() of {e}, which is not a column")),
+    };
+    let Some(cls) = t
+        .ctx
+        .columns
+        .get(&name.to_ascii_lowercase())
+        .and_then(|c| c.sqlite_class)
+    else {
+        return fail(format!(
+            "typeof({name}): the column's values do not have one storage class in PostgreSQL"
+        ));
+    };
+    let Some(col) = t.column(&name) else {
+        return fail(format!("typeof() of unknown column {name}"));
+    };
+    Ok(Frag::call(
+        format!("CASE WHEN {} IS NULL THEN 'null' ELSE '{cls}' END", col.sql),
+        Kind::Text,
+    ))
 }

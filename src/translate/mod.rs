@@ -59,6 +59,11 @@ pub struct ColumnInfo {
     pub pg_name: String,
     /// Chosen PostgreSQL type (`boolean`, `timestamptz`, `text`, ...).
     pub pg_type: String,
+    /// The SQLite storage class (`typeof`) of every non-NULL value as the
+    /// column now holds it — `integer` for bigint, boolean and epoch
+    /// timestamps, `text` for text, uuid-as-text and ISO timestamps, `blob`
+    /// for bytea — or `None` when that depends on the value (numeric).
+    pub sqlite_class: Option<&'static str>,
 }
 
 /// The scope of an expression.
@@ -171,6 +176,96 @@ fn translate_frag<'c>(
     let frag = t.expr(&expr, target)?;
     let frag = t.fit_target(frag, target)?;
     Ok((frag, t))
+}
+
+/// When `sql` only tests the storage class of one column — `typeof(c) =
+/// 'text'`, `typeof(c) IN ('integer', 'null')`, `c IS NULL`, joined by OR —
+/// that column (as written) and the classes it allows (`null` for IS NULL).
+/// GDAL writes such CHECKs; a PostgreSQL type implies them.
+pub fn typeof_test(sql: &str) -> Option<(String, BTreeSet<String>)> {
+    fn column_of_typeof(e: &Expr) -> Option<String> {
+        let Expr::Function(f) = e else { return None };
+        if !f.name.to_string().eq_ignore_ascii_case("typeof") {
+            return None;
+        }
+        let args = f.args.to_string();
+        let inner = args.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
+        let id = parse_sqlite_expr(inner).ok()?;
+        column_name(&id)
+    }
+    fn column_name(e: &Expr) -> Option<String> {
+        match e {
+            Expr::Identifier(id) => Some(id.value.clone()),
+            Expr::Nested(inner) => column_name(inner),
+            _ => None,
+        }
+    }
+    fn class(e: &Expr) -> Option<String> {
+        match e {
+            Expr::Value(v) => match &v.value {
+                Value::SingleQuotedString(s) => Some(s.to_ascii_lowercase()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    fn walk(e: &Expr, col: &mut Option<String>, out: &mut BTreeSet<String>) -> Option<()> {
+        let mut same = |c: String| match col {
+            Some(k) if !k.eq_ignore_ascii_case(&c) => None,
+            Some(_) => Some(()),
+            None => {
+                *col = Some(c);
+                Some(())
+            }
+        };
+        match e {
+            Expr::Nested(inner) => walk(inner, col, out),
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Or,
+                right,
+            } => {
+                walk(left, col, out)?;
+                walk(right, col, out)
+            }
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            } => {
+                let (c, k) = match (column_of_typeof(left), column_of_typeof(right)) {
+                    (Some(c), _) => (c, class(right)?),
+                    (_, Some(c)) => (c, class(left)?),
+                    _ => return None,
+                };
+                same(c)?;
+                out.insert(k);
+                Some(())
+            }
+            Expr::InList {
+                expr,
+                list,
+                negated: false,
+            } => {
+                same(column_of_typeof(expr)?)?;
+                for v in list {
+                    out.insert(class(v)?);
+                }
+                Some(())
+            }
+            Expr::IsNull(inner) => {
+                same(column_name(inner)?)?;
+                out.insert("null".into());
+                Some(())
+            }
+            _ => None,
+        }
+    }
+    let e = parse_sqlite_expr(sql).ok()?;
+    let mut col = None;
+    let mut out = BTreeSet::new();
+    walk(&e, &mut col, &mut out)?;
+    Some((col?, out))
 }
 
 /// Parse one SQLite expression; trailing input is an error.

@@ -13,6 +13,13 @@ fn ctx(cols: &[(&str, &str, &str)], target: Option<&str>) -> ExprContext {
                     ColumnInfo {
                         pg_name: pg.to_string(),
                         pg_type: ty.to_string(),
+                        sqlite_class: match *ty {
+                            "bigint" | "integer" | "boolean" => Some("integer"),
+                            "double precision" | "real" => Some("real"),
+                            "text" | "uuid" | "jsonb" => Some("text"),
+                            "bytea" => Some("blob"),
+                            _ => None,
+                        },
                     },
                 )
             })
@@ -581,7 +588,7 @@ fn json_extract_with_computed_or_odd_path_is_untranslatable() {
 fn unsupported_functions_are_named() {
     assert!(err("title_sort(name)").contains("`title_sort`"));
     assert!(err("uuid4()").contains("`uuid4`"));
-    assert!(err("typeof(a) = 'integer'").contains("typeof"));
+    assert!(err("typeof(a + 1) = 'integer'").contains("not a column"));
     assert!(err("json_valid(doc)").contains("json_valid"));
 }
 
@@ -677,4 +684,28 @@ fn index_key_is_parenthesised_unless_column_or_call() {
         Ok("(doc::jsonb #>> '{auth}')")
     );
     assert_eq!(key("a + b").as_deref(), Ok("(a + b)"));
+}
+
+#[test]
+fn typeof_of_a_column_is_its_storage_class_as_it_now_holds_values() {
+    let t = ok("typeof(a) = 'integer'");
+    assert!(
+        t.contains("CASE WHEN a IS NULL THEN 'null' ELSE 'integer' END"),
+        "{t}"
+    );
+    let t = ok("typeof(name) IN ('text', 'null')");
+    assert!(t.contains("ELSE 'text' END"), "{t}");
+}
+
+#[test]
+fn storage_class_tests_of_one_column_are_recognised() {
+    let (c, k) = super::typeof_test("typeof(x)='text' or typeof(x)='null'").unwrap();
+    assert_eq!(c, "x");
+    assert_eq!(k.into_iter().collect::<Vec<_>>(), vec!["null", "text"]);
+    let (c, k) = super::typeof_test("(typeof(\"X\") IN ('integer')) OR x IS NULL").unwrap();
+    assert_eq!(c, "X");
+    assert_eq!(k.into_iter().collect::<Vec<_>>(), vec!["integer", "null"]);
+    assert!(super::typeof_test("typeof(x)='text' or typeof(y)='null'").is_none());
+    assert!(super::typeof_test("typeof(x)='text' and length(x) > 2").is_none());
+    assert!(super::typeof_test("x > 0").is_none());
 }
