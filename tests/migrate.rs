@@ -831,3 +831,58 @@ fn typeof_checks_are_implied_or_translated_and_hold_on_the_data() {
             .unwrap();
     }
 }
+
+/// A foreign key whose child column has another type than its parent is
+/// kept when SQLite's own check holds: the child takes the parent's type
+/// when every value converts to it (text '1' → bigint; the integer 1 →
+/// text), or when the child table is empty.
+#[test]
+fn foreign_keys_across_types_are_kept_when_the_values_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("fk_types.db");
+    let c = Connection::open(&src).unwrap();
+    c.execute_batch(
+        "CREATE TABLE parent_i (id INTEGER PRIMARY KEY);\
+         CREATE TABLE parent_t (code TEXT PRIMARY KEY);\
+         CREATE TABLE child_t (id INTEGER PRIMARY KEY, pid TEXT REFERENCES parent_i(id));\
+         CREATE TABLE child_i (id INTEGER PRIMARY KEY, code INTEGER REFERENCES parent_t(code));\
+         CREATE TABLE child_empty (id INTEGER PRIMARY KEY, pid TEXT REFERENCES parent_i(id));\
+         INSERT INTO parent_i VALUES (1), (2);\
+         INSERT INTO parent_t VALUES ('a'), ('1');\
+         INSERT INTO child_t VALUES (1, '1'), (2, '2'), (3, NULL);\
+         INSERT INTO child_i VALUES (1, 1), (2, 'a');",
+    )
+    .unwrap();
+    let broken: i64 = c
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(broken, 0, "SQLite's own check holds");
+    drop(c);
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("fk_types");
+        let o = migrate(&src, &db, &[]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{v}: {t}");
+        assert!(!t.contains("fk-type-mismatch"), "{v}: {t}");
+        assert!(t.contains("verified: 5 tables, 0 differ"), "{v}: {t}");
+        assert_eq!(
+            db.query(
+                "SELECT conrelid::regclass::text, convalidated::text FROM pg_constraint \
+                 WHERE contype = 'f' ORDER BY 1"
+            ),
+            vec![
+                vec!["child_empty".to_string(), "true".into()],
+                vec!["child_i".into(), "true".into()],
+                vec!["child_t".into(), "true".into()],
+            ],
+            "{v}"
+        );
+        assert_eq!(
+            db.scalar("SELECT string_agg(code, ',' ORDER BY id) FROM child_i"),
+            "1,a",
+            "{v}"
+        );
+    }
+}

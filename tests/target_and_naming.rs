@@ -218,12 +218,7 @@ fn foreign_key_names_repeat_across_tables_and_collide_only_within_one() {
         )
         .unwrap();
     let out = dir.path().join("out");
-    let o = pgbridge(&[
-        "compile",
-        src.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let o = common::compile(&src, &out);
     let stderr = String::from_utf8_lossy(&o.stderr).to_string();
     assert_eq!(o.status.code(), Some(0), "{stderr}");
     assert_eq!(

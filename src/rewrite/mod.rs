@@ -1267,17 +1267,27 @@ fn align_foreign_key_types(
                 let p = child_src.profile.clone().unwrap_or_default();
                 let non_null = p.rows.saturating_sub(p.nulls);
                 // The child takes the parent's type when every value it holds
-                // is of the storage class the parent's converter reads.
+                // converts to it: what SQLite's foreign-key check compares, the
+                // child's value with the parent column's affinity applied (the
+                // text '42' matches the integer 42). An empty child always fits.
+                let text_ok = p.blobs == p.text_blobs && p.nul_bytes == 0 && p.invalid_utf8 == 0;
                 let fits = match parent_col.converter {
-                    Converter::Integer => p.integers == non_null,
-                    Converter::Real | Converter::Numeric => p.integers + p.reals == non_null,
-                    Converter::Text | Converter::AnyText => p.texts == non_null,
+                    Converter::Integer => p.integers + p.int_texts == non_null,
+                    Converter::Real | Converter::Numeric => {
+                        p.integers + p.reals + p.real_texts == non_null
+                    }
+                    Converter::Text | Converter::AnyText => text_ok,
                     Converter::UuidText => p.uuid_texts == non_null,
                     Converter::UuidBlob => p.blob16 == non_null,
                     Converter::Bytes => p.blobs == non_null,
-                    _ => false,
+                    _ => non_null == 0,
                 };
-                let new = fits.then(|| (parent_col.pg_type.clone(), parent_col.converter));
+                // Numbers in a child of a text parent are loaded as their text.
+                let conv = match parent_col.converter {
+                    Converter::Text if p.texts != non_null => Converter::AnyText,
+                    c => c,
+                };
+                let new = fits.then(|| (parent_col.pg_type.clone(), conv));
                 if let Some((ty, conv)) = new {
                     // The column rule's warning described the type it chose; that
                     // type is replaced, so its warning gives way to a note.
