@@ -886,3 +886,117 @@ fn foreign_keys_across_types_are_kept_when_the_values_fit() {
         );
     }
 }
+
+/// A dirty application database like our users' own (LogoMesh-like): mixed
+/// storage classes, binary blobs in ANY, TEXT and untyped columns, NUL bytes
+/// in text, JSON that does not parse, embeddings of the wrong length,
+/// orphaned foreign keys. It migrates with the DEFAULT options, verifies,
+/// and inspect --strict predicted it.
+#[test]
+fn a_dirty_application_database_migrates_with_default_options_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("dirty_app.db");
+    let c = Connection::open(&src).unwrap();
+    c.execute_batch(
+        "PRAGMA foreign_keys = OFF;\
+         CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, settings JSON, created DATETIME);\
+         CREATE TABLE docs (id INTEGER PRIMARY KEY, owner INTEGER REFERENCES users(id), \
+           title TEXT, body TEXT, meta JSON, embedding BLOB, score REAL, extra, kind ANY, \
+           flag INTEGER, updated DATETIME DEFAULT CURRENT_TIMESTAMP);\
+         CREATE TABLE strict_bag (id INTEGER PRIMARY KEY, v ANY) STRICT;\
+         INSERT INTO users VALUES (1, 'ann', '{\"theme\":\"dark\"}', '2024-01-02 03:04:05'),\
+           (2, 'bob', '{bad json', 1700000000), (3, 'cy', NULL, NULL);",
+    )
+    .unwrap();
+    let f32s = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let rows: Vec<(
+        i64,
+        rusqlite::types::Value,
+        rusqlite::types::Value,
+        rusqlite::types::Value,
+        rusqlite::types::Value,
+        rusqlite::types::Value,
+    )> = {
+        use rusqlite::types::Value::{Blob, Integer, Null, Real, Text};
+        vec![
+            (
+                1,
+                Text("Intro".into()),
+                Text("plain".into()),
+                Text("{\"a\":1}".into()),
+                Blob(f32s(&[0.1, 0.2, 0.3])),
+                Real(0.5),
+            ),
+            (
+                2,
+                Blob(vec![0x00, 0xff, 0x10]),
+                Text("nul\0inside".into()),
+                Text("{oops".into()),
+                Blob(f32s(&[1.0, 2.0])),
+                Text("n/a".into()),
+            ),
+            (
+                3,
+                Text("ünïcode ✓".into()),
+                Blob(b"utf8 blob".to_vec()),
+                Null,
+                Blob(f32s(&[4.0, 5.0, 6.0])),
+                Integer(7),
+            ),
+            (
+                4,
+                Integer(42),
+                Text(String::new()),
+                Text("[1,2]".into()),
+                Null,
+                Null,
+            ),
+        ]
+    };
+    for (id, title, body, meta, emb, score) in rows {
+        c.execute(
+            "INSERT INTO docs (id, owner, title, body, meta, embedding, score, extra, kind, flag) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            rusqlite::params![
+                id,
+                if id == 4 { 99 } else { 1 },
+                title,
+                body,
+                meta,
+                emb,
+                score,
+                match id {
+                    1 => rusqlite::types::Value::Integer(1),
+                    2 => rusqlite::types::Value::Real(2.5),
+                    3 => rusqlite::types::Value::Text("three".into()),
+                    _ => rusqlite::types::Value::Blob(vec![0, 1, 2]),
+                },
+                match id {
+                    1 => rusqlite::types::Value::Text("a".into()),
+                    2 => rusqlite::types::Value::Blob(vec![0xde, 0xad]),
+                    _ => rusqlite::types::Value::Integer(id),
+                },
+                id % 2
+            ],
+        )
+        .unwrap();
+    }
+    c.execute_batch(
+        "INSERT INTO strict_bag VALUES (1, 1), (2, 2.5), (3, 'x'), (4, x'00ff'), (5, NULL);",
+    )
+    .unwrap();
+    drop(c);
+    let s = src.to_str().unwrap();
+    let i = pgbridge(&["inspect", s, "--strict"]);
+    assert_eq!(i.status.code(), Some(0), "inspect --strict: {}", text(&i));
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("dirty_app");
+        let o = migrate(&src, &db, &[]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{v}: {t}");
+        assert!(t.contains("verified: 3 tables, 0 differ"), "{v}: {t}");
+        assert!(t.contains("orphan-foreign-key-rows"), "{v}: {t}");
+        assert_eq!(db.scalar("SELECT count(*) FROM docs"), "4", "{v}");
+        assert_eq!(db.scalar("SELECT count(*) FROM strict_bag"), "5", "{v}");
+    }
+}
