@@ -28,6 +28,11 @@ pub enum Naming {
     AsWritten,
     /// `OrderDetails`, `Order Details` → `order_details`.
     SnakeCase,
+    /// PostgreSQL's own folding of unquoted names: ASCII letters to lower
+    /// case, nothing else changed (`Lock` → `lock`, `Order Details` →
+    /// `"order details"`). SQL the application wrote without quotes keeps
+    /// working: `SELECT Lock FROM t` reads `lock`.
+    Lower,
 }
 
 /// PostgreSQL (up to 17) keywords that cannot safely appear bare as a column

@@ -138,6 +138,8 @@ enum Reporter {
 enum NamingArg {
     AsWritten,
     SnakeCase,
+    /// PostgreSQL's own folding: `Lock` → `lock`, so unquoted SQL keeps working.
+    Lower,
 }
 
 #[derive(Args, Clone)]
@@ -753,6 +755,7 @@ fn live_compile_options(common: &Common) -> CompileOptions {
             naming: match common.naming {
                 NamingArg::AsWritten => Naming::AsWritten,
                 NamingArg::SnakeCase => Naming::SnakeCase,
+                NamingArg::Lower => Naming::Lower,
             },
             namespace: common.schema.clone(),
         },
@@ -1031,6 +1034,7 @@ fn rewrite_options(common: &Common) -> Result<RewriteOptions, Fail> {
         naming: match common.naming {
             NamingArg::AsWritten => Naming::AsWritten,
             NamingArg::SnakeCase => Naming::SnakeCase,
+            NamingArg::Lower => Naming::Lower,
         },
         namespace: common.schema.clone(),
     })

@@ -247,3 +247,76 @@ fn foreign_key_names_repeat_across_tables_and_collide_only_within_one() {
         );
     }
 }
+
+/// The application writes `SELECT lock FROM orders` against a schema that
+/// declares `Orders (Lock …)`: SQLite does not care about case, PostgreSQL
+/// folds unquoted names. Kept as written, the names need quotes and a
+/// warning says so, naming the option; with `--naming lower` the same
+/// unquoted SQL works on PostgreSQL 15 and 18, and migrate verifies.
+#[test]
+fn naming_lower_keeps_the_applications_unquoted_sql_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("case.db");
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE Orders (Id INTEGER PRIMARY KEY, Lock CHAR(1), CustomerName TEXT);\
+             CREATE INDEX IX_Orders_Customer ON Orders (CustomerName);\
+             INSERT INTO Orders VALUES (1, 'y', 'Ann');",
+        )
+        .unwrap();
+    let app_sql = "INSERT INTO orders (id, lock, customername) VALUES (2, 'n', 'Bob'); \
+                   SELECT lock FROM orders WHERE customername = 'Ann';";
+    let kept = dir.path().join("kept");
+    let o = common::compile(&src, &kept);
+    let t = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        t.contains("warning[upper-case-names-quoted]") && t.contains("--naming lower"),
+        "{t}"
+    );
+    let lower = dir.path().join("lower");
+    let o = pgbridge(&[
+        "compile",
+        src.to_str().unwrap(),
+        "-o",
+        lower.to_str().unwrap(),
+        "--naming",
+        "lower",
+    ]);
+    let t = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(!t.contains("upper-case-names-quoted"), "{t}");
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("case_kept");
+        for f in ["01_schema.sql", "03_constraints.sql"] {
+            db.psql_file(&kept.join(f)).unwrap();
+        }
+        assert!(
+            db.psql(app_sql).is_err(),
+            "{v}: unquoted SQL misses \"Orders\""
+        );
+        let db = cluster(v).new_db("case_lower");
+        for f in ["01_schema.sql", "03_constraints.sql"] {
+            db.psql_file(&lower.join(f)).unwrap();
+        }
+        db.psql(app_sql)
+            .unwrap_or_else(|e| panic!("{v}: the application's SQL: {e}"));
+        let db = cluster(v).new_db("case_migrate");
+        let o = pgbridge(&[
+            "migrate",
+            src.to_str().unwrap(),
+            &db.url,
+            "--naming",
+            "lower",
+        ]);
+        let t =
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{v}: {t}");
+        assert!(t.contains("verified: 1 tables, 0 differ"), "{v}: {t}");
+        assert_eq!(
+            db.scalar("SELECT lock FROM orders WHERE customername = 'Ann'"),
+            "y",
+            "{v}"
+        );
+    }
+}

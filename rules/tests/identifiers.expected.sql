@@ -54,3 +54,5 @@ SELECT setval(pg_get_serial_sequence('"table/with/slashes.csv"', 'pk'), GREATEST
 ANALYZE;
 
 COMMIT;
+-- ==> diagnostics
+-- warning[upper-case-names-quoted] -: 3 table and column name(s) keep upper-case letters (`user.Select`, `user.Mixed Case Name`, `Table With Space`); PostgreSQL folds unquoted names to lower case, so the application's SQL must quote them exactly (`"Name"`), or it will not find them
