@@ -22,6 +22,12 @@ fn contexts() -> &'static [ExprContext] {
         let col = |pg_name: &str, pg_type: &str| ColumnInfo {
             pg_name: pg_name.to_string(),
             pg_type: pg_type.to_string(),
+            sqlite_class: match pg_type {
+                "bigint" | "integer" | "boolean" => Some("integer"),
+                "text" | "jsonb" | "timestamptz" => Some("text"),
+                "bytea" => Some("blob"),
+                _ => None,
+            },
         };
         let mut columns = BTreeMap::new();
         columns.insert("id".to_string(), col("id", "bigint"));
