@@ -1016,13 +1016,25 @@ fn load_value(
     pc: &pg::Column,
     wire: Option<Wire>,
     v: ValueRef<'_>,
+    scratch: &mut Vec<u8>,
 ) -> std::result::Result<String, String> {
-    let x = convert::convert(pc.converter, v).map_err(|e| e.reason)?;
-    if let Some(w) = wire {
-        let mut buf = Vec::new();
-        wire::encode(&mut buf, &x, w).map_err(|e| e.reason)?;
+    crate::value::load(pc.converter, wire, v, scratch)
+        .map(|x| loaded_text(&x))
+        .map_err(|e| e.reason)
+}
+
+impl Tally {
+    /// One refused value; `example` (when kept) carries the reason, and the
+    /// first refusal is remembered with its row.
+    fn refuse(&mut self, example: Option<&mut Example>, reason: String) {
+        self.refused += 1;
+        if let Some(e) = example {
+            if self.first_refusal.is_none() {
+                self.first_refusal = Some((reason.clone(), row_label(e)));
+            }
+            e.refused = Some(reason);
+        }
     }
-    Ok(loaded_text(&x))
 }
 
 /// A converted value in PostgreSQL's text form (texts cut at 80
@@ -1281,6 +1293,7 @@ fn column_problems(
         tbl = q(&t.name)
     );
     let at = name.width();
+    let mut scratch = Vec::new();
     let mut tallies: Vec<Tally> = checks.iter().map(|_| Tally::default()).collect();
     let mut st = conn.prepare(&sql)?;
     let mut rows = st.query([])?;
@@ -1295,7 +1308,9 @@ fn column_problems(
             {
                 tally.seen += 1;
                 let verdict = match load {
-                    Some((pc, wire)) if check.outcome => Some(load_value(pc, wire, v)),
+                    Some((pc, wire)) if check.outcome => {
+                        Some(load_value(pc, wire, v, &mut scratch))
+                    }
                     _ => None,
                 };
                 let mut example = None;
@@ -1314,15 +1329,7 @@ fn column_problems(
                             e.loads_as = Some(text);
                         }
                     }
-                    Some(Err(reason)) => {
-                        tally.refused += 1;
-                        if let Some(e) = example.as_mut() {
-                            if tally.first_refusal.is_none() {
-                                tally.first_refusal = Some((reason.clone(), row_label(e)));
-                            }
-                            e.refused = Some(reason);
-                        }
-                    }
+                    Some(Err(reason)) => tally.refuse(example.as_mut(), reason),
                     None => {}
                 }
                 if let Some(e) = example
@@ -1400,6 +1407,7 @@ fn refused_elsewhere(
     );
     let at = name.width();
     let mut tally = Tally::default();
+    let mut scratch = Vec::new();
     let mut st = conn.prepare(&sql)?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
@@ -1407,16 +1415,15 @@ fn refused_elsewhere(
         if covered.iter().any(|k| (k.matches)(v)) {
             continue;
         }
-        if let Err(reason) = load_value(pc, wire, v) {
-            tally.refused += 1;
-            if tally.examples.len() < COLUMN_EXAMPLES {
-                let mut e = Example::new(name.read(r)?, example_value(v));
-                if tally.first_refusal.is_none() {
-                    tally.first_refusal = Some((reason.clone(), row_label(&e)));
-                }
-                e.refused = Some(reason);
-                tally.examples.push(e);
-            }
+        // Only refusals matter here: no text is made of the values that load.
+        if let Err(e) = crate::value::load(pc.converter, wire, v, &mut scratch) {
+            let mut example = if tally.examples.len() < COLUMN_EXAMPLES {
+                Some(Example::new(name.read(r)?, example_value(v)))
+            } else {
+                None
+            };
+            tally.refuse(example.as_mut(), e.reason);
+            tally.examples.extend(example);
         }
     }
     if tally.refused == 0 {

@@ -11,7 +11,7 @@
 //! the column's converter and PostgreSQL type. Writes nothing.
 use crate::ir::pg::Converter;
 use crate::ir::sqlite::Expr;
-use crate::value::{convert, wire};
+use crate::value::{self, wire};
 use rusqlite::types::Value;
 
 /// The DEFAULT as the SQLite value it inserts, when it is a constant:
@@ -33,12 +33,8 @@ pub fn constant(d: &Expr) -> Option<Value> {
 /// cannot: the converter's or the encoder's reason.
 pub fn refusal(d: &Expr, conv: Converter, pg_type: &str) -> Option<String> {
     let value = constant(d)?;
-    let converted = match convert::convert(conv, (&value).into()) {
-        Ok(v) => v,
-        Err(e) => return Some(e.reason),
-    };
-    let w = wire::Wire::from_sql_type(pg_type)?;
-    wire::encode(&mut Vec::new(), &converted, w)
+    let w = wire::Wire::from_sql_type(pg_type);
+    value::load(conv, w, (&value).into(), &mut Vec::new())
         .err()
         .map(|e| e.reason)
 }

@@ -296,10 +296,10 @@ fn constraint_name(name: &Option<String>, diags: &mut Diagnostics) -> Option<Str
 /// (the default) and anything else are none. The DDL grammar only accepts
 /// the five actions, so "anything else" cannot be reached from SQLite text.
 fn fk_action(raw: Option<&str>) -> Option<String> {
-    let text = raw?;
-    let without_comments = regex::Regex::new(r"(?s)/\*.*?(\*/|$)|--[^\n]*")
-        .map(|re| re.replace_all(text, " ").into_owned())
-        .unwrap_or_default();
+    static COMMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?s)/\*.*?(\*/|$)|--[^\n]*").expect("valid regex")
+    });
+    let without_comments = COMMENT.replace_all(raw?, " ").into_owned();
     let words: Vec<String> = without_comments
         .split_whitespace()
         .map(str::to_ascii_uppercase)

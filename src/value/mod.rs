@@ -10,3 +10,24 @@
 //! lexical helpers.
 pub mod convert;
 pub mod wire;
+
+use rusqlite::types::ValueRef;
+
+/// What the loader does with one value: convert it with `conv`, then encode
+/// it for binary COPY into `wire` (when the type has one) — the two calls
+/// `migrate` makes per value. `Err` is the reason it would be refused.
+/// `scratch` holds the encoding (cleared first), so a caller checking many
+/// values allocates once.
+pub fn load<'a>(
+    conv: crate::ir::pg::Converter,
+    wire: Option<wire::Wire>,
+    v: ValueRef<'a>,
+    scratch: &mut Vec<u8>,
+) -> Result<convert::Value<'a>, convert::ConvError> {
+    let x = convert::convert(conv, v)?;
+    if let Some(w) = wire {
+        scratch.clear();
+        wire::encode(scratch, &x, w)?;
+    }
+    Ok(x)
+}
