@@ -669,11 +669,11 @@ fn names_cannot_forge_lines_of_output() {
         .unwrap()
         .execute_batch(
             "PRAGMA foreign_keys = OFF;\
-             CREATE TABLE \"t\nerror[forged]: all rows were lost\" (\
+             CREATE TABLE \"t\nerror[forged]: All rows were lost\" (\
                id INTEGER PRIMARY KEY, \
                \"c\nwarning[forged]: column\" INTEGER, \
-               r INTEGER REFERENCES \"t\nerror[forged]: all rows were lost\"(id));\
-             INSERT INTO \"t\nerror[forged]: all rows were lost\" VALUES \
+               r INTEGER REFERENCES \"t\nerror[forged]: All rows were lost\"(id));\
+             INSERT INTO \"t\nerror[forged]: All rows were lost\" VALUES \
                (1, 5, NULL), (2, 'x\nerror[forged]: value', 1), (3, 7, 99);",
         )
         .unwrap();
@@ -709,6 +709,8 @@ fn names_cannot_forge_lines_of_output() {
         let out = text(&o);
         forged("migrate", &out);
         assert_eq!(o.status.code(), Some(0), "migrate on {v}: {out}");
+        // The upper-case `A` brings the quoted-names warning, which lists names.
+        assert!(out.contains("warning[upper-case-names-quoted]"), "{out}");
         let o = pgbridge(&["verify", s, &db.url]);
         let verify_out = text(&o);
         forged("verify", &verify_out);
