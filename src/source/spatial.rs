@@ -84,6 +84,7 @@ struct Entry {
 
 /// Reads the spatial catalogs of `conn` into `schema` (see the module docs).
 pub fn read(conn: &Connection, schema: &mut Schema, diags: &mut Diagnostics) {
+    broken_rtrees(schema, diags);
     let has = |name: &str| {
         schema
             .tables
@@ -143,6 +144,50 @@ pub fn read(conn: &Connection, schema: &mut Schema, diags: &mut Diagnostics) {
         // Its columns were unreadable without the package's module: no
         // matter, it is not migrated.
         diags.0.retain(|d| !(d.code == "table-info-unavailable" && d.span.object.as_deref() == Some(&t.name)));
+    }
+}
+
+/// An R*Tree whose shadow tables are gone (a damaged file, or a copy that
+/// dropped them) cannot be read: a warning, and it is not migrated — it is
+/// an index, rebuilt from its data.
+fn broken_rtrees(schema: &mut Schema, diags: &mut Diagnostics) {
+    let names: Vec<String> = schema
+        .tables
+        .iter()
+        .map(|t| t.name.to_ascii_lowercase())
+        .collect();
+    for t in &mut schema.tables {
+        let TableKind::Virtual { module, .. } = &t.kind else {
+            continue;
+        };
+        if !matches!(module.to_ascii_lowercase().as_str(), "rtree" | "rtree_i32") {
+            continue;
+        }
+        let missing: Vec<String> = ["node", "rowid", "parent"]
+            .iter()
+            .map(|s| format!("{}_{s}", t.name))
+            .filter(|n| !names.contains(&n.to_ascii_lowercase()))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        diags.push(
+            Diagnostic::warning(
+                Stage::Source,
+                "rtree-shadow-missing",
+                format!(
+                    "R*Tree table {} lacks its shadow table(s) {}: the index is broken and is not migrated",
+                    t.name,
+                    missing.join(", ")
+                ),
+            )
+            .with_help("an R*Tree is an index over other data: rebuild it in PostgreSQL (a GiST index), or drop it in SQLite")
+            .on(t.name.clone()),
+        );
+        diags.0.retain(|d| !(d.code == "table-info-unavailable" && d.span.object.as_deref() == Some(&t.name)));
+        t.kind = TableKind::Internal {
+            reason: format!("broken R*Tree {} (missing {})", t.name, missing.join(", ")),
+        };
     }
 }
 
