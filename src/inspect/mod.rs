@@ -428,7 +428,7 @@ pub fn inspect(path: &Path, pack: &RulePack, opts: &InspectOptions) -> Result<In
             source,
         })?
         .len();
-    let conn = live::open_read_only(path)?;
+    let conn = live::open_read_only(path, &opts.compile.source.extensions)?;
     let tx = conn.unchecked_transaction().map_err(&err)?;
     let pragma = |name: &str| -> u64 {
         tx.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0))
