@@ -154,3 +154,60 @@ fn missing_diagnostic(vtable: &str, module: &str, skipped: &[String]) -> Diagnos
         .with_help(help)
         .on(vtable.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{SourceOptions, live};
+
+    /// A database holding `CREATE VIRTUAL TABLE v USING nomod(a)` (a module
+    /// no SQLite has), the tables it "created" right after it, and later
+    /// user tables that share its prefix.
+    fn unknown_module_database(dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("nomod.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA writable_schema = ON;
+             INSERT INTO sqlite_schema VALUES ('table', 'v', 'v', 0, 'CREATE VIRTUAL TABLE v USING nomod(a)');
+             PRAGMA writable_schema = OFF;",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE \"v_store\" (k TEXT PRIMARY KEY, data BLOB);
+             CREATE TABLE \"v_segments\" (id INTEGER PRIMARY KEY, block BLOB);
+             CREATE TABLE users (id INTEGER PRIMARY KEY);
+             CREATE TABLE v_log (id INTEGER PRIMARY KEY, msg TEXT);",
+        )
+        .unwrap();
+        path
+    }
+
+    #[test]
+    fn an_unknown_module_skips_only_the_tables_made_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = unknown_module_database(dir.path());
+        let (schema, diags) = live::read_database(&path, &SourceOptions::default()).unwrap();
+        let kind = |n: &str| {
+            schema
+                .tables
+                .iter()
+                .find(|t| t.name == n)
+                .map(|t| t.kind.clone())
+                .unwrap()
+        };
+        assert!(matches!(kind("v_store"), TableKind::Internal { .. }));
+        assert!(matches!(kind("v_segments"), TableKind::Internal { .. }));
+        assert_eq!(kind("v_log"), TableKind::Ordinary, "a later user table is kept");
+        assert_eq!(kind("users"), TableKind::Ordinary);
+        let d = diags
+            .iter()
+            .find(|d| d.code == "extension-module-missing")
+            .expect("a diagnostic names the module");
+        assert_eq!(d.severity, Severity::Warning);
+        assert!(d.message.contains("`nomod`") && d.message.contains("v_store, v_segments"));
+        assert!(d.help.as_deref().unwrap_or("").contains("--load-extension"));
+        assert!(!diags.has_errors());
+    }
+}
