@@ -198,6 +198,48 @@ fn vec0_tables_migrate_and_verify_exactly_on_15_and_18() {
     }
 }
 
+/// The rules whose examples cannot fire without sqlite-vec (see
+/// tests/rule_catalog.rs) fire here, each where it should.
+#[test]
+fn the_vec0_rules_fire_on_a_real_sqlite_vec_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = sqlite_vec();
+    let path = vec_database(dir.path(), &lib);
+    for (extensions, vector_rule, other_rule) in [
+        ("vector", "vec0-float-vector", "vec0-float-array"),
+        ("citext", "vec0-float-array", "vec0-float-vector"),
+    ] {
+        let out_dir = dir.path().join(extensions);
+        let out = pgbridge(&[
+            "compile",
+            path.to_str().unwrap(),
+            "-o",
+            out_dir.to_str().unwrap(),
+            "--load-extension",
+            &lib,
+            "--extensions",
+            extensions,
+        ]);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{all}");
+        assert!(all.contains("note[vec0-table]: table `items`"), "{all}");
+        assert!(
+            all.contains("warning[vec0-quantized-vector]: `docs.q`"),
+            "{all}"
+        );
+        assert!(
+            all.contains("warning[vec0-quantized-vector]: `docs.b`"),
+            "{all}"
+        );
+        let schema = std::fs::read_to_string(out_dir.join("01_schema.sql")).unwrap();
+        assert!(
+            schema.contains(&format!("-- embedding: {vector_rule}:")),
+            "{schema}"
+        );
+        assert!(!schema.contains(&format!("{other_rule}:")), "{schema}");
+    }
+}
+
 #[test]
 fn without_the_module_vec0_is_an_error_naming_the_module_and_the_flag() {
     let dir = tempfile::tempdir().unwrap();

@@ -199,7 +199,11 @@ mod tests {
         };
         assert!(matches!(kind("v_store"), TableKind::Internal { .. }));
         assert!(matches!(kind("v_segments"), TableKind::Internal { .. }));
-        assert_eq!(kind("v_log"), TableKind::Ordinary, "a later user table is kept");
+        assert_eq!(
+            kind("v_log"),
+            TableKind::Ordinary,
+            "a later user table is kept"
+        );
         assert_eq!(kind("users"), TableKind::Ordinary);
         let d = diags
             .iter()
