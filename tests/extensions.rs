@@ -238,6 +238,31 @@ fn the_vec0_rules_fire_on_a_real_sqlite_vec_database() {
         );
         assert!(!schema.contains(&format!("{other_rule}:")), "{schema}");
     }
+    // inspect reads through the same extension: the vec0 tables migrate, their shadows do not.
+    let out = pgbridge(&[
+        "inspect",
+        path.to_str().unwrap(),
+        "--strict",
+        "--format",
+        "json",
+        "--load-extension",
+        &lib,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let i: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fate = |name: &str| {
+        i["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .map(|t| (t["fate"].as_str().unwrap().to_string(), t["rows"].clone()))
+            .unwrap()
+    };
+    assert_eq!(fate("items"), ("migrated".into(), serde_json::json!(ITEMS)));
+    assert_eq!(fate("docs"), ("migrated".into(), serde_json::json!(2)));
+    assert_eq!(fate("items_vector_chunks00").0, "skipped");
+    assert_eq!(fate("docs_chunks").0, "skipped");
 }
 
 #[test]
