@@ -174,6 +174,10 @@ struct Common {
     /// Skip the data profile (faster; rules see no evidence).
     #[arg(long)]
     no_profile: bool,
+    /// Load a SQLite loadable extension into every connection that reads the
+    /// source (read-only), e.g. sqlite-vec's `vec0` or `mod_spatialite`. Repeatable.
+    #[arg(long = "load-extension", value_name = "PATH")]
+    load_extension: Vec<PathBuf>,
     /// How diagnostics are printed.
     #[arg(long, value_enum, default_value = "tty")]
     reporter: Reporter,
@@ -245,13 +249,19 @@ fn connect_to(
     target.connect().map_err(Into::into)
 }
 
+/// How the source is read: the profile and `--load-extension` libraries.
+fn source_options(common: &Common) -> SourceOptions {
+    SourceOptions {
+        profile: !common.no_profile,
+        extensions: common.load_extension.clone(),
+    }
+}
+
 /// Compile options for commands that read the target from the server
 /// (`migrate`, `verify`): the version and extensions are filled in there.
 fn live_compile_options(common: &Common) -> CompileOptions {
     CompileOptions {
-        source: SourceOptions {
-            profile: !common.no_profile,
-        },
+        source: source_options(common),
         rewrite: RewriteOptions {
             target: Target::new(18, &[]),
             naming: match common.naming {
@@ -424,13 +434,7 @@ fn read_input(
     input: &Path,
     common: &Common,
 ) -> Result<(pgbridge::ir::sqlite::Schema, Diagnostics), Fail> {
-    pgbridge::sqlite_to_ir(
-        input,
-        &SourceOptions {
-            profile: !common.no_profile,
-        },
-    )
-    .map_err(|e| {
+    pgbridge::sqlite_to_ir(input, &source_options(common)).map_err(|e| {
         let d = match e {
             pgbridge::diag::Error::Diagnostic(d) => *d,
             e => Diagnostic::error(Stage::Source, "input-unreadable", e.to_string()),
@@ -490,9 +494,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             let pack = load_pack(&a.common)?;
             let (sqlite, diags) = read_input(&a.input, &a.common)?;
             let opts = CompileOptions {
-                source: SourceOptions {
-                    profile: !a.common.no_profile,
-                },
+                source: source_options(&a.common),
                 rewrite: rewrite_options(&a.common)?,
                 emit: EmitOptions {
                     templates: a.templates.clone(),

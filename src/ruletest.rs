@@ -55,7 +55,10 @@ pub fn compile_sql(sql: &str, pack: &RulePack, target: Target) -> Result<Compile
             .map_err(|e| format!("the example's SQLite SQL fails in SQLite: {e}"))?;
     }
     let opts = CompileOptions {
-        source: SourceOptions { profile: true },
+        source: SourceOptions {
+            profile: true,
+            ..Default::default()
+        },
         rewrite: RewriteOptions {
             target,
             ..Default::default()

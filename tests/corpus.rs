@@ -112,7 +112,10 @@ fn target_for(v: PgVersion) -> Target {
 fn compile(path: &Path, v: PgVersion) -> Compiled {
     let pack = RulePack::default_pack().unwrap_or_else(|e| panic!("default pack: {e:?}"));
     let opts = CompileOptions {
-        source: SourceOptions { profile: true },
+        source: SourceOptions {
+            profile: true,
+            ..Default::default()
+        },
         rewrite: RewriteOptions {
             target: target_for(v),
             ..Default::default()

@@ -186,7 +186,10 @@ fn introspect(db: &TestDb) -> Side {
 fn pgbridge_side(rel: &str, hint: &str) -> (TestDb, Side) {
     let pack = RulePack::default_pack().unwrap_or_else(|e| panic!("{e:?}"));
     let opts = CompileOptions {
-        source: SourceOptions { profile: true },
+        source: SourceOptions {
+            profile: true,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let c = pgbridge::compile(&corpus(rel), &pack, &opts).unwrap_or_else(|e| panic!("{rel}: {e}"));

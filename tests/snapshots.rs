@@ -25,7 +25,10 @@ fn settings() -> insta::Settings {
 fn compiled(path: &Path) -> pgbridge::Compiled {
     let pack = RulePack::default_pack().unwrap_or_else(|e| panic!("{e:?}"));
     let opts = CompileOptions {
-        source: SourceOptions { profile: true },
+        source: SourceOptions {
+            profile: true,
+            ..Default::default()
+        },
         rewrite: RewriteOptions {
             target: Target::new(18, &["citext".into(), "pgcrypto".into(), "vector".into()]),
             ..Default::default()
@@ -44,9 +47,8 @@ const STAGED: &[(&str, &str)] = &[
 #[test]
 fn source_stage_ir() {
     for (name, rel) in STAGED {
-        let (schema, diags) =
-            pgbridge::sqlite_to_ir(&corpus(rel), &SourceOptions { profile: true })
-                .unwrap_or_else(|e| panic!("{e}"));
+        let (schema, diags) = pgbridge::sqlite_to_ir(&corpus(rel), &SourceOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(!diags.has_errors(), "{name}: {:?}", diags);
         settings().bind(|| insta::assert_json_snapshot!(format!("source__{name}"), schema));
     }

@@ -63,7 +63,10 @@ fn corpus(rel: &str) -> PathBuf {
 }
 
 fn no_profile() -> SourceOptions {
-    SourceOptions { profile: false }
+    SourceOptions {
+        profile: false,
+        ..Default::default()
+    }
 }
 
 fn errors(d: &Diagnostics) -> Vec<String> {

@@ -29,9 +29,7 @@ pub(crate) fn run_inspect(a: InspectArgs) -> Result<ExitCode, Fail> {
     let pack = load_pack(&a.common)?;
     let opts = pgbridge::inspect::InspectOptions {
         compile: CompileOptions {
-            source: SourceOptions {
-                profile: !a.common.no_profile,
-            },
+            source: source_options(&a.common),
             // inspect compiles for --target/--extensions/--target-url, like compile.
             rewrite: rewrite_options(&a.common)?,
             emit: EmitOptions::default(),

@@ -432,7 +432,7 @@ pub fn inspect(path: &Path, pack: &RulePack, opts: &InspectOptions) -> Result<In
             source,
         })?
         .len();
-    let conn = live::open_read_only(path)?;
+    let conn = live::open_read_only(path, &opts.compile.source.extensions)?;
     let tx = conn.unchecked_transaction().map_err(&err)?;
     let pragma = |name: &str| -> u64 {
         tx.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0))
@@ -959,7 +959,7 @@ fn table_report(
     let mut columns = Vec::new();
     for c in t.columns.iter().filter(|c| !c.hidden) {
         let pc = pg_table.and_then(|p| p.columns.iter().find(|pc| pc.source_name == c.name));
-        let problems = match (&c.profile, t.kind == TableKind::Ordinary) {
+        let problems = match (&c.profile, t.holds_rows()) {
             (Some(p), true) => column_problems(conn, t, c, p, pc, diags)?,
             _ => Vec::new(),
         };
@@ -1560,7 +1560,7 @@ fn objects(compiled: &Compiled) -> Vec<ObjectReport> {
             .find(|k| k.name == name && k.kind == kind)
     };
     let mut out = Vec::new();
-    for t in &compiled.sqlite.tables {
+    for t in compiled.sqlite.tables.iter().filter(|t| !t.holds_rows()) {
         let kind = match &t.kind {
             TableKind::Ordinary => continue,
             TableKind::Virtual { module, .. } => format!("virtual table ({module})"),

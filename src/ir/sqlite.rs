@@ -119,6 +119,10 @@ pub struct Table {
     pub rows: Option<u64>,
     /// 1-based line of the CREATE statement in DDL text (None for live files).
     pub line: Option<usize>,
+    /// A virtual table whose module was loaded (`--load-extension`) and
+    /// whose rows are read and migrated as a table's (sqlite-vec's `vec0`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub readable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,6 +202,17 @@ impl Table {
             sql: sql.into(),
             rows: None,
             line: None,
+            readable: false,
+        }
+    }
+
+    /// Does the table hold rows pgbridge reads and migrates: an ordinary
+    /// table, or a virtual table read through its loaded module?
+    pub fn holds_rows(&self) -> bool {
+        match self.kind {
+            TableKind::Ordinary => true,
+            TableKind::Virtual { .. } => self.readable,
+            TableKind::Internal { .. } => false,
         }
     }
 }

@@ -230,10 +230,11 @@ fn run(
     let t0 = Instant::now();
     let started = std::time::SystemTime::now();
     // The source: one read transaction for schema, profile and rows.
-    let sconn = crate::source::live::open_read_only(source).map_err(|e| match e {
-        crate::diag::Error::Diagnostic(d) => d,
-        other => Box::new(load_err("source-unreadable", other.to_string())),
-    })?;
+    let sconn = crate::source::live::open_read_only(source, &opts.compile.source.extensions)
+        .map_err(|e| match e {
+            crate::diag::Error::Diagnostic(d) => d,
+            other => Box::new(load_err("source-unreadable", other.to_string())),
+        })?;
     let _ = sconn.busy_timeout(std::time::Duration::from_secs(5));
     // Before the snapshot: a write landing in between makes a resume reload.
     let fingerprint = plan::source_fingerprint(source);

@@ -34,6 +34,7 @@ pub fn table_facts(t: &Table) -> Value {
         "kind": kind,
         "module": module,
         "internal_reason": reason,
+        "readable": t.readable,
         "without_rowid": t.without_rowid,
         "strict": t.strict,
         "rows": t.rows,

@@ -370,6 +370,7 @@ pub fn rewrite_ir(
         if let Some(rule) = hit {
             let reason = rule_evidence(&env, rule, &f, &t.name, &mut diags);
             let action = rule.then.action.as_deref().unwrap_or("skip");
+            let migrate = action == "migrate";
             if let Some(w) = &rule.warn {
                 let msg = rule_text(&env, w, &f, rule, &t.name, &mut diags);
                 let mut d = Diagnostic::warning(Stage::Rewrite, &rule.id, msg).on(t.name.clone());
@@ -398,14 +399,17 @@ pub fn rewrite_ir(
                     reason,
                     sql: t.sql.clone(),
                 });
-            } else {
+            } else if !migrate {
                 out.skipped.push(pg::Skipped {
                     kind: "table".into(),
                     name: t.name.clone(),
                     reason,
                 });
             }
-            continue;
+            // `migrate`: a table after all; the column phase and the loader take it.
+            if !migrate {
+                continue;
+            }
         }
         let pg_name = namer.name(&t.name, &mut relnames, "table", &mut diags);
         let mut taken = BTreeSet::new();

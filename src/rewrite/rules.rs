@@ -529,14 +529,14 @@ pub fn parse_rule(
             }
         }
         "table" => match then.action.as_deref() {
-            Some("skip") | Some("comment") => {}
+            Some("skip") | Some("comment") | Some("migrate") => {}
             other => {
                 return Err(rule_error(
                     origin,
                     then_line,
                     1,
                     format!(
-                        "rule `{stem}`: `then.action` must be `skip` or `comment`, not {other:?}"
+                        "rule `{stem}`: `then.action` must be `skip`, `comment` or `migrate`, not {other:?}"
                     ),
                 ));
             }

@@ -1133,6 +1133,7 @@ fn shadow_suffixes(module: &str) -> &'static [&'static str] {
 /// itself reports as shadow tables (`PRAGMA table_list`).
 pub fn classify_internal(tables: &mut [Table], extra_shadow: &[String]) {
     let mut shadows: Vec<(String, String)> = Vec::new();
+    let mut vec0: Vec<String> = Vec::new();
     for t in tables.iter() {
         if let TableKind::Virtual { module, .. } = &t.kind {
             for s in shadow_suffixes(module) {
@@ -1141,8 +1142,16 @@ pub fn classify_internal(tables: &mut [Table], extra_shadow: &[String]) {
                     format!("shadow table of {module} virtual table {}", t.name),
                 ));
             }
+            if super::vec0::is_vec0(t) {
+                vec0.push(t.name.clone());
+            }
         }
     }
+    let vec0_reason = |name: &str| {
+        vec0.iter()
+            .find(|v| super::vec0::is_shadow(v, name))
+            .map(|v| format!("shadow table of vec0 virtual table {v}"))
+    };
     for t in tables.iter_mut() {
         if !matches!(t.kind, TableKind::Ordinary) {
             continue;
@@ -1156,6 +1165,8 @@ pub fn classify_internal(tables: &mut [Table], extra_shadow: &[String]) {
             t.kind = TableKind::Internal {
                 reason: reason.clone(),
             };
+        } else if let Some(reason) = vec0_reason(&t.name) {
+            t.kind = TableKind::Internal { reason };
         } else if extra_shadow.iter().any(|n| n.eq_ignore_ascii_case(&t.name)) {
             t.kind = TableKind::Internal {
                 reason: format!("shadow table {} (reported by SQLite)", t.name),

@@ -17,7 +17,7 @@
 //! collations (Anki's `unicase`) are registered as ASCII case-insensitive
 //! comparisons with a warning, so reads do not fail.
 use super::ddl::{self, Statement};
-use super::{SQLITE_MAGIC, SourceOptions, file_name, profile};
+use super::{SQLITE_MAGIC, SourceOptions, extension, file_name, profile, vec0};
 use crate::diag::{Diagnostic, Diagnostics, Error, Result, Stage};
 use crate::ir::sqlite::{
     Affinity, Column, Expr, ForeignKey, Generated, Index, IndexedColumn, KeyConstraint, Schema,
@@ -127,8 +127,9 @@ struct SchemaRow {
 
 /// Opens a database file read-only, the way every reader here does:
 /// `immutable=1` for a WAL file with no `-wal`/`-shm` beside it, unknown
-/// collations registered as ASCII case-insensitive.
-pub fn open_read_only(path: &Path) -> Result<Connection> {
+/// collations registered as ASCII case-insensitive, and the
+/// `--load-extension` libraries in `extensions` loaded.
+pub fn open_read_only(path: &Path, extensions: &[PathBuf]) -> Result<Connection> {
     let immutable = check_header(path)?;
     let err = sqlite_err(path);
     let conn = Connection::open_with_flags(
@@ -140,6 +141,7 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
     .map_err(&err)?;
     conn.collation_needed(register_unknown_collation)
         .map_err(&err)?;
+    super::extension::load_all(&conn, extensions)?;
     Ok(conn)
 }
 
@@ -161,7 +163,7 @@ pub fn read_with(
 /// Reads a live database file (see the module docs).
 pub fn read_database(path: &Path, opts: &SourceOptions) -> Result<(Schema, Diagnostics)> {
     let err = sqlite_err(path);
-    let conn = open_read_only(path)?;
+    let conn = open_read_only(path, &opts.extensions)?;
     let tx = conn.unchecked_transaction().map_err(&err)?;
     let out = read_with(&tx, path, opts, &crate::progress::Quiet)?;
     tx.finish().map_err(&err)?;
@@ -255,6 +257,8 @@ fn read_all(
         unreadable: Vec::new(),
     };
     let mut custom_collations = BTreeSet::new();
+    // Virtual tables whose module is not loaded.
+    let mut missing: Vec<String> = Vec::new();
     for row in &rows {
         let Some(sql) = row.sql.as_deref() else {
             continue; // auto-index backing a PRIMARY KEY / UNIQUE constraint
@@ -282,7 +286,15 @@ fn read_all(
                     Some(Statement::Table(pt)) => (pt.table, pt.pk_desc_quirk),
                     _ => (Table::new(&row.name, TableKind::Ordinary, sql), false),
                 };
-                let t = table_from_pragmas(conn, table, quirk, &table_list, diags);
+                if extension::module_missing(conn, &table) {
+                    missing.push(table.name.clone());
+                    schema.tables.push(table);
+                    continue;
+                }
+                let mut t = table_from_pragmas(conn, table, quirk, &table_list, diags);
+                if vec0::is_vec0(&t) {
+                    vec0::apply(&mut t);
+                }
                 for c in &t.columns {
                     if let Some(coll) = &c.collation {
                         custom_collations.insert(coll.clone());
@@ -348,6 +360,11 @@ fn read_all(
         .map(|(name, _)| name.clone())
         .collect();
     ddl::classify_internal(&mut schema.tables, &shadows);
+    let order: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.kind.as_str(), r.name.as_str()))
+        .collect();
+    extension::report_missing(&mut schema.tables, &order, &missing, diags);
     super::spatial::read(conn, &mut schema, diags);
 
     if schema
@@ -358,7 +375,7 @@ fn read_all(
         schema.sequences = read_sequences(conn).map_err(&err)?;
     }
     for t in &mut schema.tables {
-        if !matches!(t.kind, TableKind::Ordinary) {
+        if !t.holds_rows() {
             continue;
         }
         progress.step(&format!("counting rows of {}", t.name));
@@ -393,7 +410,7 @@ fn read_all(
 }
 
 /// A double-quoted identifier.
-fn quote(name: &str) -> String {
+pub(crate) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 

@@ -9,24 +9,33 @@
 //! Invariants: the input is never modified; a database file is recognised by
 //! its 16-byte header `SQLite format 3\0`, anything else is DDL text.
 pub mod ddl;
+pub mod extension;
 pub mod live;
 pub mod profile;
 pub mod spatial;
+pub mod vec0;
 
 use crate::diag::{Diagnostic, Diagnostics, Error, Result, Stage};
 use crate::ir::sqlite::Schema;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct SourceOptions {
     /// Scan the data and build a per-column profile (live files only).
     pub profile: bool,
+    /// SQLite loadable extensions (`--load-extension`) loaded into every
+    /// connection that reads the source, so virtual tables whose module
+    /// lives outside SQLite (sqlite-vec's `vec0`, SpatiaLite) are readable.
+    pub extensions: Vec<PathBuf>,
 }
 
 impl Default for SourceOptions {
     fn default() -> Self {
-        SourceOptions { profile: true }
+        SourceOptions {
+            profile: true,
+            extensions: Vec::new(),
+        }
     }
 }
 

@@ -603,16 +603,22 @@ fn sqlite_pass(
 /// committing, so both see the same rows; WAL readers may not.
 struct SecondSource<'p> {
     path: Option<&'p Path>,
+    extensions: &'p [std::path::PathBuf],
     conn: Option<rusqlite::Connection>,
 }
 
 impl<'p> SecondSource<'p> {
-    fn new(first: &rusqlite::Connection, path: &'p Path) -> SecondSource<'p> {
+    fn new(
+        first: &rusqlite::Connection,
+        path: &'p Path,
+        extensions: &'p [std::path::PathBuf],
+    ) -> SecondSource<'p> {
         let mode: String = first
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap_or_default();
         SecondSource {
             path: (!mode.is_empty() && !mode.eq_ignore_ascii_case("wal")).then_some(path),
+            extensions,
             conn: None,
         }
     }
@@ -621,7 +627,7 @@ impl<'p> SecondSource<'p> {
     /// had (the caller reads in one pass).
     fn take(&mut self) -> Option<rusqlite::Connection> {
         if self.conn.is_none() {
-            let c = crate::source::live::open_read_only(self.path?).ok()?;
+            let c = crate::source::live::open_read_only(self.path?, self.extensions).ok()?;
             c.execute_batch("BEGIN").ok()?;
             self.conn = Some(c);
         }
@@ -1343,10 +1349,11 @@ pub fn verify(
         Some(p) => read_rejects(p)?,
         None => Rejects::default(),
     };
-    let sconn = crate::source::live::open_read_only(source).map_err(|e| match e {
-        crate::diag::Error::Diagnostic(d) => d,
-        other => verr("source-unreadable", other.to_string()),
-    })?;
+    let sconn = crate::source::live::open_read_only(source, &opts.compile.source.extensions)
+        .map_err(|e| match e {
+            crate::diag::Error::Diagnostic(d) => d,
+            other => verr("source-unreadable", other.to_string()),
+        })?;
     let stx = sconn
         .unchecked_transaction()
         .map_err(|e| verr("source-unreadable", e.to_string()))?;
@@ -1379,7 +1386,7 @@ pub fn verify(
                 .unwrap_or_else(|e| tables.iter().map(|_| (Err(e.clone()), 0.0)).collect())
         });
         let mut sq = Vec::new();
-        let mut second = SecondSource::new(&stx, source);
+        let mut second = SecondSource::new(&stx, source, &opts.compile.source.extensions);
         let n = planned.tables.len();
         for (i, PlannedTable { table: t, rowid }) in planned.tables.iter().enumerate() {
             progress.step(&format!("hashing {} ({} of {n})", t.name, i + 1));
