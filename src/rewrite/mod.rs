@@ -12,8 +12,8 @@ mod constant;
 pub mod facts;
 pub mod predicate;
 pub mod rules;
-pub mod sqlcheck;
 mod spatial;
+pub mod sqlcheck;
 pub mod target;
 
 use crate::diag::{Diagnostic, Diagnostics, Severity, Stage};
