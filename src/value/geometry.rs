@@ -293,7 +293,7 @@ fn point(r: &mut Reader<'_>, out: &mut Vec<u8>, n: usize) -> Result<(), String> 
 fn points(r: &mut Reader<'_>, out: &mut Vec<u8>, n: usize, kind: u32) -> Result<(), String> {
     let count = r.count(8 * n)?;
     let coords = read_coords(r, count as usize * n)?;
-    check_points(kind, count, &coords, n)?;
+    check_points(kind, count)?;
     write_points(out, count, &coords);
     Ok(())
 }
@@ -323,10 +323,10 @@ fn write_points(out: &mut Vec<u8>, count: u32, coords: &[f64]) {
 
 /// PostGIS's parse checks: a line needs two points, a circular string an
 /// odd number of at least three (none is empty).
-fn check_points(kind: u32, count: u32, _coords: &[f64], _n: usize) -> Result<(), String> {
+fn check_points(kind: u32, count: u32) -> Result<(), String> {
     match kind {
         2 if count == 1 => Err("a LineString of one point (PostGIS needs two)".into()),
-        8 if count > 0 && (count < 3 || count % 2 == 0) => Err(format!(
+        8 if count > 0 && (count < 3 || count.is_multiple_of(2)) => Err(format!(
             "a CircularString of {count} points (PostGIS needs an odd number, at least three)"
         )),
         _ => Ok(()),
@@ -423,7 +423,7 @@ fn compressed_points(
     }
     match ring {
         Some(kind) => check_ring(kind, count, &coords, n)?,
-        None => check_points(2, count, &coords, n)?,
+        None => check_points(2, count)?,
     }
     write_points(out, count, &coords);
     Ok(())
