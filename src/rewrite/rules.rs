@@ -1,7 +1,8 @@
 //! Rule packs: loading and validating `rules/<phase>/<id>.yaml` files.
 //!
 //! Input: the embedded default pack (this repo's `rules/`) and any number of
-//! user packs (`--rules DIR`). Output: a [`RulePack`] — every rule parsed,
+//! user packs (`--rules DIR`, or `--rules NAME` for a built-in pack in this
+//! repo's `packs/`, e.g. `compat`, when no directory `NAME` exists). Output: a [`RulePack`] — every rule parsed,
 //! its predicate compiled, ordered for first-match-wins evaluation: user
 //! packs before the default pack (a user rule with a default rule's id
 //! replaces it), then by `priority`, then by id.
@@ -15,6 +16,28 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 static DEFAULT_PACK: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/rules");
+static BUILTIN_PACKS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/packs");
+
+/// The names of the built-in packs (`packs/<name>/`), sorted.
+pub fn builtin_packs() -> Vec<String> {
+    let mut names: Vec<String> = BUILTIN_PACKS
+        .dirs()
+        .map(|d| d.path().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The built-in pack a `--rules` argument names: a bare name (no path
+/// separator) of a pack in `packs/`, when no directory of that name exists.
+/// `./compat` always means the directory.
+fn builtin_pack(arg: &Path) -> Option<&'static Dir<'static>> {
+    let name = arg.to_str()?;
+    if arg.exists() || name.contains(['/', '\\']) {
+        return None;
+    }
+    BUILTIN_PACKS.get_dir(name)
+}
 
 /// The phases a rule can belong to, in evaluation order.
 pub const PHASES: &[&str] = &["table", "column", "default"];
@@ -152,12 +175,16 @@ impl RulePack {
         let mut errors = Vec::new();
         let mut packs: Vec<Vec<Rule>> = Vec::new();
         for dir in user_dirs.iter().rev() {
-            match load_dir(dir) {
+            let rules = match builtin_pack(dir) {
+                Some(pack) => load_embedded(pack, "packs/"),
+                None => load_dir(dir),
+            };
+            match rules {
                 Ok(rules) => packs.push(rules),
                 Err(e) => errors.extend(e),
             }
         }
-        match load_default() {
+        match load_embedded(&DEFAULT_PACK, "rules/") {
             Ok(rules) => packs.push(rules),
             Err(e) => errors.extend(e),
         }
@@ -207,11 +234,17 @@ impl RulePack {
     }
 }
 
-fn load_default() -> Result<Vec<Rule>, Vec<Diagnostic>> {
+/// Load an embedded pack; `origin` prefixes each rule's path within the
+/// repo (`rules/column/json-text.yaml`, `packs/compat/column/json-text.yaml`).
+fn load_embedded(pack: &Dir<'_>, origin: &str) -> Result<Vec<Rule>, Vec<Diagnostic>> {
     let mut rules = Vec::new();
     let mut errors = Vec::new();
-    for phase_dir in DEFAULT_PACK.dirs() {
-        let phase = phase_dir.path().to_string_lossy().to_string();
+    for phase_dir in pack.dirs() {
+        let phase = phase_dir
+            .path()
+            .file_name()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
         if phase == "tests" {
             continue;
         }
@@ -226,7 +259,7 @@ fn load_default() -> Result<Vec<Rule>, Vec<Diagnostic>> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().to_string())
                 .unwrap_or_default();
-            match parse_rule(&text, &phase, &stem, &format!("rules/{path}")) {
+            match parse_rule(&text, &phase, &stem, &format!("{origin}{path}")) {
                 Ok(r) => rules.push(r),
                 Err(e) => errors.push(*e),
             }
@@ -252,6 +285,10 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, Vec<Diagnostic>> {
                     "rule-pack-unreadable",
                     format!("cannot read rule pack {}: {e}", dir.display()),
                 )
+                .with_help(format!(
+                    "--rules takes a pack directory or the name of a built-in pack ({})",
+                    builtin_packs().join(", ")
+                ))
                 .with_span(Span {
                     file: Some(dir.display().to_string()),
                     ..Default::default()
