@@ -383,33 +383,19 @@ fn app_impact_escapes_hostile_names() {
     for line in md.lines().filter(|l| l.starts_with("- ")) {
         assert!(code_spans_close(line), "unclosed code span: {line}");
     }
-    let c = pgbridge(&[
-        "compile",
-        src.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--check",
-    ]);
-    assert_eq!(
-        c.status.code(),
-        Some(0),
-        "--check covers APP_IMPACT.md: {}",
-        text(&c)
-    );
+    let check = || {
+        let args = [
+            "compile",
+            src.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--check",
+        ];
+        pgbridge(&args).status.code()
+    };
+    assert_eq!(check(), Some(0), "--check covers APP_IMPACT.md");
     std::fs::write(out.join("APP_IMPACT.md"), md.replace("fails", "works")).unwrap();
-    let c = pgbridge(&[
-        "compile",
-        src.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--check",
-    ]);
-    assert_eq!(
-        c.status.code(),
-        Some(1),
-        "a hand edit of APP_IMPACT.md is drift: {}",
-        text(&c)
-    );
+    assert_eq!(check(), Some(1), "a hand edit of APP_IMPACT.md is drift");
 }
 
 fn code_spans_close(line: &str) -> bool {

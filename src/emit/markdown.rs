@@ -50,12 +50,7 @@ fn formatter(
     state: &mut minijinja::State,
     value: &minijinja::Value,
 ) -> Result<(), minijinja::Error> {
-    match value.as_str() {
-        Some(s) if !value.is_safe() => out
-            .write_str(&text(s))
-            .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write")),
-        _ => minijinja::escape_formatter(out, state, value),
-    }
+    super::write_escaped(out, state, value, text)
 }
 
 /// The environment Markdown templates render in: `code` filter, every other

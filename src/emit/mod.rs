@@ -135,9 +135,19 @@ fn formatter(
     state: &mut minijinja::State,
     value: &minijinja::Value,
 ) -> Result<(), minijinja::Error> {
+    write_escaped(out, state, value, |s| ident::escape_text(s).into())
+}
+
+/// Write `value`: as it is when a filter made it safe, else through `escape`.
+pub(crate) fn write_escaped(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &minijinja::Value,
+    escape: fn(&str) -> String,
+) -> Result<(), minijinja::Error> {
     match value.as_str() {
         Some(s) if !value.is_safe() => out
-            .write_str(&ident::escape_text(s))
+            .write_str(&escape(s))
             .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write")),
         _ => minijinja::escape_formatter(out, state, value),
     }
