@@ -127,6 +127,7 @@ fn target_expr(s: &str, conv: Converter, pg_type: &str) -> String {
         (Some(Wire::Numeric { .. }), C::Real) => fit(format!("{base}::text::numeric")),
         (Some(Wire::Numeric { .. }), _) => fit(format!("{base}::numeric")),
         (Some(Wire::Float4), C::Integer) => format!("{base}::real"),
+        (Some(Wire::Geometry(_)), _) => format!("{base}::geometry"),
         (Some(Wire::Jsonb), C::Json) => format!("{base}::jsonb"),
         (Some(Wire::Json), C::Json) => format!("{base}::json"),
         (Some(Wire::Text { max_chars }), _) => {

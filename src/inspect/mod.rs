@@ -103,6 +103,10 @@ pub struct Integrity {
     /// Its first `limit` problem lines (empty when ok).
     pub problems: Vec<String>,
     pub limit: usize,
+    /// Why the check stopped before its end, when it did (then `ok` says
+    /// only that it found no problem before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unfinished: Option<String>,
 }
 
 /// One foreign key and what the data says about it.
@@ -448,12 +452,29 @@ pub fn inspect(path: &Path, pack: &RulePack, opts: &InspectOptions) -> Result<In
     } else {
         opts.integrity_limit
     };
-    let integrity = integrity_check(&tx, limit).map_err(&err)?;
+    // A check that cannot run (an R*Tree whose shadow tables are gone makes
+    // SQLite's own check stop) is a warning, never the end of inspect.
+    let integrity = integrity_check(&tx, limit).unwrap_or_else(|e| Integrity {
+        ok: true,
+        problems: Vec::new(),
+        limit,
+        unfinished: Some(e.to_string()),
+    });
 
     let (schema, source_diags) =
         live::read_with(&tx, path, &opts.compile.source, &crate::progress::Quiet)?;
     let compiled = crate::compile_schema(schema, source_diags, pack, &opts.compile)?;
     let mut diagnostics = compiled.diagnostics.clone();
+    if let Some(e) = &integrity.unfinished {
+        diagnostics.push(
+            Diagnostic::warning(
+                Stage::Source,
+                "integrity-check-incomplete",
+                format!("PRAGMA integrity_check could not run to the end: {e}"),
+            )
+            .with_help("the warnings above name what SQLite cannot read; repair with sqlite3 app.db '.recover' | sqlite3 fixed.db if the data matters"),
+        );
+    }
     if !integrity.ok {
         diagnostics.push(
             Diagnostic::error(
@@ -514,6 +535,7 @@ fn integrity_check(conn: &Connection, limit: usize) -> rusqlite::Result<Integrit
         ok,
         problems: if ok { Vec::new() } else { lines },
         limit,
+        unfinished: None,
     })
 }
 

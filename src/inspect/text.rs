@@ -128,7 +128,9 @@ pub fn render_text(i: &Inspection) -> String {
     }
 
     let _ = writeln!(out, "\n== Integrity");
-    if i.integrity.ok {
+    if let Some(why) = &i.integrity.unfinished {
+        let _ = writeln!(out, "  integrity_check: stopped before its end: {}", one(why));
+    } else if i.integrity.ok {
         let _ = writeln!(out, "  integrity_check: ok");
     } else {
         for p in &i.integrity.problems {

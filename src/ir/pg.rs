@@ -59,6 +59,10 @@ pub enum Converter {
     Float32Array,
     /// Any storage class as its SQLite text rendering (for untyped columns).
     AnyText,
+    /// GeoPackage binary geometry as PostGIS `geometry` (EWKB).
+    GeopackageGeometry,
+    /// SpatiaLite geometry blob as PostGIS `geometry` (EWKB).
+    SpatialiteGeometry,
 }
 
 impl Converter {
@@ -81,6 +85,8 @@ impl Converter {
         Converter::Float32Vector,
         Converter::Float32Array,
         Converter::AnyText,
+        Converter::GeopackageGeometry,
+        Converter::SpatialiteGeometry,
     ];
 
     /// The kebab-case name rules use.
@@ -104,6 +110,8 @@ impl Converter {
             Converter::Float32Vector => "float32-vector",
             Converter::Float32Array => "float32-array",
             Converter::AnyText => "any-text",
+            Converter::GeopackageGeometry => "geopackage-geometry",
+            Converter::SpatialiteGeometry => "spatialite-geometry",
         }
     }
 

@@ -148,6 +148,38 @@ pub struct Column {
     pub hidden: bool,
     /// Data profile, from a live file.
     pub profile: Option<Profile>,
+    /// GeoPackage or SpatiaLite geometry metadata for this column, from a
+    /// live file's spatial catalog (`gpkg_geometry_columns`,
+    /// `geometry_columns`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geometry: Option<GeometryColumn>,
+}
+
+/// Which spatial package wrote a geometry column's blobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GeometryFormat {
+    /// GeoPackage binary: `GP` header, envelope, ISO WKB.
+    Geopackage,
+    /// SpatiaLite's own blob format (may be compressed).
+    Spatialite,
+}
+
+/// A geometry column as its spatial catalog describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeometryColumn {
+    pub format: GeometryFormat,
+    /// Geometry type as the catalog names it, upper-cased (`POINT`,
+    /// `MULTIPOLYGON`, `GEOMETRY`).
+    pub geometry_type: String,
+    /// Z: `Some(true)` mandatory, `Some(false)` prohibited, `None` optional.
+    pub z: Option<bool>,
+    /// M, as `z`.
+    pub m: Option<bool>,
+    /// The SRID the values carry (a catalog id of 0 or less is 0: undefined).
+    pub srid: i32,
+    /// An R*Tree spatial index exists for the column.
+    pub spatial_index: bool,
 }
 
 impl Table {
@@ -188,6 +220,7 @@ impl Column {
             generated: None,
             hidden: false,
             profile: None,
+            geometry: None,
         }
     }
 }

@@ -170,6 +170,34 @@ pub fn column_facts(schema: &Schema, t: &Table, c: &Column) -> Value {
         "unique": unique,
         "references": references,
         "references_nocase": references_nocase,
+        "geometry": c.geometry.as_ref().map(geometry_facts),
+    })
+}
+
+/// A geometry column's catalog facts, with the PostGIS type they name:
+/// `geometry(PointZ,4326)`; plain `geometry` when Z or M is optional
+/// (a modifier would refuse half the values).
+fn geometry_facts(g: &crate::ir::sqlite::GeometryColumn) -> Value {
+    use crate::value::geometry::{type_code, type_name};
+    let kind = type_name(type_code(&g.geometry_type).unwrap_or(0));
+    let postgis = match (g.z, g.m) {
+        (Some(z), Some(m)) => {
+            let dims = format!("{}{}", if z { "Z" } else { "" }, if m { "M" } else { "" });
+            match g.srid {
+                0 => format!("geometry({kind}{dims})"),
+                s => format!("geometry({kind}{dims},{s})"),
+            }
+        }
+        _ => "geometry".to_string(),
+    };
+    json!({
+        "format": g.format,
+        "type": g.geometry_type,
+        "z": g.z,
+        "m": g.m,
+        "srid": g.srid,
+        "spatial_index": g.spatial_index,
+        "postgis_type": postgis,
     })
 }
 
@@ -285,6 +313,14 @@ pub fn skeleton() -> Value {
     };
     let mut col = column_facts(&schema, &table, &column);
     col["references"] = json!({"table": "", "column": "", "collation": ""});
+    col["geometry"] = geometry_facts(&crate::ir::sqlite::GeometryColumn {
+        format: crate::ir::sqlite::GeometryFormat::Geopackage,
+        geometry_type: String::new(),
+        z: None,
+        m: None,
+        srid: 0,
+        spatial_index: false,
+    });
     json!({
         "table": table_facts(&table),
         "column": col,

@@ -14,6 +14,7 @@ mod impact;
 pub mod predicate;
 pub mod rules;
 pub mod sqlcheck;
+mod spatial;
 pub mod target;
 
 use crate::diag::{Diagnostic, Diagnostics, Severity, Stage};
@@ -964,6 +965,11 @@ pub fn rewrite_ir(
         }
     }
 
+    for (t, pt) in migrated.iter().zip(tables.iter()) {
+        let gist = spatial::spatial_indexes(t, pt, &namer, &mut relnames, &mut diags);
+        out.indexes.extend(gist);
+    }
+
     // ---- foreign keys ---------------------------------------------------------
     // A constraint name is unique per table in PostgreSQL (a foreign key
     // makes no index): the same name on two tables is no collision.
@@ -1123,7 +1129,17 @@ pub fn rewrite_ir(
     }
 
     // ---- views and triggers: kept as comments (a later stage translates them)
+    let mut machinery = 0;
     for v in &schema.views {
+        if let Some(reason) = spatial::machinery_view(schema, v) {
+            out.skipped.push(pg::Skipped {
+                kind: "view".into(),
+                name: v.name.clone(),
+                reason,
+            });
+            machinery += 1;
+            continue;
+        }
         diags.push(Diagnostic::warning(Stage::Rewrite, "view-kept-as-comment", format!("view `{}` is not translated yet; its SQLite definition is kept as a comment in 03_constraints.sql", v.name)).on(v.name.clone()).with_help("recreate the view by hand in PostgreSQL SQL"));
         out.kept_as_comment.push(pg::Commented {
             kind: "view".into(),
@@ -1134,6 +1150,15 @@ pub fn rewrite_ir(
         });
     }
     for tr in &schema.triggers {
+        if let Some(reason) = spatial::machinery_trigger(schema, tr) {
+            out.skipped.push(pg::Skipped {
+                kind: "trigger".into(),
+                name: tr.name.clone(),
+                reason,
+            });
+            machinery += 1;
+            continue;
+        }
         diags.push(Diagnostic::warning(Stage::Rewrite, "trigger-kept-as-comment", format!("trigger `{}` on `{}` is not translated yet; its SQLite definition is kept as a comment in 03_constraints.sql", tr.name, tr.table)).on(tr.name.clone()).with_help("recreate it as a PL/pgSQL trigger function by hand"));
         out.kept_as_comment.push(pg::Commented {
             kind: "trigger".into(),
@@ -1144,6 +1169,9 @@ pub fn rewrite_ir(
         });
     }
 
+    if machinery > 0 {
+        diags.push(Diagnostic::note(Stage::Rewrite, "spatial-machinery-skipped", format!("{machinery} trigger(s) and view(s) of the spatial package or on tables not migrated are not migrated; each is listed with its reason at the end of 03_constraints.sql")));
+    }
     for t in &tables {
         for c in &t.columns {
             let base = c.pg_type.split(['(', '[']).next().unwrap_or("").trim();
@@ -1153,6 +1181,9 @@ pub fn rewrite_ir(
                 }
                 "vector" | "halfvec" | "sparsevec" => {
                     extensions.insert("vector".into());
+                }
+                "geometry" => {
+                    extensions.insert("postgis".into());
                 }
                 _ => {}
             }
@@ -1400,7 +1431,12 @@ fn sqlite_class(conv: pg::Converter) -> Option<&'static str> {
         }
         C::Real | C::JulianDay => Some("real"),
         C::Text | C::AnyText | C::Json | C::UuidText | C::IsoTimestamp | C::IsoDate => Some("text"),
-        C::Bytes | C::UuidBlob | C::Float32Vector | C::Float32Array => Some("blob"),
+        C::Bytes
+        | C::UuidBlob
+        | C::Float32Vector
+        | C::Float32Array
+        | C::GeopackageGeometry
+        | C::SpatialiteGeometry => Some("blob"),
         C::Numeric => None,
     }
 }

@@ -348,6 +348,7 @@ fn read_all(
         .map(|(name, _)| name.clone())
         .collect();
     ddl::classify_internal(&mut schema.tables, &shadows);
+    super::spatial::read(conn, &mut schema, diags);
 
     if schema
         .tables
@@ -515,6 +516,7 @@ fn table_from_pragmas(
             generated,
             hidden: x.hidden == 1,
             profile: None,
+            geometry: None,
         });
     }
     // Primary key: PRAGMA positions win; the constraint name comes from the text.

@@ -11,6 +11,7 @@
 pub mod ddl;
 pub mod live;
 pub mod profile;
+pub mod spatial;
 
 use crate::diag::{Diagnostic, Diagnostics, Error, Result, Stage};
 use crate::ir::sqlite::Schema;

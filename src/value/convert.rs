@@ -27,6 +27,8 @@
 //! | `epoch-seconds` / `-millis` / `-micros` | integer | timestamptz |
 //! | `julian-day` | real or integer: SQLite's own rounding to the millisecond | timestamptz |
 //! | `float32-vector` / `float32-array` | blob of little-endian float32s (finite for vectors) | vector / real[] |
+//! | `geopackage-geometry` | GeoPackage binary geometry (`GP` header, ISO WKB) | geometry (EWKB) |
+//! | `spatialite-geometry` | SpatiaLite geometry blob (also compressed, TinyPoint) | geometry (EWKB) |
 //! | `any-text` | text as `text`; integer as decimal; real as PostgreSQL prints a double (shortest round trip); blob that is valid UTF-8 without NUL | text |
 //!
 //! Invariants: nothing is ever altered silently — a value outside these
@@ -116,6 +118,8 @@ pub fn expects(conv: Converter) -> &'static str {
         Converter::JulianDay => "a Julian day number",
         Converter::Float32Vector | Converter::Float32Array => "a float32 blob",
         Converter::AnyText => "any value but binary",
+        Converter::GeopackageGeometry => "GeoPackage geometry",
+        Converter::SpatialiteGeometry => "SpatiaLite geometry",
     }
 }
 
@@ -234,6 +238,17 @@ pub fn convert(conv: Converter, v: ValueRef<'_>) -> Result<Value<'_>, ConvError>
                 ConvError::new(format!("{} is not a Julian day in range", float_text(jd)))
             })
         }
+        Converter::GeopackageGeometry | Converter::SpatialiteGeometry => match v {
+            ValueRef::Blob(b) => {
+                let ewkb = if conv == Converter::GeopackageGeometry {
+                    super::geometry::from_geopackage(b)
+                } else {
+                    super::geometry::from_spatialite(b)
+                };
+                ewkb.map(|e| Value::Bytes(e.into())).map_err(ConvError::new)
+            }
+            _ => Err(unexpected(conv, v)),
+        },
         Converter::Float32Vector | Converter::Float32Array => match v {
             ValueRef::Blob(b) if !b.is_empty() && b.len().is_multiple_of(4) => {
                 if conv == Converter::Float32Vector && !crate::source::profile::is_f32_vector(b) {

@@ -9,6 +9,7 @@
 //! them; it reads only the IR's converter names and the source stage's
 //! lexical helpers.
 pub mod convert;
+pub mod geometry;
 pub mod wire;
 
 use rusqlite::types::ValueRef;

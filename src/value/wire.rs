@@ -46,6 +46,123 @@ pub enum Wire {
     },
     /// `real[]`.
     Float4Array,
+    /// PostGIS `geometry`, with its type modifier when it has one.
+    Geometry(GeometryMod),
+}
+
+/// A PostGIS `geometry(<type>[Z][M], <srid>)` modifier; `typed == false`
+/// is plain `geometry`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GeometryMod {
+    pub typed: bool,
+    /// WKB type code; 0 is any.
+    pub kind: u32,
+    pub z: bool,
+    pub m: bool,
+    /// 0 is any.
+    pub srid: i32,
+}
+
+impl GeometryMod {
+    pub const ANY: GeometryMod = GeometryMod {
+        typed: false,
+        kind: 0,
+        z: false,
+        m: false,
+        srid: 0,
+    };
+
+    /// Decodes PostGIS's `atttypmod` (gserialized_typmod.h: SRID in bits
+    /// 8–28, type in 2–7 by PostGIS's own numbering, Z bit 1, M bit 0).
+    pub fn from_typmod(typmod: i32) -> GeometryMod {
+        if typmod < 0 {
+            return GeometryMod::ANY;
+        }
+        let srid = ((typmod & 0x0fff_ff00) - (typmod & 0x1000_0000)) >> 8;
+        let kind = match (typmod & 0xfc) >> 2 {
+            13 => 15,
+            14 => 17,
+            15 => 16,
+            k => k as u32,
+        };
+        GeometryMod {
+            typed: true,
+            kind,
+            z: typmod & 2 != 0,
+            m: typmod & 1 != 0,
+            srid,
+        }
+    }
+
+    /// Reads `PointZ, 4326` (the text inside `geometry(…)`).
+    pub fn parse(args: &str) -> Option<GeometryMod> {
+        let mut parts = args.split(',').map(str::trim);
+        let name = parts.next()?.to_ascii_lowercase();
+        let srid = match parts.next() {
+            Some(s) => s.parse().ok()?,
+            None => 0,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        let (base, z, m) = if let Some(b) = name.strip_suffix("zm") {
+            (b, true, true)
+        } else if let Some(b) = name.strip_suffix('z') {
+            (b, true, false)
+        } else if let Some(b) = name.strip_suffix('m') {
+            (b, false, true)
+        } else {
+            (name.as_str(), false, false)
+        };
+        // No base type name ends in `z` or `m`, so the suffix is unambiguous.
+        let kind = super::geometry::type_code(base)?;
+        Some(GeometryMod {
+            typed: true,
+            kind,
+            z,
+            m,
+            srid,
+        })
+    }
+
+    /// Checks a value's shape against the modifier as PostGIS's
+    /// `postgis_valid_typmod` does; a value without an SRID takes the
+    /// column's (PostGIS does the same), returned as `Some(srid)`.
+    pub fn admit(self, s: super::geometry::Shape) -> Result<Option<i32>, ConvError> {
+        use super::geometry::type_name;
+        if !self.typed {
+            return Ok(None);
+        }
+        let collection = self.kind == 7 && (4..=7).contains(&s.kind);
+        if self.kind != 0 && self.kind != s.kind && !collection {
+            return Err(ConvError::new(format!(
+                "{} where the column holds {}",
+                type_name(s.kind),
+                type_name(self.kind)
+            )));
+        }
+        if (s.z, s.m) != (self.z, self.m) {
+            let d = |z: bool, m: bool| match (z, m) {
+                (false, false) => "XY",
+                (true, false) => "XYZ",
+                (false, true) => "XYM",
+                (true, true) => "XYZM",
+            };
+            return Err(ConvError::new(format!(
+                "{} geometry where the column is {}",
+                d(s.z, s.m),
+                d(self.z, self.m)
+            )));
+        }
+        match (self.srid, s.srid) {
+            (0, _) => Ok(None),
+            (c, 0) => Ok(Some(c)),
+            (c, v) if c == v => Ok(None),
+            (c, v) => Err(ConvError::new(format!(
+                "SRID {v} where the column's SRID is {c}"
+            ))),
+        }
+    }
 }
 
 impl Wire {
@@ -88,6 +205,7 @@ impl Wire {
                 dim: (typmod > 0).then_some(typmod as u32),
             },
             "_float4" => Wire::Float4Array,
+            "geometry" => Wire::Geometry(GeometryMod::from_typmod(typmod)),
             _ => return None,
         })
     }
@@ -96,6 +214,14 @@ impl Wire {
     /// `numeric(10,2)`, `vector(384)`, `real[]`).
     pub fn from_sql_type(t: &str) -> Option<Wire> {
         let t = t.trim().to_ascii_lowercase();
+        if let Some(args) = t.strip_prefix("geometry") {
+            let args = args.trim();
+            if args.is_empty() {
+                return Some(Wire::Geometry(GeometryMod::ANY));
+            }
+            let inner = args.strip_prefix('(')?.strip_suffix(')')?;
+            return GeometryMod::parse(inner).map(Wire::Geometry);
+        }
         let (base, args) = match t.split_once('(') {
             Some((b, rest)) => (b.trim().to_string(), rest.trim_end_matches(')').to_string()),
             None => (t.clone(), String::new()),
@@ -161,6 +287,7 @@ impl Wire {
             Wire::Vector { .. } | Wire::Float4Array => {
                 matches!(conv, C::Float32Vector | C::Float32Array)
             }
+            Wire::Geometry(_) => matches!(conv, C::GeopackageGeometry | C::SpatialiteGeometry),
         }
     }
 
@@ -179,6 +306,7 @@ impl Wire {
             Wire::Date => Converter::IsoDate,
             Wire::Vector { .. } => Converter::Float32Vector,
             Wire::Float4Array => Converter::Float32Array,
+            Wire::Geometry(_) => Converter::GeopackageGeometry,
         }
     }
 
@@ -320,6 +448,14 @@ fn encode_body(buf: &mut Vec<u8>, v: &Value<'_>, wire: Wire) -> Result<(), ConvE
             for c in b.chunks_exact(4) {
                 let bits = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
                 buf.extend_from_slice(&bits.to_be_bytes());
+            }
+        }
+        (Wire::Geometry(g), Value::Bytes(b)) => {
+            let shape = super::geometry::shape(b)
+                .ok_or_else(|| ConvError::new("geometry bytes that are not EWKB"))?;
+            match g.admit(shape)? {
+                None => buf.extend_from_slice(b),
+                Some(srid) => super::geometry::with_srid(buf, b, srid),
             }
         }
         (Wire::Float4Array, Value::Floats(b)) => {

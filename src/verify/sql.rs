@@ -140,6 +140,9 @@ pub fn value_expr(c: &VCol) -> String {
         Wire::Date => format!("date_send({q})"),
         Wire::Vector { .. } => format!("vector_send({q})"),
         Wire::Float4Array => format!("array_send({q})"),
+        // PostGIS's canonical EWKB (little-endian, SRID on the outer
+        // geometry): what the converters write.
+        Wire::Geometry(_) => format!("ST_AsEWKB({q})"),
     }
 }
 
