@@ -414,3 +414,47 @@ fn code_spans_close(line: &str) -> bool {
     }
     open.is_none()
 }
+
+/// A GeoPackage geometry column that becomes PostGIS `geometry` changes
+/// what the application sends and reads; the compat pack keeps the blobs as
+/// bytea and lists nothing; so does a target without PostGIS.
+#[test]
+fn app_impact_lists_geometry_columns_unless_kept_as_blobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("places.gpkg");
+    let conn = rusqlite::Connection::open(&src).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE gpkg_geometry_columns (table_name TEXT, column_name TEXT, \
+         geometry_type_name TEXT, srs_id INTEGER, z TINYINT, m TINYINT); \
+         INSERT INTO gpkg_geometry_columns VALUES ('places', 'geom', 'POINT', 4326, 0, 0); \
+         CREATE TABLE places (fid INTEGER PRIMARY KEY, geom POINT); \
+         INSERT INTO places VALUES \
+         (1, x'47500001E6100000010100000000000000000000F83F0000000000000240');",
+    )
+    .unwrap();
+    drop(conn);
+    let postgis = ["--extensions", "citext,pgcrypto,postgis"];
+    let impact = compile_impact(&src, &dir.path().join("default"), &postgis);
+    assert!(
+        impact.contains(
+            "| places.geom | POINT | geometry(Point,4326) | geopackage-geometry | fails | fails |"
+        ),
+        "{impact}"
+    );
+    assert!(
+        impact.contains("`INSERT INTO places (geom) VALUES (ST_GeomFromWKB($1, 4326))`"),
+        "{impact}"
+    );
+    assert!(
+        impact.contains("`SELECT ST_AsBinary(geom) FROM places`"),
+        "{impact}"
+    );
+    let mut compat = postgis.to_vec();
+    compat.extend_from_slice(&["--rules", "compat"]);
+    let kept = compile_impact(&src, &dir.path().join("compat"), &compat);
+    assert!(kept.contains("No decision changes"), "{kept}");
+    let sql = std::fs::read_to_string(dir.path().join("compat/01_schema.sql")).unwrap();
+    assert!(sql.contains("geom bytea"), "{sql}");
+    let no_postgis = compile_impact(&src, &dir.path().join("plain"), &[]);
+    assert!(no_postgis.contains("No decision changes"), "{no_postgis}");
+}

@@ -226,6 +226,19 @@ fn change(i: &pg::AppImpact) -> Change {
             "",
             COMPAT,
         ),
+        (ImpactKind::Geometry(conv), _) => c(
+            if conv == Converter::SpatialiteGeometry {
+                "SpatiaLite's geometry blob (a blob)"
+            } else {
+                "the GeoPackage geometry blob (a blob)"
+            },
+            "the blob as stored",
+            "geometry takes no bytea parameter (the application must send WKB or EWKB)",
+            "PostGIS geometry (hex EWKB text, 0101000020E6100000…), not the package's blob",
+            "ST_GeomFromWKB($1, {srid})",
+            "ST_AsBinary({c})",
+            "compile with --rules compat, which keeps the blobs exactly as bytea",
+        ),
         (ImpactKind::BytesFromText, _) => c(
             "'text' (text)",
             "the text",
@@ -265,6 +278,15 @@ fn change(i: &pg::AppImpact) -> Change {
     }
 }
 
+/// The SRID a `geometry(Type,SRID)` type names; 0 (PostGIS's unknown SRID)
+/// for plain `geometry`.
+fn srid(pg_type: &str) -> &str {
+    pg_type
+        .strip_suffix(')')
+        .and_then(|t| t.rsplit_once(','))
+        .map_or("0", |(_, s)| s.trim())
+}
+
 fn entry(i: &pg::AppImpact) -> Entry {
     let ch = change(i);
     let (t, pt) = (sqlite_name(&i.source_table), ident::quote_ident(&i.table));
@@ -288,9 +310,9 @@ fn entry(i: &pg::AppImpact) -> Entry {
                 String::new()
             };
             let value = if ch.write_value.is_empty() {
-                "$1"
+                "$1".to_string()
             } else {
-                ch.write_value
+                ch.write_value.replace("{srid}", srid(&i.pg_type))
             };
             let read_expr = if ch.read_expr.is_empty() {
                 pcq.clone()

@@ -183,6 +183,9 @@ pub enum ImpactKind {
     Vector,
     /// Text (with NUL bytes, invalid UTF-8, or mixed with blobs) as bytea.
     BytesFromText,
+    /// GeoPackage or SpatiaLite blobs as PostGIS `geometry`; the converter
+    /// says which.
+    Geometry(Converter),
     /// NOCASE text as citext: same parameters, same case-insensitive `=`.
     Citext,
     /// A name with upper-case letters, kept by quoting it.

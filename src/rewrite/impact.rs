@@ -106,7 +106,15 @@ fn type_kind(c: &pg::Column, sc: &sqlite::Column) -> Option<(ImpactKind, Sent)> 
         Converter::UuidText => (ImpactKind::Uuid, Sent::Text),
         Converter::UuidBlob => (ImpactKind::Uuid, Sent::Blob),
         Converter::Float32Vector | Converter::Float32Array => (ImpactKind::Vector, Sent::Blob),
-        Converter::Bytes if sc.affinity != Affinity::Blob || non_blobs => {
+        Converter::GeopackageGeometry | Converter::SpatialiteGeometry => {
+            (ImpactKind::Geometry(c.converter), Sent::Blob)
+        }
+        // A catalogued geometry column kept as bytea holds only blobs (its
+        // rules require it) whatever its declared type (`POINT` has NUMERIC
+        // affinity): the application binds and reads the blob unchanged.
+        Converter::Bytes
+            if sc.geometry.is_none() && (sc.affinity != Affinity::Blob || non_blobs) =>
+        {
             (ImpactKind::BytesFromText, Sent::Text)
         }
         _ if base_type(&c.pg_type) == "citext" => (ImpactKind::Citext, Sent::Text),
