@@ -129,7 +129,11 @@ pub fn render_text(i: &Inspection) -> String {
 
     let _ = writeln!(out, "\n== Integrity");
     if let Some(why) = &i.integrity.unfinished {
-        let _ = writeln!(out, "  integrity_check: stopped before its end: {}", one(why));
+        let _ = writeln!(
+            out,
+            "  integrity_check: stopped before its end: {}",
+            one(why)
+        );
     } else if i.integrity.ok {
         let _ = writeln!(out, "  integrity_check: ok");
     } else {

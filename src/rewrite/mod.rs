@@ -13,8 +13,8 @@ pub mod facts;
 mod impact;
 pub mod predicate;
 pub mod rules;
-pub mod sqlcheck;
 mod spatial;
+pub mod sqlcheck;
 pub mod target;
 
 use crate::diag::{Diagnostic, Diagnostics, Severity, Stage};

@@ -44,7 +44,10 @@ pub(super) fn spatial_indexes(
             where_clause: None,
             decisions: vec![pg::Decision {
                 rule: "spatial-index".into(),
-                evidence: format!("R*Tree table {rtree} indexed {}.{} in SQLite", t.name, c.name),
+                evidence: format!(
+                    "R*Tree table {rtree} indexed {}.{} in SQLite",
+                    t.name, c.name
+                ),
                 obvious: false,
             }],
         });
@@ -81,7 +84,10 @@ pub(super) fn machinery_trigger(schema: &sqlite::Schema, tr: &sqlite::Trigger) -
         .iter()
         .find(|t| t.name.eq_ignore_ascii_case(&tr.table))?;
     if let sqlite::TableKind::Internal { reason } = &table.kind {
-        return Some(format!("its table `{}` is not migrated: {reason}", table.name));
+        return Some(format!(
+            "its table `{}` is not migrated: {reason}",
+            table.name
+        ));
     }
     let name = tr.name.to_ascii_lowercase();
     if name.starts_with("gpkg_") && table.name.to_ascii_lowercase().starts_with("gpkg_") {

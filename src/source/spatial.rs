@@ -143,7 +143,9 @@ pub fn read(conn: &Connection, schema: &mut Schema, diags: &mut Diagnostics) {
         };
         // Its columns were unreadable without the package's module: no
         // matter, it is not migrated.
-        diags.0.retain(|d| !(d.code == "table-info-unavailable" && d.span.object.as_deref() == Some(&t.name)));
+        diags.0.retain(|d| {
+            !(d.code == "table-info-unavailable" && d.span.object.as_deref() == Some(&t.name))
+        });
     }
 }
 
@@ -184,7 +186,9 @@ fn broken_rtrees(schema: &mut Schema, diags: &mut Diagnostics) {
             .with_help("an R*Tree is an index over other data: rebuild it in PostgreSQL (a GiST index), or drop it in SQLite")
             .on(t.name.clone()),
         );
-        diags.0.retain(|d| !(d.code == "table-info-unavailable" && d.span.object.as_deref() == Some(&t.name)));
+        diags.0.retain(|d| {
+            !(d.code == "table-info-unavailable" && d.span.object.as_deref() == Some(&t.name))
+        });
         t.kind = TableKind::Internal {
             reason: format!("broken R*Tree {} (missing {})", t.name, missing.join(", ")),
         };

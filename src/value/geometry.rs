@@ -106,7 +106,9 @@ pub fn from_geopackage(b: &[u8]) -> Result<Vec<u8>, String> {
     }
     let flags = b[3];
     if flags & 0x20 != 0 {
-        return Err("extended GeoPackage geometry (a non-standard type) has no PostGIS form".into());
+        return Err(
+            "extended GeoPackage geometry (a non-standard type) has no PostGIS form".into(),
+        );
     }
     let envelope = match (flags >> 1) & 0x07 {
         0 => 0,
@@ -324,7 +326,7 @@ fn write_points(out: &mut Vec<u8>, count: u32, coords: &[f64]) {
 fn check_points(kind: u32, count: u32, _coords: &[f64], _n: usize) -> Result<(), String> {
     match kind {
         2 if count == 1 => Err("a LineString of one point (PostGIS needs two)".into()),
-        8 if count > 0 && (count < 3 || count % 2 == 0) => Err(format!(
+        8 if count > 0 && (count < 3 || count.is_multiple_of(2)) => Err(format!(
             "a CircularString of {count} points (PostGIS needs an odd number, at least three)"
         )),
         _ => Ok(()),
@@ -335,7 +337,9 @@ fn check_points(kind: u32, count: u32, _coords: &[f64], _n: usize) -> Result<(),
 fn check_ring(kind: u32, count: u32, coords: &[f64], n: usize) -> Result<(), String> {
     let what = if kind == 17 { "Triangle" } else { "Polygon" };
     if count < 4 {
-        return Err(format!("a {what} ring of {count} points (PostGIS needs four)"));
+        return Err(format!(
+            "a {what} ring of {count} points (PostGIS needs four)"
+        ));
     }
     let last = (count as usize - 1) * n;
     let closed = coords[0].to_bits() == coords[last].to_bits()
@@ -491,7 +495,9 @@ impl<'a> Reader<'a> {
         let n = self.u32()?;
         let left = self.b.len() - self.at;
         if (n as usize).saturating_mul(min_bytes) > left {
-            return Err(format!("geometry claims {n} items but only {left} bytes follow"));
+            return Err(format!(
+                "geometry claims {n} items but only {left} bytes follow"
+            ));
         }
         Ok(n)
     }
@@ -522,7 +528,10 @@ mod tests {
 
     #[test]
     fn spatialite_blobs_become_postgis_ewkb() {
-        assert_eq!(from_spatialite(&unhex(SL_POINT)).unwrap(), unhex(EWKB_POINT));
+        assert_eq!(
+            from_spatialite(&unhex(SL_POINT)).unwrap(),
+            unhex(EWKB_POINT)
+        );
         assert_eq!(
             from_spatialite(&unhex(SL_LINEZ_COMPRESSED)).unwrap(),
             unhex(EWKB_LINEZ_COMPRESSED)
