@@ -38,6 +38,7 @@ fn compile_writes_the_schema_half_of_the_migration_set() {
         "03_constraints.sql",
         "04_validate.sql",
         "rollback.sql",
+        "APP_IMPACT.md",
         "pgbridge.sum",
     ] {
         assert!(dir.path().join(f).exists(), "{f} written");
@@ -45,8 +46,8 @@ fn compile_writes_the_schema_half_of_the_migration_set() {
     let sum = std::fs::read_to_string(dir.path().join("pgbridge.sum")).unwrap();
     assert_eq!(
         sum.lines().count(),
-        5,
-        "one SHA-256 line per SQL file:\n{sum}"
+        6,
+        "one SHA-256 line per file (SQL and APP_IMPACT.md):\n{sum}"
     );
 }
 

@@ -118,3 +118,64 @@ fn docs_rules_md_describes_every_fact() {
         "docs/rules.md does not describe: {missing:?}"
     );
 }
+
+#[test]
+fn builtin_packs_live_in_rules_packs_and_are_not_default_rules() {
+    assert_eq!(pgbridge::rewrite::rules::builtin_packs(), vec!["compat"]);
+    let default = pack();
+    let stray: Vec<&str> = default
+        .rules
+        .iter()
+        .filter(|r| r.origin.starts_with("rules/packs/"))
+        .map(|r| r.origin.as_str())
+        .collect();
+    assert!(stray.is_empty(), "the default pack read {stray:?}");
+    // `pgbridge rules test rules` loads the directory: `packs/` is no phase.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let from_dir = pgbridge::rewrite::rules::load_dir(&dir)
+        .unwrap_or_else(|e| panic!("rules/ as a directory: {e:#?}"));
+    assert_eq!(from_dir.len(), default.rules.len());
+}
+
+#[test]
+fn compat_pack_loads_by_name_and_its_examples_pass() {
+    let pack = RulePack::load(&[Path::new("compat")])
+        .unwrap_or_else(|e| panic!("--rules compat does not load: {e:#?}"));
+    let compat: Vec<_> = pack
+        .rules
+        .iter()
+        .filter(|r| r.origin.starts_with("rules/packs/compat/"))
+        .collect();
+    assert!(compat.len() >= 20, "compat rules: {}", compat.len());
+    let defaults = self::pack();
+    for r in &compat {
+        assert!(
+            r.origin
+                .starts_with(&format!("rules/packs/compat/{}/", r.phase)),
+            "rule {} lives in its phase directory",
+            r.id
+        );
+        // The pack replaces default rules: same id, same phase, same `when`.
+        let d = defaults
+            .get(&r.id)
+            .unwrap_or_else(|| panic!("compat rule {} replaces no default rule", r.id));
+        assert_eq!(
+            (&d.phase, d.when_src.trim()),
+            (&r.phase, r.when_src.trim()),
+            "compat rule {} keeps the default rule's phase and `when`",
+            r.id
+        );
+    }
+    let outcomes = run_examples(&pack, Some("rules/packs/compat/"));
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.passed)
+        .map(|o| format!("{}: {}", o.name, o.detail))
+        .collect();
+    assert!(!outcomes.is_empty());
+    assert!(
+        failed.is_empty(),
+        "compat examples failed:\n{}",
+        failed.join("\n\n")
+    );
+}

@@ -1,7 +1,8 @@
 //! emit: renders the migration set from `ir::pg` with minijinja templates.
 //!
 //! Input: an `ir::pg::Schema` and [`EmitOptions`]. Output: a
-//! [`MigrationSet`] — file name → contents, plus `pgbridge.sum` (SHA-256
+//! [`MigrationSet`] — file name → contents (the SQL files and the review
+//! file APP_IMPACT.md, see [`impact`]), plus `pgbridge.sum` (SHA-256
 //! of each file, `sha256sum -c` compatible). Templates are embedded from
 //! `templates/`; `--templates DIR` overrides any of them by file name.
 //! Quoting and literals are Rust filters (`ident`, `literal`, `comment`),
@@ -16,6 +17,8 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod impact;
+pub mod markdown;
 pub mod statements;
 pub mod twins;
 
@@ -132,9 +135,19 @@ fn formatter(
     state: &mut minijinja::State,
     value: &minijinja::Value,
 ) -> Result<(), minijinja::Error> {
+    write_escaped(out, state, value, |s| ident::escape_text(s).into())
+}
+
+/// Write `value`: as it is when a filter made it safe, else through `escape`.
+pub(crate) fn write_escaped(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &minijinja::Value,
+    escape: fn(&str) -> String,
+) -> Result<(), minijinja::Error> {
     match value.as_str() {
         Some(s) if !value.is_safe() => out
-            .write_str(&ident::escape_text(s))
+            .write_str(&escape(s))
             .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write")),
         _ => minijinja::escape_formatter(out, state, value),
     }
@@ -231,16 +244,21 @@ fn validate_tables(schema: &pg::Schema) -> Vec<Validate> {
         .collect()
 }
 
-/// Render the migration set.
-pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet, Box<Diagnostic>> {
-    let mut env = sql_environment();
-    let syntax = minijinja::syntax::SyntaxConfig::builder()
+/// The syntax every migration-set template uses: block tags take their
+/// line with them.
+fn template_syntax() -> Result<minijinja::syntax::SyntaxConfig, Box<Diagnostic>> {
+    minijinja::syntax::SyntaxConfig::builder()
         .trim_blocks(true)
         .lstrip_blocks(true)
         .keep_trailing_newline(true)
         .build()
-        .map_err(|e| emit_err("template-syntax", format!("{e}")))?;
-    env.set_syntax(syntax);
+        .map_err(|e| emit_err("template-syntax", format!("{e}")))
+}
+
+/// Render the migration set.
+pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet, Box<Diagnostic>> {
+    let mut env = sql_environment();
+    env.set_syntax(template_syntax()?);
     let ctx = Context {
         schema,
         origin: &opts.origin,
@@ -262,6 +280,13 @@ pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet
             .map_err(|e| emit_err("template-failed", format!("template {tname} failed: {e:#}")))?;
         files.insert(name.to_string(), normalise(&text));
     }
+    let tname = format!("{}.j2", impact::FILE);
+    let src = template_source(&tname, opts)?;
+    let mut md = markdown::environment();
+    md.set_syntax(template_syntax()?);
+    let text = impact::render(&md, schema, &opts.origin, opts.target_version, &src)
+        .map_err(|e| emit_err("template-failed", format!("template {tname} failed: {e:#}")))?;
+    files.insert(impact::FILE.to_string(), normalise(&text));
     let sum = sum_file(&files);
     files.insert(SUM_FILE.to_string(), sum);
     Ok(MigrationSet { files })

@@ -135,6 +135,75 @@ pub struct Schema {
     pub kept_as_comment: Vec<Commented>,
     /// SQLite objects deliberately not migrated (internal tables), with why.
     pub skipped: Vec<Skipped>,
+    /// Decisions that change what the application sends or reads
+    /// (APP_IMPACT.md), in table and column order.
+    #[serde(default)]
+    pub app_impact: Vec<AppImpact>,
+}
+
+/// One decision the application's SQL can notice: a type that refuses the
+/// parameters SQLite took, or a name that must now be quoted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppImpact {
+    /// PostgreSQL table name.
+    pub table: String,
+    /// PostgreSQL column name; none when the entry is about the table's name.
+    pub column: Option<String>,
+    pub source_table: String,
+    pub source_column: Option<String>,
+    /// The SQLite declared type as written (empty for an untyped column or a
+    /// table-name entry).
+    pub sqlite_type: String,
+    /// The PostgreSQL type chosen (empty for a table-name entry).
+    pub pg_type: String,
+    /// The rule (or built-in step) behind the decision.
+    pub rule: String,
+    pub kind: ImpactKind,
+    /// What the application binds for this column in SQLite.
+    pub sends: Sent,
+}
+
+/// The classes of application-visible decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImpactKind {
+    /// 0/1 integers or true/false text as boolean.
+    Boolean,
+    /// JSON text as jsonb.
+    Json,
+    /// ISO text as timestamptz.
+    IsoTimestamp,
+    /// ISO text as date.
+    IsoDate,
+    /// Epoch integers (or Julian-day reals) as timestamptz; the converter says which.
+    Epoch(Converter),
+    /// UUID text or 16-byte blobs as uuid.
+    Uuid,
+    /// float32 blobs as pgvector `vector` or `real[]`.
+    Vector,
+    /// Text (with NUL bytes, invalid UTF-8, or mixed with blobs) as bytea.
+    BytesFromText,
+    /// GeoPackage or SpatiaLite blobs as PostGIS `geometry`; the converter
+    /// says which.
+    Geometry(Converter),
+    /// NOCASE text as citext: same parameters, same case-insensitive `=`.
+    Citext,
+    /// A name with upper-case letters, kept by quoting it.
+    MixedCaseName,
+    /// A name PostgreSQL reserves, kept by quoting it.
+    ReservedName,
+}
+
+/// The SQLite storage class an application binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sent {
+    Integer,
+    Real,
+    Text,
+    Blob,
+    /// A name, not a value.
+    Name,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

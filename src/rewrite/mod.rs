@@ -10,6 +10,7 @@
 //! comment with an error diagnostic, never dropped.
 mod constant;
 pub mod facts;
+mod impact;
 pub mod predicate;
 pub mod rules;
 mod spatial;
@@ -340,6 +341,7 @@ pub fn rewrite_ir(
         sequence_resets: vec![],
         kept_as_comment: vec![],
         skipped: vec![],
+        app_impact: vec![],
     };
     for u in &schema.unreadable {
         out.kept_as_comment.push(pg::Commented {
@@ -1202,6 +1204,7 @@ pub fn rewrite_ir(
     out.extensions = extensions.into_iter().collect();
     out.tables = tables;
     diags.extend(quoted_upper_case(&out));
+    out.app_impact = impact::app_impact(schema, &out);
     locate(schema, &mut diags);
     (out, diags)
 }

@@ -1,20 +1,60 @@
 //! Rule packs: loading and validating `rules/<phase>/<id>.yaml` files.
 //!
-//! Input: the embedded default pack (this repo's `rules/`) and any number of
-//! user packs (`--rules DIR`). Output: a [`RulePack`] — every rule parsed,
+//! Input: the embedded default pack (this repo's `rules/`, without
+//! `rules/packs/`) and any number of user packs (`--rules DIR`, or
+//! `--rules NAME` for a built-in pack in this repo's `rules/packs/NAME/`,
+//! e.g. `compat`, when no directory `NAME` exists). Output: a [`RulePack`] — every rule parsed,
 //! its predicate compiled, ordered for first-match-wins evaluation: user
 //! packs before the default pack (a user rule with a default rule's id
 //! replaces it), then by `priority`, then by id.
 //!
 //! Invariants: a rule's id is its file stem; its phase is its directory; a
-//! malformed rule is an error naming the file and line, never skipped.
+//! malformed rule is an error naming the file and line, never skipped. In
+//! any pack directory, `tests/` holds fixtures and `packs/` holds other
+//! packs: neither is a phase, so neither is read as rules of this pack.
 use super::predicate::Predicate;
 use crate::diag::{Diagnostic, Span, Stage};
 use include_dir::{Dir, include_dir};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-static DEFAULT_PACK: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/rules");
+/// This repo's `rules/`: the default pack's phase directories and
+/// `tests/`, and the built-in packs under `packs/`.
+static RULES_DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/rules");
+
+/// Subdirectories of a pack directory that are not phases: fixtures and
+/// (in `rules/`) the built-in packs.
+const NOT_PHASES: &[&str] = &["tests", "packs"];
+
+/// The built-in packs' directory within `rules/`.
+const BUILTIN_PACKS_DIR: &str = "packs";
+
+/// The names of the built-in packs (`rules/packs/<name>/`), sorted.
+pub fn builtin_packs() -> Vec<String> {
+    let mut names: Vec<String> = RULES_DIR
+        .get_dir(BUILTIN_PACKS_DIR)
+        .map(|packs| {
+            packs
+                .dirs()
+                .filter_map(|d| d.path().file_name())
+                .map(|n| n.to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The built-in pack a `--rules` argument names: a bare name (no path
+/// separator) of a pack in `rules/packs/`, when no directory of that name
+/// exists. `./compat` always means the directory.
+fn builtin_pack(arg: &Path) -> Option<&'static Dir<'static>> {
+    let name = arg.to_str()?;
+    if arg.exists() || name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        return None;
+    }
+    RULES_DIR.get_dir(format!("{BUILTIN_PACKS_DIR}/{name}"))
+}
 
 /// The phases a rule can belong to, in evaluation order.
 pub const PHASES: &[&str] = &["table", "column", "default"];
@@ -152,12 +192,16 @@ impl RulePack {
         let mut errors = Vec::new();
         let mut packs: Vec<Vec<Rule>> = Vec::new();
         for dir in user_dirs.iter().rev() {
-            match load_dir(dir) {
+            let rules = match builtin_pack(dir) {
+                Some(pack) => load_embedded(pack, "rules/"),
+                None => load_dir(dir),
+            };
+            match rules {
                 Ok(rules) => packs.push(rules),
                 Err(e) => errors.extend(e),
             }
         }
-        match load_default() {
+        match load_embedded(&RULES_DIR, "rules/") {
             Ok(rules) => packs.push(rules),
             Err(e) => errors.extend(e),
         }
@@ -207,12 +251,19 @@ impl RulePack {
     }
 }
 
-fn load_default() -> Result<Vec<Rule>, Vec<Diagnostic>> {
+/// Load an embedded pack; `origin` prefixes each rule's path (relative to
+/// `rules/`) to name it within the repo (`rules/column/json-text.yaml`,
+/// `rules/packs/compat/column/json-text.yaml`).
+fn load_embedded(pack: &Dir<'_>, origin: &str) -> Result<Vec<Rule>, Vec<Diagnostic>> {
     let mut rules = Vec::new();
     let mut errors = Vec::new();
-    for phase_dir in DEFAULT_PACK.dirs() {
-        let phase = phase_dir.path().to_string_lossy().to_string();
-        if phase == "tests" {
+    for phase_dir in pack.dirs() {
+        let phase = phase_dir
+            .path()
+            .file_name()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if NOT_PHASES.contains(&phase.as_str()) {
             continue;
         }
         for file in phase_dir.files() {
@@ -226,7 +277,7 @@ fn load_default() -> Result<Vec<Rule>, Vec<Diagnostic>> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().to_string())
                 .unwrap_or_default();
-            match parse_rule(&text, &phase, &stem, &format!("rules/{path}")) {
+            match parse_rule(&text, &phase, &stem, &format!("{origin}{path}")) {
                 Ok(r) => rules.push(r),
                 Err(e) => errors.push(*e),
             }
@@ -239,7 +290,8 @@ fn load_default() -> Result<Vec<Rule>, Vec<Diagnostic>> {
     }
 }
 
-/// Load one user pack directory: `DIR/<phase>/<id>.yaml`.
+/// Load one user pack directory: `DIR/<phase>/<id>.yaml` (`DIR/tests/` and
+/// `DIR/packs/` are not phases and are not read).
 pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, Vec<Diagnostic>> {
     let mut rules = Vec::new();
     let mut errors = Vec::new();
@@ -252,6 +304,10 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, Vec<Diagnostic>> {
                     "rule-pack-unreadable",
                     format!("cannot read rule pack {}: {e}", dir.display()),
                 )
+                .with_help(format!(
+                    "--rules takes a pack directory or the name of a built-in pack ({})",
+                    builtin_packs().join(", ")
+                ))
                 .with_span(Span {
                     file: Some(dir.display().to_string()),
                     ..Default::default()
@@ -270,7 +326,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, Vec<Diagnostic>> {
             .file_name()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
-        if phase == "tests" || phase.starts_with('.') {
+        if NOT_PHASES.contains(&phase.as_str()) || phase.starts_with('.') {
             continue;
         }
         let mut files: Vec<_> = match std::fs::read_dir(&pdir) {
