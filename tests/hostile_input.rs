@@ -331,15 +331,11 @@ fn run_case(n: &Names) {
     for v in PgVersion::ALL {
         let db = cluster(v).new_db("hostile_psql");
         sentinel(&db);
-        let mut cmd = std::process::Command::new(cluster(v).psql_bin());
-        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url])
-            .arg("-v")
-            .arg(format!("sqlite_db={}", src.display()))
-            .env("PGCLIENTENCODING", "UTF8");
-        for f in ["01_schema.sql", "02_load.sql", "03_constraints.sql"] {
-            cmd.arg("-f").arg(out_dir.join(f));
-        }
-        let o = cmd.output().unwrap();
+        let o = db.psql_set(
+            &out_dir,
+            &["01_schema.sql", "02_load.sql", "03_constraints.sql"],
+            &src,
+        );
         assert!(o.status.success(), "psql on {v}: {}", text(&o));
         assert_moved(&db, n, "psql -f");
 

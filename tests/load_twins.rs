@@ -7,7 +7,7 @@ mod common;
 use common::{CORPUS_DATABASES, PgVersion, TestDb, cluster, corpus, pgbridge, sql_ident, text};
 use rusqlite::Connection;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Native load into `a`.
 fn native(db: &Path, a: &TestDb, rules: &[&str]) -> Output {
@@ -41,18 +41,7 @@ fn scripted(db: &Path, b: &TestDb, out: &Path, rules: &[&str]) -> Result<Output,
     if !c.status.success() {
         return Err(format!("compile failed:\n{}", text(&c)));
     }
-    Ok(Command::new(cluster(b.version).psql_bin())
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &b.url])
-        .arg("-v")
-        .arg(format!("sqlite_db={}", db.display()))
-        .arg("-f")
-        .arg(out.join("01_schema.sql"))
-        .arg("-f")
-        .arg(out.join("02_load.sql"))
-        .env("PGCLIENTENCODING", "UTF8")
-        .env("LC_MESSAGES", "C")
-        .output()
-        .expect("run psql"))
+    Ok(b.psql_set(out, &["01_schema.sql", "02_load.sql"], db))
 }
 
 const DIGEST: &str = "SET TimeZone = 'UTC'; SET extra_float_digits = 1;";

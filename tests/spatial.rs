@@ -220,15 +220,11 @@ fn geopackage_geometry_becomes_postgis_geometry_by_migrate_and_by_psql() {
         psql_db.url.as_str(),
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    let mut cmd = std::process::Command::new(cluster(PgVersion::V15).psql_bin());
-    cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &psql_db.url])
-        .arg("-v")
-        .arg(format!("sqlite_db={}", path.display()))
-        .env("PGCLIENTENCODING", "UTF8");
-    for f in ["01_schema.sql", "02_load.sql", "03_constraints.sql"] {
-        cmd.arg("-f").arg(set.join(f));
-    }
-    let o = cmd.output().unwrap();
+    let o = psql_db.psql_set(
+        &set,
+        &["01_schema.sql", "02_load.sql", "03_constraints.sql"],
+        &path,
+    );
     assert!(o.status.success(), "psql: {}", text(&o));
     assert_eq!(pg_ewkb(&psql_db, "parcels", "fid", "geom"), want);
     let out = pgbridge(&["verify", path.to_str().unwrap(), psql_db.url.as_str()]);

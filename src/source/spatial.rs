@@ -143,9 +143,7 @@ pub fn read(conn: &Connection, schema: &mut Schema, diags: &mut Diagnostics) {
         };
         // Its columns were unreadable without the package's module: no
         // matter, it is not migrated.
-        diags.0.retain(|d| {
-            !(d.code == "table-info-unavailable" && d.span.object.as_deref() == Some(&t.name))
-        });
+        forget_unreadable(diags, &t.name);
     }
 }
 
@@ -186,13 +184,19 @@ fn broken_rtrees(schema: &mut Schema, diags: &mut Diagnostics) {
             .with_help("an R*Tree is an index over other data: rebuild it in PostgreSQL (a GiST index), or drop it in SQLite")
             .on(t.name.clone()),
         );
-        diags.0.retain(|d| {
-            !(d.code == "table-info-unavailable" && d.span.object.as_deref() == Some(&t.name))
-        });
+        forget_unreadable(diags, &t.name);
         t.kind = TableKind::Internal {
             reason: format!("broken R*Tree {} (missing {})", t.name, missing.join(", ")),
         };
     }
+}
+
+/// Drops the source stage's `table-info-unavailable` warning for `table`,
+/// which this pass has found to be no data of the application's.
+fn forget_unreadable(diags: &mut Diagnostics, table: &str) {
+    diags.0.retain(|d| {
+        !(d.code == "table-info-unavailable" && d.span.object.as_deref() == Some(table))
+    });
 }
 
 fn unreadable(table: &str, e: &rusqlite::Error) -> Diagnostic {

@@ -145,6 +145,23 @@ impl TestDb {
         psql_run(&self.psql, &self.url, &["-f", &p], None)
     }
 
+    /// Runs files of a compiled set (`01_schema.sql`, `02_load.sql`, …) from
+    /// `set` in one psql session, as the set's header says, with `sqlite_db`
+    /// naming the source file `02_load.sql` reads. The raw output, for the
+    /// caller to judge.
+    pub fn psql_set(&self, set: &Path, files: &[&str], sqlite_db: &Path) -> std::process::Output {
+        let mut cmd = Command::new(&self.psql);
+        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &self.url])
+            .arg("-v")
+            .arg(format!("sqlite_db={}", sqlite_db.display()))
+            .env("PGCLIENTENCODING", "UTF8")
+            .env("LC_MESSAGES", "C");
+        for f in files {
+            cmd.arg("-f").arg(set.join(f));
+        }
+        cmd.output().expect("run psql")
+    }
+
     /// Runs SQL text like a script file (statements one by one, stops at the first
     /// error). Ok(stdout) or Err(stderr + stdout).
     pub fn psql(&self, sql: &str) -> Result<String, String> {
