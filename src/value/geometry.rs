@@ -61,6 +61,7 @@ pub fn type_name(kind: u32) -> &'static str {
 pub fn type_code(name: &str) -> Option<u32> {
     let lower = name.to_ascii_lowercase();
     (0..=17)
+        .filter(|k| type_name(*k) != "Unknown")
         .find(|k| type_name(*k).eq_ignore_ascii_case(&lower))
         .or(match lower.as_str() {
             "curve" | "surface" => Some(0),
@@ -525,6 +526,15 @@ mod tests {
     const EWKB_LINEZ_COMPRESSED: &str = "01020000A0E61000000400000000000000000000000000000000000000000000000000F03F000000A09999F13F000000000000F03F0000000000000040000000000000004000000000000008400000000000001040000000000000144000000000000014400000000000001440";
     const GPB_POINT: &str = "47500003E6100000000000000000F83F000000000000F83F000000000000024000000000000002400101000000000000000000F83F0000000000000240";
     const EWKB_POINT: &str = "0101000020E6100000000000000000F83F0000000000000240";
+
+    #[test]
+    fn type_names_read_back_as_their_codes_and_nothing_else() {
+        assert_eq!(type_code("MULTIPOLYGON"), Some(6));
+        assert_eq!(type_code("Tin"), Some(16));
+        assert_eq!(type_code("curve"), Some(0));
+        assert_eq!(type_code("Unknown"), None);
+        assert_eq!(type_code("Blob"), None);
+    }
 
     #[test]
     fn spatialite_blobs_become_postgis_ewkb() {
