@@ -344,4 +344,32 @@ fn hostile_names_in_a_geopackage_go_through_quoting() {
         "1"
     );
     assert_eq!(db.scalar("SELECT count(*) FROM sentinel"), "0");
+
+    // The names also reach comments (decision evidence, the skipped R*Tree's
+    // reason) and the GiST index name: no file holds a raw control
+    // character, and no line starts with the name's forged continuation.
+    let set = dir.path().join("set");
+    let out = pgbridge(&[
+        "compile",
+        path.to_str().unwrap(),
+        "-o",
+        set.to_str().unwrap(),
+        "--extensions",
+        "postgis",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).lines().any(|l| l.starts_with("--x")), "{}", text(&out));
+    for f in ["01_schema.sql", "02_load.sql", "03_constraints.sql", "04_validate.sql"] {
+        let sql = std::fs::read_to_string(set.join(f)).unwrap();
+        assert!(sql.contains("cels;"), "{f} does not name the table");
+        let bad: Vec<char> = sql
+            .chars()
+            .filter(|&ch| ch != '\n' && ch != '\t' && pgbridge::ident::is_unsafe_char(ch))
+            .collect();
+        assert!(bad.is_empty(), "{f} holds raw control characters {bad:?}");
+        assert!(
+            !sql.lines().any(|l| l.starts_with("--x")),
+            "{f} has a line forged by the name"
+        );
+    }
 }
