@@ -358,8 +358,17 @@ fn hostile_names_in_a_geopackage_go_through_quoting() {
         "postgis",
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(!text(&out).lines().any(|l| l.starts_with("--x")), "{}", text(&out));
-    for f in ["01_schema.sql", "02_load.sql", "03_constraints.sql", "04_validate.sql"] {
+    assert!(
+        !text(&out).lines().any(|l| l.starts_with("--x")),
+        "{}",
+        text(&out)
+    );
+    for f in [
+        "01_schema.sql",
+        "02_load.sql",
+        "03_constraints.sql",
+        "04_validate.sql",
+    ] {
         let sql = std::fs::read_to_string(set.join(f)).unwrap();
         assert!(sql.contains("cels;"), "{f} does not name the table");
         let bad: Vec<char> = sql
