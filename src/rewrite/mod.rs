@@ -1455,6 +1455,7 @@ fn expr_context(pt: &pg::Table, target_type: Option<&str>, pgcrypto: bool) -> Ex
                 pg_name: c.name.clone(),
                 pg_type: c.pg_type.clone(),
                 sqlite_class: sqlite_class(c.converter),
+                time: translate::TimeSource::of(c.converter),
             },
         );
     }

@@ -305,6 +305,7 @@ fn table_cases(
                 pg_name: col.clone(),
                 pg_type: ty.clone(),
                 sqlite_class: None,
+                time: None,
             },
         );
         col_parts.push((part.clone(), ty));

@@ -603,17 +603,10 @@ pub(super) fn pg_text_array(elems: &[String]) -> String {
 /// holds them, or `'null'`. Only for a column whose values all have one
 /// class (`ColumnInfo::sqlite_class`).
 fn typeof_column(t: &mut Translator, e: &Expr) -> R<Frag> {
-    let name = match e {
-        Expr::Identifier(id) => id.value.clone(),
-        Expr::CompoundIdentifier(ids) if !ids.is_empty() => ids[ids.len() - 1].value.clone(),
-        _ => return fail(format!("typeof() of {e}, which is not a column")),
+    let Some(name) = super::column_name(e) else {
+        return fail(format!("typeof() of {e}, which is not a column"));
     };
-    let Some(cls) = t
-        .ctx
-        .columns
-        .get(&name.to_ascii_lowercase())
-        .and_then(|c| c.sqlite_class)
-    else {
+    let Some(cls) = t.column_info(e).and_then(|c| c.sqlite_class) else {
         return fail(format!(
             "typeof({name}): the column's values do not have one storage class in PostgreSQL"
         ));

@@ -37,6 +37,8 @@
 mod funcs;
 mod time;
 
+pub use time::TimeSource;
+
 #[cfg(test)]
 mod corpus_tests;
 #[cfg(test)]
@@ -64,6 +66,9 @@ pub struct ColumnInfo {
     /// timestamps, `text` for text, uuid-as-text and ISO timestamps, `blob`
     /// for bytea — or `None` when that depends on the value (numeric).
     pub sqlite_class: Option<&'static str>,
+    /// What the values were as SQLite time values (ISO text, Julian days,
+    /// epoch seconds), when they were: `strftime(fmt, column)` reads them so.
+    pub time: Option<TimeSource>,
 }
 
 /// The scope of an expression.
@@ -590,6 +595,11 @@ impl Translator<'_> {
         let mut f = Frag::atom(quote_ident(&info.pg_name), Kind::of_pg_type(&info.pg_type));
         f.bare_ok = true;
         Some(f)
+    }
+
+    /// What the scope knows of the column `e` names, bare or qualified.
+    fn column_info(&self, e: &Expr) -> Option<&ColumnInfo> {
+        self.ctx.columns.get(&column_name(e)?.to_ascii_lowercase())
     }
 
     fn ident(&mut self, id: &Ident) -> R<Frag> {
@@ -1277,6 +1287,15 @@ fn arith_kind(a: Kind, b: Kind) -> Kind {
         (Kind::Numeric, _) | (_, Kind::Numeric) => Kind::Numeric,
         (Kind::Null, k) | (k, Kind::Null) => k,
         _ => Kind::Other,
+    }
+}
+
+/// The column name `e` is, bare (`c`) or qualified (`t.c`), as written.
+fn column_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Identifier(id) => Some(id.value.clone()),
+        Expr::CompoundIdentifier(ids) => ids.last().map(|id| id.value.clone()),
+        _ => None,
     }
 }
 

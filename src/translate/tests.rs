@@ -20,6 +20,10 @@ fn ctx(cols: &[(&str, &str, &str)], target: Option<&str>) -> ExprContext {
                             "bytea" => Some("blob"),
                             _ => None,
                         },
+                        time: match *ty {
+                            "timestamptz" | "timestamp" | "date" => Some(TimeSource::IsoText),
+                            _ => None,
+                        },
                     },
                 )
             })
@@ -601,16 +605,97 @@ fn window_functions_and_subqueries_are_untranslatable() {
 }
 
 #[test]
-fn now_with_other_time_values_or_modifiers_is_untranslatable() {
-    assert!(err("datetime('now', '+1 day')").contains("modifier"));
-    // The message quotes the SQLite text, not a translation of it.
-    let e = err("strftime('%Y-%m-%d %H:00:00', created)");
-    assert!(
-        e.contains("time value created (only the current time"),
-        "{e}"
-    );
+fn now_with_untranslatable_modifiers_or_formats_is_untranslatable() {
+    // The messages quote the SQLite text, not a translation of it.
+    assert!(err("datetime('now', '+1 month')").contains("modifier '+1 month'"));
+    assert!(err("datetime('now', 'weekday 0')").contains("modifier 'weekday 0'"));
     assert!(err("strftime('%W', 'now')").contains("%W"));
     assert!(err("datetime(CURRENT_TIMESTAMP, 'localtime')").contains("localtime"));
+    assert!(err("datetime('now', '+1 day', 'localtime')").contains("localtime"));
+    let e = err("date(a || 'x')");
+    assert!(e.contains("time value a || 'x'"), "{e}");
+}
+
+#[test]
+fn now_moved_by_day_hour_and_start_of_modifiers() {
+    assert_eq!(
+        ok("datetime('now', '+1 day')"),
+        "to_char(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' + INTERVAL '1 days', 'YYYY-MM-DD HH24:MI:SS')"
+    );
+    assert_eq!(
+        ok("date('now', 'start of month', '-1.5 hours')"),
+        "to_char(date_trunc('month', CURRENT_TIMESTAMP AT TIME ZONE 'UTC') - INTERVAL '1.5 hours', 'YYYY-MM-DD')"
+    );
+    assert_eq!(
+        ok_in(
+            "datetime('now', '+7 days')",
+            &with_target(cols(), "timestamptz")
+        ),
+        "((CURRENT_TIMESTAMP AT TIME ZONE 'UTC' + INTERVAL '7 days') AT TIME ZONE 'UTC')"
+    );
+}
+
+#[test]
+fn a_time_typed_column_is_printed_field_by_field_with_immutable_functions() {
+    let b = "created AT TIME ZONE 'UTC'";
+    assert_eq!(
+        ok("strftime('%Y-%m-%d %H:00:00', created)"),
+        format!(
+            "lpad(extract(year FROM {b})::int::text, 4, '0') || '-' || \
+             lpad(extract(month FROM {b})::int::text, 2, '0') || '-' || \
+             lpad(extract(day FROM {b})::int::text, 2, '0') || ' ' || \
+             lpad(extract(hour FROM {b})::int::text, 2, '0') || ':00:00'"
+        )
+    );
+    // The instant in milliseconds as SQLite reads text: fraction capped at
+    // .999, then rounded half up.
+    let ms = format!(
+        "least(date_trunc('milliseconds', {b} + INTERVAL '0.5 milliseconds'), \
+         date_trunc('second', {b}) + INTERVAL '0.999 seconds')"
+    );
+    assert_eq!(
+        ok("strftime('%f', created)"),
+        format!("lpad(least(round(extract(second FROM {ms}), 3), 59.999)::text, 6, '0')")
+    );
+    assert_eq!(
+        ok("unixepoch(created)"),
+        format!("floor(extract(epoch FROM {ms}))::bigint")
+    );
+    // A modifier moves the instant; outside years 0..9999 SQLite gives NULL.
+    assert_eq!(
+        ok_in("date(created, '+1 day')", &with_target(cols(), "date")),
+        format!(
+            "CASE WHEN {ms} + INTERVAL '1 days' >= TIMESTAMP '0001-01-01 00:00:00 BC' \
+             AND {ms} + INTERVAL '1 days' < TIMESTAMP '10000-01-01' \
+             THEN ({ms} + INTERVAL '1 days')::date END"
+        )
+    );
+    // Integer seconds are a time value only with 'unixepoch'.
+    assert_eq!(
+        ok("date(a, 'unixepoch')"),
+        "lpad(extract(year FROM to_timestamp(a) AT TIME ZONE 'UTC')::int::text, 4, '0') || '-' || \
+         lpad(extract(month FROM to_timestamp(a) AT TIME ZONE 'UTC')::int::text, 2, '0') || '-' || \
+         lpad(extract(day FROM to_timestamp(a) AT TIME ZONE 'UTC')::int::text, 2, '0')"
+    );
+    assert!(err("date(created, 'unixepoch')").contains("NULL"));
+    assert!(err("date(created, '+1 month')").contains("modifier '+1 month'"));
+    // SQLite parses a text column when the query runs: no immutable twin.
+    let e = err("strftime('%Y', name)");
+    assert!(e.contains("time value name, a text column"), "{e}");
+    assert!(err("date(price)").contains("not SQLite time values"));
+}
+
+#[test]
+fn literal_time_values_are_evaluated_by_sqlite() {
+    assert_eq!(ok("date('2000-01-31', '+1 month')"), "'2000-03-02'");
+    assert_eq!(ok("julianday('2000-01-01')"), "2451544.5");
+    assert_eq!(ok("unixepoch('1970-01-02')"), "86400");
+    assert_eq!(
+        ok_in("datetime(0, 'unixepoch')", &with_target(cols(), "text")),
+        "'1970-01-01 00:00:00'"
+    );
+    assert!(err("date('not a date')").contains("is NULL in SQLite"));
+    assert!(err("date('2000-01-01', 'localtime')").contains("time zone"));
 }
 
 #[test]

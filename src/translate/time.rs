@@ -1,34 +1,81 @@
-//! SQLite's "now" values → PostgreSQL, shaped by the type they land in.
+//! SQLite's date and time functions → PostgreSQL, shaped by the type they
+//! land in.
 //!
-//! SQLite has no date type: `CURRENT_TIMESTAMP`, `datetime('now')` and
-//! `strftime(fmt, 'now')` are UTC text (`YYYY-MM-DD HH:MM:SS`), and
-//! `strftime('%s','now')` / `unixepoch()` an integer. In PostgreSQL the same
-//! DEFAULT must produce a value of the column's type:
+//! SQLite has no date type: `datetime`, `date`, `time`, `strftime`,
+//! `unixepoch` and `julianday` read a *time value* (the current time, a
+//! column, a literal), apply modifiers, and print text (or an integer for
+//! `%s`, a real for `%J`). Three kinds of time value translate:
 //!
-//! | lands in | text form | `%s` / `unixepoch()` |
-//! |---|---|---|
-//! | `text` / unknown | `to_char(CURRENT_TIMESTAMP AT TIME ZONE 'UTC', fmt)` | `floor(extract(epoch FROM CURRENT_TIMESTAMP))::bigint` (`::text` for text) |
-//! | `timestamptz` | `CURRENT_TIMESTAMP` (full date+time formats) | `CURRENT_TIMESTAMP` |
-//! | `timestamp` | `CURRENT_TIMESTAMP AT TIME ZONE 'UTC'` | same |
-//! | `date` | `(CURRENT_TIMESTAMP AT TIME ZONE 'UTC')::date` (date-only formats) | — |
+//! * **The current time** in its three SQLite spellings: `'now'`
+//!   (milliseconds), `CURRENT_TIMESTAMP` (whole seconds: GDAL's
+//!   `strftime('%Y-%m-%dT%H:%M:%fZ', CURRENT_TIMESTAMP)` gives `…:05.000Z`)
+//!   and `CURRENT_DATE` (midnight UTC) — each truncated in PostgreSQL as
+//!   SQLite truncates it. In a DEFAULT the value must have the column's type:
 //!
-//! UTC is explicit everywhere, so the result does not depend on the
-//! server's `TimeZone` (PostgreSQL's `CURRENT_DATE` would). The time values
-//! translated are the current time in its three SQLite spellings: `'now'`
-//! (milliseconds), `CURRENT_TIMESTAMP` (whole seconds: GDAL's
-//! `strftime('%Y-%m-%dT%H:%M:%fZ', CURRENT_TIMESTAMP)` gives `…:05.000Z`)
-//! and `CURRENT_DATE` (midnight UTC) — each truncated in PostgreSQL as SQLite
-//! truncates it. Other time values (a column, a date string) and modifiers
-//! are untranslatable, except `'utc'` (a no-op on the current time),
-//! `'localtime'` (the session time zone, with a note) and `'subsec'`; the
-//! message quotes the SQLite text.
-use sqlparser::ast::Expr;
+//!   | lands in | text form | `%s` / `unixepoch()` |
+//!   |---|---|---|
+//!   | `text` / unknown | `to_char(CURRENT_TIMESTAMP AT TIME ZONE 'UTC', fmt)` | `floor(extract(epoch FROM CURRENT_TIMESTAMP))::bigint` (`::text` for text) |
+//!   | `timestamptz` | `CURRENT_TIMESTAMP` (full date+time formats) | `CURRENT_TIMESTAMP` |
+//!   | `timestamp` | `CURRENT_TIMESTAMP AT TIME ZONE 'UTC'` | same |
+//!   | `date` | `(CURRENT_TIMESTAMP AT TIME ZONE 'UTC')::date` (date-only formats) | — |
+//!
+//!   UTC is explicit everywhere, so the result does not depend on the
+//!   server's `TimeZone` (PostgreSQL's `CURRENT_DATE` would). `'utc'` is a
+//!   no-op on the current time, `'localtime'` is the session time zone (with
+//!   a note).
+//! * **A column whose values were time values** — it became `timestamptz`,
+//!   `timestamp` or `date` from ISO text or Julian days, or from integer
+//!   seconds read with `'unixepoch'` — or an integer column read with
+//!   `'unixepoch'`. The text is printed field by field with `extract()`
+//!   (`to_char` is only STABLE), so the result may stand in an index key, a
+//!   partial index or a generated column:
+//!   `strftime('%Y-%m-%d %H:00:00', created)` → `lpad(extract(year FROM
+//!   created AT TIME ZONE 'UTC')::int::text, 4, '0') || '-' || …`. A text
+//!   column is not translated: SQLite parses its text when the query runs,
+//!   and PostgreSQL has no immutable parser of SQLite's time formats.
+//! * **Literals only** (`date('2000-01-01', '+1 day')`): SQLite itself
+//!   evaluates the call, and the constant is what lands.
+//!
+//! Modifiers: `±N days|hours|minutes|seconds` (interval arithmetic on the UTC
+//! wall clock, exact), `start of day|month|year` (`date_trunc`), `subsec`.
+//! Month and year arithmetic (SQLite normalises Jan 31 + 1 month to Mar 2/3,
+//! PostgreSQL clamps to Feb 29) and weekday modifiers are untranslatable;
+//! every message quotes the SQLite text.
+use sqlparser::ast::{Expr, UnaryOperator, Value};
 
-use super::{Frag, Kind, R, Translator, fail, prec};
+use super::{Frag, Kind, R, Translator, fail, number_literal, prec, string_literal};
 use crate::ident::quote_literal;
+use crate::ir::pg::Converter;
 
 const UTC_NOW: &str = "CURRENT_TIMESTAMP AT TIME ZONE 'UTC'";
 const EPOCH: &str = "floor(extract(epoch FROM CURRENT_TIMESTAMP))::bigint";
+
+/// What a column's stored values are as SQLite time values, by the
+/// converter that loaded them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSource {
+    /// ISO-8601 text: SQLite parses it (zone-less is UTC).
+    IsoText,
+    /// A Julian day number (REAL).
+    JulianDay,
+    /// Integer seconds since 1970: a time value only with `'unixepoch'`.
+    EpochSeconds,
+    /// Milliseconds or microseconds since 1970: no SQLite time value.
+    EpochScaled,
+}
+
+impl TimeSource {
+    /// The time meaning of the values `conv` loads, if they had one.
+    pub fn of(conv: Converter) -> Option<TimeSource> {
+        match conv {
+            Converter::IsoTimestamp | Converter::IsoDate => Some(TimeSource::IsoText),
+            Converter::JulianDay => Some(TimeSource::JulianDay),
+            Converter::EpochSeconds => Some(TimeSource::EpochSeconds),
+            Converter::EpochMillis | Converter::EpochMicros => Some(TimeSource::EpochScaled),
+            _ => None,
+        }
+    }
+}
 
 /// `CURRENT_TIMESTAMP`, `CURRENT_DATE`, `CURRENT_TIME`.
 pub(super) fn keyword(t: &mut Translator, name: &str, hint: Option<Kind>) -> R<Frag> {
@@ -37,7 +84,7 @@ pub(super) fn keyword(t: &mut Translator, name: &str, hint: Option<Kind>) -> R<F
         "current_time" => "%H:%M:%S",
         _ => "%Y-%m-%d %H:%M:%S",
     };
-    render(t, fmt, false, hint)
+    render_at(t, fmt, false, &Clock::of(Now::Millis), hint)
 }
 
 /// The current time as a SQLite time value gives it: how much of the
@@ -71,6 +118,39 @@ impl Now {
     }
 }
 
+/// The current time after its modifiers.
+struct Clock {
+    now: Now,
+    /// The UTC wall-clock `timestamp`.
+    utc: Frag,
+    /// The same instant as a `timestamptz`.
+    tz: String,
+    /// A modifier moved it.
+    moved: bool,
+}
+
+impl Clock {
+    fn of(now: Now) -> Clock {
+        let utc = if now == Now::Millis {
+            Frag::new(UTC_NOW, prec::AT, Kind::Timestamp)
+        } else {
+            Frag::call(now.utc(), Kind::Timestamp)
+        };
+        Clock {
+            now,
+            utc,
+            tz: now.tz(),
+            moved: false,
+        }
+    }
+
+    fn shift(&mut self, utc: Frag) {
+        self.tz = format!("({} AT TIME ZONE 'UTC')", utc.wrap(prec::AT + 1));
+        self.utc = utc;
+        self.moved = true;
+    }
+}
+
 /// The time value argument when it is the current time.
 fn now_value(t: &mut Translator, e: &Expr) -> R<Option<Now>> {
     let text = e.to_string();
@@ -87,9 +167,15 @@ fn now_value(t: &mut Translator, e: &Expr) -> R<Option<Now>> {
         .then_some(Now::Millis))
 }
 
+/// The SQLite text of a modifier, lower-cased, when it is a string literal.
+fn modifier_text(t: &mut Translator, m: &Expr) -> R<(Option<String>, String)> {
+    let f = t.expr(m, None)?;
+    Ok((f.str_lit.as_deref().map(str::to_ascii_lowercase), f.sql))
+}
+
 /// `datetime`, `date`, `time`, `strftime`, `unixepoch`, `julianday`.
 pub(super) fn call(t: &mut Translator, name: &str, args: &[&Expr], hint: Option<Kind>) -> R<Frag> {
-    let (mut fmt, rest) = match name {
+    let (fmt, rest) = match name {
         "strftime" => {
             let Some(first) = args.first() else {
                 return fail("strftime() without a format");
@@ -106,29 +192,51 @@ pub(super) fn call(t: &mut Translator, name: &str, args: &[&Expr], hint: Option<
         "unixepoch" => ("%s".to_string(), args),
         _ => ("%J".to_string(), args),
     };
+    if let Some(value) = constant_call(t, name, args)? {
+        return Ok(value);
+    }
+    match rest.first() {
+        Some(tv) if t.column_info(tv).is_some() => column_call(t, name, fmt, rest, hint),
+        _ => clock_call(t, name, fmt, rest, hint),
+    }
+}
+
+/// A call of the current time: `'now'`, `CURRENT_TIMESTAMP`, `CURRENT_DATE`
+/// or no time value at all.
+fn clock_call(
+    t: &mut Translator,
+    name: &str,
+    mut fmt: String,
+    rest: &[&Expr],
+    hint: Option<Kind>,
+) -> R<Frag> {
     let now = match rest.first() {
         None => Now::Millis,
         Some(tv) => match now_value(t, tv)? {
             Some(now) => now,
             None => {
                 return fail(format!(
-                    "{name}() of time value {tv} (only the current time: 'now', \
-                     CURRENT_TIMESTAMP or CURRENT_DATE, is translated)"
+                    "{name}() of time value {tv} (the current time — 'now', CURRENT_TIMESTAMP, \
+                     CURRENT_DATE —, a time-typed column, or literals are translated)"
                 ));
             }
         },
     };
+    let mut clock = Clock::of(now);
     let mut local = false;
     for m in rest.iter().skip(1) {
-        let f = t.expr(m, None)?;
-        let modifier = f.str_lit.as_deref().map(str::to_ascii_lowercase);
-        match modifier.as_deref() {
+        let (text, sql) = modifier_text(t, m)?;
+        match text.as_deref() {
             Some("utc") => {}
             Some("localtime") => local = true,
             Some("subsec" | "subsecond") if matches!(name, "datetime" | "time") => {
                 fmt = fmt.replace("%S", "%f");
             }
-            _ => return fail(format!("{name}() with modifier {}", f.sql)),
+            Some(s) => match shifted(&clock.utc, s) {
+                Some(utc) => clock.shift(utc),
+                None => return fail(format!("{name}() with modifier {sql}")),
+            },
+            None => return fail(format!("{name}() with modifier {sql}")),
         }
     }
     if local {
@@ -137,10 +245,312 @@ pub(super) fn call(t: &mut Translator, name: &str, args: &[&Expr], hint: Option<
              host's time zone",
         );
     }
-    if local && now != Now::Millis {
+    if local && (now != Now::Millis || clock.moved) {
         return fail(format!("{name}() of {} with 'localtime'", rest[0]));
     }
-    render_at(t, &fmt, local, now, hint)
+    render_at(t, &fmt, local, &clock, hint)
+}
+
+/// A literal argument as the SQLite value it is.
+fn literal(e: &Expr) -> Option<rusqlite::types::Value> {
+    use rusqlite::types::Value as V;
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) => Some(V::Text(s.clone())),
+            Value::Number(n, _) => n
+                .parse::<i64>()
+                .map(V::Integer)
+                .ok()
+                .or_else(|| n.parse::<f64>().ok().map(V::Real)),
+            _ => None,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match literal(expr)? {
+            V::Integer(i) => Some(V::Integer(-i)),
+            V::Real(r) => Some(V::Real(-r)),
+            _ => None,
+        },
+        Expr::Nested(inner) => literal(inner),
+        _ => None,
+    }
+}
+
+/// A call whose arguments are all literals and that does not read the
+/// clock: SQLite evaluates it, and its result is the constant that lands.
+fn constant_call(t: &mut Translator, name: &str, args: &[&Expr]) -> R<Option<Frag>> {
+    use rusqlite::types::Value as V;
+    let Some(values) = args.iter().map(|a| literal(a)).collect::<Option<Vec<V>>>() else {
+        return Ok(None);
+    };
+    let skip = usize::from(name == "strftime");
+    let word = |v: &V| match v {
+        V::Text(s) => s.trim().to_ascii_lowercase(),
+        _ => String::new(),
+    };
+    if values.len() <= skip || values[skip..].iter().any(|v| word(v) == "now") {
+        return Ok(None);
+    }
+    let shown = args
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if values[skip..]
+        .iter()
+        .any(|v| matches!(word(v).as_str(), "localtime" | "utc"))
+    {
+        return fail(format!(
+            "{name}({shown}): 'localtime' and 'utc' read the SQLite host's time zone"
+        ));
+    }
+    let evaluated = rusqlite::Connection::open_in_memory().and_then(|db| {
+        let marks = (1..=values.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>();
+        db.query_row(
+            &format!("SELECT {name}({})", marks.join(", ")),
+            rusqlite::params_from_iter(values.iter()),
+            |r| r.get::<_, V>(0),
+        )
+    });
+    let value = match evaluated {
+        Ok(v) => v,
+        Err(e) => return fail(format!("{name}({shown}): SQLite refuses it ({e})")),
+    };
+    t.note(format!(
+        "{name}({shown}) is a constant: SQLite evaluated it"
+    ));
+    match value {
+        V::Text(s) => Ok(Some(string_literal(&s))),
+        V::Integer(i) => number_literal(&i.to_string()).map(Some),
+        V::Real(r) => number_literal(&format!("{r:?}")).map(Some),
+        V::Null | V::Blob(_) => fail(format!(
+            "{name}({shown}) is NULL in SQLite: its arguments are no time value"
+        )),
+    }
+}
+
+/// A call on a column's values: the column becomes a UTC wall-clock
+/// `timestamp`, printed field by field.
+fn column_call(
+    t: &mut Translator,
+    name: &str,
+    mut fmt: String,
+    rest: &[&Expr],
+    hint: Option<Kind>,
+) -> R<Frag> {
+    let unixepoch = match rest.get(1) {
+        Some(m) => modifier_text(t, m)?.0.as_deref() == Some("unixepoch"),
+        None => false,
+    };
+    let mut time = column_time(t, rest[0], unixepoch)?;
+    let mut moved = false;
+    for m in rest.iter().skip(1 + usize::from(unixepoch)) {
+        let (text, sql) = modifier_text(t, m)?;
+        match text.as_deref() {
+            Some("subsec" | "subsecond") if matches!(name, "datetime" | "time") => {
+                fmt = fmt.replace("%S", "%f");
+            }
+            Some(s) => match shifted(&time.ms, s) {
+                Some(next) => (time, moved) = (ColumnTime::both(next), true),
+                None => {
+                    return fail(format!(
+                        "{name}() of column {} with modifier {sql}",
+                        rest[0]
+                    ));
+                }
+            },
+            None => {
+                return fail(format!(
+                    "{name}() of column {} with modifier {sql}",
+                    rest[0]
+                ));
+            }
+        }
+    }
+    let out = render_fields(&fmt, &time, moved, hint)?;
+    if !moved {
+        return Ok(out);
+    }
+    // SQLite's time values run from year 0 (1 BC) to 9999; a modifier that
+    // moves one outside gives NULL. (Not bare in an index key list.)
+    Ok(Frag::atom(
+        format!(
+            "CASE WHEN {b} >= TIMESTAMP '0001-01-01 00:00:00 BC' AND {b} < TIMESTAMP '10000-01-01' \
+             THEN {} END",
+            out.sql,
+            b = time.ms.wrap(prec::CMP + 1)
+        ),
+        out.kind,
+    ))
+}
+
+/// A column's time value as UTC wall-clock `timestamp`s.
+struct ColumnTime {
+    /// For the fields down to whole seconds.
+    fields: Frag,
+    /// The instant SQLite holds, in milliseconds: for `%f`, `%s`, `%J` and
+    /// modifiers. Text's fraction is capped at .999 before rounding, so
+    /// the whole seconds of `fields` never differ from it.
+    ms: Frag,
+}
+
+impl ColumnTime {
+    fn both(f: Frag) -> ColumnTime {
+        ColumnTime {
+            fields: f.clone(),
+            ms: f,
+        }
+    }
+}
+
+/// Column `e` as a SQLite time value, when its values were SQLite time
+/// values (read with `'unixepoch'` when `unixepoch`).
+fn column_time(t: &mut Translator, e: &Expr, unixepoch: bool) -> R<ColumnTime> {
+    let (Some(name), Some(info)) = (super::column_name(e), t.column_info(e).cloned()) else {
+        return fail(format!("{e} is not a column"));
+    };
+    let Some(col) = t.column(&name) else {
+        return fail(format!("unknown column {e}"));
+    };
+    let kind = Kind::of_pg_type(&info.pg_type);
+    let wall = |col: Frag| match kind {
+        Kind::Timestamptz => Some(Frag::new(
+            format!("{} AT TIME ZONE 'UTC'", col.wrap(prec::AT + 1)),
+            prec::AT,
+            Kind::Timestamp,
+        )),
+        Kind::Timestamp => Some(col),
+        Kind::Date => Some(Frag::new(
+            col.cast("timestamp"),
+            prec::CAST,
+            Kind::Timestamp,
+        )),
+        _ => None,
+    };
+    // A date is whole already.
+    let rounded = |w: Frag, clamp: bool| ColumnTime {
+        ms: if kind == Kind::Date {
+            w.clone()
+        } else {
+            millis(w.clone(), clamp)
+        },
+        fields: w,
+    };
+    use TimeSource as S;
+    let utc = match (info.time, unixepoch) {
+        (Some(S::IsoText), false) => {
+            t.note(format!(
+                "{e}: text with a ±HHMM offset (no colon) loaded as an instant; SQLite's date \
+                 functions read such text as NULL"
+            ));
+            wall(col).map(|w| rounded(w, true))
+        }
+        // A Julian day's rounding may carry into the next second.
+        (Some(S::JulianDay), false) => wall(col).map(|w| ColumnTime::both(rounded(w, false).ms)),
+        (Some(S::EpochSeconds), true) => wall(col).map(ColumnTime::both),
+        (Some(S::EpochSeconds), false) => {
+            return fail(format!(
+                "time value {e}: integer seconds since 1970, which SQLite reads as a Julian day \
+                 number unless the 'unixepoch' modifier follows"
+            ));
+        }
+        (Some(S::EpochScaled), _) => {
+            return fail(format!(
+                "time value {e}: milliseconds or microseconds since 1970 are no SQLite time value"
+            ));
+        }
+        (Some(S::IsoText | S::JulianDay), true) => {
+            return fail(format!(
+                "time value {e} with 'unixepoch': SQLite gives NULL for text or Julian days"
+            ));
+        }
+        (None, true) if kind == Kind::Int => Some(ColumnTime::both(Frag::new(
+            format!("to_timestamp({}) AT TIME ZONE 'UTC'", col.sql),
+            prec::AT,
+            Kind::Timestamp,
+        ))),
+        (None, _) if kind == Kind::Text => {
+            return fail(format!(
+                "time value {e}, a text column: SQLite parses its text when the query runs and \
+                 PostgreSQL has no immutable equivalent (give the column timestamptz in a rule \
+                 of your pack, or write the expression by hand)"
+            ));
+        }
+        (None, _) => None,
+    };
+    match utc {
+        Some(utc) => Ok(utc),
+        None => fail(format!(
+            "time value {e}: a {} column whose values were not SQLite time values",
+            info.pg_type
+        )),
+    }
+}
+
+/// A `timestamp` rounded to milliseconds as SQLite reads an instant:
+/// half up (`(s*1000 + 0.5)` truncated), and for text (`clamp`) with the
+/// fraction of a second first capped at .999, so `23:59:59.9996` stays in
+/// its second (SQLite 3.42 and later; older versions carried into the next).
+fn millis(utc: Frag, clamp: bool) -> Frag {
+    let rounded = format!(
+        "date_trunc('milliseconds', {} + INTERVAL '0.5 milliseconds')",
+        utc.wrap(prec::ADD)
+    );
+    let sql = if clamp {
+        format!(
+            "least({rounded}, date_trunc('second', {}) + INTERVAL '0.999 seconds')",
+            utc.sql
+        )
+    } else {
+        rounded
+    };
+    Frag::call(sql, Kind::Timestamp)
+}
+
+/// `utc` moved by the SQLite modifier `m` (lower-cased), when PostgreSQL
+/// moves it the same way.
+fn shifted(utc: &Frag, m: &str) -> Option<Frag> {
+    if let Some(unit) = m.trim().strip_prefix("start of ") {
+        let unit = match unit.trim() {
+            u @ ("day" | "month" | "year") => u,
+            _ => return None,
+        };
+        return Some(Frag::call(
+            format!("date_trunc('{unit}', {})", utc.sql),
+            Kind::Timestamp,
+        ));
+    }
+    let m = m.trim();
+    let (op, m) = match m.as_bytes().first()? {
+        b'+' => ("+", &m[1..]),
+        b'-' => ("-", &m[1..]),
+        _ => ("+", m),
+    };
+    let (n, unit) = m.split_once(char::is_whitespace)?;
+    let unit = unit.trim();
+    let unit = unit.strip_suffix('s').unwrap_or(unit);
+    if !matches!(unit, "day" | "hour" | "minute" | "second") {
+        return None;
+    }
+    let numeric = !n.is_empty()
+        && n.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && n.chars().filter(|&c| c == '.').count() <= 1
+        && n.chars().any(|c| c.is_ascii_digit());
+    if !numeric {
+        return None;
+    }
+    Some(Frag::new(
+        format!(
+            "{} {op} INTERVAL {}",
+            utc.wrap(prec::ADD),
+            quote_literal(&format!("{n} {unit}s"))
+        ),
+        prec::ADD,
+        Kind::Timestamp,
+    ))
 }
 
 /// What a SQLite time format produces.
@@ -149,14 +559,22 @@ enum Shape {
     Epoch,
     /// `%J`: fractional Julian day.
     Julian,
-    /// Text through `to_char` with this pattern.
+    /// Text: through `to_char` with `to_char`, or field by field.
     Text {
         to_char: String,
+        parts: Vec<Part>,
         full: bool,
         date_only: bool,
         time_only: bool,
         millis: bool,
     },
+}
+
+/// A piece of a text format.
+enum Part {
+    Lit(String),
+    /// A single-field code: `Y m d H M S f j`.
+    Field(char),
 }
 
 fn shape(fmt: &str) -> R<Shape> {
@@ -166,10 +584,11 @@ fn shape(fmt: &str) -> R<Shape> {
         _ => {}
     }
     let mut out = String::new();
+    let mut parts = Vec::new();
     let mut literal = String::new();
     let (mut date_parts, mut time_parts, mut other) = (0, 0, false);
     let mut millis = false;
-    let flush = |literal: &mut String, out: &mut String| {
+    let flush = |literal: &mut String, out: &mut String, parts: &mut Vec<Part>| {
         if literal.chars().any(|c| c.is_ascii_alphabetic()) {
             out.push('"');
             out.push_str(literal);
@@ -177,7 +596,9 @@ fn shape(fmt: &str) -> R<Shape> {
         } else {
             out.push_str(literal);
         }
-        literal.clear();
+        if !literal.is_empty() {
+            parts.push(Part::Lit(std::mem::take(literal)));
+        }
     };
     let mut chars = fmt.chars();
     while let Some(c) = chars.next() {
@@ -195,56 +616,63 @@ fn shape(fmt: &str) -> R<Shape> {
             literal.push('%');
             continue;
         }
-        flush(&mut literal, &mut out);
-        let pat = match code {
+        flush(&mut literal, &mut out, &mut parts);
+        let (pat, fields): (&str, &[char]) = match code {
             'Y' => {
                 date_parts |= 1;
-                "YYYY"
+                ("YYYY", &['Y'])
             }
             'm' => {
                 date_parts |= 2;
-                "MM"
+                ("MM", &['m'])
             }
             'd' => {
                 date_parts |= 4;
-                "DD"
+                ("DD", &['d'])
             }
             'F' => {
                 date_parts |= 7;
-                "YYYY-MM-DD"
+                ("YYYY-MM-DD", &['Y', '-', 'm', '-', 'd'])
             }
             'H' => {
                 time_parts |= 1;
-                "HH24"
+                ("HH24", &['H'])
             }
             'M' => {
                 time_parts |= 2;
-                "MI"
+                ("MI", &['M'])
             }
             'S' => {
                 time_parts |= 4;
-                "SS"
+                ("SS", &['S'])
             }
             'f' => {
                 time_parts |= 4;
                 millis = true;
-                "SS.MS"
+                ("SS.MS", &['f'])
             }
             'T' => {
                 time_parts |= 7;
-                "HH24:MI:SS"
+                ("HH24:MI:SS", &['H', ':', 'M', ':', 'S'])
             }
             'j' => {
                 other = true;
-                "DDD"
+                ("DDD", &['j'])
             }
             c => return fail(format!("strftime format code %{c} in '{fmt}'")),
         };
         out.push_str(pat);
+        for &f in fields {
+            match f {
+                '-' | ':' => parts.push(Part::Lit(f.to_string())),
+                f => parts.push(Part::Field(f)),
+            }
+        }
     }
-    flush(&mut literal, &mut out);
+    flush(&mut literal, &mut out, &mut parts);
     Ok(Shape::Text {
         to_char: out,
+        parts,
         full: date_parts == 7 && time_parts == 7 && !other,
         date_only: date_parts == 7 && time_parts == 0 && !other,
         time_only: date_parts == 0 && time_parts == 7 && !other,
@@ -252,11 +680,94 @@ fn shape(fmt: &str) -> R<Shape> {
     })
 }
 
-fn render(t: &mut Translator, fmt: &str, local: bool, hint: Option<Kind>) -> R<Frag> {
-    render_at(t, fmt, local, Now::Millis, hint)
+/// One field of the UTC wall-clock `timestamp` `b`, as SQLite prints it,
+/// with IMMUTABLE functions only. `bc`: `b` may be 1 BC, SQLite's year 0.
+fn field(b: &str, code: char, bc: bool) -> String {
+    let padded =
+        |unit: &str, width: u8| format!("lpad(extract({unit} FROM {b})::int::text, {width}, '0')");
+    match code {
+        'Y' if bc => format!(
+            "lpad((extract(year FROM {b})::int + (extract(year FROM {b}) < 0)::int)::text, 4, '0')"
+        ),
+        'Y' => padded("year", 4),
+        'm' => padded("month", 2),
+        'd' => padded("day", 2),
+        'H' => padded("hour", 2),
+        'M' => padded("minute", 2),
+        'j' => padded("doy", 3),
+        // SQLite truncates %S, rounds %f to milliseconds and caps it at 59.999.
+        'S' => format!("lpad(floor(extract(second FROM {b}))::int::text, 2, '0')"),
+        _ => format!("lpad(least(round(extract(second FROM {b}), 3), 59.999)::text, 6, '0')"),
+    }
 }
 
-fn render_at(t: &mut Translator, fmt: &str, local: bool, now: Now, hint: Option<Kind>) -> R<Frag> {
+/// A column's time value `utc` printed in SQLite format `fmt`, IMMUTABLE so
+/// that it may stand in an index or a generated column.
+fn render_fields(fmt: &str, time: &ColumnTime, bc: bool, hint: Option<Kind>) -> R<Frag> {
+    let lands = |k: Kind| {
+        fail(format!(
+            "a time value printed in SQLite format '{fmt}' cannot land in a {} column",
+            k.name()
+        ))
+    };
+    let b = &time.ms.sql;
+    match shape(fmt)? {
+        Shape::Epoch => match hint {
+            None | Some(Kind::Int | Kind::Numeric | Kind::Real | Kind::Other) => Ok(Frag::new(
+                format!("floor(extract(epoch FROM {b}))::bigint"),
+                prec::CAST,
+                Kind::Int,
+            )),
+            Some(Kind::Text) => Ok(Frag::new(
+                format!("floor(extract(epoch FROM {b}))::bigint::text"),
+                prec::CAST,
+                Kind::Text,
+            )),
+            Some(k) => lands(k),
+        },
+        Shape::Julian => match hint {
+            // SQLite divides its integer milliseconds since the Julian
+            // epoch by 86400000.0: the same division in float8.
+            None | Some(Kind::Real | Kind::Numeric | Kind::Other) => Ok(Frag::new(
+                format!("(extract(epoch FROM {b}) * 1000 + 210866760000000)::float8 / 86400000"),
+                prec::MUL,
+                Kind::Real,
+            )),
+            Some(k) => lands(k),
+        },
+        Shape::Text {
+            parts, date_only, ..
+        } => match hint {
+            None | Some(Kind::Text | Kind::Other) => {
+                let sql: Vec<String> = parts
+                    .iter()
+                    .map(|p| match p {
+                        Part::Lit(s) => quote_literal(s),
+                        Part::Field('f') => field(b, 'f', bc),
+                        Part::Field(c) => field(&time.fields.sql, *c, bc),
+                    })
+                    .collect();
+                Ok(match sql.len() {
+                    0 => string_literal(""),
+                    1 if matches!(parts[0], Part::Field(_)) => Frag::call(sql.concat(), Kind::Text),
+                    _ => Frag::new(sql.join(" || "), prec::OTHER, Kind::Text),
+                })
+            }
+            Some(Kind::Date) if date_only => {
+                Ok(Frag::new(time.fields.cast("date"), prec::CAST, Kind::Date))
+            }
+            Some(k) => lands(k),
+        },
+    }
+}
+
+fn render_at(
+    t: &mut Translator,
+    fmt: &str,
+    local: bool,
+    clock: &Clock,
+    hint: Option<Kind>,
+) -> R<Frag> {
     let shape = shape(fmt)?;
     let lands = |k: Kind| {
         fail(format!(
@@ -264,12 +775,11 @@ fn render_at(t: &mut Translator, fmt: &str, local: bool, now: Now, hint: Option<
             k.name()
         ))
     };
+    let now = clock.now;
     let base = if local {
         Frag::atom("LOCALTIMESTAMP", Kind::Timestamp)
-    } else if now == Now::Millis {
-        Frag::new(UTC_NOW, prec::AT, Kind::Timestamp)
     } else {
-        Frag::call(now.utc(), Kind::Timestamp)
+        clock.utc.clone()
     };
     let exact = now != Now::Millis;
     let precision_note = |t: &mut Translator| {
@@ -286,10 +796,12 @@ fn render_at(t: &mut Translator, fmt: &str, local: bool, now: Now, hint: Option<
                 return fail(format!("'{fmt}' with 'localtime'"));
             }
             match hint {
-                Some(Kind::Text) => Ok(Frag::new(format!("{EPOCH}::text"), prec::CAST, Kind::Text)),
+                Some(Kind::Text) if !clock.moved => {
+                    Ok(Frag::new(format!("{EPOCH}::text"), prec::CAST, Kind::Text))
+                }
                 Some(Kind::Timestamptz) => {
                     precision_note(t);
-                    Ok(Frag::call(now.tz(), Kind::Timestamptz))
+                    Ok(Frag::call(clock.tz.clone(), Kind::Timestamptz))
                 }
                 Some(Kind::Timestamp) => {
                     precision_note(t);
@@ -298,8 +810,13 @@ fn render_at(t: &mut Translator, fmt: &str, local: bool, now: Now, hint: Option<
                 Some(k @ (Kind::Date | Kind::Time | Kind::Bool | Kind::Bytes | Kind::Json)) => {
                     lands(k)
                 }
-                _ if now == Now::Day => Ok(Frag::new(
-                    format!("extract(epoch FROM {})::bigint", now.tz()),
+                Some(Kind::Text) => Ok(Frag::new(
+                    format!("floor(extract(epoch FROM {}))::bigint::text", clock.tz),
+                    prec::CAST,
+                    Kind::Text,
+                )),
+                _ if now == Now::Day || clock.moved => Ok(Frag::new(
+                    format!("extract(epoch FROM {})::bigint", clock.tz),
                     prec::CAST,
                     Kind::Int,
                 )),
@@ -312,7 +829,7 @@ fn render_at(t: &mut Translator, fmt: &str, local: bool, now: Now, hint: Option<
             }
             match hint {
                 None | Some(Kind::Real | Kind::Numeric | Kind::Other) => Ok(Frag::new(
-                    format!("extract(epoch FROM {}) / 86400.0 + 2440587.5", now.tz()),
+                    format!("extract(epoch FROM {}) / 86400.0 + 2440587.5", clock.tz),
                     prec::ADD,
                     Kind::Numeric,
                 )),
@@ -325,6 +842,7 @@ fn render_at(t: &mut Translator, fmt: &str, local: bool, now: Now, hint: Option<
             date_only,
             time_only,
             millis,
+            ..
         } => match hint {
             None | Some(Kind::Text | Kind::Other) => Ok(Frag::call(
                 format!("to_char({}, {})", base.sql, quote_literal(&to_char)),
@@ -332,13 +850,20 @@ fn render_at(t: &mut Translator, fmt: &str, local: bool, now: Now, hint: Option<
             )),
             Some(Kind::Timestamptz) if !local && full => {
                 precision_note(t);
-                Ok(Frag::call(now.tz(), Kind::Timestamptz))
+                Ok(Frag::call(clock.tz.clone(), Kind::Timestamptz))
             }
-            Some(Kind::Timestamptz) if !local && date_only => Ok(Frag::new(
-                format!("date_trunc('day', {UTC_NOW}) AT TIME ZONE 'UTC'"),
-                prec::AT,
-                Kind::Timestamptz,
-            )),
+            Some(Kind::Timestamptz) if !local && date_only => {
+                let day = if clock.moved {
+                    clock.utc.sql.as_str()
+                } else {
+                    UTC_NOW
+                };
+                Ok(Frag::new(
+                    format!("date_trunc('day', {day}) AT TIME ZONE 'UTC'"),
+                    prec::AT,
+                    Kind::Timestamptz,
+                ))
+            }
             Some(Kind::Timestamp) if full => {
                 precision_note(t);
                 Ok(base)
