@@ -20,9 +20,17 @@ const PLAIN_PUNCTUATION: &[char] = &[
 /// `s` as Markdown text that renders as exactly `s` (control characters
 /// shown escaped).
 pub fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in ident::escape_text(s).chars() {
-        if ch.is_ascii_punctuation() && !PLAIN_PUNCTUATION.contains(&ch) {
+    let escaped = ident::escape_text(s);
+    let mut out = String::with_capacity(escaped.len());
+    let mut chars = escaped.chars().peekable();
+    while let Some(ch) = chars.next() {
+        // A colon opens an emoji shortcode (`:smile:`) only right before
+        // its name: `fails: the …` stays as written.
+        let opens = ch != ':'
+            || chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphanumeric() || matches!(n, '_' | '+' | '-'));
+        if ch.is_ascii_punctuation() && !PLAIN_PUNCTUATION.contains(&ch) && opens {
             out.push('\\');
         }
         out.push(ch);
@@ -78,8 +86,9 @@ mod tests {
         assert_eq!(text("x\n# h"), "x\\\\n\\# h");
         assert_eq!(
             text("[l](u) *e* `c` :smile: $m$ @u"),
-            "\\[l\\](u) \\*e\\* \\`c\\` \\:smile\\: \\$m\\$ \\@u"
+            "\\[l\\](u) \\*e\\* \\`c\\` \\:smile: \\$m\\$ \\@u"
         );
+        assert_eq!(text("fails: x :+1: a:b"), "fails: x \\:\\+1: a\\:b");
         assert_eq!(text("plain.name-1"), "plain.name-1");
     }
 
