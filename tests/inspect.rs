@@ -6,74 +6,16 @@
 //! a per-database summary printed (`cargo test --test inspect -- --nocapture`).
 mod common;
 
-use common::{CORPUS_DATABASES as CORPUS, PgVersion, TestDb, cluster, pgbridge, text};
+use common::{CORPUS_DATABASES as CORPUS, PgVersion, TestDb, cluster, fixtures, pgbridge, text};
 use pgbridge::inspect::{InspectOptions, Inspection, inspect};
 use pgbridge::rewrite::RulePack;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn f32_blob(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|f| f.to_le_bytes()).collect()
-}
-
-/// A database with one of every finding inspect reports.
-fn dirty_fixture(dir: &Path) -> PathBuf {
-    let path = dir.join("dirty.db");
-    let c = Connection::open(&path).unwrap();
-    c.execute_batch(
-        "PRAGMA foreign_keys = OFF;
-         CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT COLLATE NOCASE UNIQUE);
-         CREATE TABLE child (
-             id INTEGER PRIMARY KEY,
-             parent_id INTEGER REFERENCES parent(id),
-             code TEXT REFERENCES parent(code));
-         INSERT INTO parent VALUES (1, 'ABC'), (2, 'def');
-         -- rowid 2: parent 99 is missing; rowid 3: 'abc' matches 'ABC' only under NOCASE;
-         -- rowid 4: 'zzz' matches nothing.
-         INSERT INTO child VALUES (1, 1, 'ABC'), (2, 99, 'ABC'), (3, 1, 'abc'), (4, 2, 'zzz');
-         CREATE TABLE dirty (id INTEGER PRIMARY KEY, qty INTEGER, price NUMERIC, note TEXT,
-                             meta JSON, embedding BLOB, created DATETIME);
-         CREATE TABLE counter (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER);
-         INSERT INTO counter (n) VALUES (1);
-         CREATE VIRTUAL TABLE docs USING fts5(body);
-         INSERT INTO docs VALUES ('hello world');
-         CREATE VIEW child_codes AS SELECT code FROM child;
-         CREATE TRIGGER child_touch AFTER INSERT ON child
-         BEGIN UPDATE parent SET code = code WHERE id = NEW.parent_id; END;",
-    )
-    .unwrap();
-    let v4 = f32_blob(&[1.0, 2.0, 3.0, 4.0]);
-    let v3 = f32_blob(&[1.0, 2.0, 3.0]);
-    let ins = "INSERT INTO dirty VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-    c.execute(
-        ins,
-        params![1, 1, 1.5, "ok", r#"{"a": 1}"#, v4, "2024-01-02 03:04:05"],
-    )
-    .unwrap();
-    c.execute(
-        ins,
-        params![2, "lots", "", "a\0b", "not json", v4, "yesterday"],
-    )
-    .unwrap();
-    c.execute(ins, params![3, 3, 2.5, "fine", "[1, 2]", v3, "2024-02-03"])
-        .unwrap();
-    c.execute(
-        ins,
-        params![4, 4, 3.5, "fine", "{}", v4, "2024-02-04 00:00:00"],
-    )
-    .unwrap();
-    c.execute(
-        "UPDATE dirty SET note = CAST(x'61ff62' AS TEXT) WHERE id = 4",
-        [],
-    )
-    .unwrap();
-    path
 }
 
 fn problem<'a>(j: &'a Value, table: &str, column: &str, kind: &str) -> &'a Value {
@@ -108,7 +50,7 @@ fn rowids(v: &Value) -> Vec<i64> {
 #[test]
 fn json_reports_every_problem_kind_with_counts_and_example_rowids() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dirty_fixture(dir.path());
+    let db = fixtures::findings(dir.path());
     let out = pgbridge(&["inspect", db.to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let j: Value = serde_json::from_str(&stdout(&out)).expect("JSON document");
@@ -279,7 +221,7 @@ fn json_reports_every_problem_kind_with_counts_and_example_rowids() {
 #[test]
 fn text_lists_blockers_first_and_every_problem_with_its_example() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dirty_fixture(dir.path());
+    let db = fixtures::findings(dir.path());
     let out = pgbridge(&["inspect", db.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
@@ -535,7 +477,7 @@ fn every_corpus_database_inspects_with_a_sane_summary() {
 #[test]
 fn without_citext_nocase_only_matches_are_reported_as_future_orphans() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dirty_fixture(dir.path());
+    let db = fixtures::findings(dir.path());
     let db = db.to_str().unwrap();
     let out = pgbridge(&[
         "inspect",
@@ -562,35 +504,10 @@ fn without_citext_nocase_only_matches_are_reported_as_future_orphans() {
     );
 }
 
-/// WITHOUT ROWID tables, rows inserted out of key order: a composite-key
-/// child with two orphans, a NOCASE-only match, text in an INTEGER column
-/// and infinite reals.
-fn without_rowid_fixture(dir: &Path) -> PathBuf {
-    let path = dir.join("keyed.db");
-    Connection::open(&path)
-        .unwrap()
-        .execute_batch(
-            "PRAGMA foreign_keys = OFF;
-             CREATE TABLE parent (code TEXT COLLATE NOCASE PRIMARY KEY) WITHOUT ROWID;
-             INSERT INTO parent VALUES ('AB'), ('CD');
-             CREATE TABLE item (
-                 code TEXT, n INTEGER, parent_code TEXT REFERENCES parent(code),
-                 qty INTEGER, ratio REAL,
-                 PRIMARY KEY (code, n)) WITHOUT ROWID;
-             INSERT INTO item VALUES
-                 ('zz', 1, 'AB', 1, 1.0),
-                 ('ab', 3, 'nope', 'lots', 9e999),
-                 ('ab', 1, 'cd', 2, -9e999),
-                 ('a''b', 2, 'gone', 'many', 2.0);",
-        )
-        .unwrap();
-    path
-}
-
 #[test]
 fn without_rowid_examples_name_the_row_by_its_primary_key_in_key_order() {
     let dir = tempfile::tempdir().unwrap();
-    let db = without_rowid_fixture(dir.path());
+    let db = fixtures::without_rowid(dir.path());
     let out = pgbridge(&["inspect", db.to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let j: Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -651,7 +568,7 @@ fn without_rowid_examples_name_the_row_by_its_primary_key_in_key_order() {
     }
 
     // Rowid tables keep `rowid` and get no `key`.
-    let dirty = dirty_fixture(dir.path());
+    let dirty = fixtures::findings(dir.path());
     let j: Value = serde_json::from_str(&stdout(&pgbridge(&[
         "inspect",
         dirty.to_str().unwrap(),
@@ -706,32 +623,10 @@ fn row_filter(example: &Value) -> String {
         .join(" AND ")
 }
 
-/// Blobs in numeric columns and infinite reals that the loader accepts.
-fn loads_fixture(dir: &Path) -> PathBuf {
-    let path = dir.join("loads.db");
-    Connection::open(&path)
-        .unwrap()
-        .execute_batch(
-            "CREATE TABLE nums (id INTEGER PRIMARY KEY, qty INTEGER, ratio REAL, total NUMERIC, misc);
-             INSERT INTO nums VALUES (1, 1, 0.5, 1, 'x'),
-                                     (2, x'616263', 9e999, 9e999, 9e999),
-                                     (3, 3, -9e999, -9e999, -9e999);
-             CREATE TABLE w (code TEXT, n INTEGER, v REAL, PRIMARY KEY (code, n)) WITHOUT ROWID;
-             INSERT INTO w VALUES ('b', 1, 9e999), ('a', 2, -9e999), ('a', 1, 1.5);",
-        )
-        .unwrap();
-    // NaN cannot be stored: SQLite makes it NULL, so it is no finding.
-    Connection::open(&path)
-        .unwrap()
-        .execute("INSERT INTO nums (id, ratio) VALUES (4, ?1)", [f64::NAN])
-        .unwrap();
-    path
-}
-
 #[test]
 fn blobs_in_numeric_columns_and_infinities_that_load_show_what_they_become_in_postgres() {
     let dir = tempfile::tempdir().unwrap();
-    let src = loads_fixture(dir.path());
+    let src = fixtures::loads(dir.path());
     let out = pgbridge(&["inspect", src.to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let j: Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -830,25 +725,10 @@ fn blobs_in_numeric_columns_and_infinities_that_load_show_what_they_become_in_po
     }
 }
 
-/// Values the loader refuses: an infinity in NUMERIC(10,2) (numeric(10,2)
-/// holds no infinity) and a blob that is not UTF-8 in an INTEGER column that
-/// becomes text; a UTF-8 blob in the same column loads.
-fn refused_fixture(dir: &Path) -> PathBuf {
-    let path = dir.join("refused.db");
-    Connection::open(&path)
-        .unwrap()
-        .execute_batch(
-            "CREATE TABLE nums (id INTEGER PRIMARY KEY, price NUMERIC(10,2), bad INTEGER);
-             INSERT INTO nums VALUES (1, 1.5, 1), (2, 9e999, 2), (3, 2.25, x'00ff'), (4, 3.5, x'6f6b');",
-        )
-        .unwrap();
-    path
-}
-
 #[test]
 fn values_the_loader_refuses_are_blockers_and_stop_or_are_rejected_by_migrate() {
     let dir = tempfile::tempdir().unwrap();
-    let src = refused_fixture(dir.path());
+    let src = fixtures::refused(dir.path());
     let s = src.to_str().unwrap();
     let out = pgbridge(&["inspect", s, "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -975,16 +855,7 @@ fn values_the_loader_refuses_are_blockers_and_stop_or_are_rejected_by_migrate() 
 #[test]
 fn every_value_migrate_would_refuse_is_a_blocker() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("nul.db");
-    let c = rusqlite::Connection::open(&src).unwrap();
-    c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);")
-        .unwrap();
-    c.execute(
-        "INSERT INTO t VALUES (1, 1), (2, ?1), (3, 'ok')",
-        ["nul\0here"],
-    )
-    .unwrap();
-    drop(c);
+    let src = fixtures::nul_in_integer(dir.path());
     let s = src.to_str().unwrap();
     let i = pgbridge(&["inspect", s, "--strict"]);
     let it = text(&i);

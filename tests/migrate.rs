@@ -5,7 +5,9 @@
 //! half-applied and no password in any output.
 mod common;
 
-use common::{CORPUS_DATABASES as CORPUS, PgVersion, TestDb, cluster, corpus, pgbridge, text};
+use common::{
+    CORPUS_DATABASES as CORPUS, PgVersion, TestDb, cluster, corpus, fixtures, pgbridge, text,
+};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -110,35 +112,10 @@ fn an_untranslatable_unique_index_refuses_to_migrate_and_writes_nothing() {
     assert_eq!(db.object_count(), 0, "{:?}", db.objects());
 }
 
-/// Every kind of dirty value the issue lists, in one database.
-fn dirty_db(dir: &Path) -> PathBuf {
-    let path = dir.join("dirty.db");
-    let c = Connection::open(&path).unwrap();
-    c.execute_batch(
-        "PRAGMA foreign_keys = OFF; -- orphans are the point
-         CREATE TABLE nums (id INTEGER PRIMARY KEY, qty INTEGER, price NUMERIC(10,2), ratio REAL);
-         INSERT INTO nums VALUES (1, 5, 1.5, 0.5), (2, 'abc', '', 1.25), (3, 7, 2.25, '');
-         CREATE TABLE texts (id INTEGER PRIMARY KEY, body TEXT, raw TEXT);
-         INSERT INTO texts VALUES (1, 'plain', 'ok'), (2, 'nul' || char(0) || 'inside', CAST(x'61ff62' AS TEXT));
-         CREATE TABLE events (id INTEGER PRIMARY KEY, happened DATETIME, meta JSON, emb BLOB);
-         INSERT INTO events VALUES (1, 1700000000, '{\"a\":1}', x'0000803f00000040'),
-                                   (2, 1700000100, '{bad', x'0000803f00000040'),
-                                   (3, 1700000200, '[1,2]', x'0000803f');
-         CREATE TABLE parent (code TEXT COLLATE NOCASE PRIMARY KEY, name TEXT);
-         CREATE TABLE child (id INTEGER PRIMARY KEY,
-                             parent_code TEXT REFERENCES parent(code),
-                             owner_id INTEGER REFERENCES nums(id));
-         INSERT INTO parent VALUES ('ABC', 'x'), ('Def', 'y');
-         INSERT INTO child VALUES (1, 'abc', 1), (2, 'DEF', 2), (3, 'ABC', 99), (4, NULL, NULL);",
-    )
-    .unwrap();
-    path
-}
-
 #[test]
 fn dirty_values_get_their_documented_outcome_and_every_row_arrives() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dirty_db(dir.path());
+    let src = fixtures::dirty_values(dir.path());
     for v in PgVersion::ALL {
         let db = cluster(v).new_db("dirty");
         let rep = dir.path().join("dirty.json");
@@ -204,7 +181,7 @@ fn dirty_values_get_their_documented_outcome_and_every_row_arrives() {
 #[test]
 fn on_error_stop_names_table_rowid_column_and_value_then_reject_resumes_and_files_the_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dirty_db(dir.path());
+    let src = fixtures::dirty_values(dir.path());
     for v in PgVersion::ALL {
         let db = cluster(v).new_db("on_error");
         let out = migrate(&src, &db, &["--no-profile", "--jobs", "1"]);
@@ -382,7 +359,7 @@ fn a_run_killed_mid_load_resumes_and_finishes_without_duplicates() {
 #[test]
 fn connection_and_source_errors_are_one_clear_error_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dirty_db(dir.path());
+    let src = fixtures::dirty_values(dir.path());
     let db = cluster(PgVersion::V18).new_db("errors");
     // Unreachable port.
     let port = {
@@ -458,7 +435,7 @@ fn connection_and_source_errors_are_one_clear_error_and_change_nothing() {
 #[test]
 fn dry_run_shows_the_plan_and_touches_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dirty_db(dir.path());
+    let src = fixtures::dirty_values(dir.path());
     let db = cluster(PgVersion::V15).new_db("dry_run");
     let out = migrate(&src, &db, &["--dry-run"]);
     let t = text(&out);
@@ -895,97 +872,7 @@ fn foreign_keys_across_types_are_kept_when_the_values_fit() {
 #[test]
 fn a_dirty_application_database_migrates_with_default_options_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("dirty_app.db");
-    let c = Connection::open(&src).unwrap();
-    c.execute_batch(
-        "PRAGMA foreign_keys = OFF;\
-         CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, settings JSON, created DATETIME);\
-         CREATE TABLE docs (id INTEGER PRIMARY KEY, owner INTEGER REFERENCES users(id), \
-           title TEXT, body TEXT, meta JSON, embedding BLOB, score REAL, extra, kind ANY, \
-           flag INTEGER, updated DATETIME DEFAULT CURRENT_TIMESTAMP);\
-         CREATE TABLE strict_bag (id INTEGER PRIMARY KEY, v ANY) STRICT;\
-         INSERT INTO users VALUES (1, 'ann', '{\"theme\":\"dark\"}', '2024-01-02 03:04:05'),\
-           (2, 'bob', '{bad json', 1700000000), (3, 'cy', NULL, NULL);",
-    )
-    .unwrap();
-    let f32s = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
-    let rows: Vec<(
-        i64,
-        rusqlite::types::Value,
-        rusqlite::types::Value,
-        rusqlite::types::Value,
-        rusqlite::types::Value,
-        rusqlite::types::Value,
-    )> = {
-        use rusqlite::types::Value::{Blob, Integer, Null, Real, Text};
-        vec![
-            (
-                1,
-                Text("Intro".into()),
-                Text("plain".into()),
-                Text("{\"a\":1}".into()),
-                Blob(f32s(&[0.1, 0.2, 0.3])),
-                Real(0.5),
-            ),
-            (
-                2,
-                Blob(vec![0x00, 0xff, 0x10]),
-                Text("nul\0inside".into()),
-                Text("{oops".into()),
-                Blob(f32s(&[1.0, 2.0])),
-                Text("n/a".into()),
-            ),
-            (
-                3,
-                Text("ünïcode ✓".into()),
-                Blob(b"utf8 blob".to_vec()),
-                Null,
-                Blob(f32s(&[4.0, 5.0, 6.0])),
-                Integer(7),
-            ),
-            (
-                4,
-                Integer(42),
-                Text(String::new()),
-                Text("[1,2]".into()),
-                Null,
-                Null,
-            ),
-        ]
-    };
-    for (id, title, body, meta, emb, score) in rows {
-        c.execute(
-            "INSERT INTO docs (id, owner, title, body, meta, embedding, score, extra, kind, flag) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            rusqlite::params![
-                id,
-                if id == 4 { 99 } else { 1 },
-                title,
-                body,
-                meta,
-                emb,
-                score,
-                match id {
-                    1 => rusqlite::types::Value::Integer(1),
-                    2 => rusqlite::types::Value::Real(2.5),
-                    3 => rusqlite::types::Value::Text("three".into()),
-                    _ => rusqlite::types::Value::Blob(vec![0, 1, 2]),
-                },
-                match id {
-                    1 => rusqlite::types::Value::Text("a".into()),
-                    2 => rusqlite::types::Value::Blob(vec![0xde, 0xad]),
-                    _ => rusqlite::types::Value::Integer(id),
-                },
-                id % 2
-            ],
-        )
-        .unwrap();
-    }
-    c.execute_batch(
-        "INSERT INTO strict_bag VALUES (1, 1), (2, 2.5), (3, 'x'), (4, x'00ff'), (5, NULL);",
-    )
-    .unwrap();
-    drop(c);
+    let src = fixtures::dirty_app(dir.path());
     let s = src.to_str().unwrap();
     let i = pgbridge(&["inspect", s, "--strict"]);
     assert_eq!(i.status.code(), Some(0), "inspect --strict: {}", text(&i));

@@ -41,6 +41,7 @@
 mod cli;
 mod cluster;
 mod db;
+pub mod fixtures;
 mod locate;
 mod run;
 
