@@ -67,7 +67,7 @@ impl predicate::FactSource for Facts<'_> {
 }
 
 /// Render a `then`/`warn`/`evidence` template against facts.
-pub(super) fn render(
+fn render(
     env: &minijinja::Environment<'_>,
     template: &str,
     facts: &Facts,
@@ -90,7 +90,7 @@ pub(super) fn render(
 /// (`declared {{ column.declared }}`, most evidence) are filled in straight
 /// from the facts, without building the template engine's value; the output
 /// is what minijinja renders. Anything else returns None.
-pub(super) fn render_simple(template: &str, facts: &dyn predicate::FactSource) -> Option<String> {
+fn render_simple(template: &str, facts: &dyn predicate::FactSource) -> Option<String> {
     static SIMPLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
             .expect("static regex")
