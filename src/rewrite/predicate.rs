@@ -413,56 +413,60 @@ fn build(mut pair: Pair<'_, Rule>, depth: usize) -> Result<Expr, PredicateError>
         }
         Rule::comparison => build_comparison(pair, depth),
         Rule::sum | Rule::product => build_arith(pair, depth),
-        Rule::unary => {
-            let mut negs = 0usize;
-            let mut operand = None;
-            for p in pair.clone().into_inner() {
-                match p.as_rule() {
-                    Rule::neg => negs += 1,
-                    // `( expr )`: the parentheses only group.
-                    Rule::lparen | Rule::rparen => {}
-                    _ => operand = Some(build(p, depth)?),
-                }
-            }
-            let mut e = operand.ok_or_else(|| internal(&pair))?;
-            for _ in 0..negs {
-                e = match e {
-                    Expr::Lit(v) if v.is_number() => {
-                        Expr::Lit(negate(&v).map_err(|m| error_at(&pair, m))?)
-                    }
-                    other => Expr::Neg(Box::new(other)),
-                };
-            }
-            Ok(e)
-        }
+        Rule::unary => build_unary(pair, depth),
         Rule::string => build_string(&pair).map(|s| Expr::Lit(Value::String(s))),
         Rule::number => build_number(&pair).map(Expr::Lit),
         Rule::kw_true => Ok(Expr::Lit(Value::Bool(true))),
         Rule::kw_false => Ok(Expr::Lit(Value::Bool(false))),
         Rule::kw_null => Ok(Expr::Lit(Value::Null)),
-        Rule::list => {
-            let items = pair
-                .into_inner()
-                .filter(|p| p.as_rule() == Rule::expr)
-                .map(|p| build(p, depth))
-                .collect::<Result<Vec<_>, _>>()?;
-            // A list of constants is folded into one constant.
-            if items.iter().all(|e| matches!(e, Expr::Lit(_))) {
-                let values = items
-                    .into_iter()
-                    .filter_map(|e| match e {
-                        Expr::Lit(v) => Some(v),
-                        _ => None,
-                    })
-                    .collect();
-                Ok(Expr::Lit(Value::Array(values)))
-            } else {
-                Ok(Expr::List(items))
-            }
-        }
+        Rule::list => build_list(pair, depth),
         Rule::call => build_call(pair, depth),
         Rule::path => build_path(pair).map(Expr::Path),
         _ => Err(internal(&pair)),
+    }
+}
+
+/// `-`… before an operand, or `( expr )`: a negated number literal is
+/// folded into the literal.
+fn build_unary(pair: Pair<'_, Rule>, depth: usize) -> Result<Expr, PredicateError> {
+    let mut negs = 0usize;
+    let mut operand = None;
+    for p in pair.clone().into_inner() {
+        match p.as_rule() {
+            Rule::neg => negs += 1,
+            // `( expr )`: the parentheses only group.
+            Rule::lparen | Rule::rparen => {}
+            _ => operand = Some(build(p, depth)?),
+        }
+    }
+    let mut e = operand.ok_or_else(|| internal(&pair))?;
+    for _ in 0..negs {
+        e = match e {
+            Expr::Lit(v) if v.is_number() => Expr::Lit(negate(&v).map_err(|m| error_at(&pair, m))?),
+            other => Expr::Neg(Box::new(other)),
+        };
+    }
+    Ok(e)
+}
+
+/// `[a, b, …]`: a list of constants is folded into one constant.
+fn build_list(pair: Pair<'_, Rule>, depth: usize) -> Result<Expr, PredicateError> {
+    let items = pair
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::expr)
+        .map(|p| build(p, depth))
+        .collect::<Result<Vec<_>, _>>()?;
+    if items.iter().all(|e| matches!(e, Expr::Lit(_))) {
+        let values = items
+            .into_iter()
+            .filter_map(|e| match e {
+                Expr::Lit(v) => Some(v),
+                _ => None,
+            })
+            .collect();
+        Ok(Expr::Lit(Value::Array(values)))
+    } else {
+        Ok(Expr::List(items))
     }
 }
 
@@ -907,19 +911,7 @@ fn eval<'a>(e: &'a Expr, facts: &'a dyn FactSource) -> Result<Cow<'a, Value>, St
                 .collect::<Result<Vec<_>, _>>()?;
             Cow::Owned(call(*f, args, &values)?)
         }
-        Expr::Neg(x) => {
-            let v = eval(x, facts)?;
-            match v.as_ref() {
-                Value::Null => Cow::Owned(Value::Null),
-                Value::Number(_) => Cow::Owned(negate(&v)?),
-                other => {
-                    return Err(format!(
-                        "unary `-` needs a number, got {}",
-                        describe(x, other)
-                    ));
-                }
-            }
-        }
+        Expr::Neg(x) => Cow::Owned(eval_neg(x, facts)?),
         Expr::Not(x) => {
             let v = eval(x, facts)?;
             Cow::Owned(Value::Bool(!condition(x, &v, "not")?))
@@ -954,21 +946,7 @@ fn eval<'a>(e: &'a Expr, facts: &'a dyn FactSource) -> Result<Cow<'a, Value>, St
             left,
             regex,
             negate,
-        } => {
-            let v = eval(left, facts)?;
-            let matched = match v.as_ref() {
-                Value::Null => false,
-                Value::String(s) => regex.is_match(s),
-                other => {
-                    return Err(format!(
-                        "`{}` needs a string on the left, got {}",
-                        if *negate { "!~" } else { "~" },
-                        describe(left, other)
-                    ));
-                }
-            };
-            Cow::Owned(Value::Bool(matched != *negate))
-        }
+        } => Cow::Owned(Value::Bool(eval_match(left, regex, *negate, facts)?)),
         Expr::In {
             left,
             right,
@@ -980,6 +958,43 @@ fn eval<'a>(e: &'a Expr, facts: &'a dyn FactSource) -> Result<Cow<'a, Value>, St
             Cow::Owned(Value::Bool(found != *negate))
         }
     })
+}
+
+/// Unary `-`: null stays null, a number is negated, anything else is an
+/// error.
+fn eval_neg(x: &Expr, facts: &dyn FactSource) -> Result<Value, String> {
+    let v = eval(x, facts)?;
+    match v.as_ref() {
+        Value::Null => Ok(Value::Null),
+        Value::Number(_) => negate(&v),
+        other => Err(format!(
+            "unary `-` needs a number, got {}",
+            describe(x, other)
+        )),
+    }
+}
+
+/// `left ~ regex` (`!~` when `negate`): null matches nothing, a
+/// non-string is an error.
+fn eval_match(
+    left: &Expr,
+    regex: &regex::Regex,
+    negate: bool,
+    facts: &dyn FactSource,
+) -> Result<bool, String> {
+    let v = eval(left, facts)?;
+    let matched = match v.as_ref() {
+        Value::Null => false,
+        Value::String(s) => regex.is_match(s),
+        other => {
+            return Err(format!(
+                "`{}` needs a string on the left, got {}",
+                if negate { "!~" } else { "~" },
+                describe(left, other)
+            ));
+        }
+    };
+    Ok(matched != negate)
 }
 
 /// The truth of an operand of `and`/`or`/`not`: booleans as themselves,

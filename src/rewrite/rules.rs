@@ -472,6 +472,42 @@ pub fn parse_rule(
             .unwrap_or((1, 1));
         rule_error(origin, line, col, format!("rule `{stem}`: {e}"))
     })?;
+    check_id(&file, text, stem, origin)?;
+    let when = parse_when(&file.when, text, stem, origin)?;
+    check_then_fields(&file.then, phase, text, stem, origin)?;
+    check_then_sql(&file.then, text, stem, origin)?;
+    check_when_facts(&when, text, stem, origin)?;
+    if file.examples.is_empty() {
+        return Err(rule_error(
+            origin,
+            key_line(text, "summary"),
+            1,
+            format!(
+                "rule `{stem}` has no `examples`: every rule carries at least one (SQLite in, PostgreSQL out), so `pgbridge rules test` can prove it"
+            ),
+        ));
+    }
+    Ok(Rule {
+        id: stem.to_string(),
+        phase: phase.to_string(),
+        summary: file.summary.trim().to_string(),
+        docs: file.docs,
+        priority: file.priority,
+        when_src: file.when.trim().to_string(),
+        when,
+        then: file.then,
+        evidence: file.evidence,
+        warn: file.warn,
+        help: file.help,
+        obvious: file.obvious,
+        examples: file.examples,
+        origin: origin.to_string(),
+        text: text.to_string(),
+    })
+}
+
+/// The file stem is the id: an `id:` must repeat it, and it is kebab-case.
+fn check_id(file: &RuleFile, text: &str, stem: &str, origin: &str) -> Result<(), Box<Diagnostic>> {
     if let Some(id) = &file.id
         && id != stem
     {
@@ -494,7 +530,17 @@ pub fn parse_rule(
             format!("rule id `{stem}` must be kebab-case (a-z, 0-9, -)"),
         ));
     }
-    let when = Predicate::parse(&file.when).map_err(|e| {
+    Ok(())
+}
+
+/// The `when:` predicate, its syntax errors placed in the rule file.
+fn parse_when(
+    source: &str,
+    text: &str,
+    stem: &str,
+    origin: &str,
+) -> Result<Predicate, Box<Diagnostic>> {
+    Predicate::parse(source).map_err(|e| {
         let base = key_line(text, "when");
         // `when: expr` on one line: column offset by `when: `; block scalars start a line below.
         let first_line_inline = text
@@ -520,8 +566,17 @@ pub fn parse_rule(
             col,
             format!("rule `{stem}`: bad `when` predicate: {}", e.message),
         )
-    })?;
-    let then = &file.then;
+    })
+}
+
+/// Each phase's `then:` holds its own keys, and the ones it needs.
+fn check_then_fields(
+    then: &Then,
+    phase: &str,
+    text: &str,
+    stem: &str,
+    origin: &str,
+) -> Result<(), Box<Diagnostic>> {
     let (allowed, what): (&[&str], &str) = match phase {
         "table" => (&["action"], "action"),
         "column" => (
@@ -554,61 +609,53 @@ pub fn parse_rule(
             ));
         }
     }
+    let missing = |message: String| Err(rule_error(origin, then_line, 1, message));
     match phase {
-        "column" => {
-            if then.pg_type.is_none() || then.converter.is_none() {
-                return Err(rule_error(
-                    origin,
-                    then_line,
-                    1,
-                    format!("rule `{stem}`: a column rule needs `then.type` and `then.converter`"),
-                ));
-            }
-            if let Some(c) = &then.converter
-                && !c.contains("{{")
-                && !c.contains("{%")
-                && crate::ir::pg::Converter::from_name(c).is_none()
-            {
-                let names: Vec<&str> = crate::ir::pg::Converter::ALL
-                    .iter()
-                    .map(|c| c.name())
-                    .collect();
-                return Err(rule_error(
-                    origin,
-                    then_line,
-                    1,
-                    format!(
-                        "rule `{stem}`: unknown converter `{c}`; converters: {}",
-                        names.join(", ")
-                    ),
-                ));
-            }
-        }
+        "column" => check_column_then(then, stem).or_else(missing),
         "table" => match then.action.as_deref() {
-            Some("skip") | Some("comment") | Some("migrate") => {}
-            other => {
-                return Err(rule_error(
-                    origin,
-                    then_line,
-                    1,
-                    format!(
-                        "rule `{stem}`: `then.action` must be `skip`, `comment` or `migrate`, not {other:?}"
-                    ),
-                ));
-            }
+            Some("skip") | Some("comment") | Some("migrate") => Ok(()),
+            other => missing(format!(
+                "rule `{stem}`: `then.action` must be `skip`, `comment` or `migrate`, not {other:?}"
+            )),
         },
-        _ => {
-            if then.default.is_none() {
-                return Err(rule_error(
-                    origin,
-                    then_line,
-                    1,
-                    format!("rule `{stem}`: a default rule needs `then.default`"),
-                ));
-            }
-        }
+        _ if then.default.is_none() => missing(format!(
+            "rule `{stem}`: a default rule needs `then.default`"
+        )),
+        _ => Ok(()),
     }
-    check_then_sql(then, text, stem, origin)?;
+}
+
+/// A column rule names a type and a converter that exists.
+fn check_column_then(then: &Then, stem: &str) -> Result<(), String> {
+    if then.pg_type.is_none() || then.converter.is_none() {
+        return Err(format!(
+            "rule `{stem}`: a column rule needs `then.type` and `then.converter`"
+        ));
+    }
+    if let Some(c) = &then.converter
+        && !c.contains("{{")
+        && !c.contains("{%")
+        && crate::ir::pg::Converter::from_name(c).is_none()
+    {
+        let names: Vec<&str> = crate::ir::pg::Converter::ALL
+            .iter()
+            .map(|c| c.name())
+            .collect();
+        return Err(format!(
+            "rule `{stem}`: unknown converter `{c}`; converters: {}",
+            names.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// Every path the predicate reads is a known fact.
+fn check_when_facts(
+    when: &Predicate,
+    text: &str,
+    stem: &str,
+    origin: &str,
+) -> Result<(), Box<Diagnostic>> {
     for p in when.paths() {
         let root = p.split(['.', '[']).next().unwrap_or("");
         if !super::facts::ROOTS.contains(&root) || !super::facts::known_path(&p) {
@@ -623,31 +670,5 @@ pub fn parse_rule(
             ));
         }
     }
-    if file.examples.is_empty() {
-        return Err(rule_error(
-            origin,
-            key_line(text, "summary"),
-            1,
-            format!(
-                "rule `{stem}` has no `examples`: every rule carries at least one (SQLite in, PostgreSQL out), so `pgbridge rules test` can prove it"
-            ),
-        ));
-    }
-    Ok(Rule {
-        id: stem.to_string(),
-        phase: phase.to_string(),
-        summary: file.summary.trim().to_string(),
-        docs: file.docs,
-        priority: file.priority,
-        when_src: file.when.trim().to_string(),
-        when,
-        then: file.then,
-        evidence: file.evidence,
-        warn: file.warn,
-        help: file.help,
-        obvious: file.obvious,
-        examples: file.examples,
-        origin: origin.to_string(),
-        text: text.to_string(),
-    })
+    Ok(())
 }

@@ -7,7 +7,7 @@
 //! [`pg::Index`] per indexed geometry column, named after the R*Tree table
 //! (`rtree_<table>_<column>`, `idx_<table>_<column>`). A column kept as
 //! bytea (no PostGIS) gets none: its rule's warning says so.
-use super::Namer;
+use super::pass::naming::Namer;
 use crate::diag::Diagnostics;
 use crate::ident::quote_ident;
 use crate::ir::{pg, sqlite};

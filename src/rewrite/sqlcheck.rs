@@ -179,26 +179,7 @@ pub fn pg_type(text: &str) -> Result<String, String> {
             }
             Tok::Punct('(') if !modifiers => {
                 modifiers = true;
-                i += 1;
-                out.push('(');
-                loop {
-                    match toks.get(i) {
-                        Some(Tok::Int(n)) => out.push_str(n),
-                        Some(Tok::Word(w)) => out.push_str(w),
-                        _ => return Err("a type modifier is an integer or a word".into()),
-                    }
-                    i += 1;
-                    match toks.get(i) {
-                        Some(Tok::Punct(',')) => out.push(','),
-                        Some(Tok::Punct(')')) => {
-                            out.push(')');
-                            i += 1;
-                            break;
-                        }
-                        _ => return Err("a type modifier list ends with `)`".into()),
-                    }
-                    i += 1;
-                }
+                i = modifier_list(&toks, i, &mut out)?;
             }
             _ => break,
         }
@@ -233,6 +214,30 @@ pub fn pg_type(text: &str) -> Result<String, String> {
         return Err("more than one type name (what follows the type is not allowed)".into());
     }
     Ok(out)
+}
+
+/// A type's modifier list `(…)` starting at `toks[i]`, printed to `out`
+/// without spaces; the index past its `)`.
+fn modifier_list(toks: &[Tok], mut i: usize, out: &mut String) -> Result<usize, String> {
+    i += 1;
+    out.push('(');
+    loop {
+        match toks.get(i) {
+            Some(Tok::Int(n)) => out.push_str(n),
+            Some(Tok::Word(w)) => out.push_str(w),
+            _ => return Err("a type modifier is an integer or a word".into()),
+        }
+        i += 1;
+        match toks.get(i) {
+            Some(Tok::Punct(',')) => out.push(','),
+            Some(Tok::Punct(')')) => {
+                out.push(')');
+                return Ok(i + 1);
+            }
+            _ => return Err("a type modifier list ends with `)`".into()),
+        }
+        i += 1;
+    }
 }
 
 /// `text` without its `'…'` strings and `"…"` names, or why it is refused:

@@ -1,0 +1,185 @@
+//! Keys and checks: PRIMARY KEY, UNIQUE and CHECK constraints of one
+//! migrated table, and the sequence resets of its identity columns.
+//!
+//! Reads the SQLite table's keys, checks and `schema.sequences`, and the
+//! decided PostgreSQL columns; writes `primary_key`, `uniques`, `checks`
+//! and column decisions (a CHECK a column's type implies is dropped with
+//! a note), `out.sequence_resets`, extensions, and `out.kept_as_comment`
+//! for a CHECK that cannot be translated. Pushes `key-column-missing`,
+//! `check-not-translated` and the constraint names' warnings.
+use super::naming::constraint_name;
+use super::{Rewrite, expr_context, sqlite_class};
+use crate::diag::{Diagnostic, Stage};
+use crate::ir::pg::{self, Decision};
+use crate::ir::sqlite;
+use crate::rewrite::facts;
+use crate::translate::{self, ExprContext};
+
+/// The PostgreSQL names of SQLite key columns; None if one is missing.
+fn map_cols(pt: &pg::Table, cols: &[String]) -> Option<Vec<String>> {
+    cols.iter()
+        .map(|c| {
+            pt.columns
+                .iter()
+                .find(|pc| pc.source_name.eq_ignore_ascii_case(c))
+                .map(|pc| pc.name.clone())
+        })
+        .collect()
+}
+
+/// PRIMARY KEY and UNIQUE; a UNIQUE on the key's columns (or repeated)
+/// is one constraint.
+pub(in crate::rewrite) fn table(cx: &mut Rewrite, t: &sqlite::Table, pt: &mut pg::Table) {
+    if let Some(pk) = &t.primary_key {
+        match map_cols(pt, &pk.columns) {
+            Some(cols) => {
+                pt.primary_key = Some(pg::Key {
+                    name: constraint_name(&pk.name, &mut cx.diags),
+                    columns: cols,
+                })
+            }
+            None => cx.diags.push(
+                Diagnostic::error(
+                    Stage::Rewrite,
+                    "key-column-missing",
+                    format!(
+                        "PRIMARY KEY of `{}` names a column the table does not have: {:?}",
+                        t.name, pk.columns
+                    ),
+                )
+                .on(t.name.clone()),
+            ),
+        }
+    }
+    for u in &t.uniques {
+        let Some(cols) = map_cols(pt, &u.columns) else {
+            cx.diags.push(
+                Diagnostic::error(
+                    Stage::Rewrite,
+                    "key-column-missing",
+                    format!(
+                        "UNIQUE of `{}` names a column the table does not have: {:?}",
+                        t.name, u.columns
+                    ),
+                )
+                .on(t.name.clone()),
+            );
+            continue;
+        };
+        if pt.primary_key.as_ref().is_some_and(|k| k.columns == cols)
+            || pt.uniques.iter().any(|k| k.columns == cols)
+        {
+            continue;
+        }
+        pt.uniques.push(pg::Key {
+            name: constraint_name(&u.name, &mut cx.diags),
+            columns: cols,
+        })
+    }
+}
+
+/// CHECK constraints, translated; one a column's type implies is dropped
+/// with a note on the column.
+pub(in crate::rewrite) fn checks(cx: &mut Rewrite, t: &sqlite::Table, pt: &mut pg::Table) {
+    let cctx = expr_context(pt, Some("boolean"), cx.src.pgcrypto());
+    for k in &t.checks {
+        if implied_by_type(pt, k) {
+            continue;
+        }
+        check(cx, t, pt, k, &cctx);
+    }
+}
+
+/// A CHECK that says what a column's type already says, recorded as a
+/// decision on the column: `CHECK (x IN (0, 1))` on a column that became
+/// boolean (it was the evidence), `CHECK (typeof(x) = 'text' OR typeof(x)
+/// = 'null')` (GDAL) on a column whose values are text.
+fn implied_by_type(pt: &mut pg::Table, k: &sqlite::Check) -> bool {
+    if let Some(pc) = pt
+        .columns
+        .iter_mut()
+        .find(|c| c.pg_type == "boolean" && facts::is_bool_check(&k.expr, &c.source_name))
+    {
+        pc.decisions.push(Decision {
+            rule: "boolean-check-implied".into(),
+            evidence: format!(
+                "CHECK ({}) is implied by the boolean type",
+                k.expr.sql.trim()
+            ),
+            obvious: false,
+        });
+        return true;
+    }
+    if let Some((col, allowed)) = translate::typeof_test(&k.expr.sql)
+        && let Some(pc) = pt.columns.iter_mut().find(|c| {
+            c.source_name.eq_ignore_ascii_case(&col)
+                && sqlite_class(c.converter).is_some_and(|k| allowed.contains(k))
+                && (c.not_null || allowed.contains("null"))
+        })
+    {
+        pc.decisions.push(Decision {
+            rule: "typeof-check-implied".into(),
+            evidence: format!(
+                "CHECK ({}) is implied by the type {}",
+                k.expr.sql.trim(),
+                pc.pg_type
+            ),
+            obvious: false,
+        });
+        return true;
+    }
+    false
+}
+
+fn check(
+    cx: &mut Rewrite,
+    t: &sqlite::Table,
+    pt: &mut pg::Table,
+    k: &sqlite::Check,
+    cctx: &ExprContext,
+) {
+    match translate::translate_predicate(&k.expr.sql, cctx) {
+        Ok(tr) => {
+            cx.extensions.extend(tr.extensions);
+            pt.checks.push(pg::CheckConstraint {
+                name: constraint_name(&k.name, &mut cx.diags),
+                expr: tr.sql,
+                source_sql: k.expr.sql.clone(),
+                notes: tr.notes,
+            });
+        }
+        Err(e) => {
+            cx.diags.push(
+                Diagnostic::error(Stage::Rewrite, "check-not-translated", format!("CHECK ({}) on `{}` cannot be translated: {}; it is kept as a comment in 03_constraints.sql", k.expr.sql, t.name, e.reason))
+                    .on(t.name.clone())
+                    .with_help("write the PostgreSQL CHECK by hand in a follow-up migration"),
+            );
+            cx.out.kept_as_comment.push(pg::Commented {
+                kind: "check".into(),
+                name: k.name.clone().unwrap_or_else(|| t.name.clone()),
+                code: "check-not-translated".into(),
+                reason: e.reason,
+                sql: k.expr.sql.clone(),
+            });
+        }
+    }
+}
+
+/// Each identity column's sequence is set after the load: past the highest
+/// id loaded, or past the table's `sqlite_sequence` value (its floor) when
+/// that is higher.
+pub(in crate::rewrite) fn sequence_resets(cx: &mut Rewrite, t: &sqlite::Table, pt: &mut pg::Table) {
+    for pc in pt.columns.iter().filter(|c| c.identity) {
+        cx.out.sequence_resets.push(pg::SequenceReset {
+            table: pt.name.clone(),
+            column: pc.name.clone(),
+            floor: cx
+                .src
+                .schema
+                .sequences
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&t.name))
+                .map(|(_, v)| *v),
+        });
+    }
+}
