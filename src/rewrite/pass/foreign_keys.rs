@@ -22,7 +22,12 @@ type Refusal = (String, &'static str);
 pub(in crate::rewrite) fn run(cx: &mut Rewrite) {
     let tables = std::mem::take(&mut cx.out.tables);
     for (ti, t) in cx.migrated.clone().into_iter().enumerate() {
-        let mut fk_names: BTreeSet<String> = BTreeSet::new();
+        // Seeded with the table's key and CHECK names: one namespace.
+        let mut fk_names = cx
+            .connames
+            .get(&tables[ti].name)
+            .cloned()
+            .unwrap_or_default();
         for fk in &t.foreign_keys {
             match resolve(cx, &tables, ti, fk) {
                 Ok(key) => {

@@ -7,7 +7,7 @@
 //! a note), `out.sequence_resets`, extensions, and `out.kept_as_comment`
 //! for a CHECK that cannot be translated. Pushes `key-column-missing`,
 //! `check-not-translated` and the constraint names' warnings.
-use super::naming::constraint_name;
+use super::naming::{claim, constraint_name};
 use super::{Rewrite, expr_context, sqlite_class};
 use crate::diag::{Diagnostic, Stage};
 use crate::ir::pg::{self, Decision};
@@ -33,8 +33,9 @@ pub(in crate::rewrite) fn table(cx: &mut Rewrite, t: &sqlite::Table, pt: &mut pg
     if let Some(pk) = &t.primary_key {
         match map_cols(pt, &pk.columns) {
             Some(cols) => {
+                let name = key_name(cx, pt, &pk.name, "primary key", format!("{}_pkey", pt.name));
                 pt.primary_key = Some(pg::Key {
-                    name: constraint_name(&pk.name, &mut cx.diags),
+                    name,
                     columns: cols,
                 })
             }
@@ -71,11 +72,38 @@ pub(in crate::rewrite) fn table(cx: &mut Rewrite, t: &sqlite::Table, pt: &mut pg
         {
             continue;
         }
+        let auto = format!("{}_{}_key", pt.name, cols.join("_"));
+        let name = key_name(cx, pt, &u.name, "unique constraint", auto);
         pt.uniques.push(pg::Key {
-            name: constraint_name(&u.name, &mut cx.diags),
+            name,
             columns: cols,
         })
     }
+}
+
+/// A PRIMARY KEY's or UNIQUE's name, which is also its index's: unique
+/// among the schema's relations and the table's constraints. Unnamed,
+/// PostgreSQL names it `auto` (when that fits in 63 bytes and is free),
+/// which is reserved so that no index or named constraint takes it.
+fn key_name(
+    cx: &mut Rewrite,
+    pt: &pg::Table,
+    name: &Option<String>,
+    what: &str,
+    auto: String,
+) -> Option<String> {
+    let taken = cx.connames.entry(pt.name.clone()).or_default();
+    let Some(name) = constraint_name(name, &mut cx.diags) else {
+        if auto.len() <= 63 && !cx.relnames.contains(&auto) {
+            cx.relnames.insert(auto.clone());
+            taken.insert(auto);
+        }
+        return None;
+    };
+    let shown = format!("{}.{name}", pt.source_name);
+    let name = claim(name, &mut cx.relnames, what, &shown, &mut cx.diags);
+    taken.insert(name.clone());
+    Some(name)
 }
 
 /// CHECK constraints, translated; one a column's type implies is dropped
@@ -141,8 +169,13 @@ fn check(
     match translate::translate_predicate(&k.expr.sql, cctx) {
         Ok(tr) => {
             cx.extensions.extend(tr.extensions);
+            let name = constraint_name(&k.name, &mut cx.diags).map(|n| {
+                let taken = cx.connames.entry(pt.name.clone()).or_default();
+                let shown = format!("{}.{n}", t.name);
+                claim(n, taken, "check constraint", &shown, &mut cx.diags)
+            });
             pt.checks.push(pg::CheckConstraint {
-                name: constraint_name(&k.name, &mut cx.diags),
+                name,
                 expr: tr.sql,
                 source_sql: k.expr.sql.clone(),
                 notes: tr.notes,

@@ -58,8 +58,13 @@ pub(super) struct Rewrite<'a> {
     pub migrated: Vec<&'a sqlite::Table>,
     /// Lower-cased SQLite table name → its PostgreSQL names.
     pub names: BTreeMap<String, TableNames>,
-    /// Relation names share one namespace in PostgreSQL: tables, indexes, views, sequences.
+    /// Relation names share one namespace in PostgreSQL: tables, indexes,
+    /// views, sequences — and the names of PRIMARY KEY and UNIQUE
+    /// constraints, which name their index.
     pub relnames: BTreeSet<String>,
+    /// PostgreSQL table name → the constraint names taken on it (a table's
+    /// constraints of every kind share one namespace).
+    pub connames: BTreeMap<String, BTreeSet<String>>,
     /// Extensions the translated expressions and types need.
     pub extensions: BTreeSet<String>,
     /// Views and triggers of the spatial packages (or on tables not
@@ -93,6 +98,7 @@ impl<'a> Rewrite<'a> {
             migrated: Vec::new(),
             names: BTreeMap::new(),
             relnames: BTreeSet::new(),
+            connames: BTreeMap::new(),
             extensions: BTreeSet::new(),
             machinery: 0,
             out: pg::Schema {

@@ -58,7 +58,7 @@ impl Namer {
             Naming::SnakeCase => ident::snake_case(sqlite_name),
             Naming::Lower => sqlite_name.to_ascii_lowercase(),
         };
-        let mut name = match ident::shorten(&base) {
+        let name = match ident::shorten(&base) {
             Some(short) => {
                 diags.push(
                     Diagnostic::warning(Stage::Rewrite, "identifier-too-long", format!("{what} name `{base}` is {} bytes; PostgreSQL keeps 63, so it becomes `{short}`", base.len()))
@@ -69,27 +69,39 @@ impl Namer {
             }
             None => base,
         };
-        if taken.contains(&name) {
-            let mut n = 2;
-            let stem = name.clone();
-            loop {
-                let candidate = format!("{stem}_{n}");
-                let candidate = ident::shorten(&candidate).unwrap_or(candidate);
-                if !taken.contains(&candidate) {
-                    name = candidate;
-                    break;
-                }
-                n += 1;
-            }
-            diags.push(
-                Diagnostic::warning(Stage::Rewrite, "identifier-collision", format!("{what} `{sqlite_name}` would collide with another name as `{stem}`; it becomes `{name}`"))
-                    .on(sqlite_name)
-                    .with_help("choose --naming as-written, or rename one of them in SQLite"),
-            );
-        }
-        taken.insert(name.clone());
-        name
+        claim(name, taken, what, sqlite_name, diags)
     }
+}
+
+/// `name`, or `name_2`, `name_3`, … when it is taken, with an
+/// `identifier-collision` warning; the result is taken from then on.
+pub(super) fn claim(
+    mut name: String,
+    taken: &mut BTreeSet<String>,
+    what: &str,
+    sqlite_name: &str,
+    diags: &mut Diagnostics,
+) -> String {
+    if taken.contains(&name) {
+        let mut n = 2;
+        let stem = name.clone();
+        loop {
+            let candidate = format!("{stem}_{n}");
+            let candidate = ident::shorten(&candidate).unwrap_or(candidate);
+            if !taken.contains(&candidate) {
+                name = candidate;
+                break;
+            }
+            n += 1;
+        }
+        diags.push(
+            Diagnostic::warning(Stage::Rewrite, "identifier-collision", format!("{what} `{sqlite_name}` would collide with another name as `{stem}`; it becomes `{name}`"))
+                .on(sqlite_name)
+                .with_help("choose --naming as-written, or rename one of them in SQLite"),
+        );
+    }
+    taken.insert(name.clone());
+    name
 }
 
 /// A constraint's own name (kept as written), shortened to 63 bytes with a
