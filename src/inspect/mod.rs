@@ -29,9 +29,11 @@
 use crate::diag::{Diagnostic, Diagnostics, Error, Result, Severity, Stage, cut_chars};
 use crate::ir::pg;
 use crate::ir::sqlite::{self, Affinity, Profile, TableKind};
+use crate::load::{INDEX_ROWS_PER_S, LOAD_ROWS_PER_S};
 use crate::rewrite::RulePack;
-use crate::source::{live, profile};
+use crate::source::live;
 use crate::value::convert::{self, float_text};
+use crate::value::lexical;
 use crate::value::wire::{self, Wire};
 use crate::{CompileOptions, Compiled};
 use rusqlite::Connection;
@@ -47,12 +49,6 @@ pub use text::render_text;
 pub const COLUMN_EXAMPLES: usize = 3;
 /// Example rows kept per foreign-key finding.
 pub const FK_EXAMPLES: usize = 5;
-/// Rows per second the native loader moves (docs/benchmarks.md, "Data
-/// load": ~700k rows/s for narrow rows on the 2-core dev VM).
-pub const LOAD_ROWS_PER_S: f64 = 700_000.0;
-/// Rows per second one index, key or foreign-key validation is built at
-/// (docs/benchmarks.md: the primary key of 2M narrow rows took ~1 s).
-pub const INDEX_ROWS_PER_S: f64 = 2_000_000.0;
 
 #[derive(Debug, Clone, Default)]
 pub struct InspectOptions {
@@ -1236,7 +1232,7 @@ fn column_problems(
                 ),
                 |v| match v {
                     ValueRef::Blob(_) => true,
-                    ValueRef::Text(b) => !std::str::from_utf8(b).is_ok_and(profile::is_json_value),
+                    ValueRef::Text(b) => !std::str::from_utf8(b).is_ok_and(lexical::is_json_value),
                     _ => false,
                 },
             ));
@@ -1252,7 +1248,7 @@ fn column_problems(
                     "{bad} text value(s) are not ISO-8601 dates or timestamps in a column declared {}",
                     c.declared
                 ),
-                |v| matches!(v, ValueRef::Text(b) if profile::iso_kind(b).is_none()),
+                |v| matches!(v, ValueRef::Text(b) if lexical::iso_kind(b).is_none()),
             ));
         }
     }

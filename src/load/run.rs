@@ -399,7 +399,7 @@ fn run_target(
     if opts.dry_run {
         report.load_plan = dry_plan(&compiled.sqlite, pg);
         let rows: u64 = report.load_plan.iter().filter_map(|p| p.rows).sum();
-        report.estimate_s = Some(rows as f64 / crate::inspect::LOAD_ROWS_PER_S);
+        report.estimate_s = Some(rows as f64 / super::LOAD_ROWS_PER_S);
         report.status = "planned".into();
         return Ok(());
     }
@@ -552,9 +552,9 @@ fn run_target(
     // How verify will hash these tables: recorded with the completion mark.
     let verify_plan = if opts.data_only {
         let keys = plan::read_keys(ctl, namespace).map_err(pg_step("reading the target keys"))?;
-        crate::verify::plan_data_only(&plans, &keys)
+        super::verify_plan::for_data_only(&plans, &keys)
     } else {
-        crate::verify::plan_created(&plans, pg)
+        super::verify_plan::for_created(&plans, pg)
     };
 
     if resuming {

@@ -13,25 +13,22 @@
 //! PostgreSQL side runs [`sql::chunks_sql`], the query `04_validate.sql`
 //! embeds; the SQLite side converts each value with the converter the
 //! loader used.
-pub mod canon;
 mod spill;
-pub mod sql;
 
 use crate::diag::{Diagnostic, Diagnostics, Stage};
+use crate::digest::{CHUNK_ROWS, canon, sql};
+use crate::load::verify_plan::{self, PlannedTable};
 use crate::load::{Connector, plan};
 use crate::progress::Progress;
 use crate::rewrite::RulePack;
 use crate::rewrite::target::Target;
 use crate::value::convert::{self, Value};
 use sha2::{Digest as _, Sha256};
-use sql::{Order, VCol, VTable};
+use sql::{Order, VTable};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::time::Instant;
-
-/// Rows per chunk.
-pub const CHUNK_ROWS: u64 = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
@@ -1106,75 +1103,6 @@ fn pg_table(
     Ok(d)
 }
 
-/// One table as migrate loaded it and verify hashes it: recorded by
-/// migrate in `pgbridge.runs.verify_plan`, so a later verify converts
-/// with exactly the converters the loader used.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PlannedTable {
-    pub table: VTable,
-    /// The SQLite row id name, none for WITHOUT ROWID tables.
-    pub rowid: Option<String>,
-}
-
-/// The load plan of one table as verify hashes it, keyed by `key`.
-fn planned(
-    p: &plan::TablePlan,
-    key: impl FnOnce(&[VCol]) -> Vec<(usize, sql::Order)>,
-) -> PlannedTable {
-    let columns: Vec<VCol> = p
-        .columns
-        .iter()
-        .map(|c| VCol {
-            name: c.target.clone(),
-            source: c.source.clone(),
-            converter: c.converter,
-            wire: c.wire,
-            bpchar: sql::is_bpchar(&c.pg_type),
-        })
-        .collect();
-    let key = key(&columns);
-    PlannedTable {
-        table: VTable {
-            name: p.target.clone(),
-            source: p.source.clone(),
-            columns,
-            key,
-        },
-        rowid: p.rowid.clone(),
-    }
-}
-
-/// Verify's tables for tables the rules created: keyed as the rules
-/// declared them (as `04_validate.sql` is).
-pub fn plan_created(plans: &[plan::TablePlan], pg: &crate::ir::pg::Schema) -> Vec<PlannedTable> {
-    plans
-        .iter()
-        .filter_map(|p| {
-            let t = pg.tables.iter().find(|t| t.name == p.target)?;
-            Some(planned(p, |columns| sql::choose_key(t, columns)))
-        })
-        .collect()
-}
-
-/// Verify's tables for `--data-only` targets: keyed by the target's own
-/// primary or unique keys ([`plan::read_keys`]).
-pub fn plan_data_only(
-    plans: &[plan::TablePlan],
-    keys: &BTreeMap<String, Vec<Vec<String>>>,
-) -> Vec<PlannedTable> {
-    plans
-        .iter()
-        .map(|p| {
-            planned(p, |columns| {
-                sql::key_from(
-                    keys.get(&p.target).into_iter().flatten().map(Vec::as_slice),
-                    columns,
-                )
-            })
-        })
-        .collect()
-}
-
 /// The tables to verify and where they live.
 struct Planned {
     tables: Vec<PlannedTable>,
@@ -1329,7 +1257,7 @@ fn plan_tables(
         Box::new(first.unwrap_or_else(|| Diagnostic::error(Stage::Load, "plan-failed", "no plan")))
     })?;
     Ok(Planned {
-        tables: plan_created(&plans, &compiled.pg),
+        tables: verify_plan::for_created(&plans, &compiled.pg),
         namespace,
         recorded: false,
     })
