@@ -1134,45 +1134,95 @@ fn column_problems(
     diags: &mut Diagnostics,
 ) -> rusqlite::Result<Vec<Problem>> {
     let mut checks: Vec<Check> = Vec::new();
-    if is_numeric_declared(c) {
-        let other = p.texts - p.empty_texts;
-        if other > 0 {
-            checks.push(Check::new(
-                "text-in-numeric",
-                other,
-                format!(
-                    "{other} non-numeric text value(s) in a column declared {}",
-                    c.declared
-                ),
-                |v| matches!(v, ValueRef::Text(b) if !b.is_empty()),
-            ));
+    numeric_checks(c, p, &mut checks);
+    encoding_checks(c, p, &mut checks);
+    declared_type_checks(c, p, &mut checks);
+    checks.extend(vector_check(conn, t, c, p)?);
+    // The column as migrate loads it: its converter and binary COPY type.
+    // A generated column is not loaded at all (PostgreSQL computes it).
+    let load = pc
+        .filter(|pc| pc.generated.is_none())
+        .map(|pc| (pc, Wire::from_sql_type(&pc.pg_type)));
+    // Every value the checks above do not run through the loader is run
+    // through it here: a refusal no check describes is still a blocker.
+    let rest = match load {
+        Some((pc, wire)) if !surely_loads(p, pc, wire) => {
+            let covered: Vec<&Check> = checks.iter().filter(|k| k.outcome).collect();
+            refused_elsewhere(conn, t, c, pc, wire, &covered, diags)?
         }
-        if p.empty_texts > 0 {
-            checks.push(Check::new(
-                "empty-text-in-numeric",
-                p.empty_texts,
-                format!(
-                    "{} empty string(s) '' in a column declared {}",
-                    p.empty_texts, c.declared
-                ),
-                |v| matches!(v, ValueRef::Text(b) if b.is_empty()),
-            ));
-        }
-        if p.blobs > 0 {
-            checks.push(Check {
-                outcome: true,
-                ..Check::new(
-                    "blob-in-numeric",
-                    p.blobs,
-                    format!(
-                        "{} blob value(s) in a column declared {}",
-                        p.blobs, c.declared
-                    ),
-                    |v| matches!(v, ValueRef::Blob(_)),
-                )
-            });
-        }
+        _ => None,
+    };
+    if checks.is_empty() {
+        return Ok(rest.into_iter().collect());
     }
+    let tallies = scan_examples(conn, t, c, &checks, load)?;
+    let mut out = Vec::new();
+    out.extend(rest);
+    for (check, tally) in checks.into_iter().zip(tallies) {
+        let outcome = match pc {
+            Some(pc) if check.outcome => Some(outcome(t, c, pc, check.kind, &tally, diags)),
+            _ => None,
+        };
+        out.push(Problem {
+            kind: check.kind.into(),
+            count: check.count,
+            message: check.message,
+            examples: tally.examples,
+            lengths: check.lengths,
+            outcome,
+        });
+    }
+    Ok(out)
+}
+
+/// Values a numeric-declared column holds but a number cannot be: texts,
+/// empty strings, blobs.
+fn numeric_checks(c: &sqlite::Column, p: &Profile, checks: &mut Vec<Check>) {
+    if !is_numeric_declared(c) {
+        return;
+    }
+    let other = p.texts - p.empty_texts;
+    if other > 0 {
+        checks.push(Check::new(
+            "text-in-numeric",
+            other,
+            format!(
+                "{other} non-numeric text value(s) in a column declared {}",
+                c.declared
+            ),
+            |v| matches!(v, ValueRef::Text(b) if !b.is_empty()),
+        ));
+    }
+    if p.empty_texts > 0 {
+        checks.push(Check::new(
+            "empty-text-in-numeric",
+            p.empty_texts,
+            format!(
+                "{} empty string(s) '' in a column declared {}",
+                p.empty_texts, c.declared
+            ),
+            |v| matches!(v, ValueRef::Text(b) if b.is_empty()),
+        ));
+    }
+    if p.blobs > 0 {
+        checks.push(Check {
+            outcome: true,
+            ..Check::new(
+                "blob-in-numeric",
+                p.blobs,
+                format!(
+                    "{} blob value(s) in a column declared {}",
+                    p.blobs, c.declared
+                ),
+                |v| matches!(v, ValueRef::Blob(_)),
+            )
+        });
+    }
+}
+
+/// Values PostgreSQL cannot store as they are: infinities, NUL bytes,
+/// invalid UTF-8.
+fn encoding_checks(c: &sqlite::Column, p: &Profile, checks: &mut Vec<Check>) {
     if p.non_finite > 0 {
         // SQLite stores ±Infinity (9e999 overflows to it) but never NaN: a
         // NaN becomes NULL, so every non-finite real is an infinity.
@@ -1212,6 +1262,11 @@ fn column_problems(
             |v| matches!(v, ValueRef::Text(b) if std::str::from_utf8(b).is_err()),
         ));
     }
+}
+
+/// Values that are not what the declared type says: non-JSON in a JSON
+/// column, non-ISO text in a date column.
+fn declared_type_checks(c: &sqlite::Column, p: &Profile, checks: &mut Vec<Check>) {
     if matches!(c.type_name.as_str(), "JSON" | "JSONB") {
         let bad = p.texts - p.json_values + p.blobs;
         if bad > 0 {
@@ -1252,21 +1307,33 @@ fn column_problems(
             ));
         }
     }
-    if c.affinity == Affinity::Blob
+}
+
+/// `wrong-length-vector`: an embedding-named blob column whose blobs are
+/// not all one length.
+fn vector_check(
+    conn: &Connection,
+    t: &sqlite::Table,
+    c: &sqlite::Column,
+    p: &Profile,
+) -> rusqlite::Result<Option<Check>> {
+    if !(c.affinity == Affinity::Blob
         && is_embedding_name(&c.name)
         && p.blobs > 1
-        && p.blob_len_min != p.blob_len_max
+        && p.blob_len_min != p.blob_len_max)
     {
-        let lengths = blob_lengths(conn, &t.name, &c.name)?;
-        if let Some(common) = lengths.first().map(|l| l.bytes) {
-            let bad: u64 = lengths.iter().skip(1).map(|l| l.count).sum();
-            let seen: Vec<String> = lengths
-                .iter()
-                .map(|l| format!("{} dims × {}", l.dims, l.count))
-                .collect();
-            checks.push(Check {
-                lengths,
-                ..Check::new(
+        return Ok(None);
+    }
+    let lengths = blob_lengths(conn, &t.name, &c.name)?;
+    if let Some(common) = lengths.first().map(|l| l.bytes) {
+        let bad: u64 = lengths.iter().skip(1).map(|l| l.count).sum();
+        let seen: Vec<String> = lengths
+            .iter()
+            .map(|l| format!("{} dims × {}", l.dims, l.count))
+            .collect();
+        return Ok(Some(Check {
+            lengths,
+            ..Check::new(
                 "wrong-length-vector",
                 bad,
                 format!(
@@ -1277,26 +1344,21 @@ fn column_problems(
                 ),
                 move |v| matches!(v, ValueRef::Blob(b) if b.len() as u64 != common),
             )
-            });
-        }
+        }));
     }
-    // The column as migrate loads it: its converter and binary COPY type.
-    // A generated column is not loaded at all (PostgreSQL computes it).
-    let load = pc
-        .filter(|pc| pc.generated.is_none())
-        .map(|pc| (pc, Wire::from_sql_type(&pc.pg_type)));
-    // Every value the checks above do not run through the loader is run
-    // through it here: a refusal no check describes is still a blocker.
-    let rest = match load {
-        Some((pc, wire)) if !surely_loads(p, pc, wire) => {
-            let covered: Vec<&Check> = checks.iter().filter(|k| k.outcome).collect();
-            refused_elsewhere(conn, t, c, pc, wire, &covered, diags)?
-        }
-        _ => None,
-    };
-    if checks.is_empty() {
-        return Ok(rest.into_iter().collect());
-    }
+    Ok(None)
+}
+
+/// One pass over the column's text and blob (and, for infinities, real)
+/// values, in row order: examples for every check, and each value of an
+/// outcome check run through the loader, until every check has enough.
+fn scan_examples(
+    conn: &Connection,
+    t: &sqlite::Table,
+    c: &sqlite::Column,
+    checks: &[Check],
+    load: Option<(&pg::Column, Option<Wire>)>,
+) -> rusqlite::Result<Vec<Tally>> {
     let name = RowName::of(t);
     let mut classes: Vec<&str> = vec!["'text'", "'blob'"];
     if checks.iter().any(|k| k.kind == "non-finite-real") {
@@ -1324,37 +1386,7 @@ fn column_problems(
             if (tally.examples.len() < want || (full && tally.seen < check.count))
                 && (check.matches)(v)
             {
-                tally.seen += 1;
-                let verdict = match load {
-                    Some((pc, wire)) if check.outcome => {
-                        Some(load_value(pc, wire, v, &mut scratch))
-                    }
-                    _ => None,
-                };
-                let mut example = None;
-                if tally.examples.len() < want || matches!(verdict, Some(Err(_))) {
-                    example = Some(Example::new(name.read(r)?, example_value(v)));
-                }
-                match verdict {
-                    Some(Ok(text)) => {
-                        tally.loaded += 1;
-                        if tally.loaded_as.len() < COLUMN_EXAMPLES
-                            && !tally.loaded_as.contains(&text)
-                        {
-                            tally.loaded_as.push(text.clone());
-                        }
-                        if let Some(e) = example.as_mut() {
-                            e.loads_as = Some(text);
-                        }
-                    }
-                    Some(Err(reason)) => tally.refuse(example.as_mut(), reason),
-                    None => {}
-                }
-                if let Some(e) = example
-                    && tally.examples.len() < want
-                {
-                    tally.examples.push(e);
-                }
+                tally_match(tally, check, load, want, v, || name.read(r), &mut scratch)?;
             }
             done &= tally.examples.len() >= want && (!full || tally.seen >= check.count);
         }
@@ -1362,23 +1394,50 @@ fn column_problems(
             break;
         }
     }
-    let mut out = Vec::new();
-    out.extend(rest);
-    for (check, tally) in checks.into_iter().zip(tallies) {
-        let outcome = match pc {
-            Some(pc) if check.outcome => Some(outcome(t, c, pc, check.kind, &tally, diags)),
-            _ => None,
-        };
-        out.push(Problem {
-            kind: check.kind.into(),
-            count: check.count,
-            message: check.message,
-            examples: tally.examples,
-            lengths: check.lengths,
-            outcome,
-        });
+    Ok(tallies)
+}
+
+/// A value `check` matches: counted, run through the loader for an outcome
+/// check, and kept as an example (its row named by `row`) while fewer than
+/// `want` are kept. A refused value's row is read even when no example is
+/// wanted: the first refusal names it.
+fn tally_match(
+    tally: &mut Tally,
+    check: &Check,
+    load: Option<(&pg::Column, Option<Wire>)>,
+    want: usize,
+    v: ValueRef<'_>,
+    row: impl FnOnce() -> rusqlite::Result<RowId>,
+    scratch: &mut Vec<u8>,
+) -> rusqlite::Result<()> {
+    tally.seen += 1;
+    let verdict = match load {
+        Some((pc, wire)) if check.outcome => Some(load_value(pc, wire, v, scratch)),
+        _ => None,
+    };
+    let mut example = None;
+    if tally.examples.len() < want || matches!(verdict, Some(Err(_))) {
+        example = Some(Example::new(row()?, example_value(v)));
     }
-    Ok(out)
+    match verdict {
+        Some(Ok(text)) => {
+            tally.loaded += 1;
+            if tally.loaded_as.len() < COLUMN_EXAMPLES && !tally.loaded_as.contains(&text) {
+                tally.loaded_as.push(text.clone());
+            }
+            if let Some(e) = example.as_mut() {
+                e.loads_as = Some(text);
+            }
+        }
+        Some(Err(reason)) => tally.refuse(example.as_mut(), reason),
+        None => {}
+    }
+    if let Some(e) = example
+        && tally.examples.len() < want
+    {
+        tally.examples.push(e);
+    }
+    Ok(())
 }
 
 /// True when the profile proves every value of the column loads: the
