@@ -638,60 +638,16 @@ fn check_foreign_keys(
             continue;
         }
         let name = RowName::of(t);
-        // fkid → (count, examples by rowid)
-        let mut found: BTreeMap<i64, (u64, Vec<Option<i64>>)> = BTreeMap::new();
-        let check = (|| -> rusqlite::Result<()> {
-            let mut st =
-                conn.prepare("SELECT rowid, fkid FROM pragma_foreign_key_check(?1) ORDER BY 1")?;
-            let mut rows = st.query([&t.name])?;
-            while let Some(r) = rows.next()? {
-                let (rid, fkid): (Option<i64>, i64) = (r.get(0)?, r.get(1)?);
-                let e = found.entry(fkid).or_default();
-                e.0 += 1;
-                if e.1.len() < FK_EXAMPLES {
-                    e.1.push(rid);
-                }
-            }
-            Ok(())
-        })();
-        let error = check.err().map(|e| e.to_string());
-        if let Some(e) = &error {
-            diags.push(
-                Diagnostic::warning(
-                    Stage::Source,
-                    "foreign-key-check-failed",
-                    format!("PRAGMA foreign_key_check({}) failed: {e}", t.name),
-                )
-                .on(t.name.clone()),
-            );
-        }
+        let (mut found, error) = foreign_key_check(conn, t, diags);
         for (id, columns, parent, to) in fks {
             let parent_table = find_table(schema, &parent);
-            let ref_columns: Vec<String> = if to.iter().all(Option::is_some) {
-                to.into_iter().flatten().collect()
-            } else {
-                parent_table
-                    .map(|p| {
-                        let fk = sqlite::ForeignKey {
-                            name: None,
-                            columns: columns.clone(),
-                            ref_table: parent.clone(),
-                            ref_columns: Vec::new(),
-                            on_delete: None,
-                            on_update: None,
-                            deferrable: None,
-                        };
-                        crate::rewrite::facts::referenced_columns(&fk, p)
-                    })
-                    .unwrap_or_default()
-            };
+            let ref_columns = referenced_columns(parent_table, &columns, &parent, to);
             let (orphans, rowids) = found.remove(&id).unwrap_or_default();
-            let mut orphan_examples = Vec::new();
-            if t.without_rowid {
+            let orphan_examples = if t.without_rowid {
                 // foreign_key_check has no rowid to give here: find the
                 // same rows again, named by their primary key.
                 if orphans > 0 && ref_columns.len() == columns.len() {
-                    orphan_examples = orphans_by_key(
+                    orphans_by_key(
                         conn,
                         t,
                         &name,
@@ -699,27 +655,15 @@ fn check_foreign_keys(
                         parent_table,
                         &ref_columns,
                         (orphans as usize).min(FK_EXAMPLES),
-                    )?;
+                    )?
+                } else {
+                    Vec::new()
                 }
             } else {
-                for rid in rowids {
-                    let value = match rid {
-                        Some(rid) => key_values(conn, &t.name, &columns, rid)?,
-                        None => serde_json::Value::Null,
-                    };
-                    orphan_examples.push(Example::new((rid, None), value));
-                }
-            }
-            let nocase_cols = parent_table.is_some_and(|p| {
-                ref_columns.iter().any(|rc| {
-                    p.columns.iter().any(|c| {
-                        c.name.eq_ignore_ascii_case(rc)
-                            && c.collation
-                                .as_deref()
-                                .is_some_and(|k| k.eq_ignore_ascii_case("nocase"))
-                    })
-                })
-            });
+                orphans_by_rowid(conn, t, &columns, rowids)?
+            };
+            let nocase_cols =
+                parent_table.is_some_and(|p| ref_columns.iter().any(|rc| is_nocase(p, rc)));
             let (mut nocase_only, mut nocase_examples, mut holds) = (0, Vec::new(), false);
             if nocase_cols
                 && error.is_none()
@@ -729,13 +673,7 @@ fn check_foreign_keys(
                 (nocase_only, nocase_examples) =
                     nocase_matches(conn, t, &name, &columns, &p.name, &ref_columns)?;
                 holds = ref_columns.iter().all(|rc| {
-                    let nocase = p.columns.iter().any(|c| {
-                        c.name.eq_ignore_ascii_case(rc)
-                            && c.collation
-                                .as_deref()
-                                .is_some_and(|k| k.eq_ignore_ascii_case("nocase"))
-                    });
-                    !nocase
+                    !is_nocase(p, rc)
                         || pg_column(&compiled.pg, &p.name, rc)
                             .is_some_and(|c| c.pg_type == "citext")
                 });
@@ -755,6 +693,101 @@ fn check_foreign_keys(
         }
     }
     Ok(out)
+}
+
+/// Per foreign key (fkid): its orphan rows' count and up to
+/// [`FK_EXAMPLES`] of their rowids.
+type Orphans = BTreeMap<i64, (u64, Vec<Option<i64>>)>;
+
+/// Orphans per foreign key from `PRAGMA foreign_key_check`; when it fails,
+/// why (also a warning).
+fn foreign_key_check(
+    conn: &Connection,
+    t: &sqlite::Table,
+    diags: &mut Diagnostics,
+) -> (Orphans, Option<String>) {
+    let mut found = Orphans::new();
+    let check = (|| -> rusqlite::Result<()> {
+        let mut st =
+            conn.prepare("SELECT rowid, fkid FROM pragma_foreign_key_check(?1) ORDER BY 1")?;
+        let mut rows = st.query([&t.name])?;
+        while let Some(r) = rows.next()? {
+            let (rid, fkid): (Option<i64>, i64) = (r.get(0)?, r.get(1)?);
+            let e = found.entry(fkid).or_default();
+            e.0 += 1;
+            if e.1.len() < FK_EXAMPLES {
+                e.1.push(rid);
+            }
+        }
+        Ok(())
+    })();
+    let error = check.err().map(|e| e.to_string());
+    if let Some(e) = &error {
+        diags.push(
+            Diagnostic::warning(
+                Stage::Source,
+                "foreign-key-check-failed",
+                format!("PRAGMA foreign_key_check({}) failed: {e}", t.name),
+            )
+            .on(t.name.clone()),
+        );
+    }
+    (found, error)
+}
+
+/// The parent columns a foreign key references: as declared (`to`), else
+/// the parent's primary key as SQLite resolves it.
+fn referenced_columns(
+    parent_table: Option<&sqlite::Table>,
+    columns: &[String],
+    parent: &str,
+    to: Vec<Option<String>>,
+) -> Vec<String> {
+    if to.iter().all(Option::is_some) {
+        return to.into_iter().flatten().collect();
+    }
+    parent_table
+        .map(|p| {
+            let fk = sqlite::ForeignKey {
+                name: None,
+                columns: columns.to_vec(),
+                ref_table: parent.to_string(),
+                ref_columns: Vec::new(),
+                on_delete: None,
+                on_update: None,
+                deferrable: None,
+            };
+            crate::rewrite::facts::referenced_columns(&fk, p)
+        })
+        .unwrap_or_default()
+}
+
+/// Orphan examples of a rowid table: each row's foreign-key values.
+fn orphans_by_rowid(
+    conn: &Connection,
+    t: &sqlite::Table,
+    columns: &[String],
+    rowids: Vec<Option<i64>>,
+) -> rusqlite::Result<Vec<Example>> {
+    let mut examples = Vec::new();
+    for rid in rowids {
+        let value = match rid {
+            Some(rid) => key_values(conn, &t.name, columns, rid)?,
+            None => serde_json::Value::Null,
+        };
+        examples.push(Example::new((rid, None), value));
+    }
+    Ok(examples)
+}
+
+/// Column `rc` of `p` compares with `COLLATE NOCASE`.
+fn is_nocase(p: &sqlite::Table, rc: &str) -> bool {
+    p.columns.iter().any(|c| {
+        c.name.eq_ignore_ascii_case(rc)
+            && c.collation
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("nocase"))
+    })
 }
 
 /// The key columns of one row: a single value, or an array for composite keys.

@@ -1601,18 +1601,7 @@ fn read_all(
             if slot.is_none() && next < todo.len() {
                 let p = &plans[todo[next]];
                 ctx.progress.table_start(&p.target, p.rows);
-                send(
-                    w,
-                    Msg::Start {
-                        table: todo[next],
-                        target: p.target.clone(),
-                        source: p.source.clone(),
-                        prepare: ctx
-                            .freeze
-                            .then(|| format!("TRUNCATE {}", p.qualified(ctx.namespace))),
-                        copy: p.copy_sql(ctx.namespace, ctx.freeze),
-                    },
-                )?;
+                send(w, start_msg(todo[next], p, ctx))?;
                 *slot = Some(Slot {
                     k: next,
                     sent: 0,
@@ -1651,26 +1640,52 @@ fn read_all(
                 cursors[slot.k] = None;
                 *entry = None;
             }
-            while let Ok(ev) = events.try_recv() {
-                match ev {
-                    Event::Done {
-                        table,
-                        rows,
-                        rejects,
-                        seconds,
-                    } => {
-                        ctx.progress
-                            .table_done(&plans[table].target, rows, rejects, seconds);
-                        done.push((table, rows, rejects, seconds));
-                    }
-                    Event::Failed { table, error } => {
-                        return Err(worker_failed(sconn, plans, table, error));
-                    }
-                }
-            }
+            take_events(events, sconn, plans, ctx, &mut done)?;
         }
     }
     Ok(done)
+}
+
+/// What a worker is told when it takes table `table` (plan `p`).
+fn start_msg(table: usize, p: &TablePlan, ctx: &LoadCtx<'_>) -> Msg {
+    Msg::Start {
+        table,
+        target: p.target.clone(),
+        source: p.source.clone(),
+        prepare: ctx
+            .freeze
+            .then(|| format!("TRUNCATE {}", p.qualified(ctx.namespace))),
+        copy: p.copy_sql(ctx.namespace, ctx.freeze),
+    }
+}
+
+/// The workers' news so far: a table done (into `done`, and progress), or
+/// a worker failed (the run's error).
+fn take_events(
+    events: &mpsc::Receiver<Event>,
+    sconn: &rusqlite::Connection,
+    plans: &[TablePlan],
+    ctx: &LoadCtx<'_>,
+    done: &mut Vec<(usize, u64, u64, f64)>,
+) -> Step<()> {
+    while let Ok(ev) = events.try_recv() {
+        match ev {
+            Event::Done {
+                table,
+                rows,
+                rejects,
+                seconds,
+            } => {
+                ctx.progress
+                    .table_done(&plans[table].target, rows, rejects, seconds);
+                done.push((table, rows, rejects, seconds));
+            }
+            Event::Failed { table, error } => {
+                return Err(worker_failed(sconn, plans, table, error));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Convert and encode rows of one table into `buf` until it holds a chunk;

@@ -1326,43 +1326,15 @@ pub fn verify(
         (h.join().expect("the PostgreSQL side"), sq)
     });
     let mut results = Vec::new();
-    for (i, ((PlannedTable { table: t, rowid }, (pr, ps)), (sr, ss))) in planned
+    for (i, ((p, pg_side), sqlite_side)) in planned
         .tables
         .iter()
         .zip(pg_results)
         .zip(sqlite_results)
         .enumerate()
     {
-        let pg = pr.map_err(|e| {
-            verr(
-                "target-failed",
-                format!("hashing table {} in PostgreSQL: {e}", t.name),
-            )
-        })?;
-        let (sqlite, pass) = sr.map_err(|e| {
-            verr(
-                "source-unreadable",
-                format!("reading table {}: {e}", t.source),
-            )
-        })?;
-        let mut res = TableResult {
-            table: t.name.clone(),
-            source: t.source.clone(),
-            keyed: !t.key.is_empty(),
-            sqlite,
-            pg,
-            sqlite_s: ss,
-            pg_s: ps,
-            rejected: pass.rejected,
-            unconvertible: pass.unconvertible,
-            differences: Vec::new(),
-        };
-        if res.sqlite != res.pg {
-            let r = Reader::new(t, rowid, &rejects);
-            res.differences = drill(&stx, &r, &mut ctl, &froms[i], &res)
-                .unwrap_or_else(|e| vec![format!("could not localise the difference: {e}")]);
-        }
-        results.push(res);
+        let sides = (pg_side, sqlite_side);
+        results.push(table_result(&stx, &mut ctl, p, &froms[i], &rejects, sides)?);
     }
     drop(stx);
     Ok(Verified {
@@ -1370,6 +1342,55 @@ pub fn verify(
         schema: planned.namespace,
         recorded_plan: planned.recorded,
     })
+}
+
+/// One table's PostgreSQL digests (or why not) and seconds.
+type PgSide = (Result<Digests, String>, f64);
+/// One table's SQLite digests and pass (or why not) and seconds.
+type SqliteSide = (rusqlite::Result<(Digests, Pass)>, f64);
+
+/// One table's result: both sides' digests and times, and where they
+/// differ, the drill-down ([`drill`]).
+fn table_result(
+    stx: &rusqlite::Connection,
+    ctl: &mut postgres::Client,
+    p: &PlannedTable,
+    from: &str,
+    rejects: &Rejects,
+    sides: (PgSide, SqliteSide),
+) -> Result<TableResult, Box<Diagnostic>> {
+    let PlannedTable { table: t, rowid } = p;
+    let ((pr, ps), (sr, ss)) = sides;
+    let pg = pr.map_err(|e| {
+        verr(
+            "target-failed",
+            format!("hashing table {} in PostgreSQL: {e}", t.name),
+        )
+    })?;
+    let (sqlite, pass) = sr.map_err(|e| {
+        verr(
+            "source-unreadable",
+            format!("reading table {}: {e}", t.source),
+        )
+    })?;
+    let mut res = TableResult {
+        table: t.name.clone(),
+        source: t.source.clone(),
+        keyed: !t.key.is_empty(),
+        sqlite,
+        pg,
+        sqlite_s: ss,
+        pg_s: ps,
+        rejected: pass.rejected,
+        unconvertible: pass.unconvertible,
+        differences: Vec::new(),
+    };
+    if res.sqlite != res.pg {
+        let r = Reader::new(t, rowid, rejects);
+        res.differences = drill(stx, &r, ctl, from, &res)
+            .unwrap_or_else(|e| vec![format!("could not localise the difference: {e}")]);
+    }
+    Ok(res)
 }
 
 /// A row of either side in the drill-down.
@@ -1398,14 +1419,26 @@ fn drill(
     )];
     let lo = c * CHUNK_ROWS;
     let hi = lo + 2 * CHUNK_ROWS;
-    let ident_of = |fields: &[Vec<u8>]| -> Vec<u8> {
-        if t.key.is_empty() {
-            fields.concat()
-        } else {
-            t.key.iter().flat_map(|&(i, _)| fields[i].clone()).collect()
-        }
-    };
-    // SQLite side.
+    let s_rows = sqlite_window(conn, r, lo, hi)?;
+    let p_rows = pg_window(client, t, from, lo, hi)?;
+    differing_rows(t, &s_rows, &p_rows, lo + CHUNK_ROWS, &mut out);
+    if res.sqlite.dups != res.pg.dups {
+        out.push(format!(
+            "duplicate rows: SQLite {} / PostgreSQL {}",
+            res.sqlite.dups, res.pg.dups
+        ));
+    }
+    Ok(out)
+}
+
+/// The SQLite side's rows `lo..hi` in key order, with their row numbers.
+fn sqlite_window(
+    conn: &rusqlite::Connection,
+    r: &Reader<'_>,
+    lo: u64,
+    hi: u64,
+) -> Result<Vec<(u64, Seen)>, String> {
+    let t = r.t;
     let s_rows: std::cell::RefCell<Vec<(u64, Seen)>> = Default::default();
     let mut collect = |n: u64, row: &Row| {
         if n >= hi {
@@ -1442,13 +1475,23 @@ fn drill(
         other => other,
     }
     .map_err(|e| e.to_string())?;
-    let s_rows = s_rows.into_inner();
-    // PostgreSQL side.
+    Ok(s_rows.into_inner())
+}
+
+/// The PostgreSQL side's rows `lo..hi` in key order ([`sql::rows_sql`]),
+/// with their row numbers.
+fn pg_window(
+    client: &mut postgres::Client,
+    t: &VTable,
+    from: &str,
+    lo: u64,
+    hi: u64,
+) -> Result<Vec<(u64, Seen)>, String> {
     let n = t.columns.len();
     let rows = client
         .query(&sql::rows_sql(t, from), &[&(lo as i64), &(hi as i64)])
         .map_err(|e| crate::load::pg_error_text(&e))?;
-    let p_rows: Vec<(u64, Seen)> = rows
+    Ok(rows
         .iter()
         .map(|row| {
             let fields: Vec<Vec<u8>> = (0..n).map(|i| row.get(2 + i)).collect();
@@ -1467,7 +1510,28 @@ fn drill(
                 },
             )
         })
-        .collect();
+        .collect())
+}
+
+/// Up to 20 differences between the two windows, matched by key (by the
+/// whole row for a keyless table): rows missing on one side (only those
+/// numbered below `chunk_end`, the window's second chunk is context), and
+/// per column the values that differ.
+fn differing_rows(
+    t: &VTable,
+    s_rows: &[(u64, Seen)],
+    p_rows: &[(u64, Seen)],
+    chunk_end: u64,
+    out: &mut Vec<String>,
+) {
+    const LIMIT: usize = 20;
+    let ident_of = |fields: &[Vec<u8>]| -> Vec<u8> {
+        if t.key.is_empty() {
+            fields.concat()
+        } else {
+            t.key.iter().flat_map(|&(i, _)| fields[i].clone()).collect()
+        }
+    };
     let s_map: BTreeMap<Vec<u8>, &Seen> = s_rows
         .iter()
         .map(|(_, s)| (ident_of(&s.fields), s))
@@ -1476,7 +1540,7 @@ fn drill(
         .iter()
         .map(|(_, s)| (ident_of(&s.fields), s))
         .collect();
-    let in_chunk = |n: u64| n < lo + CHUNK_ROWS;
+    let in_chunk = |n: u64| n < chunk_end;
     let label = |s: &Seen| {
         if t.key.is_empty() {
             format!("row ({})", s.display.join(", "))
@@ -1484,9 +1548,8 @@ fn drill(
             format!("key ({})", s.key_text)
         }
     };
-    const LIMIT: usize = 20;
     let mut found = 0;
-    for (nr, s) in &s_rows {
+    for (nr, s) in s_rows {
         if found >= LIMIT {
             break;
         }
@@ -1497,7 +1560,7 @@ fn drill(
                 found += 1;
             }
             Some(p) if p.fields != s.fields => {
-                for i in 0..n {
+                for i in 0..t.columns.len() {
                     if p.fields[i] != s.fields[i] {
                         out.push(format!(
                             "{} column {}: SQLite {} / PostgreSQL {}",
@@ -1513,7 +1576,7 @@ fn drill(
             _ => {}
         }
     }
-    for (nr, p) in &p_rows {
+    for (nr, p) in p_rows {
         if found >= LIMIT {
             break;
         }
@@ -1522,11 +1585,4 @@ fn drill(
             found += 1;
         }
     }
-    if res.sqlite.dups != res.pg.dups {
-        out.push(format!(
-            "duplicate rows: SQLite {} / PostgreSQL {}",
-            res.sqlite.dups, res.pg.dups
-        ));
-    }
-    Ok(out)
 }
