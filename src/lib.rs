@@ -11,8 +11,28 @@
 //! One public function per stage boundary: [`sqlite_to_ir`] (source),
 //! [`rewrite_ir`] (rewrite), [`ir_to_sql`] (emit); [`compile`] runs all
 //! three. Library code returns [`diag::Diagnostic`]s; only the CLI prints.
+//!
+//! # Layers
+//!
+//! A module imports only from the rows below its own (tests aside):
+//!
+//! ```text
+//!  main.rs, cli/         the binary: one module per command; the only printing
+//!  inspect, ruletest     reports over the stages below
+//!  verify                digests of both sides, tables as load planned them
+//!  load                  the native loader; records the verify plan
+//!  (crate root)          the pipeline: sqlite_to_ir, compile_schema, compile
+//!  emit                  ir::pg → SQL files
+//!  rewrite               rules: ir::sqlite → ir::pg (uses translate, source::spatial)
+//!  translate             SQLite expressions → PostgreSQL expressions
+//!  source, digest        SQLite → ir::sqlite (+ profile); canonical bytes, Rust and SQL
+//!  value                 converters, wire encoding, lexical classes of values
+//!  ir, diag              plain data; diagnostics
+//!  ident, conn, progress names and literals; connection strings; progress
+//! ```
 pub mod conn;
 pub mod diag;
+pub mod digest;
 pub mod emit;
 pub mod ident;
 pub mod inspect;

@@ -251,7 +251,7 @@ fn the_jsonb_normaliser_prints_what_postgres_prints_on_the_corpus_and_tricky_cas
                 .unwrap();
             for (src, row) in chunk.iter().zip(rows) {
                 let want: String = row.get(0);
-                let have = pgbridge::verify::canon::jsonb_text(src)
+                let have = pgbridge::digest::canon::jsonb_text(src)
                     .unwrap_or_else(|e| panic!("{src}: {e}"));
                 assert_eq!(have, want, "{src} on {v}");
             }

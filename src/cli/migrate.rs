@@ -55,7 +55,51 @@ pub(crate) fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
     let target = parse_target(spec, reporter)?;
     on_interrupt("migrate", a.report.clone(), &a.input, target.redacted());
     let connector = || connect_to(&target);
-    let opts = pgbridge::load::MigrateOptions {
+    let opts = migrate_options(&a, &target);
+    let progress = CliProgress::new();
+    let mut out = pgbridge::load::migrate(&a.input, &connector, &pack, &opts, &progress);
+    progress.done();
+    // A finished run ends with a verify: every value proven, or the difference.
+    // It converts with the plan the run recorded in the target.
+    let mut differ = 0;
+    if !a.no_verify && !a.dry_run && !out.diagnostics.has_errors() {
+        differ = verify_run(&a, &connector, &pack, &progress, &mut out);
+    }
+    if let (Some(path), Some(r)) = (&a.report, &out.report) {
+        write_report(path, r, reporter)?;
+    }
+    if let (Some(dir), Some(r)) = (&a.emit, &out.report)
+        && let Err(e) = write_applied(dir, r)
+    {
+        out.diagnostics.push(Diagnostic::error(
+            Stage::Cli,
+            "emit-unwritable",
+            format!("cannot write the applied SQL to {}: {e}", dir.display()),
+        ));
+    }
+    report(&out.diagnostics, reporter);
+    if let Some(r) = &out.report
+        && reporter == Reporter::Tty
+    {
+        print_summary(r);
+    }
+    if out.diagnostics.has_errors() {
+        // Connection, source and usage errors exit 2; data and schema errors 1.
+        let io = out.diagnostics.iter().any(is_io_error);
+        return Ok(ExitCode::from(if io { 2 } else { 1 }));
+    }
+    if differ > 0 {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(exit_for(&out.diagnostics, a.common.deny_warnings))
+}
+
+/// The loader's options from the flags.
+fn migrate_options(
+    a: &MigrateArgs,
+    target: &pgbridge::conn::Target,
+) -> pgbridge::load::MigrateOptions {
+    pgbridge::load::MigrateOptions {
         compile: live_compile_options(&a.common),
         jobs: a
             .jobs
@@ -69,99 +113,85 @@ pub(crate) fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
         dry_run: a.dry_run,
         target_display: target.redacted(),
         maintenance_work_mem: a.maintenance_work_mem.clone(),
+    }
+}
+
+/// The verify that ends a run, its result printed and put in the run's
+/// report; its errors and warnings join the run's. Returns how many tables
+/// differ.
+fn verify_run(
+    a: &MigrateArgs,
+    connector: pgbridge::load::Connector<'_>,
+    pack: &RulePack,
+    progress: &CliProgress,
+    out: &mut pgbridge::load::Outcome,
+) -> usize {
+    let Some(r) = out.report.as_mut() else {
+        return 0;
     };
-    let progress = CliProgress::new();
-    let mut out = pgbridge::load::migrate(&a.input, &connector, &pack, &opts, &progress);
-    progress.done();
-    // A finished run ends with a verify: every value proven, or the difference.
-    // It converts with the plan the run recorded in the target.
     let mut differ = 0;
-    if !a.no_verify
-        && !a.dry_run
-        && !out.diagnostics.has_errors()
-        && let Some(r) = out.report.as_mut()
-    {
-        progress_line(&progress, "verifying the content");
-        let vopts = pgbridge::verify::VerifyOptions {
-            compile: live_compile_options(&a.common),
-            rejects: r.rejects_file.as_ref().map(PathBuf::from),
-            replan: false,
-            hash_in_server: false,
-        };
-        let t0 = std::time::Instant::now();
-        let mut vdiags = Diagnostics::default();
-        let verified =
-            pgbridge::verify::verify(&a.input, &connector, &pack, &vopts, &progress, &mut vdiags);
-        progress.done();
-        match verified {
-            Ok(v) => {
-                let seconds = t0.elapsed().as_secs_f64();
-                differ = print_verify(&v.tables, seconds);
-                r.phases.verify_s = Some(seconds);
-                r.verify = Some(v.tables.iter().map(Into::into).collect());
-                if differ > 0 {
-                    r.status = "verify-failed".into();
-                }
+    progress_line(progress, "verifying the content");
+    let vopts = pgbridge::verify::VerifyOptions {
+        compile: live_compile_options(&a.common),
+        rejects: r.rejects_file.as_ref().map(PathBuf::from),
+        replan: false,
+        hash_in_server: false,
+    };
+    let t0 = std::time::Instant::now();
+    let mut vdiags = Diagnostics::default();
+    let verified =
+        pgbridge::verify::verify(&a.input, connector, pack, &vopts, progress, &mut vdiags);
+    progress.done();
+    match verified {
+        Ok(v) => {
+            let seconds = t0.elapsed().as_secs_f64();
+            differ = print_verify(&v.tables, seconds);
+            r.phases.verify_s = Some(seconds);
+            r.verify = Some(v.tables.iter().map(Into::into).collect());
+            if differ > 0 {
+                r.status = "verify-failed".into();
             }
-            Err(d) => out.diagnostics.push(*d),
         }
-        // The plan note is for verify alone; errors and warnings matter here too.
-        for d in vdiags
-            .0
-            .into_iter()
-            .filter(|d| d.severity != Severity::Note)
-        {
-            out.diagnostics.push(d);
-        }
+        Err(d) => out.diagnostics.push(*d),
     }
-    if let (Some(path), Some(r)) = (&a.report, &out.report) {
-        write_report(path, r, reporter)?;
-    }
-    if let (Some(dir), Some(r)) = (&a.emit, &out.report) {
-        let written = std::fs::create_dir_all(dir).and_then(|_| {
-            r.applied
-                .iter()
-                .try_for_each(|x| std::fs::write(dir.join(&x.file), &x.sql))
-        });
-        if let Err(e) = written {
-            out.diagnostics.push(Diagnostic::error(
-                Stage::Cli,
-                "emit-unwritable",
-                format!("cannot write the applied SQL to {}: {e}", dir.display()),
-            ));
-        }
-    }
-    report(&out.diagnostics, reporter);
-    if let Some(r) = &out.report
-        && reporter == Reporter::Tty
+    // The plan note is for verify alone; errors and warnings matter here too.
+    for d in vdiags
+        .0
+        .into_iter()
+        .filter(|d| d.severity != Severity::Note)
     {
-        print_summary(r);
+        out.diagnostics.push(d);
     }
-    if out.diagnostics.has_errors() {
-        // Connection, source and usage errors exit 2; data and schema errors 1.
-        let io = out.diagnostics.iter().any(|d| {
-            d.severity == Severity::Error
-                && (d.stage == Stage::Source
-                    || d.stage == Stage::Cli
-                    || matches!(
-                        d.code.as_str(),
-                        "target-bad-url"
-                            | "target-unreachable"
-                            | "target-auth-failed"
-                            | "target-no-database"
-                            | "target-tls"
-                            | "target-error"
-                            | "target-connection-lost"
-                            | "source-unreadable"
-                            | "not-a-sqlite-database"
-                    ))
-        });
-        return Ok(ExitCode::from(if io { 2 } else { 1 }));
-    }
-    if differ > 0 {
-        return Ok(ExitCode::from(1));
-    }
-    Ok(exit_for(&out.diagnostics, a.common.deny_warnings))
+    differ
+}
+
+/// `--emit DIR`: the SQL the run applied, a file each.
+fn write_applied(dir: &Path, r: &pgbridge::load::Report) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir).and_then(|_| {
+        r.applied
+            .iter()
+            .try_for_each(|x| std::fs::write(dir.join(&x.file), &x.sql))
+    })
+}
+
+/// An error of the connection, the source or the usage (exit 2), not of
+/// the data or schema (exit 1).
+fn is_io_error(d: &Diagnostic) -> bool {
+    d.severity == Severity::Error
+        && (d.stage == Stage::Source
+            || d.stage == Stage::Cli
+            || matches!(
+                d.code.as_str(),
+                "target-bad-url"
+                    | "target-unreachable"
+                    | "target-auth-failed"
+                    | "target-no-database"
+                    | "target-tls"
+                    | "target-error"
+                    | "target-connection-lost"
+                    | "source-unreadable"
+                    | "not-a-sqlite-database"
+            ))
 }
 
 pub(crate) fn print_summary(r: &pgbridge::load::Report) {

@@ -1,8 +1,17 @@
 //! The command line, a module per command beside `main.rs` (which parses the
 //! arguments and dispatches): the text of `--help` (examples, exit codes,
-//! environment), and the commands that run against a server.
+//! environment), the flags every command shares, how a command ends, and
+//! one module per subcommand.
+pub mod common;
+pub mod compile;
+pub mod completions;
+pub mod connect;
+pub mod debug;
+pub mod explain;
 pub mod help;
 pub mod inspect;
 pub mod migrate;
+pub mod outcome;
 pub mod progress;
+pub mod rules;
 pub mod verify;

@@ -226,10 +226,10 @@ fn validate_tables(schema: &pg::Schema) -> Vec<Validate> {
     schema
         .tables
         .iter()
-        .map(|t| match crate::verify::sql::from_ir(t) {
+        .map(|t| match crate::digest::sql::from_ir(t) {
             Ok(v) => Validate {
                 name: t.name.clone(),
-                sql: Some(crate::verify::sql::validate_sql(
+                sql: Some(crate::digest::sql::validate_sql(
                     &v,
                     &ident::quote_ident(&t.name),
                 )),

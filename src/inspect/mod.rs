@@ -29,9 +29,11 @@
 use crate::diag::{Diagnostic, Diagnostics, Error, Result, Severity, Stage, cut_chars};
 use crate::ir::pg;
 use crate::ir::sqlite::{self, Affinity, Profile, TableKind};
+use crate::load::{INDEX_ROWS_PER_S, LOAD_ROWS_PER_S};
 use crate::rewrite::RulePack;
-use crate::source::{live, profile};
+use crate::source::live;
 use crate::value::convert::{self, float_text};
+use crate::value::lexical;
 use crate::value::wire::{self, Wire};
 use crate::{CompileOptions, Compiled};
 use rusqlite::Connection;
@@ -47,12 +49,6 @@ pub use text::render_text;
 pub const COLUMN_EXAMPLES: usize = 3;
 /// Example rows kept per foreign-key finding.
 pub const FK_EXAMPLES: usize = 5;
-/// Rows per second the native loader moves (docs/benchmarks.md, "Data
-/// load": ~700k rows/s for narrow rows on the 2-core dev VM).
-pub const LOAD_ROWS_PER_S: f64 = 700_000.0;
-/// Rows per second one index, key or foreign-key validation is built at
-/// (docs/benchmarks.md: the primary key of 2M narrow rows took ~1 s).
-pub const INDEX_ROWS_PER_S: f64 = 2_000_000.0;
 
 #[derive(Debug, Clone, Default)]
 pub struct InspectOptions {
@@ -642,60 +638,16 @@ fn check_foreign_keys(
             continue;
         }
         let name = RowName::of(t);
-        // fkid → (count, examples by rowid)
-        let mut found: BTreeMap<i64, (u64, Vec<Option<i64>>)> = BTreeMap::new();
-        let check = (|| -> rusqlite::Result<()> {
-            let mut st =
-                conn.prepare("SELECT rowid, fkid FROM pragma_foreign_key_check(?1) ORDER BY 1")?;
-            let mut rows = st.query([&t.name])?;
-            while let Some(r) = rows.next()? {
-                let (rid, fkid): (Option<i64>, i64) = (r.get(0)?, r.get(1)?);
-                let e = found.entry(fkid).or_default();
-                e.0 += 1;
-                if e.1.len() < FK_EXAMPLES {
-                    e.1.push(rid);
-                }
-            }
-            Ok(())
-        })();
-        let error = check.err().map(|e| e.to_string());
-        if let Some(e) = &error {
-            diags.push(
-                Diagnostic::warning(
-                    Stage::Source,
-                    "foreign-key-check-failed",
-                    format!("PRAGMA foreign_key_check({}) failed: {e}", t.name),
-                )
-                .on(t.name.clone()),
-            );
-        }
+        let (mut found, error) = foreign_key_check(conn, t, diags);
         for (id, columns, parent, to) in fks {
             let parent_table = find_table(schema, &parent);
-            let ref_columns: Vec<String> = if to.iter().all(Option::is_some) {
-                to.into_iter().flatten().collect()
-            } else {
-                parent_table
-                    .map(|p| {
-                        let fk = sqlite::ForeignKey {
-                            name: None,
-                            columns: columns.clone(),
-                            ref_table: parent.clone(),
-                            ref_columns: Vec::new(),
-                            on_delete: None,
-                            on_update: None,
-                            deferrable: None,
-                        };
-                        crate::rewrite::facts::referenced_columns(&fk, p)
-                    })
-                    .unwrap_or_default()
-            };
+            let ref_columns = referenced_columns(parent_table, &columns, &parent, to);
             let (orphans, rowids) = found.remove(&id).unwrap_or_default();
-            let mut orphan_examples = Vec::new();
-            if t.without_rowid {
+            let orphan_examples = if t.without_rowid {
                 // foreign_key_check has no rowid to give here: find the
                 // same rows again, named by their primary key.
                 if orphans > 0 && ref_columns.len() == columns.len() {
-                    orphan_examples = orphans_by_key(
+                    orphans_by_key(
                         conn,
                         t,
                         &name,
@@ -703,27 +655,15 @@ fn check_foreign_keys(
                         parent_table,
                         &ref_columns,
                         (orphans as usize).min(FK_EXAMPLES),
-                    )?;
+                    )?
+                } else {
+                    Vec::new()
                 }
             } else {
-                for rid in rowids {
-                    let value = match rid {
-                        Some(rid) => key_values(conn, &t.name, &columns, rid)?,
-                        None => serde_json::Value::Null,
-                    };
-                    orphan_examples.push(Example::new((rid, None), value));
-                }
-            }
-            let nocase_cols = parent_table.is_some_and(|p| {
-                ref_columns.iter().any(|rc| {
-                    p.columns.iter().any(|c| {
-                        c.name.eq_ignore_ascii_case(rc)
-                            && c.collation
-                                .as_deref()
-                                .is_some_and(|k| k.eq_ignore_ascii_case("nocase"))
-                    })
-                })
-            });
+                orphans_by_rowid(conn, t, &columns, rowids)?
+            };
+            let nocase_cols =
+                parent_table.is_some_and(|p| ref_columns.iter().any(|rc| is_nocase(p, rc)));
             let (mut nocase_only, mut nocase_examples, mut holds) = (0, Vec::new(), false);
             if nocase_cols
                 && error.is_none()
@@ -733,13 +673,7 @@ fn check_foreign_keys(
                 (nocase_only, nocase_examples) =
                     nocase_matches(conn, t, &name, &columns, &p.name, &ref_columns)?;
                 holds = ref_columns.iter().all(|rc| {
-                    let nocase = p.columns.iter().any(|c| {
-                        c.name.eq_ignore_ascii_case(rc)
-                            && c.collation
-                                .as_deref()
-                                .is_some_and(|k| k.eq_ignore_ascii_case("nocase"))
-                    });
-                    !nocase
+                    !is_nocase(p, rc)
                         || pg_column(&compiled.pg, &p.name, rc)
                             .is_some_and(|c| c.pg_type == "citext")
                 });
@@ -759,6 +693,101 @@ fn check_foreign_keys(
         }
     }
     Ok(out)
+}
+
+/// Per foreign key (fkid): its orphan rows' count and up to
+/// [`FK_EXAMPLES`] of their rowids.
+type Orphans = BTreeMap<i64, (u64, Vec<Option<i64>>)>;
+
+/// Orphans per foreign key from `PRAGMA foreign_key_check`; when it fails,
+/// why (also a warning).
+fn foreign_key_check(
+    conn: &Connection,
+    t: &sqlite::Table,
+    diags: &mut Diagnostics,
+) -> (Orphans, Option<String>) {
+    let mut found = Orphans::new();
+    let check = (|| -> rusqlite::Result<()> {
+        let mut st =
+            conn.prepare("SELECT rowid, fkid FROM pragma_foreign_key_check(?1) ORDER BY 1")?;
+        let mut rows = st.query([&t.name])?;
+        while let Some(r) = rows.next()? {
+            let (rid, fkid): (Option<i64>, i64) = (r.get(0)?, r.get(1)?);
+            let e = found.entry(fkid).or_default();
+            e.0 += 1;
+            if e.1.len() < FK_EXAMPLES {
+                e.1.push(rid);
+            }
+        }
+        Ok(())
+    })();
+    let error = check.err().map(|e| e.to_string());
+    if let Some(e) = &error {
+        diags.push(
+            Diagnostic::warning(
+                Stage::Source,
+                "foreign-key-check-failed",
+                format!("PRAGMA foreign_key_check({}) failed: {e}", t.name),
+            )
+            .on(t.name.clone()),
+        );
+    }
+    (found, error)
+}
+
+/// The parent columns a foreign key references: as declared (`to`), else
+/// the parent's primary key as SQLite resolves it.
+fn referenced_columns(
+    parent_table: Option<&sqlite::Table>,
+    columns: &[String],
+    parent: &str,
+    to: Vec<Option<String>>,
+) -> Vec<String> {
+    if to.iter().all(Option::is_some) {
+        return to.into_iter().flatten().collect();
+    }
+    parent_table
+        .map(|p| {
+            let fk = sqlite::ForeignKey {
+                name: None,
+                columns: columns.to_vec(),
+                ref_table: parent.to_string(),
+                ref_columns: Vec::new(),
+                on_delete: None,
+                on_update: None,
+                deferrable: None,
+            };
+            crate::rewrite::facts::referenced_columns(&fk, p)
+        })
+        .unwrap_or_default()
+}
+
+/// Orphan examples of a rowid table: each row's foreign-key values.
+fn orphans_by_rowid(
+    conn: &Connection,
+    t: &sqlite::Table,
+    columns: &[String],
+    rowids: Vec<Option<i64>>,
+) -> rusqlite::Result<Vec<Example>> {
+    let mut examples = Vec::new();
+    for rid in rowids {
+        let value = match rid {
+            Some(rid) => key_values(conn, &t.name, columns, rid)?,
+            None => serde_json::Value::Null,
+        };
+        examples.push(Example::new((rid, None), value));
+    }
+    Ok(examples)
+}
+
+/// Column `rc` of `p` compares with `COLLATE NOCASE`.
+fn is_nocase(p: &sqlite::Table, rc: &str) -> bool {
+    p.columns.iter().any(|c| {
+        c.name.eq_ignore_ascii_case(rc)
+            && c.collation
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("nocase"))
+    })
 }
 
 /// The key columns of one row: a single value, or an array for composite keys.
@@ -1138,45 +1167,95 @@ fn column_problems(
     diags: &mut Diagnostics,
 ) -> rusqlite::Result<Vec<Problem>> {
     let mut checks: Vec<Check> = Vec::new();
-    if is_numeric_declared(c) {
-        let other = p.texts - p.empty_texts;
-        if other > 0 {
-            checks.push(Check::new(
-                "text-in-numeric",
-                other,
-                format!(
-                    "{other} non-numeric text value(s) in a column declared {}",
-                    c.declared
-                ),
-                |v| matches!(v, ValueRef::Text(b) if !b.is_empty()),
-            ));
+    numeric_checks(c, p, &mut checks);
+    encoding_checks(c, p, &mut checks);
+    declared_type_checks(c, p, &mut checks);
+    checks.extend(vector_check(conn, t, c, p)?);
+    // The column as migrate loads it: its converter and binary COPY type.
+    // A generated column is not loaded at all (PostgreSQL computes it).
+    let load = pc
+        .filter(|pc| pc.generated.is_none())
+        .map(|pc| (pc, Wire::from_sql_type(&pc.pg_type)));
+    // Every value the checks above do not run through the loader is run
+    // through it here: a refusal no check describes is still a blocker.
+    let rest = match load {
+        Some((pc, wire)) if !surely_loads(p, pc, wire) => {
+            let covered: Vec<&Check> = checks.iter().filter(|k| k.outcome).collect();
+            refused_elsewhere(conn, t, c, pc, wire, &covered, diags)?
         }
-        if p.empty_texts > 0 {
-            checks.push(Check::new(
-                "empty-text-in-numeric",
-                p.empty_texts,
-                format!(
-                    "{} empty string(s) '' in a column declared {}",
-                    p.empty_texts, c.declared
-                ),
-                |v| matches!(v, ValueRef::Text(b) if b.is_empty()),
-            ));
-        }
-        if p.blobs > 0 {
-            checks.push(Check {
-                outcome: true,
-                ..Check::new(
-                    "blob-in-numeric",
-                    p.blobs,
-                    format!(
-                        "{} blob value(s) in a column declared {}",
-                        p.blobs, c.declared
-                    ),
-                    |v| matches!(v, ValueRef::Blob(_)),
-                )
-            });
-        }
+        _ => None,
+    };
+    if checks.is_empty() {
+        return Ok(rest.into_iter().collect());
     }
+    let tallies = scan_examples(conn, t, c, &checks, load)?;
+    let mut out = Vec::new();
+    out.extend(rest);
+    for (check, tally) in checks.into_iter().zip(tallies) {
+        let outcome = match pc {
+            Some(pc) if check.outcome => Some(outcome(t, c, pc, check.kind, &tally, diags)),
+            _ => None,
+        };
+        out.push(Problem {
+            kind: check.kind.into(),
+            count: check.count,
+            message: check.message,
+            examples: tally.examples,
+            lengths: check.lengths,
+            outcome,
+        });
+    }
+    Ok(out)
+}
+
+/// Values a numeric-declared column holds but a number cannot be: texts,
+/// empty strings, blobs.
+fn numeric_checks(c: &sqlite::Column, p: &Profile, checks: &mut Vec<Check>) {
+    if !is_numeric_declared(c) {
+        return;
+    }
+    let other = p.texts - p.empty_texts;
+    if other > 0 {
+        checks.push(Check::new(
+            "text-in-numeric",
+            other,
+            format!(
+                "{other} non-numeric text value(s) in a column declared {}",
+                c.declared
+            ),
+            |v| matches!(v, ValueRef::Text(b) if !b.is_empty()),
+        ));
+    }
+    if p.empty_texts > 0 {
+        checks.push(Check::new(
+            "empty-text-in-numeric",
+            p.empty_texts,
+            format!(
+                "{} empty string(s) '' in a column declared {}",
+                p.empty_texts, c.declared
+            ),
+            |v| matches!(v, ValueRef::Text(b) if b.is_empty()),
+        ));
+    }
+    if p.blobs > 0 {
+        checks.push(Check {
+            outcome: true,
+            ..Check::new(
+                "blob-in-numeric",
+                p.blobs,
+                format!(
+                    "{} blob value(s) in a column declared {}",
+                    p.blobs, c.declared
+                ),
+                |v| matches!(v, ValueRef::Blob(_)),
+            )
+        });
+    }
+}
+
+/// Values PostgreSQL cannot store as they are: infinities, NUL bytes,
+/// invalid UTF-8.
+fn encoding_checks(c: &sqlite::Column, p: &Profile, checks: &mut Vec<Check>) {
     if p.non_finite > 0 {
         // SQLite stores ±Infinity (9e999 overflows to it) but never NaN: a
         // NaN becomes NULL, so every non-finite real is an infinity.
@@ -1216,6 +1295,11 @@ fn column_problems(
             |v| matches!(v, ValueRef::Text(b) if std::str::from_utf8(b).is_err()),
         ));
     }
+}
+
+/// Values that are not what the declared type says: non-JSON in a JSON
+/// column, non-ISO text in a date column.
+fn declared_type_checks(c: &sqlite::Column, p: &Profile, checks: &mut Vec<Check>) {
     if matches!(c.type_name.as_str(), "JSON" | "JSONB") {
         let bad = p.texts - p.json_values + p.blobs;
         if bad > 0 {
@@ -1236,7 +1320,7 @@ fn column_problems(
                 ),
                 |v| match v {
                     ValueRef::Blob(_) => true,
-                    ValueRef::Text(b) => !std::str::from_utf8(b).is_ok_and(profile::is_json_value),
+                    ValueRef::Text(b) => !std::str::from_utf8(b).is_ok_and(lexical::is_json_value),
                     _ => false,
                 },
             ));
@@ -1252,25 +1336,37 @@ fn column_problems(
                     "{bad} text value(s) are not ISO-8601 dates or timestamps in a column declared {}",
                     c.declared
                 ),
-                |v| matches!(v, ValueRef::Text(b) if profile::iso_kind(b).is_none()),
+                |v| matches!(v, ValueRef::Text(b) if lexical::iso_kind(b).is_none()),
             ));
         }
     }
-    if c.affinity == Affinity::Blob
+}
+
+/// `wrong-length-vector`: an embedding-named blob column whose blobs are
+/// not all one length.
+fn vector_check(
+    conn: &Connection,
+    t: &sqlite::Table,
+    c: &sqlite::Column,
+    p: &Profile,
+) -> rusqlite::Result<Option<Check>> {
+    if !(c.affinity == Affinity::Blob
         && is_embedding_name(&c.name)
         && p.blobs > 1
-        && p.blob_len_min != p.blob_len_max
+        && p.blob_len_min != p.blob_len_max)
     {
-        let lengths = blob_lengths(conn, &t.name, &c.name)?;
-        if let Some(common) = lengths.first().map(|l| l.bytes) {
-            let bad: u64 = lengths.iter().skip(1).map(|l| l.count).sum();
-            let seen: Vec<String> = lengths
-                .iter()
-                .map(|l| format!("{} dims × {}", l.dims, l.count))
-                .collect();
-            checks.push(Check {
-                lengths,
-                ..Check::new(
+        return Ok(None);
+    }
+    let lengths = blob_lengths(conn, &t.name, &c.name)?;
+    if let Some(common) = lengths.first().map(|l| l.bytes) {
+        let bad: u64 = lengths.iter().skip(1).map(|l| l.count).sum();
+        let seen: Vec<String> = lengths
+            .iter()
+            .map(|l| format!("{} dims × {}", l.dims, l.count))
+            .collect();
+        return Ok(Some(Check {
+            lengths,
+            ..Check::new(
                 "wrong-length-vector",
                 bad,
                 format!(
@@ -1281,26 +1377,21 @@ fn column_problems(
                 ),
                 move |v| matches!(v, ValueRef::Blob(b) if b.len() as u64 != common),
             )
-            });
-        }
+        }));
     }
-    // The column as migrate loads it: its converter and binary COPY type.
-    // A generated column is not loaded at all (PostgreSQL computes it).
-    let load = pc
-        .filter(|pc| pc.generated.is_none())
-        .map(|pc| (pc, Wire::from_sql_type(&pc.pg_type)));
-    // Every value the checks above do not run through the loader is run
-    // through it here: a refusal no check describes is still a blocker.
-    let rest = match load {
-        Some((pc, wire)) if !surely_loads(p, pc, wire) => {
-            let covered: Vec<&Check> = checks.iter().filter(|k| k.outcome).collect();
-            refused_elsewhere(conn, t, c, pc, wire, &covered, diags)?
-        }
-        _ => None,
-    };
-    if checks.is_empty() {
-        return Ok(rest.into_iter().collect());
-    }
+    Ok(None)
+}
+
+/// One pass over the column's text and blob (and, for infinities, real)
+/// values, in row order: examples for every check, and each value of an
+/// outcome check run through the loader, until every check has enough.
+fn scan_examples(
+    conn: &Connection,
+    t: &sqlite::Table,
+    c: &sqlite::Column,
+    checks: &[Check],
+    load: Option<(&pg::Column, Option<Wire>)>,
+) -> rusqlite::Result<Vec<Tally>> {
     let name = RowName::of(t);
     let mut classes: Vec<&str> = vec!["'text'", "'blob'"];
     if checks.iter().any(|k| k.kind == "non-finite-real") {
@@ -1328,37 +1419,7 @@ fn column_problems(
             if (tally.examples.len() < want || (full && tally.seen < check.count))
                 && (check.matches)(v)
             {
-                tally.seen += 1;
-                let verdict = match load {
-                    Some((pc, wire)) if check.outcome => {
-                        Some(load_value(pc, wire, v, &mut scratch))
-                    }
-                    _ => None,
-                };
-                let mut example = None;
-                if tally.examples.len() < want || matches!(verdict, Some(Err(_))) {
-                    example = Some(Example::new(name.read(r)?, example_value(v)));
-                }
-                match verdict {
-                    Some(Ok(text)) => {
-                        tally.loaded += 1;
-                        if tally.loaded_as.len() < COLUMN_EXAMPLES
-                            && !tally.loaded_as.contains(&text)
-                        {
-                            tally.loaded_as.push(text.clone());
-                        }
-                        if let Some(e) = example.as_mut() {
-                            e.loads_as = Some(text);
-                        }
-                    }
-                    Some(Err(reason)) => tally.refuse(example.as_mut(), reason),
-                    None => {}
-                }
-                if let Some(e) = example
-                    && tally.examples.len() < want
-                {
-                    tally.examples.push(e);
-                }
+                tally_match(tally, check, load, want, v, || name.read(r), &mut scratch)?;
             }
             done &= tally.examples.len() >= want && (!full || tally.seen >= check.count);
         }
@@ -1366,23 +1427,50 @@ fn column_problems(
             break;
         }
     }
-    let mut out = Vec::new();
-    out.extend(rest);
-    for (check, tally) in checks.into_iter().zip(tallies) {
-        let outcome = match pc {
-            Some(pc) if check.outcome => Some(outcome(t, c, pc, check.kind, &tally, diags)),
-            _ => None,
-        };
-        out.push(Problem {
-            kind: check.kind.into(),
-            count: check.count,
-            message: check.message,
-            examples: tally.examples,
-            lengths: check.lengths,
-            outcome,
-        });
+    Ok(tallies)
+}
+
+/// A value `check` matches: counted, run through the loader for an outcome
+/// check, and kept as an example (its row named by `row`) while fewer than
+/// `want` are kept. A refused value's row is read even when no example is
+/// wanted: the first refusal names it.
+fn tally_match(
+    tally: &mut Tally,
+    check: &Check,
+    load: Option<(&pg::Column, Option<Wire>)>,
+    want: usize,
+    v: ValueRef<'_>,
+    row: impl FnOnce() -> rusqlite::Result<RowId>,
+    scratch: &mut Vec<u8>,
+) -> rusqlite::Result<()> {
+    tally.seen += 1;
+    let verdict = match load {
+        Some((pc, wire)) if check.outcome => Some(load_value(pc, wire, v, scratch)),
+        _ => None,
+    };
+    let mut example = None;
+    if tally.examples.len() < want || matches!(verdict, Some(Err(_))) {
+        example = Some(Example::new(row()?, example_value(v)));
     }
-    Ok(out)
+    match verdict {
+        Some(Ok(text)) => {
+            tally.loaded += 1;
+            if tally.loaded_as.len() < COLUMN_EXAMPLES && !tally.loaded_as.contains(&text) {
+                tally.loaded_as.push(text.clone());
+            }
+            if let Some(e) = example.as_mut() {
+                e.loads_as = Some(text);
+            }
+        }
+        Some(Err(reason)) => tally.refuse(example.as_mut(), reason),
+        None => {}
+    }
+    if let Some(e) = example
+        && tally.examples.len() < want
+    {
+        tally.examples.push(e);
+    }
+    Ok(())
 }
 
 /// True when the profile proves every value of the column loads: the

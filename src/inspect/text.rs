@@ -96,6 +96,21 @@ fn diagnostic_line(out: &mut String, d: &crate::diag::Diagnostic) {
 /// Render an inspection for people.
 pub fn render_text(i: &Inspection) -> String {
     let mut out = String::new();
+    header(&mut out, i);
+    blockers(&mut out, i);
+    integrity(&mut out, i);
+    foreign_keys(&mut out, i);
+    dirty_values(&mut out, i);
+    tables(&mut out, i);
+    columns(&mut out, i);
+    other_objects(&mut out, i);
+    warnings(&mut out, i);
+    estimate(&mut out, i);
+    out
+}
+
+/// The first two lines: file, SQLite version, size; the counts.
+fn header(out: &mut String, i: &Inspection) {
     let _ = writeln!(
         out,
         "{} — SQLite {}, {} ({} pages of {} B, {} free)",
@@ -111,7 +126,10 @@ pub fn render_text(i: &Inspection) -> String {
         "{} blocker(s), {} warning(s), {} orphan row(s), {} rows to migrate",
         i.blockers, i.warnings, i.orphans, i.rows
     );
+}
 
+/// Error diagnostics, each with its help.
+fn blockers(out: &mut String, i: &Inspection) {
     let _ = writeln!(out, "\n== Blockers ({})", i.blockers);
     if i.blockers == 0 {
         let _ = writeln!(out, "  none");
@@ -121,12 +139,15 @@ pub fn render_text(i: &Inspection) -> String {
         .iter()
         .filter(|d| d.severity == Severity::Error)
     {
-        diagnostic_line(&mut out, d);
+        diagnostic_line(out, d);
         if let Some(h) = &d.help {
             let _ = writeln!(out, "      help: {}", one(h));
         }
     }
+}
 
+/// `PRAGMA integrity_check`: ok, its problems, or why it stopped.
+fn integrity(out: &mut String, i: &Inspection) {
     let _ = writeln!(out, "\n== Integrity");
     if let Some(why) = &i.integrity.unfinished {
         let _ = writeln!(
@@ -141,7 +162,10 @@ pub fn render_text(i: &Inspection) -> String {
             let _ = writeln!(out, "  {}", one(p));
         }
     }
+}
 
+/// Per foreign key: a failed check, orphan rows, NOCASE-only matches.
+fn foreign_keys(out: &mut String, i: &Inspection) {
     let _ = writeln!(out, "\n== Foreign keys ({} declared)", i.foreign_keys.len());
     let mut any = false;
     for fk in &i.foreign_keys {
@@ -184,7 +208,10 @@ pub fn render_text(i: &Inspection) -> String {
     if !any {
         let _ = writeln!(out, "  no orphans");
     }
+}
 
+/// Per column problem: count and examples, its outcome, the blob lengths seen.
+fn dirty_values(out: &mut String, i: &Inspection) {
     let mut dirty = Vec::new();
     for t in &i.tables {
         for c in &t.columns {
@@ -230,9 +257,12 @@ pub fn render_text(i: &Inspection) -> String {
     if dirty.is_empty() {
         let _ = writeln!(out, "  none");
     } else {
-        table(&mut out, &dirty);
+        table(out, &dirty);
     }
+}
 
+/// Every table: kind, rows, size, fate.
+fn tables(out: &mut String, i: &Inspection) {
     let _ = writeln!(out, "\n== Tables");
     let mut rows = vec![vec![
         "table".to_string(),
@@ -253,8 +283,11 @@ pub fn render_text(i: &Inspection) -> String {
             t.fate.clone(),
         ]);
     }
-    table(&mut out, &rows);
+    table(out, &rows);
+}
 
+/// Every migrated column: storage classes, rule, PostgreSQL type and converter.
+fn columns(out: &mut String, i: &Inspection) {
     let _ = writeln!(out, "\n== Columns (rule → PostgreSQL type, converter)");
     let mut rows = Vec::new();
     for t in i.tables.iter().filter(|t| t.fate == "migrated") {
@@ -292,8 +325,11 @@ pub fn render_text(i: &Inspection) -> String {
             ]);
         }
     }
-    table(&mut out, &rows);
+    table(out, &rows);
+}
 
+/// Indexes, views, triggers and the rest: kind, name, fate, reason.
+fn other_objects(out: &mut String, i: &Inspection) {
     let _ = writeln!(out, "\n== Other objects");
     if i.objects.is_empty() {
         let _ = writeln!(out, "  none");
@@ -313,18 +349,24 @@ pub fn render_text(i: &Inspection) -> String {
                 ]
             })
             .collect();
-        table(&mut out, &rows);
+        table(out, &rows);
     }
+}
 
+/// Warning diagnostics.
+fn warnings(out: &mut String, i: &Inspection) {
     let _ = writeln!(out, "\n== Warnings ({})", i.warnings);
     for d in i
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Warning)
     {
-        diagnostic_line(&mut out, d);
+        diagnostic_line(out, d);
     }
+}
 
+/// The time estimate and what it rests on.
+fn estimate(out: &mut String, i: &Inspection) {
     let _ = writeln!(out, "\n== Estimate");
     let _ = writeln!(
         out,
@@ -341,5 +383,4 @@ pub fn render_text(i: &Inspection) -> String {
         out,
         "  an estimate from the dev-VM benchmark (docs/benchmarks.md), not a measurement"
     );
-    out
 }

@@ -28,12 +28,20 @@
 //! reach the report.
 pub mod plan;
 mod run;
+pub mod verify_plan;
 
 pub use run::{Outcome, migrate, read_server, sha256_file};
 pub(crate) use run::{pg_error as pg_error_text, preview as preview_value};
 
 use serde::Serialize;
 use std::path::PathBuf;
+
+/// Rows per second the native loader moves (docs/benchmarks.md, "Data
+/// load": ~700k rows/s for narrow rows on the 2-core dev VM).
+pub const LOAD_ROWS_PER_S: f64 = 700_000.0;
+/// Rows per second one index, key or foreign-key validation is built at
+/// (docs/benchmarks.md: the primary key of 2M narrow rows took ~1 s).
+pub const INDEX_ROWS_PER_S: f64 = 2_000_000.0;
 
 /// What to do with a value that does not convert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

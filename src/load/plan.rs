@@ -486,94 +486,127 @@ pub fn plan_data_only(
             );
             continue;
         };
-        let cat = &catalog[target];
-        let mut columns = Vec::new();
-        let mut used = Vec::new();
-        for c in t.columns.iter().filter(|c| c.generated.is_none()) {
-            let names = cat.iter().map(|cc| cc.name.as_str());
-            let Some(name) =
-                find_name(names.clone(), &c.source_name).or_else(|| find_name(names, &c.name))
-            else {
-                diags.push(
-                    err(
-                        "column-not-in-target",
-                        format!(
-                            "column {}.{} has no column in target table {target}",
-                            t.source_name, c.source_name
-                        ),
-                    )
-                    .with_help(
-                        "add the column to the target table; rows are never loaded partially",
-                    ),
-                );
-                continue;
-            };
-            let Some(cc) = cat.iter().find(|cc| cc.name == name) else {
-                continue;
-            };
-            used.push(cc.name.clone());
-            if cc.generated {
-                diags.push(err(
-                    "target-column-generated",
-                    format!(
-                        "target column {target}.{} is generated; SQLite column {}.{} cannot be loaded into it",
-                        cc.name, t.source_name, c.source_name
-                    ),
-                ));
-                continue;
-            }
-            let profile = st
-                .columns
-                .iter()
-                .find(|sc| sc.name == c.source_name)
-                .and_then(|sc| sc.profile.as_ref());
-            let wire = Wire::from_catalog(&cc.typname, cc.typmod);
-            match wire.and_then(|w| data_only_converter(c.converter, w, profile).map(|k| (w, k))) {
-                Some((w, k)) => {
-                    if let Some(why) = w.lossy_from(k) {
-                        diags.push(Diagnostic::warning(
-                            Stage::Load,
-                            "lossy-target-type",
-                            format!("{target}.{}: {why}", cc.name),
-                        ));
-                    }
-                    columns.push(ColumnPlan {
-                        source: c.source_name.clone(),
-                        target: cc.name.clone(),
-                        converter: k,
-                        wire: w,
-                        pg_type: cc.pg_type.clone(),
-                    })
-                }
-                None => diags.push(err(
-                    "incompatible-target-type",
-                    format!(
-                        "column {}.{} ({}) cannot be loaded into {target}.{} of type {}",
-                        t.source_name, c.source_name, c.pg_type, cc.name, cc.pg_type
-                    ),
-                )),
-            }
-        }
-        for cc in cat {
-            if !used.contains(&cc.name) && cc.not_null && !cc.has_default && !cc.generated {
-                diags.push(err(
-                    "target-column-unfilled",
-                    format!(
-                        "target column {target}.{} is NOT NULL without a default, and no SQLite column maps to it",
-                        cc.name
-                    ),
-                ));
-            }
-        }
-        plans.push(TablePlan {
-            source: st.name.clone(),
-            target: target.to_string(),
-            columns,
-            rowid: rowid_name(st),
-            rows: st.rows,
-        });
+        plans.push(plan_into_existing(
+            t,
+            st,
+            target,
+            &catalog[target],
+            &mut diags,
+        ));
     }
     (plans, diags)
+}
+
+/// The plan of table `t` (read from `st`) into the existing table `target`
+/// with columns `cat`: its columns mapped by name, and every target column
+/// that must be filled but is not an error.
+fn plan_into_existing(
+    t: &pg::Table,
+    st: &sqlite::Table,
+    target: &str,
+    cat: &[CatalogColumn],
+    diags: &mut Diagnostics,
+) -> TablePlan {
+    let mut columns = Vec::new();
+    let mut used = Vec::new();
+    for c in t.columns.iter().filter(|c| c.generated.is_none()) {
+        let names = cat.iter().map(|cc| cc.name.as_str());
+        let Some(name) =
+            find_name(names.clone(), &c.source_name).or_else(|| find_name(names, &c.name))
+        else {
+            diags.push(
+                err(
+                    "column-not-in-target",
+                    format!(
+                        "column {}.{} has no column in target table {target}",
+                        t.source_name, c.source_name
+                    ),
+                )
+                .with_help("add the column to the target table; rows are never loaded partially"),
+            );
+            continue;
+        };
+        let Some(cc) = cat.iter().find(|cc| cc.name == name) else {
+            continue;
+        };
+        used.push(cc.name.clone());
+        columns.extend(plan_column_into(t, st, c, target, cc, diags));
+    }
+    for cc in cat {
+        if !used.contains(&cc.name) && cc.not_null && !cc.has_default && !cc.generated {
+            diags.push(err(
+                "target-column-unfilled",
+                format!(
+                    "target column {target}.{} is NOT NULL without a default, and no SQLite column maps to it",
+                    cc.name
+                ),
+            ));
+        }
+    }
+    TablePlan {
+        source: st.name.clone(),
+        target: target.to_string(),
+        columns,
+        rowid: rowid_name(st),
+        rows: st.rows,
+    }
+}
+
+/// Column `c` into the existing column `cc`: the converter its type takes
+/// ([`data_only_converter`]), a warning when that loses information, none
+/// (an error) when the column is generated or its type takes no converter.
+fn plan_column_into(
+    t: &pg::Table,
+    st: &sqlite::Table,
+    c: &pg::Column,
+    target: &str,
+    cc: &CatalogColumn,
+    diags: &mut Diagnostics,
+) -> Option<ColumnPlan> {
+    if cc.generated {
+        diags.push(err(
+            "target-column-generated",
+            format!(
+                "target column {target}.{} is generated; SQLite column {}.{} cannot be loaded into it",
+                cc.name, t.source_name, c.source_name
+            ),
+        ));
+        return None;
+    }
+    let profile = st
+        .columns
+        .iter()
+        .find(|sc| sc.name == c.source_name)
+        .and_then(|sc| sc.profile.as_ref());
+    let wire = Wire::from_catalog(&cc.typname, cc.typmod);
+    match wire.and_then(|w| data_only_converter(c.converter, w, profile).map(|k| (w, k))) {
+        Some((w, k)) => {
+            if let Some(why) = w.lossy_from(k) {
+                diags.push(Diagnostic::warning(
+                    Stage::Load,
+                    "lossy-target-type",
+                    format!("{target}.{}: {why}", cc.name),
+                ));
+            }
+            Some(ColumnPlan {
+                source: c.source_name.clone(),
+                target: cc.name.clone(),
+                converter: k,
+                wire: w,
+                pg_type: cc.pg_type.clone(),
+            })
+        }
+        None => {
+            diags.push(err(
+                "incompatible-target-type",
+                format!(
+                    "column {}.{} ({}) cannot be loaded into {target}.{} of type {}",
+                    t.source_name, c.source_name, c.pg_type, cc.name, cc.pg_type
+                ),
+            ));
+            None
+        }
+    }
 }
 
 #[cfg(test)]

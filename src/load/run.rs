@@ -279,8 +279,54 @@ fn run(
             .get(0),
     };
     let plan_digest = plan::plan_identity(&compiled.pg, &namespace, opts.data_only);
+    let mut report = new_report(
+        source,
+        started,
+        pack,
+        opts,
+        server_version,
+        &namespace,
+        &plan_digest,
+    );
+    let ctx = RunCtx {
+        stx: &stx,
+        connect,
+        compiled: &compiled,
+        namespace: &namespace,
+        plan_digest: &plan_digest,
+        fingerprint: &fingerprint,
+        pack,
+        copts: &copts,
+        opts,
+        progress,
+    };
+    let result = run_target(&ctx, &mut ctl, diags, &mut report);
+    if let Ok(Ok((h, n))) = sha.join() {
+        report.source.sha256 = h;
+        report.source.bytes = n;
+    }
+    report.phases.total_s = t0.elapsed().as_secs_f64();
+    report.run.finished_at = utc_rfc3339(std::time::SystemTime::now());
+    if let Err(d) = &result {
+        record_failure(&mut ctl, d, &plan_digest, opts.dry_run, &mut report);
+    }
+    *report_out = Some(report);
+    drop(stx);
+    result
+}
+
+/// The report of a run as it starts: status `running`, no tables yet.
+fn new_report(
+    source: &Path,
+    started: std::time::SystemTime,
+    pack: &RulePack,
+    opts: &MigrateOptions,
+    server_version: String,
+    namespace: &str,
+    plan_digest: &str,
+) -> Report {
     let (host, user) = host_and_user();
-    let mut report = Report {
+    Report {
         pgbridge_version: env!("CARGO_PKG_VERSION").into(),
         status: "running".into(),
         run: Audit {
@@ -303,10 +349,10 @@ fn run(
         target: TargetInfo {
             url: opts.target_display.clone(),
             server_version,
-            schema: namespace.clone(),
+            schema: namespace.to_string(),
         },
         rule_pack: pack.digest(),
-        plan: plan_digest.clone(),
+        plan: plan_digest.to_string(),
         settings: Settings {
             jobs: opts.jobs,
             on_error: opts.on_error,
@@ -324,95 +370,167 @@ fn run(
         verify: None,
         estimate_s: None,
         applied: Vec::new(),
-    };
-    let result = run_target(
-        &stx,
-        &mut ctl,
-        connect,
-        &compiled,
-        &namespace,
-        &plan_digest,
-        &fingerprint,
-        pack,
-        &copts,
-        opts,
-        progress,
-        diags,
-        &mut report,
-    );
-    if let Ok(Ok((h, n))) = sha.join() {
-        report.source.sha256 = h;
-        report.source.bytes = n;
     }
-    report.phases.total_s = t0.elapsed().as_secs_f64();
-    report.run.finished_at = utc_rfc3339(std::time::SystemTime::now());
-    if let Err(d) = &result {
-        report.status = "failed".into();
-        report.error = Some(d.message.clone());
-        // What is committed stays, and the summary says so.
-        if let Ok(rows) = ctl.query(
-            "SELECT table_name, source_table, rows, rejects, seconds FROM pgbridge.tables WHERE plan = $1 ORDER BY table_name",
-            &[&plan_digest],
-        ) {
-            report.tables = rows
-                .iter()
-                .map(|r| TableReport {
-                    name: r.get(0),
-                    source: r.get(1),
-                    rows: r.get::<_, i64>(2) as u64,
-                    rejects: r.get::<_, i64>(3) as u64,
-                    seconds: r.get(4),
-                    resumed: false,
-                })
-                .collect();
-        }
-        if !opts.dry_run {
-            // Mark the run failed (best effort: the connection may be gone).
-            let _ = ctl.execute(
-                "UPDATE pgbridge.runs SET status = 'failed', error = $2 WHERE plan = $1 AND status <> 'complete'",
-                &[&plan_digest, &d.message],
-            );
-        }
-    }
-    *report_out = Some(report);
-    drop(stx);
-    result
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_target(
-    stx: &rusqlite::Connection,
+/// A failed run: what is committed stays and the report says so (the
+/// tables loaded so far); the run's row is marked failed unless dry.
+fn record_failure(
     ctl: &mut postgres::Client,
-    connect: Connector<'_>,
-    compiled: &crate::Compiled,
-    namespace: &str,
+    d: &Diagnostic,
     plan_digest: &str,
-    fingerprint: &str,
-    pack: &RulePack,
-    copts: &crate::CompileOptions,
-    opts: &MigrateOptions,
-    progress: &dyn Progress,
+    dry_run: bool,
+    report: &mut Report,
+) {
+    report.status = "failed".into();
+    report.error = Some(d.message.clone());
+    // What is committed stays, and the summary says so.
+    if let Ok(rows) = ctl.query(
+        "SELECT table_name, source_table, rows, rejects, seconds FROM pgbridge.tables WHERE plan = $1 ORDER BY table_name",
+        &[&plan_digest],
+    ) {
+        report.tables = rows
+            .iter()
+            .map(|r| TableReport {
+                name: r.get(0),
+                source: r.get(1),
+                rows: r.get::<_, i64>(2) as u64,
+                rejects: r.get::<_, i64>(3) as u64,
+                seconds: r.get(4),
+                resumed: false,
+            })
+            .collect();
+    }
+    if !dry_run {
+        // Mark the run failed (best effort: the connection may be gone).
+        let _ = ctl.execute(
+            "UPDATE pgbridge.runs SET status = 'failed', error = $2 WHERE plan = $1 AND status <> 'complete'",
+            &[&plan_digest, &d.message],
+        );
+    }
+}
+
+/// What every step of a run against the target reads.
+struct RunCtx<'a> {
+    /// The source's read transaction: schema, profile and rows from one snapshot.
+    stx: &'a rusqlite::Connection,
+    connect: Connector<'a>,
+    compiled: &'a crate::Compiled,
+    namespace: &'a str,
+    plan_digest: &'a str,
+    fingerprint: &'a str,
+    pack: &'a RulePack,
+    /// The compile options for this server (version, extensions, bare).
+    copts: &'a crate::CompileOptions,
+    opts: &'a MigrateOptions,
+    progress: &'a dyn Progress,
+}
+
+/// Target tables in the catalog, with their columns.
+type Catalog = std::collections::BTreeMap<String, Vec<plan::CatalogColumn>>;
+
+/// A table an interrupted run of this plan loaded: name, rows, rejects, seconds.
+type Done = (String, i64, i64, f64);
+
+/// The run against the target: the run state, the schema (or, with
+/// `--data-only`, the existing tables), the data, the constraints and the
+/// reject file. A dry run only plans.
+fn run_target(
+    r: &RunCtx<'_>,
+    ctl: &mut postgres::Client,
     diags: &mut Diagnostics,
     report: &mut Report,
 ) -> Step<()> {
-    let pg = &compiled.pg;
-    if opts.dry_run {
-        report.load_plan = dry_plan(&compiled.sqlite, pg);
-        let rows: u64 = report.load_plan.iter().filter_map(|p| p.rows).sum();
-        report.estimate_s = Some(rows as f64 / crate::inspect::LOAD_ROWS_PER_S);
-        report.status = "planned".into();
+    if r.opts.dry_run {
+        plan_dry_run(r.compiled, report);
         return Ok(());
     }
     let t_schema = Instant::now();
     // Read first, create nothing yet: a refused run must leave the target as it was.
+    let (status, catalog_before) = read_run_state(r, ctl, diags)?;
+    if status.as_deref() == Some("complete") {
+        return already_complete(r, ctl, diags, report);
+    }
+    let resuming = status.is_some();
+    if !r.opts.data_only && !resuming {
+        refuse_existing_tables(r, &catalog_before)?;
+    }
+    let plans = prepare_tables(r, ctl, &catalog_before, resuming, diags, report)?;
+    report.phases.schema_s = t_schema.elapsed().as_secs_f64();
+    report.load_plan = plans.clone();
+    // How verify will hash these tables: recorded with the completion mark.
+    let verify_plan = if r.opts.data_only {
+        let keys = plan::read_keys(ctl, r.namespace).map_err(pg_step("reading the target keys"))?;
+        super::verify_plan::for_data_only(&plans, &keys)
+    } else {
+        super::verify_plan::for_created(&plans, &r.compiled.pg)
+    };
+
+    if resuming {
+        reload_if_source_changed(
+            ctl,
+            &plans,
+            r.namespace,
+            r.plan_digest,
+            r.fingerprint,
+            diags,
+        )?;
+    }
+    let (done, todo) = resume_point(r, ctl, &plans)?;
+    // Into a schema that has its foreign keys, parents load before children.
+    let waves = if r.opts.data_only {
+        data_only_waves(ctl, &plans, &todo, r.namespace, r.plan_digest, diags)?
+    } else {
+        vec![todo.clone()]
+    };
+    if r.opts.data_only {
+        refuse_filled_tables(r, ctl, &plans, &todo)?;
+    }
+    report_resumed(&done, &plans, report);
+    load_data(r, &plans, &waves, report)?;
+
+    r.progress
+        .phase("keys, indexes and foreign keys (03_constraints.sql)");
+    let t_cons = Instant::now();
+    let finish = format!(
+        "UPDATE pgbridge.runs SET status = 'complete', finished_at = now(), verify_plan = {}::jsonb WHERE plan = {};",
+        quote_literal(&serde_json::to_string(&verify_plan).unwrap_or_else(|_| "null".into())),
+        quote_literal(r.plan_digest)
+    );
+    if r.opts.data_only {
+        finish_data_only(r, ctl, &plans, &finish, report)?;
+    } else {
+        finish_created(r, ctl, &finish, diags, report)?;
+    }
+    report.phases.constraints_s = t_cons.elapsed().as_secs_f64();
+    report_rejects(r, ctl, diags, report)?;
+    report.status = "complete".into();
+    Ok(())
+}
+
+/// `--dry-run`: the plan and its estimated time; the target is only read.
+fn plan_dry_run(compiled: &crate::Compiled, report: &mut Report) {
+    report.load_plan = dry_plan(&compiled.sqlite, &compiled.pg);
+    let rows: u64 = report.load_plan.iter().filter_map(|p| p.rows).sum();
+    report.estimate_s = Some(rows as f64 / super::LOAD_ROWS_PER_S);
+    report.status = "planned".into();
+}
+
+/// The status of an earlier run of this plan (none without one, or when
+/// its state describes tables that are all gone) and the target catalog.
+fn read_run_state(
+    r: &RunCtx<'_>,
+    ctl: &mut postgres::Client,
+    diags: &mut Diagnostics,
+) -> Step<(Option<String>, Catalog)> {
     let has_state: bool = ctl
         .query_one("SELECT to_regclass('pgbridge.runs') IS NOT NULL", &[])
         .map_err(pg_step("reading the run state"))?
         .get(0);
-    let mut status: Option<String> = if has_state {
+    let status: Option<String> = if has_state {
         ctl.query_opt(
             "SELECT status FROM pgbridge.runs WHERE plan = $1",
-            &[&plan_digest],
+            &[&r.plan_digest],
         )
         .map_err(pg_step("reading the run state"))?
         .map(|r| r.get(0))
@@ -420,91 +538,131 @@ fn run_target(
         None
     };
     let catalog_before =
-        plan::read_catalog(ctl, namespace).map_err(pg_step("reading the target catalog"))?;
+        plan::read_catalog(ctl, r.namespace).map_err(pg_step("reading the target catalog"))?;
+    let pg = &r.compiled.pg;
     // Run state whose tables are all gone (rollback.sql, a dropped schema)
     // describes nothing: forget it and start afresh.
     if status.is_some()
-        && !opts.data_only
+        && !r.opts.data_only
         && !pg.tables.is_empty()
         && !pg
             .tables
             .iter()
             .any(|t| catalog_before.contains_key(&t.name))
     {
-        ctl.batch_execute(&format!(
-            "BEGIN; DELETE FROM pgbridge.rejects WHERE plan = {p}; \
-             DELETE FROM pgbridge.tables WHERE plan = {p}; \
-             DELETE FROM pgbridge.runs WHERE plan = {p}; COMMIT;",
-            p = quote_literal(plan_digest)
-        ))
-        .map_err(pg_step("forgetting the state of a rolled-back run"))?;
-        diags.push(
-            Diagnostic::note(
-                Stage::Load,
-                "run-state-stale",
-                format!(
-                    "an earlier run of this plan was recorded, but none of its tables is in {namespace} any more (rolled back?): starting afresh"
-                ),
-            ),
-        );
-        status = None;
+        forget_stale_run(r, ctl, diags)?;
+        return Ok((None, catalog_before));
     }
-    if status.as_deref() == Some("complete") {
-        report.status = "already-complete".into();
-        let stored: Option<String> = ctl
-            .query_one(
-                "SELECT to_jsonb(r) ->> 'source_fingerprint' FROM pgbridge.runs r WHERE plan = $1",
-                &[&plan_digest],
+    Ok((status, catalog_before))
+}
+
+/// Delete the recorded state of this plan (its tables are all gone).
+fn forget_stale_run(
+    r: &RunCtx<'_>,
+    ctl: &mut postgres::Client,
+    diags: &mut Diagnostics,
+) -> Step<()> {
+    ctl.batch_execute(&format!(
+        "BEGIN; DELETE FROM pgbridge.rejects WHERE plan = {p}; \
+         DELETE FROM pgbridge.tables WHERE plan = {p}; \
+         DELETE FROM pgbridge.runs WHERE plan = {p}; COMMIT;",
+        p = quote_literal(r.plan_digest)
+    ))
+    .map_err(pg_step("forgetting the state of a rolled-back run"))?;
+    diags.push(
+        Diagnostic::note(
+            Stage::Load,
+            "run-state-stale",
+            format!(
+                "an earlier run of this plan was recorded, but none of its tables is in {} any more (rolled back?): starting afresh",
+                r.namespace
+            ),
+        ),
+    );
+    Ok(())
+}
+
+/// This plan was migrated already: nothing to do, but a warning when the
+/// source changed since.
+fn already_complete(
+    r: &RunCtx<'_>,
+    ctl: &mut postgres::Client,
+    diags: &mut Diagnostics,
+    report: &mut Report,
+) -> Step<()> {
+    report.status = "already-complete".into();
+    let stored: Option<String> = ctl
+        .query_one(
+            "SELECT to_jsonb(r) ->> 'source_fingerprint' FROM pgbridge.runs r WHERE plan = $1",
+            &[&r.plan_digest],
+        )
+        .map_err(pg_step("reading the run state"))?
+        .get(0);
+    if stored.as_deref() != Some(r.fingerprint) {
+        diags.push(
+            Diagnostic::warning(
+                Stage::Load,
+                "source-changed-since-migration",
+                format!(
+                    "this plan was already migrated into {}, but the source may have changed since (its size or modification time differs); the target is not updated by a rerun",
+                    r.namespace
+                ),
             )
-            .map_err(pg_step("reading the run state"))?
-            .get(0);
-        if stored.as_deref() != Some(fingerprint) {
-            diags.push(
-                Diagnostic::warning(
-                    Stage::Load,
-                    "source-changed-since-migration",
-                    format!(
-                        "this plan was already migrated into {namespace}, but the source may have changed since (its size or modification time differs); the target is not updated by a rerun"
-                    ),
-                )
-                .with_help("`pgbridge verify SOURCE TARGET` shows what differs; to move it again, apply rollback.sql and rerun"),
-            );
-        }
+            .with_help("`pgbridge verify SOURCE TARGET` shows what differs; to move it again, apply rollback.sql and rerun"),
+        );
+    }
+    Ok(())
+}
+
+/// A fresh run creates its tables: none of them may exist yet.
+fn refuse_existing_tables(r: &RunCtx<'_>, catalog_before: &Catalog) -> Step<()> {
+    let existing: Vec<&str> = r
+        .compiled
+        .pg
+        .tables
+        .iter()
+        .filter(|t| catalog_before.contains_key(&t.name))
+        .map(|t| t.name.as_str())
+        .collect();
+    if existing.is_empty() {
         return Ok(());
     }
-    let resuming = status.is_some();
-    if !opts.data_only && !resuming {
-        let existing: Vec<&str> = pg
-            .tables
-            .iter()
-            .filter(|t| catalog_before.contains_key(&t.name))
-            .map(|t| t.name.as_str())
-            .collect();
-        if !existing.is_empty() {
-            return Err(Box::new(
-                load_err(
-                    "target-not-empty",
-                    format!(
-                        "the target schema {namespace} already has table(s) {}; nothing was changed",
-                        existing.join(", ")
-                    ),
-                )
-                .with_help("drop them (rollback.sql does), choose another --schema, or load into them with --data-only"),
-            ));
-        }
-    }
+    Err(Box::new(
+        load_err(
+            "target-not-empty",
+            format!(
+                "the target schema {} already has table(s) {}; nothing was changed",
+                r.namespace,
+                existing.join(", ")
+            ),
+        )
+        .with_help("drop them (rollback.sql does), choose another --schema, or load into them with --data-only"),
+    ))
+}
+
+/// The state schema and the run's row; the schema (`01_schema.sql`) unless
+/// loading into existing tables or resuming; the load plan.
+fn prepare_tables(
+    r: &RunCtx<'_>,
+    ctl: &mut postgres::Client,
+    catalog_before: &Catalog,
+    resuming: bool,
+    diags: &mut Diagnostics,
+    report: &mut Report,
+) -> Step<Vec<TablePlan>> {
+    let (compiled, pg) = (r.compiled, &r.compiled.pg);
     ctl.batch_execute(STATE_SQL)
         .map_err(pg_step("creating the pgbridge state schema"))?;
     let run_row = format!(
         "INSERT INTO pgbridge.runs (plan, source, target_schema, data_only, status) VALUES ({}, {}, {}, {}, 'loading') \
          ON CONFLICT (plan) DO UPDATE SET status = 'loading', error = NULL;",
-        quote_literal(plan_digest),
+        quote_literal(r.plan_digest),
         quote_literal(&compiled.sqlite.origin),
-        quote_literal(namespace),
-        opts.data_only
+        quote_literal(r.namespace),
+        r.opts.data_only
     );
-    let plans: Vec<TablePlan> = if opts.data_only {
-        let (plans, d) = plan::plan_data_only(&compiled.sqlite, pg, &catalog_before);
+    if r.opts.data_only {
+        let (plans, d) = plan::plan_data_only(&compiled.sqlite, pg, catalog_before);
         let failed = d.has_errors();
         diags.extend(d);
         if failed {
@@ -515,105 +673,116 @@ fn run_target(
         }
         ctl.batch_execute(&run_row)
             .map_err(pg_step("recording the run"))?;
-        plans
-    } else {
-        if !resuming {
-            progress.phase("creating the schema (01_schema.sql)");
-            let schema_sql = compiled
-                .set
-                .files
-                .get("01_schema.sql")
-                .map(String::as_str)
-                .unwrap_or_default();
-            report
-                .applied
-                .push(Applied::new("01_schema.sql", schema_sql));
-            ctl.batch_execute(&format!("BEGIN;\n{schema_sql}\n{run_row}\nCOMMIT;"))
-                .map_err(|e| {
-                    Box::new(load_err(
-                        "schema-failed",
-                        format!(
-                            "01_schema.sql failed, nothing was applied: {}",
-                            pg_error(&e)
-                        ),
-                    ))
-                })?;
-        }
-        let catalog =
-            plan::read_catalog(ctl, namespace).map_err(pg_step("reading the target catalog"))?;
-        plan::plan_created(&compiled.sqlite, pg, &catalog).map_err(|d| {
-            let first = d.0.first().cloned();
-            diags.extend(d);
-            Box::new(first.unwrap_or_else(|| load_err("plan-failed", "no plan")))
-        })?
-    };
-    report.phases.schema_s = t_schema.elapsed().as_secs_f64();
-    report.load_plan = plans.clone();
-    // How verify will hash these tables: recorded with the completion mark.
-    let verify_plan = if opts.data_only {
-        let keys = plan::read_keys(ctl, namespace).map_err(pg_step("reading the target keys"))?;
-        crate::verify::plan_data_only(&plans, &keys)
-    } else {
-        crate::verify::plan_created(&plans, pg)
-    };
-
-    if resuming {
-        reload_if_source_changed(ctl, &plans, namespace, plan_digest, fingerprint, diags)?;
+        return Ok(plans);
     }
+    if !resuming {
+        create_schema(r, ctl, &run_row, report)?;
+    }
+    let catalog =
+        plan::read_catalog(ctl, r.namespace).map_err(pg_step("reading the target catalog"))?;
+    plan::plan_created(&compiled.sqlite, pg, &catalog).map_err(|d| {
+        let first = d.0.first().cloned();
+        diags.extend(d);
+        Box::new(first.unwrap_or_else(|| load_err("plan-failed", "no plan")))
+    })
+}
+
+/// `01_schema.sql` and the run's row, in one transaction.
+fn create_schema(
+    r: &RunCtx<'_>,
+    ctl: &mut postgres::Client,
+    run_row: &str,
+    report: &mut Report,
+) -> Step<()> {
+    r.progress.phase("creating the schema (01_schema.sql)");
+    let schema_sql = r
+        .compiled
+        .set
+        .files
+        .get("01_schema.sql")
+        .map(String::as_str)
+        .unwrap_or_default();
+    report
+        .applied
+        .push(Applied::new("01_schema.sql", schema_sql));
+    ctl.batch_execute(&format!("BEGIN;\n{schema_sql}\n{run_row}\nCOMMIT;"))
+        .map_err(|e| {
+            Box::new(load_err(
+                "schema-failed",
+                format!(
+                    "01_schema.sql failed, nothing was applied: {}",
+                    pg_error(&e)
+                ),
+            ))
+        })
+}
+
+/// Records the source's fingerprint; returns the tables an interrupted run
+/// of this plan loaded already, and the indexes of the plans still to load,
+/// biggest first.
+fn resume_point(
+    r: &RunCtx<'_>,
+    ctl: &mut postgres::Client,
+    plans: &[TablePlan],
+) -> Step<(Vec<Done>, Vec<usize>)> {
     ctl.execute(
         "UPDATE pgbridge.runs SET source_fingerprint = $2 WHERE plan = $1",
-        &[&plan_digest, &fingerprint],
+        &[&r.plan_digest, &r.fingerprint],
     )
     .map_err(pg_step("recording the source fingerprint"))?;
     // Tables already loaded by an interrupted run of this plan.
-    let done: Vec<(String, i64, i64, f64)> = ctl
+    let done: Vec<Done> = ctl
         .query(
             "SELECT table_name, rows, rejects, seconds FROM pgbridge.tables WHERE plan = $1",
-            &[&plan_digest],
+            &[&r.plan_digest],
         )
         .map_err(pg_step("reading the progress"))?
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
         .collect();
-    let todo: Vec<usize> = {
-        let mut v: Vec<usize> = (0..plans.len())
-            .filter(|&i| !done.iter().any(|d| d.0 == plans[i].target))
-            .collect();
-        // Biggest first: the parallel phase ends sooner.
-        v.sort_by_key(|&i| std::cmp::Reverse(plans[i].rows.unwrap_or(0)));
-        v
-    };
-    // Into a schema that has its foreign keys, parents load before children.
-    let waves = if opts.data_only {
-        data_only_waves(ctl, &plans, &todo, namespace, plan_digest, diags)?
-    } else {
-        vec![todo.clone()]
-    };
-    if opts.data_only {
-        for &i in &todo {
-            let q = format!(
-                "SELECT EXISTS (SELECT 1 FROM {})",
-                plans[i].qualified(namespace)
-            );
-            let has: bool = ctl
-                .query_one(&q, &[])
-                .map_err(pg_step("checking the target tables"))?
-                .get(0);
-            if has {
-                return Err(Box::new(
-                    load_err(
-                        "target-table-not-empty",
-                        format!(
-                            "target table {}.{} already has rows; --data-only loads into empty tables only, nothing was moved",
-                            namespace, plans[i].target
-                        ),
-                    )
-                    .with_help("empty it first (TRUNCATE), or load into another schema"),
-                ));
-            }
+    let mut todo: Vec<usize> = (0..plans.len())
+        .filter(|&i| !done.iter().any(|d| d.0 == plans[i].target))
+        .collect();
+    // Biggest first: the parallel phase ends sooner.
+    todo.sort_by_key(|&i| std::cmp::Reverse(plans[i].rows.unwrap_or(0)));
+    Ok((done, todo))
+}
+
+/// `--data-only` loads into empty tables only.
+fn refuse_filled_tables(
+    r: &RunCtx<'_>,
+    ctl: &mut postgres::Client,
+    plans: &[TablePlan],
+    todo: &[usize],
+) -> Step<()> {
+    for &i in todo {
+        let q = format!(
+            "SELECT EXISTS (SELECT 1 FROM {})",
+            plans[i].qualified(r.namespace)
+        );
+        let has: bool = ctl
+            .query_one(&q, &[])
+            .map_err(pg_step("checking the target tables"))?
+            .get(0);
+        if has {
+            return Err(Box::new(
+                load_err(
+                    "target-table-not-empty",
+                    format!(
+                        "target table {}.{} already has rows; --data-only loads into empty tables only, nothing was moved",
+                        r.namespace, plans[i].target
+                    ),
+                )
+                .with_help("empty it first (TRUNCATE), or load into another schema"),
+            ));
         }
     }
-    for (name, rows, rejects, seconds) in &done {
+    Ok(())
+}
+
+/// The tables an interrupted run loaded, in the report as resumed.
+fn report_resumed(done: &[Done], plans: &[TablePlan], report: &mut Report) {
+    for (name, rows, rejects, seconds) in done {
         if let Some(p) = plans.iter().find(|p| &p.target == name) {
             report.tables.push(TableReport {
                 name: name.clone(),
@@ -625,21 +794,30 @@ fn run_target(
             });
         }
     }
+}
 
-    progress.phase("loading the data");
+/// The data phase: each wave's tables in parallel, then the report's tables
+/// in name order and the reject count.
+fn load_data(
+    r: &RunCtx<'_>,
+    plans: &[TablePlan],
+    waves: &[Vec<usize>],
+    report: &mut Report,
+) -> Step<()> {
+    r.progress.phase("loading the data");
     let t_data = Instant::now();
     let ctx = LoadCtx {
-        connect,
-        namespace,
-        plan: plan_digest,
-        on_error: opts.on_error,
-        freeze: !opts.data_only,
-        jobs: opts.jobs.max(1),
-        progress,
+        connect: r.connect,
+        namespace: r.namespace,
+        plan: r.plan_digest,
+        on_error: r.opts.on_error,
+        freeze: !r.opts.data_only,
+        jobs: r.opts.jobs.max(1),
+        progress: r.progress,
     };
     let mut loaded = Vec::new();
-    for wave in &waves {
-        loaded.extend(load_tables(stx, &plans, wave, &ctx)?);
+    for wave in waves {
+        loaded.extend(load_tables(r.stx, plans, wave, &ctx)?);
     }
     for (i, rows, rejects, seconds) in loaded {
         report.tables.push(TableReport {
@@ -654,104 +832,126 @@ fn run_target(
     report.tables.sort_by(|a, b| a.name.cmp(&b.name));
     report.rejects = report.tables.iter().map(|t| t.rejects).sum();
     report.phases.data_s = t_data.elapsed().as_secs_f64();
-
-    progress.phase("keys, indexes and foreign keys (03_constraints.sql)");
-    let t_cons = Instant::now();
-    let finish = format!(
-        "UPDATE pgbridge.runs SET status = 'complete', finished_at = now(), verify_plan = {}::jsonb WHERE plan = {};",
-        quote_literal(&serde_json::to_string(&verify_plan).unwrap_or_else(|_| "null".into())),
-        quote_literal(plan_digest)
-    );
-    let mwm = format!(
-        "SET maintenance_work_mem = {};",
-        quote_literal(&opts.maintenance_work_mem)
-    );
-    if opts.data_only {
-        restore_parked_fks(ctl, namespace, plan_digest)?;
-        let mut sql = String::from("BEGIN;\n");
-        for p in &plans {
-            sql.push_str(&sequence_resets(ctl, namespace, p)?);
-            sql.push_str(&format!("ANALYZE {};\n", p.qualified(namespace)));
-        }
-        sql.push_str(&finish);
-        sql.push_str("\nCOMMIT;");
-        report
-            .applied
-            .push(Applied::new("03_sequences_and_analyze.sql", &sql));
-        ctl.batch_execute(&sql)
-            .map_err(pg_step("resetting sequences"))?;
-    } else {
-        let mut pg2 = pg.clone();
-        ctl.batch_execute(&format!("SET search_path TO {};", quote_ident(namespace)))
-            .map_err(pg_step("setting the search path"))?;
-        for fk in pg2.foreign_keys.iter_mut() {
-            let o = orphans(ctl, fk)?;
-            if o.rows > 0 {
-                fk.validate = false;
-                diags.push(
-                    Diagnostic::warning(
-                        Stage::Load,
-                        "orphan-foreign-key-rows",
-                        format!(
-                            "foreign key {} on {} ({}): {} row(s) have no parent in {} (e.g. {}); loaded as they are, constraint left NOT VALID",
-                            fk.name,
-                            fk.table,
-                            fk.columns.join(", "),
-                            o.rows,
-                            fk.ref_table,
-                            o.examples.join(", ")
-                        ),
-                    )
-                    .with_help(format!(
-                        "fix or delete those rows, then run ALTER TABLE {} VALIDATE CONSTRAINT {}",
-                        quote_ident(&fk.table),
-                        quote_ident(&fk.name)
-                    )),
-                );
-                report.orphans.push(o);
-            }
-        }
-        let mut emit = copts.emit.clone();
-        emit.origin = compiled.sqlite.origin.clone();
-        emit.target_version = copts.rewrite.target.version;
-        emit.pack_digest = pack.digest();
-        emit.bare = true;
-        let set = crate::ir_to_sql(&pg2, &emit)?;
-        let cons = set
-            .files
-            .get("03_constraints.sql")
-            .cloned()
-            .unwrap_or_default();
-        report
-            .applied
-            .push(Applied::new("03_constraints.sql", &cons));
-        apply_constraints(ctl, &mwm, &cons, &finish, progress)?;
-    }
-    report.phases.constraints_s = t_cons.elapsed().as_secs_f64();
-
-    // The reject file: every reject of this plan, resumed runs included.
-    if report.rejects > 0 {
-        write_rejects(ctl, plan_digest, &opts.rejects_path)?;
-        report.rejects_file = Some(opts.rejects_path.display().to_string());
-        diags.push(
-            Diagnostic::warning(
-                Stage::Load,
-                "rows-rejected",
-                format!(
-                    "{} row(s) did not convert and were not loaded; they are in {}",
-                    report.rejects,
-                    opts.rejects_path.display()
-                ),
-            )
-            .with_help("each line names the table, row id, column, reason and the original row"),
-        );
-    }
-    report.status = "complete".into();
     Ok(())
 }
 
-/// Stream every reject of the plan into the reject file (JSON lines),
-/// without holding them all in memory.
+/// `--data-only`'s last phase: the parked foreign keys back, sequences
+/// reset, tables analyzed, and the completion mark, in one transaction.
+fn finish_data_only(
+    r: &RunCtx<'_>,
+    ctl: &mut postgres::Client,
+    plans: &[TablePlan],
+    finish: &str,
+    report: &mut Report,
+) -> Step<()> {
+    restore_parked_fks(ctl, r.namespace, r.plan_digest)?;
+    let mut sql = String::from("BEGIN;\n");
+    for p in plans {
+        sql.push_str(&sequence_resets(ctl, r.namespace, p)?);
+        sql.push_str(&format!("ANALYZE {};\n", p.qualified(r.namespace)));
+    }
+    sql.push_str(finish);
+    sql.push_str("\nCOMMIT;");
+    report
+        .applied
+        .push(Applied::new("03_sequences_and_analyze.sql", &sql));
+    ctl.batch_execute(&sql)
+        .map_err(pg_step("resetting sequences"))
+}
+
+/// A created schema's last phase: `03_constraints.sql`, compiled again with
+/// foreign keys that have orphan rows left `NOT VALID`, and the completion
+/// mark.
+fn finish_created(
+    r: &RunCtx<'_>,
+    ctl: &mut postgres::Client,
+    finish: &str,
+    diags: &mut Diagnostics,
+    report: &mut Report,
+) -> Step<()> {
+    let mwm = format!(
+        "SET maintenance_work_mem = {};",
+        quote_literal(&r.opts.maintenance_work_mem)
+    );
+    let mut pg2 = r.compiled.pg.clone();
+    ctl.batch_execute(&format!("SET search_path TO {};", quote_ident(r.namespace)))
+        .map_err(pg_step("setting the search path"))?;
+    for fk in pg2.foreign_keys.iter_mut() {
+        let o = orphans(ctl, fk)?;
+        if o.rows > 0 {
+            fk.validate = false;
+            diags.push(orphan_warning(fk, &o));
+            report.orphans.push(o);
+        }
+    }
+    let mut emit = r.copts.emit.clone();
+    emit.origin = r.compiled.sqlite.origin.clone();
+    emit.target_version = r.copts.rewrite.target.version;
+    emit.pack_digest = r.pack.digest();
+    emit.bare = true;
+    let set = crate::ir_to_sql(&pg2, &emit)?;
+    let cons = set
+        .files
+        .get("03_constraints.sql")
+        .cloned()
+        .unwrap_or_default();
+    report
+        .applied
+        .push(Applied::new("03_constraints.sql", &cons));
+    apply_constraints(ctl, &mwm, &cons, finish, r.progress)
+}
+
+/// A foreign key whose child rows have no parent: loaded as they are, the
+/// constraint left `NOT VALID`.
+fn orphan_warning(fk: &pg::ForeignKey, o: &Orphans) -> Diagnostic {
+    Diagnostic::warning(
+        Stage::Load,
+        "orphan-foreign-key-rows",
+        format!(
+            "foreign key {} on {} ({}): {} row(s) have no parent in {} (e.g. {}); loaded as they are, constraint left NOT VALID",
+            fk.name,
+            fk.table,
+            fk.columns.join(", "),
+            o.rows,
+            fk.ref_table,
+            o.examples.join(", ")
+        ),
+    )
+    .with_help(format!(
+        "fix or delete those rows, then run ALTER TABLE {} VALIDATE CONSTRAINT {}",
+        quote_ident(&fk.table),
+        quote_ident(&fk.name)
+    ))
+}
+
+/// The reject file: every reject of this plan, resumed runs included.
+fn report_rejects(
+    r: &RunCtx<'_>,
+    ctl: &mut postgres::Client,
+    diags: &mut Diagnostics,
+    report: &mut Report,
+) -> Step<()> {
+    if report.rejects == 0 {
+        return Ok(());
+    }
+    let path = &r.opts.rejects_path;
+    write_rejects(ctl, r.plan_digest, path)?;
+    report.rejects_file = Some(path.display().to_string());
+    diags.push(
+        Diagnostic::warning(
+            Stage::Load,
+            "rows-rejected",
+            format!(
+                "{} row(s) did not convert and were not loaded; they are in {}",
+                report.rejects,
+                path.display()
+            ),
+        )
+        .with_help("each line names the table, row id, column, reason and the original row"),
+    );
+    Ok(())
+}
+
 /// Runs `03_constraints.sql` and the run's completion record in one
 /// transaction, a statement at a time so progress names the index or
 /// constraint being built. A failure rolls it all back: the data stays.
@@ -788,6 +988,8 @@ fn apply_constraints(
         .map_err(|e| failed(&e, "COMMIT"))
 }
 
+/// Stream every reject of the plan into the reject file (JSON lines),
+/// without holding them all in memory.
 fn write_rejects(ctl: &mut postgres::Client, plan: &str, path: &Path) -> Step<()> {
     use postgres::fallible_iterator::FallibleIterator;
     let unwritable = |e: std::io::Error| {
@@ -1399,18 +1601,7 @@ fn read_all(
             if slot.is_none() && next < todo.len() {
                 let p = &plans[todo[next]];
                 ctx.progress.table_start(&p.target, p.rows);
-                send(
-                    w,
-                    Msg::Start {
-                        table: todo[next],
-                        target: p.target.clone(),
-                        source: p.source.clone(),
-                        prepare: ctx
-                            .freeze
-                            .then(|| format!("TRUNCATE {}", p.qualified(ctx.namespace))),
-                        copy: p.copy_sql(ctx.namespace, ctx.freeze),
-                    },
-                )?;
+                send(w, start_msg(todo[next], p, ctx))?;
                 *slot = Some(Slot {
                     k: next,
                     sent: 0,
@@ -1449,26 +1640,52 @@ fn read_all(
                 cursors[slot.k] = None;
                 *entry = None;
             }
-            while let Ok(ev) = events.try_recv() {
-                match ev {
-                    Event::Done {
-                        table,
-                        rows,
-                        rejects,
-                        seconds,
-                    } => {
-                        ctx.progress
-                            .table_done(&plans[table].target, rows, rejects, seconds);
-                        done.push((table, rows, rejects, seconds));
-                    }
-                    Event::Failed { table, error } => {
-                        return Err(worker_failed(sconn, plans, table, error));
-                    }
-                }
-            }
+            take_events(events, sconn, plans, ctx, &mut done)?;
         }
     }
     Ok(done)
+}
+
+/// What a worker is told when it takes table `table` (plan `p`).
+fn start_msg(table: usize, p: &TablePlan, ctx: &LoadCtx<'_>) -> Msg {
+    Msg::Start {
+        table,
+        target: p.target.clone(),
+        source: p.source.clone(),
+        prepare: ctx
+            .freeze
+            .then(|| format!("TRUNCATE {}", p.qualified(ctx.namespace))),
+        copy: p.copy_sql(ctx.namespace, ctx.freeze),
+    }
+}
+
+/// The workers' news so far: a table done (into `done`, and progress), or
+/// a worker failed (the run's error).
+fn take_events(
+    events: &mpsc::Receiver<Event>,
+    sconn: &rusqlite::Connection,
+    plans: &[TablePlan],
+    ctx: &LoadCtx<'_>,
+    done: &mut Vec<(usize, u64, u64, f64)>,
+) -> Step<()> {
+    while let Ok(ev) = events.try_recv() {
+        match ev {
+            Event::Done {
+                table,
+                rows,
+                rejects,
+                seconds,
+            } => {
+                ctx.progress
+                    .table_done(&plans[table].target, rows, rejects, seconds);
+                done.push((table, rows, rejects, seconds));
+            }
+            Event::Failed { table, error } => {
+                return Err(worker_failed(sconn, plans, table, error));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Convert and encode rows of one table into `buf` until it holds a chunk;

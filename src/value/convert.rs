@@ -172,7 +172,7 @@ pub fn convert(conv: Converter, v: ValueRef<'_>) -> Result<Value<'_>, ConvError>
         Converter::Boolean => match v {
             ValueRef::Integer(0) => Ok(Value::Bool(false)),
             ValueRef::Integer(1) => Ok(Value::Bool(true)),
-            ValueRef::Text(b) if crate::source::profile::is_bool_text(b) => {
+            ValueRef::Text(b) if crate::value::lexical::is_bool_text(b) => {
                 Ok(Value::Bool(matches!(b[0] | 0x20, b't')))
             }
             _ => Err(unexpected(conv, v)),
@@ -182,7 +182,7 @@ pub fn convert(conv: Converter, v: ValueRef<'_>) -> Result<Value<'_>, ConvError>
             _ => Err(unexpected(conv, v)),
         },
         Converter::UuidText => match v {
-            ValueRef::Text(b) if crate::source::profile::is_uuid(b) => Ok(Value::Uuid(uuid(b))),
+            ValueRef::Text(b) if crate::value::lexical::is_uuid(b) => Ok(Value::Uuid(uuid(b))),
             _ => Err(unexpected(conv, v)),
         },
         Converter::UuidBlob => match v {
@@ -251,7 +251,7 @@ pub fn convert(conv: Converter, v: ValueRef<'_>) -> Result<Value<'_>, ConvError>
         },
         Converter::Float32Vector | Converter::Float32Array => match v {
             ValueRef::Blob(b) if !b.is_empty() && b.len().is_multiple_of(4) => {
-                if conv == Converter::Float32Vector && !crate::source::profile::is_f32_vector(b) {
+                if conv == Converter::Float32Vector && !crate::value::lexical::is_f32_vector(b) {
                     return Err(ConvError::new(
                         "float32 blob with NaN or infinite elements (vector allows finite values only)",
                     ));
@@ -278,7 +278,7 @@ fn to_integer(v: ValueRef<'_>) -> Option<Value<'static>> {
             .then_some(Value::Int(r as i64))
         }
         ValueRef::Text(b) => {
-            if crate::source::profile::numeric_text(b) != crate::source::profile::Numeric::Int {
+            if crate::value::lexical::numeric_text(b) != crate::value::lexical::Numeric::Int {
                 return None;
             }
             trim_sqlite_space(b).and_then(|t| {
@@ -304,7 +304,7 @@ fn trim_sqlite_space(b: &[u8]) -> Option<&[u8]> {
 /// A numeric literal (SQLite syntax) as written, without the surrounding
 /// whitespace and a leading `+`.
 fn numeric_literal(b: &[u8]) -> Option<String> {
-    use crate::source::profile::{Numeric, numeric_text};
+    use crate::value::lexical::{Numeric, numeric_text};
     if numeric_text(b) == Numeric::No {
         // numeric_text rejects literals that overflow a double; numeric
         // holds them exactly, so accept those by shape.
@@ -352,7 +352,7 @@ fn is_decimal_literal(s: &str) -> bool {
 }
 
 fn real_text(b: &[u8]) -> Option<f64> {
-    use crate::source::profile::{Numeric, numeric_text};
+    use crate::value::lexical::{Numeric, numeric_text};
     if numeric_text(b) == Numeric::No {
         return None;
     }
@@ -466,15 +466,15 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 /// A parsed ISO-8601 text: its class and its instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Iso {
-    pub kind: crate::source::profile::Iso,
+    pub kind: crate::value::lexical::Iso,
     /// Microseconds since the Unix epoch, UTC (zone-less read as UTC).
     pub micros: i64,
 }
 
 /// Parse the ISO forms the profile counts (see `source::profile`).
 pub fn iso(b: &[u8]) -> Option<Iso> {
-    let kind = crate::source::profile::iso_kind(b)?;
-    let d = |at: usize, n: usize| crate::source::profile::digits(b, at, n).map(i64::from);
+    let kind = crate::value::lexical::iso_kind(b)?;
+    let d = |at: usize, n: usize| crate::value::lexical::digits(b, at, n).map(i64::from);
     let days = days_from_civil(d(0, 4)?, d(5, 2)? as u32, d(8, 2)? as u32);
     let mut micros = days * MICROS_PER_DAY;
     if b.len() == 10 {
@@ -498,7 +498,7 @@ pub fn iso(b: &[u8]) -> Option<Iso> {
     }
     let zone = &b[i..];
     if let [sign @ (b'+' | b'-'), ..] = zone {
-        let zd = |at: usize| crate::source::profile::digits(zone, at, 2).map(i64::from);
+        let zd = |at: usize| crate::value::lexical::digits(zone, at, 2).map(i64::from);
         let (zh, zm) = if zone.len() == 6 {
             (zd(1)?, zd(4)?)
         } else {

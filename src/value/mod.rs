@@ -6,10 +6,11 @@
 //! type's modifiers would round or cut. Every stage that reasons about
 //! values uses these two and nothing else: rewrite (constant defaults),
 //! emit (the SQL twins' casts), load, verify and inspect. Below all of
-//! them; it reads only the IR's converter names and the source stage's
-//! lexical helpers.
+//! them, and below source: it reads only the IR's converter names; the
+//! lexical classes ([`lexical`]) are shared with the source stage's profile.
 pub mod convert;
 pub mod geometry;
+pub mod lexical;
 pub mod wire;
 
 use rusqlite::types::ValueRef;

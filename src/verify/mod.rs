@@ -13,25 +13,22 @@
 //! PostgreSQL side runs [`sql::chunks_sql`], the query `04_validate.sql`
 //! embeds; the SQLite side converts each value with the converter the
 //! loader used.
-pub mod canon;
 mod spill;
-pub mod sql;
 
 use crate::diag::{Diagnostic, Diagnostics, Stage};
+use crate::digest::{CHUNK_ROWS, canon, sql};
+use crate::load::verify_plan::{self, PlannedTable};
 use crate::load::{Connector, plan};
 use crate::progress::Progress;
 use crate::rewrite::RulePack;
 use crate::rewrite::target::Target;
 use crate::value::convert::{self, Value};
 use sha2::{Digest as _, Sha256};
-use sql::{Order, VCol, VTable};
+use sql::{Order, VTable};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::time::Instant;
-
-/// Rows per chunk.
-pub const CHUNK_ROWS: u64 = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
@@ -1106,75 +1103,6 @@ fn pg_table(
     Ok(d)
 }
 
-/// One table as migrate loaded it and verify hashes it: recorded by
-/// migrate in `pgbridge.runs.verify_plan`, so a later verify converts
-/// with exactly the converters the loader used.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PlannedTable {
-    pub table: VTable,
-    /// The SQLite row id name, none for WITHOUT ROWID tables.
-    pub rowid: Option<String>,
-}
-
-/// The load plan of one table as verify hashes it, keyed by `key`.
-fn planned(
-    p: &plan::TablePlan,
-    key: impl FnOnce(&[VCol]) -> Vec<(usize, sql::Order)>,
-) -> PlannedTable {
-    let columns: Vec<VCol> = p
-        .columns
-        .iter()
-        .map(|c| VCol {
-            name: c.target.clone(),
-            source: c.source.clone(),
-            converter: c.converter,
-            wire: c.wire,
-            bpchar: sql::is_bpchar(&c.pg_type),
-        })
-        .collect();
-    let key = key(&columns);
-    PlannedTable {
-        table: VTable {
-            name: p.target.clone(),
-            source: p.source.clone(),
-            columns,
-            key,
-        },
-        rowid: p.rowid.clone(),
-    }
-}
-
-/// Verify's tables for tables the rules created: keyed as the rules
-/// declared them (as `04_validate.sql` is).
-pub fn plan_created(plans: &[plan::TablePlan], pg: &crate::ir::pg::Schema) -> Vec<PlannedTable> {
-    plans
-        .iter()
-        .filter_map(|p| {
-            let t = pg.tables.iter().find(|t| t.name == p.target)?;
-            Some(planned(p, |columns| sql::choose_key(t, columns)))
-        })
-        .collect()
-}
-
-/// Verify's tables for `--data-only` targets: keyed by the target's own
-/// primary or unique keys ([`plan::read_keys`]).
-pub fn plan_data_only(
-    plans: &[plan::TablePlan],
-    keys: &BTreeMap<String, Vec<Vec<String>>>,
-) -> Vec<PlannedTable> {
-    plans
-        .iter()
-        .map(|p| {
-            planned(p, |columns| {
-                sql::key_from(
-                    keys.get(&p.target).into_iter().flatten().map(Vec::as_slice),
-                    columns,
-                )
-            })
-        })
-        .collect()
-}
-
 /// The tables to verify and where they live.
 struct Planned {
     tables: Vec<PlannedTable>,
@@ -1329,7 +1257,7 @@ fn plan_tables(
         Box::new(first.unwrap_or_else(|| Diagnostic::error(Stage::Load, "plan-failed", "no plan")))
     })?;
     Ok(Planned {
-        tables: plan_created(&plans, &compiled.pg),
+        tables: verify_plan::for_created(&plans, &compiled.pg),
         namespace,
         recorded: false,
     })
@@ -1398,43 +1326,15 @@ pub fn verify(
         (h.join().expect("the PostgreSQL side"), sq)
     });
     let mut results = Vec::new();
-    for (i, ((PlannedTable { table: t, rowid }, (pr, ps)), (sr, ss))) in planned
+    for (i, ((p, pg_side), sqlite_side)) in planned
         .tables
         .iter()
         .zip(pg_results)
         .zip(sqlite_results)
         .enumerate()
     {
-        let pg = pr.map_err(|e| {
-            verr(
-                "target-failed",
-                format!("hashing table {} in PostgreSQL: {e}", t.name),
-            )
-        })?;
-        let (sqlite, pass) = sr.map_err(|e| {
-            verr(
-                "source-unreadable",
-                format!("reading table {}: {e}", t.source),
-            )
-        })?;
-        let mut res = TableResult {
-            table: t.name.clone(),
-            source: t.source.clone(),
-            keyed: !t.key.is_empty(),
-            sqlite,
-            pg,
-            sqlite_s: ss,
-            pg_s: ps,
-            rejected: pass.rejected,
-            unconvertible: pass.unconvertible,
-            differences: Vec::new(),
-        };
-        if res.sqlite != res.pg {
-            let r = Reader::new(t, rowid, &rejects);
-            res.differences = drill(&stx, &r, &mut ctl, &froms[i], &res)
-                .unwrap_or_else(|e| vec![format!("could not localise the difference: {e}")]);
-        }
-        results.push(res);
+        let sides = (pg_side, sqlite_side);
+        results.push(table_result(&stx, &mut ctl, p, &froms[i], &rejects, sides)?);
     }
     drop(stx);
     Ok(Verified {
@@ -1442,6 +1342,55 @@ pub fn verify(
         schema: planned.namespace,
         recorded_plan: planned.recorded,
     })
+}
+
+/// One table's PostgreSQL digests (or why not) and seconds.
+type PgSide = (Result<Digests, String>, f64);
+/// One table's SQLite digests and pass (or why not) and seconds.
+type SqliteSide = (rusqlite::Result<(Digests, Pass)>, f64);
+
+/// One table's result: both sides' digests and times, and where they
+/// differ, the drill-down ([`drill`]).
+fn table_result(
+    stx: &rusqlite::Connection,
+    ctl: &mut postgres::Client,
+    p: &PlannedTable,
+    from: &str,
+    rejects: &Rejects,
+    sides: (PgSide, SqliteSide),
+) -> Result<TableResult, Box<Diagnostic>> {
+    let PlannedTable { table: t, rowid } = p;
+    let ((pr, ps), (sr, ss)) = sides;
+    let pg = pr.map_err(|e| {
+        verr(
+            "target-failed",
+            format!("hashing table {} in PostgreSQL: {e}", t.name),
+        )
+    })?;
+    let (sqlite, pass) = sr.map_err(|e| {
+        verr(
+            "source-unreadable",
+            format!("reading table {}: {e}", t.source),
+        )
+    })?;
+    let mut res = TableResult {
+        table: t.name.clone(),
+        source: t.source.clone(),
+        keyed: !t.key.is_empty(),
+        sqlite,
+        pg,
+        sqlite_s: ss,
+        pg_s: ps,
+        rejected: pass.rejected,
+        unconvertible: pass.unconvertible,
+        differences: Vec::new(),
+    };
+    if res.sqlite != res.pg {
+        let r = Reader::new(t, rowid, rejects);
+        res.differences = drill(stx, &r, ctl, from, &res)
+            .unwrap_or_else(|e| vec![format!("could not localise the difference: {e}")]);
+    }
+    Ok(res)
 }
 
 /// A row of either side in the drill-down.
@@ -1470,14 +1419,26 @@ fn drill(
     )];
     let lo = c * CHUNK_ROWS;
     let hi = lo + 2 * CHUNK_ROWS;
-    let ident_of = |fields: &[Vec<u8>]| -> Vec<u8> {
-        if t.key.is_empty() {
-            fields.concat()
-        } else {
-            t.key.iter().flat_map(|&(i, _)| fields[i].clone()).collect()
-        }
-    };
-    // SQLite side.
+    let s_rows = sqlite_window(conn, r, lo, hi)?;
+    let p_rows = pg_window(client, t, from, lo, hi)?;
+    differing_rows(t, &s_rows, &p_rows, lo + CHUNK_ROWS, &mut out);
+    if res.sqlite.dups != res.pg.dups {
+        out.push(format!(
+            "duplicate rows: SQLite {} / PostgreSQL {}",
+            res.sqlite.dups, res.pg.dups
+        ));
+    }
+    Ok(out)
+}
+
+/// The SQLite side's rows `lo..hi` in key order, with their row numbers.
+fn sqlite_window(
+    conn: &rusqlite::Connection,
+    r: &Reader<'_>,
+    lo: u64,
+    hi: u64,
+) -> Result<Vec<(u64, Seen)>, String> {
+    let t = r.t;
     let s_rows: std::cell::RefCell<Vec<(u64, Seen)>> = Default::default();
     let mut collect = |n: u64, row: &Row| {
         if n >= hi {
@@ -1514,13 +1475,23 @@ fn drill(
         other => other,
     }
     .map_err(|e| e.to_string())?;
-    let s_rows = s_rows.into_inner();
-    // PostgreSQL side.
+    Ok(s_rows.into_inner())
+}
+
+/// The PostgreSQL side's rows `lo..hi` in key order ([`sql::rows_sql`]),
+/// with their row numbers.
+fn pg_window(
+    client: &mut postgres::Client,
+    t: &VTable,
+    from: &str,
+    lo: u64,
+    hi: u64,
+) -> Result<Vec<(u64, Seen)>, String> {
     let n = t.columns.len();
     let rows = client
         .query(&sql::rows_sql(t, from), &[&(lo as i64), &(hi as i64)])
         .map_err(|e| crate::load::pg_error_text(&e))?;
-    let p_rows: Vec<(u64, Seen)> = rows
+    Ok(rows
         .iter()
         .map(|row| {
             let fields: Vec<Vec<u8>> = (0..n).map(|i| row.get(2 + i)).collect();
@@ -1539,7 +1510,28 @@ fn drill(
                 },
             )
         })
-        .collect();
+        .collect())
+}
+
+/// Up to 20 differences between the two windows, matched by key (by the
+/// whole row for a keyless table): rows missing on one side (only those
+/// numbered below `chunk_end`, the window's second chunk is context), and
+/// per column the values that differ.
+fn differing_rows(
+    t: &VTable,
+    s_rows: &[(u64, Seen)],
+    p_rows: &[(u64, Seen)],
+    chunk_end: u64,
+    out: &mut Vec<String>,
+) {
+    const LIMIT: usize = 20;
+    let ident_of = |fields: &[Vec<u8>]| -> Vec<u8> {
+        if t.key.is_empty() {
+            fields.concat()
+        } else {
+            t.key.iter().flat_map(|&(i, _)| fields[i].clone()).collect()
+        }
+    };
     let s_map: BTreeMap<Vec<u8>, &Seen> = s_rows
         .iter()
         .map(|(_, s)| (ident_of(&s.fields), s))
@@ -1548,7 +1540,7 @@ fn drill(
         .iter()
         .map(|(_, s)| (ident_of(&s.fields), s))
         .collect();
-    let in_chunk = |n: u64| n < lo + CHUNK_ROWS;
+    let in_chunk = |n: u64| n < chunk_end;
     let label = |s: &Seen| {
         if t.key.is_empty() {
             format!("row ({})", s.display.join(", "))
@@ -1556,9 +1548,8 @@ fn drill(
             format!("key ({})", s.key_text)
         }
     };
-    const LIMIT: usize = 20;
     let mut found = 0;
-    for (nr, s) in &s_rows {
+    for (nr, s) in s_rows {
         if found >= LIMIT {
             break;
         }
@@ -1569,7 +1560,7 @@ fn drill(
                 found += 1;
             }
             Some(p) if p.fields != s.fields => {
-                for i in 0..n {
+                for i in 0..t.columns.len() {
                     if p.fields[i] != s.fields[i] {
                         out.push(format!(
                             "{} column {}: SQLite {} / PostgreSQL {}",
@@ -1585,7 +1576,7 @@ fn drill(
             _ => {}
         }
     }
-    for (nr, p) in &p_rows {
+    for (nr, p) in p_rows {
         if found >= LIMIT {
             break;
         }
@@ -1594,11 +1585,4 @@ fn drill(
             found += 1;
         }
     }
-    if res.sqlite.dups != res.pg.dups {
-        out.push(format!(
-            "duplicate rows: SQLite {} / PostgreSQL {}",
-            res.sqlite.dups, res.pg.dups
-        ));
-    }
-    Ok(out)
 }

@@ -1,0 +1,73 @@
+//! The verify plan: each loaded table as verify will hash it (its columns'
+//! converters and wire types, and the key that orders its rows), built from
+//! the load plan ([`TablePlan`]) as a [`PlannedTable`].
+use super::plan::TablePlan;
+use crate::digest::sql::{self, VCol, VTable};
+use crate::ir::pg;
+use std::collections::BTreeMap;
+
+/// One table as migrate loaded it and verify hashes it: recorded by
+/// migrate in `pgbridge.runs.verify_plan`, so a later verify converts
+/// with exactly the converters the loader used.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PlannedTable {
+    pub table: VTable,
+    /// The SQLite row id name, none for WITHOUT ROWID tables.
+    pub rowid: Option<String>,
+}
+
+/// The load plan of one table as verify hashes it, keyed by `key`.
+fn planned(p: &TablePlan, key: impl FnOnce(&[VCol]) -> Vec<(usize, sql::Order)>) -> PlannedTable {
+    let columns: Vec<VCol> = p
+        .columns
+        .iter()
+        .map(|c| VCol {
+            name: c.target.clone(),
+            source: c.source.clone(),
+            converter: c.converter,
+            wire: c.wire,
+            bpchar: sql::is_bpchar(&c.pg_type),
+        })
+        .collect();
+    let key = key(&columns);
+    PlannedTable {
+        table: VTable {
+            name: p.target.clone(),
+            source: p.source.clone(),
+            columns,
+            key,
+        },
+        rowid: p.rowid.clone(),
+    }
+}
+
+/// Verify's tables for tables the rules created: keyed as the rules
+/// declared them (as `04_validate.sql` is).
+pub fn for_created(plans: &[TablePlan], pg: &pg::Schema) -> Vec<PlannedTable> {
+    plans
+        .iter()
+        .filter_map(|p| {
+            let t = pg.tables.iter().find(|t| t.name == p.target)?;
+            Some(planned(p, |columns| sql::choose_key(t, columns)))
+        })
+        .collect()
+}
+
+/// Verify's tables for `--data-only` targets: keyed by the target's own
+/// primary or unique keys ([`super::plan::read_keys`]).
+pub fn for_data_only(
+    plans: &[TablePlan],
+    keys: &BTreeMap<String, Vec<Vec<String>>>,
+) -> Vec<PlannedTable> {
+    plans
+        .iter()
+        .map(|p| {
+            planned(p, |columns| {
+                sql::key_from(
+                    keys.get(&p.target).into_iter().flatten().map(Vec::as_slice),
+                    columns,
+                )
+            })
+        })
+        .collect()
+}
