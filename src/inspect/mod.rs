@@ -208,6 +208,10 @@ pub struct TableReport {
     /// The PostgreSQL table name, when migrated.
     pub pg_name: Option<String>,
     pub columns: Vec<ColumnReport>,
+    /// Rows the loader refuses: where a default `migrate` stops, and what
+    /// `--on-error reject` files — one row however many of its values are
+    /// refused.
+    pub refused_rows: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -986,12 +990,19 @@ fn table_report(
         "skipped"
     };
     let mut columns = Vec::new();
+    let mut refusing = Vec::new();
     for c in t.columns.iter().filter(|c| !c.hidden) {
         let pc = pg_table.and_then(|p| p.columns.iter().find(|pc| pc.source_name == c.name));
         let problems = match (&c.profile, t.holds_rows()) {
             (Some(p), true) => column_problems(conn, t, c, p, pc, diags)?,
             _ => Vec::new(),
         };
+        let refuses = problems
+            .iter()
+            .any(|p| p.outcome.as_ref().is_some_and(|o| o.refused > 0));
+        if let (true, Some(pc)) = (refuses, pc) {
+            refusing.push((c, pc));
+        }
         columns.push(ColumnReport {
             name: c.name.clone(),
             declared: c.declared.clone(),
@@ -1011,7 +1022,40 @@ fn table_report(
         fate: fate.into(),
         pg_name: pg_table.map(|p| p.name.clone()),
         columns,
+        refused_rows: refused_rows(conn, t, &refusing)?,
     })
+}
+
+/// The rows of `t` in which the loader refuses a value of one of `cols`
+/// (the columns with a refused value): each value through the converter
+/// and encoder migrate runs it through.
+fn refused_rows(
+    conn: &Connection,
+    t: &sqlite::Table,
+    cols: &[(&sqlite::Column, &pg::Column)],
+) -> rusqlite::Result<u64> {
+    if cols.is_empty() {
+        return Ok(0);
+    }
+    let list: Vec<String> = cols.iter().map(|(c, _)| q(&c.name)).collect();
+    let wires: Vec<Option<Wire>> = cols
+        .iter()
+        .map(|(_, pc)| Wire::from_sql_type(&pc.pg_type))
+        .collect();
+    let sql = format!("SELECT {} FROM {}", list.join(", "), q(&t.name));
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query([])?;
+    let (mut refused, mut scratch) = (0, Vec::new());
+    while let Some(r) = rows.next()? {
+        for (i, (_, pc)) in cols.iter().enumerate() {
+            let v = r.get_ref(i)?;
+            if crate::value::load(pc.converter, wires[i], v, &mut scratch).is_err() {
+                refused += 1;
+                break;
+            }
+        }
+    }
+    Ok(refused)
 }
 
 /// A dirty-value class: the profile's count and the predicate that finds
