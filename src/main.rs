@@ -14,10 +14,10 @@ use std::process::ExitCode;
 /// the source or a rule pack are data, and their control characters (ESC,
 /// C1, `\r`, …) never reach a terminal raw.
 macro_rules! out {
-    ($($t:tt)*) => { println!("{}", term(&format!($($t)*))) };
+    ($($t:tt)*) => { stdout_write(&(term(&format!($($t)*)) + "\n")) };
 }
 macro_rules! out_raw {
-    ($($t:tt)*) => { print!("{}", term(&format!($($t)*))) };
+    ($($t:tt)*) => { stdout_write(&term(&format!($($t)*))) };
 }
 macro_rules! err {
     ($($t:tt)*) => { eprintln!("{}", term(&format!($($t)*))) };
@@ -26,10 +26,29 @@ macro_rules! err {
 /// breaks and control characters become escapes, so a table named
 /// `t\nerror[…]` cannot print a line of its own.
 macro_rules! out1 {
-    ($($t:tt)*) => { println!("{}", pgbridge::ident::escape_text(&format!($($t)*))) };
+    ($($t:tt)*) => { stdout_write(&(pgbridge::ident::escape_text(&format!($($t)*)) + "\n")) };
 }
 macro_rules! err1 {
     ($($t:tt)*) => { eprintln!("{}", pgbridge::ident::escape_text(&format!($($t)*))) };
+}
+
+/// Standard output, which a reader may close early (`pgbridge rules list |
+/// head`): from then on output is dropped and the command runs to its end,
+/// so a migration is never cut short by its reader.
+fn stdout_write(s: &str) {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static CLOSED: AtomicBool = AtomicBool::new(false);
+    if CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write to standard output: {e}");
+        }
+        CLOSED.store(true, Ordering::Relaxed);
+    }
 }
 
 /// `s` for a terminal: line breaks kept, every other unsafe character

@@ -399,3 +399,35 @@ fn a_template_naming_an_undefined_value_is_an_error_not_an_empty_string() {
         text(&o)
     );
 }
+
+/// A reader that stops early (`pgbridge rules list | head -1`) is no error:
+/// the command finishes quietly with its own exit code, no panic.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    // 390 kB of JSON: more than a pipe holds, so writes meet the closed end.
+    let gitea = root().join("../shared/corpus/gitea/gitea.db");
+    let gitea = gitea.to_str().unwrap();
+    for args in [
+        &["inspect", gitea, "--format", "json"][..],
+        &["rules", "list"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run pgbridge");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{args:?}");
+        // The reader is gone: every later write meets a closed pipe.
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
