@@ -774,3 +774,59 @@ fn large_tables_are_read_in_halves_and_in_stored_order_with_fallbacks_that_keep_
         drop(open);
     }
 }
+
+/// Generated columns are verified: PostgreSQL computes them from the
+/// translated expression, SQLite reads its own, and the two are compared
+/// like loaded data (and by 04_validate.sql). A STORED column whose stored
+/// values no longer follow its expression — the file says `a + 2`, the rows
+/// were written under `a + 1`, as when an older SQLite computed them
+/// differently — is a difference named by key and column.
+#[test]
+fn generated_columns_are_compared_with_what_sqlite_holds_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("gen.db");
+    let c = Connection::open(&src).unwrap();
+    c.execute_batch(
+        "CREATE TABLE g (id INTEGER PRIMARY KEY, a INTEGER,
+                         v INTEGER GENERATED ALWAYS AS (a * 10) VIRTUAL,
+                         s INTEGER GENERATED ALWAYS AS (a + 1) STORED);
+         INSERT INTO g (id, a) VALUES (1, 1), (2, 2), (3, NULL);",
+    )
+    .unwrap();
+    drop(c);
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("verify_generated");
+        let out = pgbridge(&["migrate", src.to_str().unwrap(), db.url.as_str()]);
+        assert!(out.status.success(), "{v}: {}", text(&out));
+        assert_eq!(
+            db.query("SELECT attname FROM pg_attribute WHERE attrelid = 'g'::regclass AND attgenerated = 's' ORDER BY 1"),
+            [["s"], ["v"]],
+            "{v}"
+        );
+    }
+    // The stored values stay a + 1; the expression now says a + 2.
+    let c = Connection::open(&src).unwrap();
+    c.execute_batch(
+        "PRAGMA writable_schema = ON;
+         UPDATE sqlite_schema SET sql = replace(sql, '(a + 1) STORED', '(a + 2) STORED') WHERE name = 'g';
+         PRAGMA writable_schema = OFF;",
+    )
+    .unwrap();
+    drop(c);
+    let c = Connection::open(&src).unwrap();
+    let stored: i64 = c
+        .query_row("SELECT s FROM g WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 2, "SQLite still reads the stored value");
+    drop(c);
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("verify_generated_drift");
+        let out = pgbridge(&["migrate", src.to_str().unwrap(), db.url.as_str()]);
+        let s = text(&out);
+        assert!(!out.status.success(), "{v}: {s}");
+        assert!(
+            s.contains("key (1) column s: SQLite 2 / PostgreSQL 3"),
+            "{v}: {s}"
+        );
+    }
+}

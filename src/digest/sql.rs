@@ -95,27 +95,44 @@ pub fn key_from<'a>(
 }
 
 /// The table as `04_validate.sql` sees it, from the rules' decisions:
-/// none when a column's type is one verify cannot hash.
+/// none when a column's type is one verify cannot hash. The loaded
+/// columns, then the generated ones ([`generated_columns`]).
 pub fn from_ir(t: &pg::Table) -> Result<VTable, String> {
     let mut columns = Vec::new();
     for c in t.columns.iter().filter(|c| c.generated.is_none()) {
-        let Some(wire) = Wire::from_sql_type(&c.pg_type) else {
-            return Err(format!("column {} of type {}", c.name, c.pg_type));
-        };
-        columns.push(VCol {
-            name: c.name.clone(),
-            source: c.source_name.clone(),
-            converter: c.converter,
-            wire,
-            bpchar: is_bpchar(&c.pg_type),
-        });
+        columns.push(vcol(c)?);
     }
+    columns.extend(generated_columns(t)?);
     let key = choose_key(t, &columns);
     Ok(VTable {
         name: t.name.clone(),
         source: t.source_name.clone(),
         columns,
         key,
+    })
+}
+
+/// The generated columns of `t`, in table order: PostgreSQL computes them
+/// from the translated expression and SQLite from its own, so verify
+/// compares the two like loaded data.
+pub fn generated_columns(t: &pg::Table) -> Result<Vec<VCol>, String> {
+    t.columns
+        .iter()
+        .filter(|c| c.generated.is_some())
+        .map(vcol)
+        .collect()
+}
+
+fn vcol(c: &pg::Column) -> Result<VCol, String> {
+    let Some(wire) = Wire::from_sql_type(&c.pg_type) else {
+        return Err(format!("column {} of type {}", c.name, c.pg_type));
+    };
+    Ok(VCol {
+        name: c.name.clone(),
+        source: c.source_name.clone(),
+        converter: c.converter,
+        wire,
+        bpchar: is_bpchar(&c.pg_type),
     })
 }
 

@@ -16,9 +16,14 @@ pub struct PlannedTable {
     pub rowid: Option<String>,
 }
 
-/// The load plan of one table as verify hashes it, keyed by `key`.
-fn planned(p: &TablePlan, key: impl FnOnce(&[VCol]) -> Vec<(usize, sql::Order)>) -> PlannedTable {
-    let columns: Vec<VCol> = p
+/// The load plan of one table, then `generated` (columns PostgreSQL
+/// computes), as verify hashes it, keyed by `key`.
+fn planned(
+    p: &TablePlan,
+    generated: Vec<VCol>,
+    key: impl FnOnce(&[VCol]) -> Vec<(usize, sql::Order)>,
+) -> PlannedTable {
+    let mut columns: Vec<VCol> = p
         .columns
         .iter()
         .map(|c| VCol {
@@ -29,6 +34,7 @@ fn planned(p: &TablePlan, key: impl FnOnce(&[VCol]) -> Vec<(usize, sql::Order)>)
             bpchar: sql::is_bpchar(&c.pg_type),
         })
         .collect();
+    columns.extend(generated);
     let key = key(&columns);
     PlannedTable {
         table: VTable {
@@ -48,7 +54,10 @@ pub fn for_created(plans: &[TablePlan], pg: &pg::Schema) -> Vec<PlannedTable> {
         .iter()
         .filter_map(|p| {
             let t = pg.tables.iter().find(|t| t.name == p.target)?;
-            Some(planned(p, |columns| sql::choose_key(t, columns)))
+            // Generated columns are compared too (04_validate.sql does
+            // the same; it leaves out a table with a type it cannot hash).
+            let generated = sql::generated_columns(t).unwrap_or_default();
+            Some(planned(p, generated, |columns| sql::choose_key(t, columns)))
         })
         .collect()
 }
@@ -62,7 +71,7 @@ pub fn for_data_only(
     plans
         .iter()
         .map(|p| {
-            planned(p, |columns| {
+            planned(p, Vec::new(), |columns| {
                 sql::key_from(
                     keys.get(&p.target).into_iter().flatten().map(Vec::as_slice),
                     columns,
