@@ -794,3 +794,16 @@ fn storage_class_tests_of_one_column_are_recognised() {
     assert!(super::typeof_test("typeof(x)='text' and length(x) > 2").is_none());
     assert!(super::typeof_test("x > 0").is_none());
 }
+
+#[test]
+fn time_format_text_and_column_names_reach_sql_quoted() {
+    let c = ctx(&[("we\"ird; --", "we\"ird; --", "timestamptz")], None);
+    let sql = ok_in("strftime('it''s %Y */ --', \"we\"\"ird; --\")", &c);
+    assert!(
+        sql.starts_with("'it''s ' || lpad(extract(year FROM \"we\"\"ird; --\" AT TIME ZONE 'UTC')"),
+        "{sql}"
+    );
+    assert!(sql.ends_with(" || ' */ --'"), "{sql}");
+    // A literal-only call's result is a quoted literal too.
+    assert_eq!(ok("strftime('%Y''x', '2000-01-01')"), "'2000''x'");
+}
