@@ -15,3 +15,6 @@ CREATE TABLE c (
 );
 -- An index named as PostgreSQL names c's unnamed primary key.
 CREATE INDEX c_pkey ON c (n);
+-- An index named as PostgreSQL names d's identity sequence.
+CREATE TABLE d (id INTEGER PRIMARY KEY, v TEXT);
+CREATE INDEX d_id_seq ON d (v);

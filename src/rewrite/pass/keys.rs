@@ -30,6 +30,10 @@ fn map_cols(pt: &pg::Table, cols: &[String]) -> Option<Vec<String>> {
 /// PRIMARY KEY and UNIQUE; a UNIQUE on the key's columns (or repeated)
 /// is one constraint.
 pub(in crate::rewrite) fn table(cx: &mut Rewrite, t: &sqlite::Table, pt: &mut pg::Table) {
+    // An identity column's sequence is a relation PostgreSQL names itself.
+    for pc in pt.columns.iter().filter(|c| c.identity) {
+        reserve(cx, format!("{}_{}_seq", pt.name, pc.name));
+    }
     if let Some(pk) = &t.primary_key {
         match map_cols(pt, &pk.columns) {
             Some(cols) => {
@@ -92,18 +96,27 @@ fn key_name(
     what: &str,
     auto: String,
 ) -> Option<String> {
-    let taken = cx.connames.entry(pt.name.clone()).or_default();
     let Some(name) = constraint_name(name, &mut cx.diags) else {
-        if auto.len() <= 63 && !cx.relnames.contains(&auto) {
-            cx.relnames.insert(auto.clone());
-            taken.insert(auto);
+        if reserve(cx, auto.clone()) {
+            cx.connames.entry(pt.name.clone()).or_default().insert(auto);
         }
         return None;
     };
     let shown = format!("{}.{name}", pt.source_name);
     let name = claim(name, &mut cx.relnames, what, &shown, &mut cx.diags);
-    taken.insert(name.clone());
+    cx.connames
+        .entry(pt.name.clone())
+        .or_default()
+        .insert(name.clone());
     Some(name)
+}
+
+/// Keeps a name PostgreSQL will choose itself (an unnamed key's index, an
+/// identity sequence) from the names pgbridge gives later: true when it was
+/// free. A name over 63 bytes is left alone (PostgreSQL shortens it its own
+/// way), as is one already taken (PostgreSQL then picks another).
+fn reserve(cx: &mut Rewrite, auto: String) -> bool {
+    auto.len() <= 63 && cx.relnames.insert(auto)
 }
 
 /// CHECK constraints, translated; one a column's type implies is dropped
