@@ -47,6 +47,34 @@ const EXPRS: &[(&str, &str, &str)] = &[
     ("g_day", "TEXT", "datetime(day, '+1 day')"),
     ("g_day_s", "INTEGER", "strftime('%s', day)"),
     ("g_day_jd", "REAL", "julianday(day)"),
+    (
+        "g_ms_shift",
+        "TEXT",
+        "strftime('%H:%M:%f', created, '+0.0006 seconds')",
+    ),
+    ("g_ep", "TEXT", "datetime(ep, 'unixepoch')"),
+    (
+        "g_ep_moved",
+        "TEXT",
+        "date(ep, 'unixepoch', '+1 day', 'start of day')",
+    ),
+    (
+        "g_ep_s",
+        "INTEGER",
+        "unixepoch(ep, 'unixepoch', '+0.5 seconds')",
+    ),
+];
+
+/// Seconds for `ep`: SQLite's range ends (year 0 and 9999), just outside
+/// them, and far outside (where to_timestamp itself would fail).
+const EPOCHS: &[i64] = &[
+    253_402_300_799,
+    253_402_300_800,
+    -62_167_219_200,
+    -62_167_219_201,
+    10_000_000_000_000_000,
+    -10_000_000_000_000_000,
+    0,
 ];
 
 /// Edge values: (created, secs, day).
@@ -112,7 +140,8 @@ fn source(path: &Path) -> Connection {
            id INTEGER PRIMARY KEY,
            created TIMESTAMP,
            secs INTEGER,
-           day DATE CHECK (day IS date(day)){}
+           day DATE CHECK (day IS date(day)),
+           ep INTEGER{}
          );
          CREATE INDEX ev_hour ON ev (strftime('%Y-%m-%d %H:00:00', created));
          CREATE INDEX ev_day ON ev (date(day, '+1 day'), unixepoch(created))
@@ -127,12 +156,13 @@ fn source(path: &Path) -> Connection {
     let mut r = Lcg(11);
     rows.extend((0..400).map(|_| random_row(&mut r)));
     let mut ins = conn
-        .prepare("INSERT INTO ev (created, secs, day) VALUES (?1, ?2, ?3)")
+        .prepare("INSERT INTO ev (created, secs, day, ep) VALUES (?1, ?2, ?3, ?4)")
         .unwrap();
-    for (c, s, d) in &rows {
-        ins.execute((c, s, d)).unwrap();
+    for (i, (c, s, d)) in rows.iter().enumerate() {
+        let ep = EPOCHS.get(i).copied().unwrap_or(*s * 60);
+        ins.execute((c, s, d, ep)).unwrap();
     }
-    ins.execute((None::<String>, None::<i64>, None::<String>))
+    ins.execute((None::<String>, None::<i64>, None::<String>, None::<i64>))
         .unwrap();
     drop(ins);
     conn

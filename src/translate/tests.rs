@@ -624,7 +624,7 @@ fn now_moved_by_day_hour_and_start_of_modifiers() {
     );
     assert_eq!(
         ok("date('now', 'start of month', '-1.5 hours')"),
-        "to_char(date_trunc('month', CURRENT_TIMESTAMP AT TIME ZONE 'UTC') - INTERVAL '1.5 hours', 'YYYY-MM-DD')"
+        "to_char(date_trunc('month', CURRENT_TIMESTAMP AT TIME ZONE 'UTC') - INTERVAL '90 minutes', 'YYYY-MM-DD')"
     );
     assert_eq!(
         ok_in(
@@ -665,17 +665,33 @@ fn a_time_typed_column_is_printed_field_by_field_with_immutable_functions() {
     assert_eq!(
         ok_in("date(created, '+1 day')", &with_target(cols(), "date")),
         format!(
-            "CASE WHEN {ms} + INTERVAL '1 days' >= TIMESTAMP '0001-01-01 00:00:00 BC' \
+            "CASE WHEN {ms} + INTERVAL '1 days' >= TIMESTAMP '4714-11-24 12:00:00 BC' \
              AND {ms} + INTERVAL '1 days' < TIMESTAMP '10000-01-01' \
              THEN ({ms} + INTERVAL '1 days')::date END"
         )
     );
-    // Integer seconds are a time value only with 'unixepoch'.
+    // Integer seconds are a time value only with 'unixepoch'; only seconds
+    // in SQLite's range (Julian day 0 to 9999; years as %04d prints them) reach
+    // to_timestamp.
+    let secs = "to_timestamp(CASE WHEN a BETWEEN -210866760000 AND 253402300799 THEN a END) AT TIME ZONE 'UTC'";
+    let y = format!("(extract(year FROM {secs})::int + (extract(year FROM {secs}) < 0)::int)");
     assert_eq!(
-        ok("date(a, 'unixepoch')"),
-        "lpad(extract(year FROM to_timestamp(a) AT TIME ZONE 'UTC')::int::text, 4, '0') || '-' || \
-         lpad(extract(month FROM to_timestamp(a) AT TIME ZONE 'UTC')::int::text, 2, '0') || '-' || \
-         lpad(extract(day FROM to_timestamp(a) AT TIME ZONE 'UTC')::int::text, 2, '0')"
+        ok("strftime('%Y', a, 'unixepoch')"),
+        format!(
+            "CASE WHEN {y} < 0 THEN '-' || lpad((-{y})::text, 3, '0') ELSE lpad({y}::text, 4, '0') END"
+        )
+    );
+    assert!(err("date(a, 'unixepoch', '-1 day')").contains("Julian day 0"));
+    // A move is whole milliseconds, as SQLite makes it, and at most 4,700
+    // years (PostgreSQL's timestamps end at 4713 BC).
+    assert!(ok("datetime(created, '+0.0006 seconds')").contains("INTERVAL '1 milliseconds'"));
+    assert!(err("datetime(created, '+2000000 days')").contains("modifier '+2000000 days'"));
+    assert!(err("datetime(created, '+99999999999 days')").contains("modifier"));
+    assert!(err("datetime('now', '+1000000 days', '+1000000 days')").contains("modifier"));
+    // 'now' moved: epoch seconds floored, as SQLite truncates.
+    assert_eq!(
+        ok_in("unixepoch('now', '+1 day')", &with_target(cols(), "bigint")),
+        "floor(extract(epoch FROM ((CURRENT_TIMESTAMP AT TIME ZONE 'UTC' + INTERVAL '1 days') AT TIME ZONE 'UTC')))::bigint"
     );
     assert!(err("date(created, 'unixepoch')").contains("NULL"));
     assert!(err("date(created, '+1 month')").contains("modifier '+1 month'"));

@@ -184,10 +184,15 @@ pub(super) fn call(t: &mut Translator, name: &str, args: &[&Expr], hint: Option<
             let Some(fmt) = f.str_lit else {
                 return fail("strftime() with a format that is not a string literal");
             };
+            if fmt.replace("%%", "").contains("%E") {
+                return fail(format!("strftime format code %E in '{fmt}'"));
+            }
             (fmt, &args[1..])
         }
-        "datetime" => ("%Y-%m-%d %H:%M:%S".to_string(), args),
-        "date" => ("%Y-%m-%d".to_string(), args),
+        // `%E`: the year as datetime() and date() print it (a sign and four
+        // digits), where strftime's `%Y` is printf's `%04d`.
+        "datetime" => ("%E-%m-%d %H:%M:%S".to_string(), args),
+        "date" => ("%E-%m-%d".to_string(), args),
         "time" => ("%H:%M:%S".to_string(), args),
         "unixepoch" => ("%s".to_string(), args),
         _ => ("%J".to_string(), args),
@@ -224,6 +229,7 @@ fn clock_call(
     };
     let mut clock = Clock::of(now);
     let mut local = false;
+    let mut moved_ms = 0;
     for m in rest.iter().skip(1) {
         let (text, sql) = modifier_text(t, m)?;
         match text.as_deref() {
@@ -233,8 +239,8 @@ fn clock_call(
                 fmt = fmt.replace("%S", "%f");
             }
             Some(s) => match shifted(&clock.utc, s) {
-                Some(utc) => clock.shift(utc),
-                None => return fail(format!("{name}() with modifier {sql}")),
+                Some((utc, ms)) if within(&mut moved_ms, ms) => clock.shift(utc),
+                _ => return fail(format!("{name}() with modifier {sql}")),
             },
             None => return fail(format!("{name}() with modifier {sql}")),
         }
@@ -347,6 +353,7 @@ fn column_call(
     };
     let mut time = column_time(t, rest[0], unixepoch)?;
     let mut moved = false;
+    let mut moved_ms = 0;
     for m in rest.iter().skip(1 + usize::from(unixepoch)) {
         let (text, sql) = modifier_text(t, m)?;
         match text.as_deref() {
@@ -354,8 +361,44 @@ fn column_call(
                 fmt = fmt.replace("%S", "%f");
             }
             Some(s) => match shifted(&time.ms, s) {
-                Some(next) => (time, moved) = (ColumnTime::both(next), true),
-                None => {
+                // Values may sit at Julian day 0, PostgreSQL's first
+                // timestamp too: moving them back would raise an error
+                // where SQLite gives NULL.
+                // 'start of month|year' first: the values whose month or
+                // year begins before Julian day 0 are NULL in SQLite too.
+                Some(_) if time.from_jd0 && !moved && jd0_floor(s).is_some() => {
+                    let floor = jd0_floor(s).unwrap_or_default();
+                    let guarded = Frag::atom(
+                        format!(
+                            "(CASE WHEN {b} >= TIMESTAMP '{floor}' THEN {b} END)",
+                            b = time.ms.wrap(prec::CMP + 1)
+                        ),
+                        Kind::Timestamp,
+                    );
+                    let (next, _) = shifted(&guarded, s).unwrap_or((guarded, 0));
+                    time = ColumnTime {
+                        from_jd0: true,
+                        ..ColumnTime::both(next, false)
+                    };
+                    moved = true;
+                }
+                Some(_) if time.from_jd0 && backward(s) => {
+                    return fail(format!(
+                        "{name}() of column {} with modifier {sql}: the column's values reach \
+                         back to Julian day 0, PostgreSQL's first timestamp, and a move back from \
+                         there fails in PostgreSQL where SQLite gives NULL",
+                        rest[0]
+                    ));
+                }
+                Some((next, ms)) if within(&mut moved_ms, ms) => {
+                    let from_jd0 = time.from_jd0;
+                    time = ColumnTime {
+                        from_jd0,
+                        ..ColumnTime::both(next, false)
+                    };
+                    moved = true;
+                }
+                _ => {
                     return fail(format!(
                         "{name}() of column {} with modifier {sql}",
                         rest[0]
@@ -370,15 +413,17 @@ fn column_call(
             }
         }
     }
-    let out = render_fields(&fmt, &time, moved, hint)?;
-    if !moved {
+    let guard = moved || !time.in_range;
+    let out = render_fields(&fmt, &time, guard || time.year_zero, hint)?;
+    if !guard {
         return Ok(out);
     }
-    // SQLite's time values run from year 0 (1 BC) to 9999; a modifier that
-    // moves one outside gives NULL. (Not bare in an index key list.)
+    // SQLite's time values run from Julian day 0 (-4713-11-24 12:00) to
+    // 9999; one outside (moved there, or so stored) gives NULL. (Not bare
+    // in an index key.)
     Ok(Frag::atom(
         format!(
-            "CASE WHEN {b} >= TIMESTAMP '0001-01-01 00:00:00 BC' AND {b} < TIMESTAMP '10000-01-01' \
+            "CASE WHEN {b} >= TIMESTAMP '4714-11-24 12:00:00 BC' AND {b} < TIMESTAMP '10000-01-01' \
              THEN {} END",
             out.sql,
             b = time.ms.wrap(prec::CMP + 1)
@@ -389,6 +434,14 @@ fn column_call(
 
 /// A column's time value as UTC wall-clock `timestamp`s.
 struct ColumnTime {
+    /// The values lie in SQLite's range, Julian day 0 to 9999 (ISO text
+    /// and dates do; epoch seconds and Julian days need not).
+    in_range: bool,
+    /// Some may lie in year 0, PostgreSQL's 1 BC.
+    year_zero: bool,
+    /// Some may sit at Julian day 0, PostgreSQL's first timestamp (epoch
+    /// seconds, Julian days): no move back from there.
+    from_jd0: bool,
     /// For the fields down to whole seconds.
     fields: Frag,
     /// The instant SQLite holds, in milliseconds: for `%f`, `%s`, `%J` and
@@ -398,8 +451,11 @@ struct ColumnTime {
 }
 
 impl ColumnTime {
-    fn both(f: Frag) -> ColumnTime {
+    fn both(f: Frag, in_range: bool) -> ColumnTime {
         ColumnTime {
+            in_range,
+            year_zero: !in_range,
+            from_jd0: !in_range,
             fields: f.clone(),
             ms: f,
         }
@@ -432,6 +488,9 @@ fn column_time(t: &mut Translator, e: &Expr, unixepoch: bool) -> R<ColumnTime> {
     };
     // A date is whole already.
     let rounded = |w: Frag, clamp: bool| ColumnTime {
+        in_range: true,
+        year_zero: false,
+        from_jd0: false,
         ms: if kind == Kind::Date {
             w.clone()
         } else {
@@ -443,14 +502,17 @@ fn column_time(t: &mut Translator, e: &Expr, unixepoch: bool) -> R<ColumnTime> {
     let utc = match (info.time, unixepoch) {
         (Some(S::IsoText), false) => {
             t.note(format!(
-                "{e}: text with a ±HHMM offset (no colon) loaded as an instant; SQLite's date \
-                 functions read such text as NULL"
+                "{e}: text with a ±HHMM offset (no colon), a leap second (:60) or more than six \
+                 fractional digits loaded as an instant; SQLite's date functions read the first \
+                 two as NULL and round the last once, not twice"
             ));
             wall(col).map(|w| rounded(w, true))
         }
         // A Julian day's rounding may carry into the next second.
-        (Some(S::JulianDay), false) => wall(col).map(|w| ColumnTime::both(rounded(w, false).ms)),
-        (Some(S::EpochSeconds), true) => wall(col).map(ColumnTime::both),
+        (Some(S::JulianDay), false) => {
+            wall(col).map(|w| ColumnTime::both(rounded(w, false).ms, false))
+        }
+        (Some(S::EpochSeconds), true) => wall(col).map(|w| ColumnTime::both(w, false)),
         (Some(S::EpochSeconds), false) => {
             return fail(format!(
                 "time value {e}: integer seconds since 1970, which SQLite reads as a Julian day \
@@ -467,11 +529,24 @@ fn column_time(t: &mut Translator, e: &Expr, unixepoch: bool) -> R<ColumnTime> {
                 "time value {e} with 'unixepoch': SQLite gives NULL for text or Julian days"
             ));
         }
-        (None, true) if kind == Kind::Int => Some(ColumnTime::both(Frag::new(
-            format!("to_timestamp({}) AT TIME ZONE 'UTC'", col.sql),
-            prec::AT,
-            Kind::Timestamp,
-        ))),
+        // Only seconds SQLite can hold reach to_timestamp, which errors
+        // far outside them.
+        (None, true) if kind == Kind::Int => Some(ColumnTime {
+            year_zero: true,
+            from_jd0: true,
+            ..ColumnTime::both(
+                Frag::new(
+                    format!(
+                        "to_timestamp(CASE WHEN {c} BETWEEN -210866760000 AND 253402300799 \
+                         THEN {c} END) AT TIME ZONE 'UTC'",
+                        c = col.wrap(prec::LIKE + 1)
+                    ),
+                    prec::AT,
+                    Kind::Timestamp,
+                ),
+                true,
+            )
+        }),
         (None, _) if kind == Kind::Text => {
             return fail(format!(
                 "time value {e}, a text column: SQLite parses its text when the query runs and \
@@ -510,18 +585,27 @@ fn millis(utc: Frag, clamp: bool) -> Frag {
     Frag::call(sql, Kind::Timestamp)
 }
 
+/// How far modifiers may move a time value in all: 4,700 years. ISO text
+/// starts at year 0 and PostgreSQL's timestamps at Julian day 0 (4714 BC)
+/// — a longer move back errors in PostgreSQL where SQLite gives NULL, so it
+/// is not translated.
+const MAX_SHIFT_MS: i64 = 4_700 * 365 * 86_400_000;
+
 /// `utc` moved by the SQLite modifier `m` (lower-cased), when PostgreSQL
-/// moves it the same way.
-fn shifted(utc: &Frag, m: &str) -> Option<Frag> {
+/// moves it the same way, and by how many milliseconds (0 for `start of`).
+/// The amount is whole milliseconds as SQLite makes it (`r * 1000 * unit`,
+/// rounded half away from zero).
+fn shifted(utc: &Frag, m: &str) -> Option<(Frag, i64)> {
     if let Some(unit) = m.trim().strip_prefix("start of ") {
         let unit = match unit.trim() {
             u @ ("day" | "month" | "year") => u,
             _ => return None,
         };
-        return Some(Frag::call(
+        let f = Frag::call(
             format!("date_trunc('{unit}', {})", utc.sql),
             Kind::Timestamp,
-        ));
+        );
+        return Some((f, 0));
     }
     let m = m.trim();
     let (op, m) = match m.as_bytes().first()? {
@@ -531,26 +615,75 @@ fn shifted(utc: &Frag, m: &str) -> Option<Frag> {
     };
     let (n, unit) = m.split_once(char::is_whitespace)?;
     let unit = unit.trim();
-    let unit = unit.strip_suffix('s').unwrap_or(unit);
-    if !matches!(unit, "day" | "hour" | "minute" | "second") {
-        return None;
-    }
-    let numeric = !n.is_empty()
-        && n.chars().all(|c| c.is_ascii_digit() || c == '.')
+    let per_second = match unit.strip_suffix('s').unwrap_or(unit) {
+        "day" => 86400.0,
+        "hour" => 3600.0,
+        "minute" => 60.0,
+        "second" => 1.0,
+        _ => return None,
+    };
+    let numeric = n.chars().all(|c| c.is_ascii_digit() || c == '.')
         && n.chars().filter(|&c| c == '.').count() <= 1
         && n.chars().any(|c| c.is_ascii_digit());
-    if !numeric {
+    let r: f64 = if numeric {
+        n.parse().ok()?
+    } else {
+        return None;
+    };
+    let ms = r * 1000.0 * per_second + 0.5;
+    if !ms.is_finite() || ms >= MAX_SHIFT_MS as f64 {
         return None;
     }
-    Some(Frag::new(
+    let ms = ms as i64;
+    let f = Frag::new(
         format!(
             "{} {op} INTERVAL {}",
             utc.wrap(prec::ADD),
-            quote_literal(&format!("{n} {unit}s"))
+            quote_literal(&interval(ms))
         ),
         prec::ADD,
         Kind::Timestamp,
-    ))
+    );
+    Some((f, ms))
+}
+
+/// For `start of month|year`: the first timestamp whose month or year
+/// starts at or after Julian day 0 (-4713-11-24 12:00, PostgreSQL's
+/// 4714-11-24 BC).
+fn jd0_floor(m: &str) -> Option<&'static str> {
+    match m.trim() {
+        "start of month" => Some("4714-12-01 00:00:00 BC"),
+        "start of year" => Some("4713-01-01 00:00:00 BC"),
+        _ => None,
+    }
+}
+
+/// The modifier moves a value back by more than its time of day.
+fn backward(m: &str) -> bool {
+    let m = m.trim();
+    m.starts_with('-') || m == "start of month" || m == "start of year"
+}
+
+/// Adds a move of `ms` to `total`: false once all moves together pass
+/// [`MAX_SHIFT_MS`].
+fn within(total: &mut i64, ms: i64) -> bool {
+    *total += ms;
+    *total < MAX_SHIFT_MS
+}
+
+/// `ms` milliseconds in the largest unit that holds it whole.
+fn interval(ms: i64) -> String {
+    for (unit, size) in [
+        ("days", 86_400_000),
+        ("hours", 3_600_000),
+        ("minutes", 60_000),
+        ("seconds", 1000),
+    ] {
+        if ms % size == 0 {
+            return format!("{} {unit}", ms / size);
+        }
+    }
+    format!("{ms} milliseconds")
 }
 
 /// What a SQLite time format produces.
@@ -573,7 +706,8 @@ enum Shape {
 /// A piece of a text format.
 enum Part {
     Lit(String),
-    /// A single-field code: `Y m d H M S f j`.
+    /// A single-field code: `Y m d H M S f j`, and `E` (the year as
+    /// datetime() prints it).
     Field(char),
 }
 
@@ -621,6 +755,10 @@ fn shape(fmt: &str) -> R<Shape> {
             'Y' => {
                 date_parts |= 1;
                 ("YYYY", &['Y'])
+            }
+            'E' => {
+                date_parts |= 1;
+                ("YYYY", &['E'])
             }
             'm' => {
                 date_parts |= 2;
@@ -686,10 +824,16 @@ fn field(b: &str, code: char, bc: bool) -> String {
     let padded =
         |unit: &str, width: u8| format!("lpad(extract({unit} FROM {b})::int::text, {width}, '0')");
     match code {
-        'Y' if bc => format!(
-            "lpad((extract(year FROM {b})::int + (extract(year FROM {b}) < 0)::int)::text, 4, '0')"
-        ),
-        'Y' => padded("year", 4),
+        // SQLite's astronomical year (PostgreSQL's 1 BC is its 0) as
+        // printf's %04d prints it: -1 is -001.
+        'Y' | 'E' if bc => {
+            let y = format!("(extract(year FROM {b})::int + (extract(year FROM {b}) < 0)::int)");
+            let digits = if code == 'Y' { 3 } else { 4 };
+            format!(
+                "CASE WHEN {y} < 0 THEN '-' || lpad((-{y})::text, {digits}, '0') ELSE lpad({y}::text, 4, '0') END"
+            )
+        }
+        'Y' | 'E' => padded("year", 4),
         'm' => padded("month", 2),
         'd' => padded("day", 2),
         'H' => padded("hour", 2),
@@ -815,7 +959,13 @@ fn render_at(
                     prec::CAST,
                     Kind::Text,
                 )),
-                _ if now == Now::Day || clock.moved => Ok(Frag::new(
+                _ if clock.moved => Ok(Frag::new(
+                    format!("floor(extract(epoch FROM {}))::bigint", clock.tz),
+                    prec::CAST,
+                    Kind::Int,
+                )),
+                // Midnight: a whole number of seconds.
+                _ if now == Now::Day => Ok(Frag::new(
                     format!("extract(epoch FROM {})::bigint", clock.tz),
                     prec::CAST,
                     Kind::Int,
