@@ -18,3 +18,6 @@ CREATE INDEX c_pkey ON c (n);
 -- An index named as PostgreSQL names d's identity sequence.
 CREATE TABLE d (id INTEGER PRIMARY KEY, v TEXT);
 CREATE INDEX d_id_seq ON d (v);
+-- A named PRIMARY KEY on an earlier table, named as a later table's sequence.
+CREATE TABLE e (x TEXT, CONSTRAINT f_id_seq PRIMARY KEY (x));
+CREATE TABLE f (id INTEGER PRIMARY KEY, v TEXT);

@@ -95,6 +95,7 @@ pub fn rewrite_ir(
     tables::run(&mut cx); // table rules: migrate, skip or comment; names
     columns::run(&mut cx); // column rules: type, converter, identity
     fk_types::run(&mut cx); // FK columns take their parent's type
+    keys::identity_sequences(&mut cx); // names PostgreSQL gives sequences
     // Per table, so that one table's diagnostics stay together.
     cx.each_table(|cx, t, pt| {
         defaults::table(cx, t, pt); // generated columns, DEFAULTs

@@ -27,13 +27,28 @@ fn map_cols(pt: &pg::Table, cols: &[String]) -> Option<Vec<String>> {
         .collect()
 }
 
+/// An identity column's sequence is a relation PostgreSQL names itself:
+/// every one is reserved before any key or index is named.
+pub(in crate::rewrite) fn identity_sequences(cx: &mut Rewrite) {
+    let names: Vec<String> = cx
+        .out
+        .tables
+        .iter()
+        .flat_map(|t| {
+            t.columns
+                .iter()
+                .filter(|c| c.identity)
+                .map(move |c| format!("{}_{}_seq", t.name, c.name))
+        })
+        .collect();
+    for name in names {
+        reserve(cx, name);
+    }
+}
+
 /// PRIMARY KEY and UNIQUE; a UNIQUE on the key's columns (or repeated)
 /// is one constraint.
 pub(in crate::rewrite) fn table(cx: &mut Rewrite, t: &sqlite::Table, pt: &mut pg::Table) {
-    // An identity column's sequence is a relation PostgreSQL names itself.
-    for pc in pt.columns.iter().filter(|c| c.identity) {
-        reserve(cx, format!("{}_{}_seq", pt.name, pc.name));
-    }
     if let Some(pk) = &t.primary_key {
         match map_cols(pt, &pk.columns) {
             Some(cols) => {
