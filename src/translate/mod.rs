@@ -43,6 +43,8 @@ pub use time::TimeSource;
 #[cfg(test)]
 mod corpus_tests;
 #[cfg(test)]
+mod query_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};

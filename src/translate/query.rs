@@ -103,7 +103,7 @@ pub fn translate_view(
                 c.name
             ));
         }
-        if !seen.insert(c.name.to_lowercase()) {
+        if !seen.insert(pg_column(&c.name)) {
             return fail(format!("two result columns are named `{}`", c.name));
         }
     }
@@ -233,6 +233,12 @@ struct OutCol {
     expr: Frag,
 }
 
+/// A result column's PostgreSQL name: SQLite's, shortened past 63 bytes
+/// the way table columns are.
+pub fn pg_column(name: &str) -> String {
+    crate::ident::shorten(name).unwrap_or_else(|| name.to_string())
+}
+
 /// The PostgreSQL type a result column of this kind has.
 fn pg_type_of(k: Kind) -> &'static str {
     match k {
@@ -343,7 +349,7 @@ fn relation_of(name: &str, cols: &[OutCol]) -> Relation {
             .map(|c| {
                 let pg_type = pg_type_of(c.kind).to_string();
                 let info = ColumnInfo {
-                    pg_name: c.name.clone(),
+                    pg_name: pg_column(&c.name),
                     sqlite_class: sqlite_class_of(&pg_type),
                     pg_type,
                     time: None,
@@ -490,7 +496,7 @@ fn order_outputs(inner: Out, q: &Query) -> R<Out> {
                 o.expr
             ))
         })?;
-        let f = Frag::atom(quote_ident(&col.name), col.kind);
+        let f = Frag::atom(quote_ident(&pg_column(&col.name)), col.kind);
         parts.push(order_key(&f, o)?);
     }
     Ok(Out {
@@ -653,7 +659,7 @@ fn select_sql(
     }
     let items: Vec<String> = cols
         .iter()
-        .map(|c| format!("{} AS {}", c.expr.sql, quote_ident(&c.name)))
+        .map(|c| format!("{} AS {}", c.expr.sql, quote_ident(&pg_column(&c.name))))
         .collect();
     sql.push_str(&items.join(", "));
     sql.push_str(&from);

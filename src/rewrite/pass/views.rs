@@ -12,7 +12,9 @@ use super::{Rewrite, expr_context};
 use crate::diag::{Diagnostic, Stage};
 use crate::ir::{pg, sqlite};
 use crate::rewrite::spatial;
-use crate::translate::query::{Catalog, Relation, TranslatedView, sqlite_class_of, translate_view};
+use crate::translate::query::{
+    Catalog, Relation, TranslatedView, pg_column, sqlite_class_of, translate_view,
+};
 use crate::translate::{ColumnInfo, Untranslatable};
 
 pub(in crate::rewrite) fn run(cx: &mut Rewrite) {
@@ -98,7 +100,7 @@ fn accept(cx: &mut Rewrite, catalog: &mut Catalog, v: &sqlite::View, t: Translat
         .iter()
         .map(|(n, ty)| {
             let info = ColumnInfo {
-                pg_name: n.clone(),
+                pg_name: pg_column(n),
                 pg_type: ty.clone(),
                 sqlite_class: sqlite_class_of(ty),
                 time: None,
