@@ -58,11 +58,7 @@ const DATABASES: &[(&str, &[&str], &[&str])] = &[
     ("django_ecommerce/db.sqlite3", &[], &[]),
     (
         "pocketbase_testdata/data.db",
-        &[
-            "view-kept-as-comment",
-            "non-json-default-on-jsonb",
-            "json-declared-invalid-values",
-        ],
+        &["non-json-default-on-jsonb", "json-declared-invalid-values"],
         &[],
     ),
     (

@@ -633,6 +633,14 @@ fn select_sql(
             printed.push(factor(env, parent, &j.relation, &mut sources)?);
         }
     }
+    for (i, a) in sources.iter().enumerate() {
+        if sources[..i]
+            .iter()
+            .any(|b| b.alias.eq_ignore_ascii_case(&a.alias))
+        {
+            return fail(format!("two FROM items are named `{}`", a.alias));
+        }
+    }
     let scope = Scope {
         env,
         sources,
@@ -723,21 +731,23 @@ fn factor(
         TableFactor::Derived {
             lateral: false,
             subquery,
-            alias: Some(alias),
+            alias,
             sample: None,
-        } if alias.columns.is_empty() => {
+        } if alias.as_ref().is_none_or(|a| a.columns.is_empty()) => {
             let _ = parent; // a FROM subquery sees no outer columns in SQLite
             let out = query_sql(env, None, subquery, None)?;
-            let name = alias.name.value.clone();
+            // PostgreSQL 15 needs an alias; an unaliased one is only ever
+            // read through bare column names, so any unused name serves.
+            let name = match alias {
+                Some(a) => a.name.value.clone(),
+                None => format!("(subquery-{})", sources.len() + 1),
+            };
             let printed = format!("({}) AS {}", out.sql, quote_ident(&name));
             sources.push(Source {
                 rel: relation_of(&name, &out.cols),
                 alias: name,
             });
             Ok(printed)
-        }
-        TableFactor::Derived { alias: None, .. } => {
-            fail("a subquery in FROM without an alias (PostgreSQL 15 needs one)")
         }
         other => fail(format!("unsupported FROM item `{other}`")),
     }
@@ -1350,7 +1360,12 @@ fn over_sql(t: &mut Translator, over: &WindowType) -> R<String> {
         }
         parts.push(format!("PARTITION BY {}", keys.join(", ")));
     }
-    if !spec.order_by.is_empty() {
+    if spec.order_by.is_empty() {
+        t.note(
+            "a window without ORDER BY numbers or reads rows in the order they are scanned, in \
+             SQLite and PostgreSQL alike: that order may differ",
+        );
+    } else {
         let mut keys = Vec::new();
         for o in &spec.order_by {
             let f = t.expr(&o.expr, None)?;

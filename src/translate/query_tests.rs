@@ -271,3 +271,14 @@ fn hostile_names_are_quoted_everywhere() {
         "SELECT \"al\"\"ias\".a AS U&\"x\"\"; DROP TABLE t; --\\000A*/\" FROM t AS \"al\"\"ias\""
     );
 }
+
+#[test]
+fn an_unaliased_from_subquery_gets_a_name_postgresql_15_accepts() {
+    let sql = ok("SELECT * FROM (SELECT a FROM t)");
+    assert_eq!(
+        sql,
+        r#"SELECT "(subquery-1)".a AS a FROM (SELECT t.a AS a FROM t AS t) AS "(subquery-1)""#
+    );
+    let why = err("SELECT * FROM (SELECT a FROM t), t AS \"(subquery-1)\"");
+    assert!(why.contains("two FROM items"), "{why}");
+}
