@@ -126,13 +126,13 @@ fn json_reporter_prints_machine_readable_diagnostics() {
     ]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     let arr = v.as_array().expect("an array of diagnostics");
-    let view = arr
+    let blob = arr
         .iter()
-        .find(|d| d["code"] == "view-kept-as-comment")
-        .expect("the view diagnostic");
-    assert_eq!(view["severity"], "warning");
-    assert_eq!(view["stage"], "rewrite");
-    assert!(view["help"].is_string());
+        .find(|d| d["code"] == "float32-blob-array")
+        .expect("the float32 blob diagnostic");
+    assert_eq!(blob["severity"], "warning");
+    assert_eq!(blob["stage"], "rewrite");
+    assert!(blob["help"].is_string());
 }
 
 #[test]

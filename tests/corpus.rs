@@ -31,11 +31,7 @@ const DATABASES: &[(&str, &[&str], &[&str])] = &[
         &["view-kept-as-comment"],
         &[],
     ),
-    (
-        "sakila/sakila.db",
-        &["trigger-kept-as-comment", "view-kept-as-comment"],
-        &[],
-    ),
+    ("sakila/sakila.db", &["trigger-kept-as-comment"], &[]),
     (
         "calibre_library/metadata.db",
         &[
@@ -51,11 +47,7 @@ const DATABASES: &[(&str, &[&str], &[&str])] = &[
         &[],
     ),
     ("home_assistant_recorder/home-assistant_v2.db", &[], &[]),
-    (
-        "datasette_fixtures/fixtures.db",
-        &["virtual-table", "view-kept-as-comment"],
-        &[],
-    ),
+    ("datasette_fixtures/fixtures.db", &["virtual-table"], &[]),
     (
         "datasette_fixtures/extra_database.db",
         &["virtual-table"],
@@ -66,11 +58,7 @@ const DATABASES: &[(&str, &[&str], &[&str])] = &[
     ("django_ecommerce/db.sqlite3", &[], &[]),
     (
         "pocketbase_testdata/data.db",
-        &[
-            "view-kept-as-comment",
-            "non-json-default-on-jsonb",
-            "json-declared-invalid-values",
-        ],
+        &["non-json-default-on-jsonb", "json-declared-invalid-values"],
         &[],
     ),
     (

@@ -168,6 +168,7 @@ fn expected_objects(n: &Names) -> BTreeSet<String> {
     }
     want.insert(format!("index {}", pg_name(&n.index)));
     want.insert(format!("check {}", pg_name(&n.check)));
+    want.insert(format!("view {}", pg_name(&n.view)));
     want
 }
 
@@ -286,6 +287,27 @@ fn assert_moved(db: &TestDb, n: &Names, how: &str) {
         format!("{}x", n.value),
         "{how}: loaded value"
     );
+    // The view: SQLite's result-column name, and its rows (none: every
+    // row's column holds the default the view excludes).
+    let view = pg_name(&n.view);
+    let vcols: Vec<String> = c
+        .query(
+            "SELECT attname FROM pg_attribute WHERE attrelid = \
+               (SELECT oid FROM pg_class WHERE relname = $1 AND relnamespace = 'public'::regnamespace) \
+             AND attnum > 0 ORDER BY attnum",
+            &[&view],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(vcols, vec![pg_name(&n.cols[2])], "{how}: view column names");
+    let vq = format!("\"{}\"", view.replace('"', "\"\""));
+    let rows: i64 = c
+        .query_one(&format!("SELECT count(*) FROM {vq}"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0, "{how}: view rows");
     let fresh = c
         .query_one(
             &format!(

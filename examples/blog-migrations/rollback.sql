@@ -6,6 +6,9 @@
 BEGIN;
 SET LOCAL standard_conforming_strings = on;
 
+-- Views, in reverse dependency order, before the tables they read.
+DROP VIEW IF EXISTS published_posts;
+
 -- One statement, so foreign keys between these tables need no CASCADE.
 DROP TABLE IF EXISTS
     post_embeddings,

@@ -130,6 +130,9 @@ pub struct Schema {
     pub indexes: Vec<Index>,
     pub foreign_keys: Vec<ForeignKey>,
     pub sequence_resets: Vec<SequenceReset>,
+    /// Translated views, in dependency order (a view after those it reads).
+    #[serde(default)]
+    pub views: Vec<View>,
     /// Objects not translated (views, triggers, virtual tables, untranslatable
     /// expressions): kept as the original SQL in a comment of 03.
     pub kept_as_comment: Vec<Commented>,
@@ -291,6 +294,24 @@ pub struct SequenceReset {
     pub column: String,
     /// `sqlite_sequence`'s value, when higher values may have been used.
     pub floor: Option<i64>,
+}
+
+/// A SQLite view translated to PostgreSQL.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct View {
+    pub name: String,
+    /// The SQLite view name.
+    pub source_name: String,
+    /// The PostgreSQL query (no `CREATE VIEW`); names already quoted.
+    pub sql: String,
+    /// Result columns, named as SQLite names them.
+    pub columns: Vec<String>,
+    /// PostgreSQL names of the tables and views it reads, sorted.
+    pub depends_on: Vec<String>,
+    /// The translator's notes on inexact but deliberate mappings.
+    pub notes: Vec<String>,
+    /// The SQLite original, for the review comment.
+    pub source_sql: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -309,6 +309,10 @@ pub struct View {
     pub name: String,
     pub sql: String,
     pub line: Option<usize>,
+    /// Result-column names as SQLite reports them (`PRAGMA table_info`);
+    /// empty from DDL text or when SQLite cannot prepare the view.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -106,7 +106,7 @@ pub fn rewrite_ir(
     indexes::run(&mut cx); // CREATE INDEX → btree
     indexes::spatial(&mut cx); // R*Tree → GiST
     foreign_keys::run(&mut cx);
-    views::run(&mut cx); // not translated yet: kept as comments
+    views::run(&mut cx); // SELECTs translated, in dependency order
     triggers::run(&mut cx); // not translated yet: kept as comments
     // full text (FTS virtual tables → tsvector + GIN) goes here.
     extensions::run(&mut cx);

@@ -427,6 +427,7 @@ pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
                 .unwrap_or_default(),
             sql: text,
             line: None,
+            columns: Vec::new(),
         }),
         _ => {
             let name = first_inner(&stmt, Rule::qualified_name)

@@ -327,6 +327,7 @@ fn read_all(
                 name: row.name.clone(),
                 sql: sql.to_string(),
                 line: None,
+                columns: view_columns(conn, &row.name),
             }),
             "trigger" => schema.triggers.push(Trigger {
                 name: row.name.clone(),
@@ -739,4 +740,15 @@ fn read_sequences(conn: &Connection) -> rusqlite::Result<BTreeMap<String, i64>> 
         }
     }
     Ok(out)
+}
+
+/// A view's result-column names as SQLite reports them; empty when SQLite
+/// cannot prepare the view (it reads a missing table, say).
+fn view_columns(conn: &rusqlite::Connection, view: &str) -> Vec<String> {
+    let Ok(mut stmt) = conn.prepare("SELECT name FROM pragma_table_info(?1)") else {
+        return Vec::new();
+    };
+    stmt.query_map([view], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect())
+        .unwrap_or_default()
 }

@@ -56,6 +56,11 @@ pub(super) fn call(t: &mut Translator, f: &Function, hint: Option<Kind>) -> R<Fr
         [ObjectNamePart::Identifier(id)] => id.value.to_ascii_lowercase(),
         _ => return fail(format!("qualified function name `{}`", f.name)),
     };
+    if t.scope.is_some()
+        && let Some(r) = super::query::aggregate_or_window(t, f, &name)
+    {
+        return r;
+    }
     if f.over.is_some() {
         return fail(format!("window function `{name}`"));
     }

@@ -35,12 +35,15 @@
 //! column or a function call).
 
 mod funcs;
+pub mod query;
 mod time;
 
 pub use time::TimeSource;
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod query_tests;
 #[cfg(test)]
 mod tests;
 
@@ -173,11 +176,7 @@ fn translate_frag<'c>(
     target: Option<Kind>,
 ) -> R<(Frag, Translator<'c>)> {
     let expr = parse_sqlite_expr(sql)?;
-    let mut t = Translator {
-        ctx,
-        extensions: BTreeSet::new(),
-        notes: Vec::new(),
-    };
+    let mut t = Translator::new(ctx, None);
     let frag = t.expr(&expr, target)?;
     let frag = t.fit_target(frag, target)?;
     Ok((frag, t))
@@ -531,11 +530,23 @@ impl Frag {
 
 struct Translator<'c> {
     ctx: &'c ExprContext,
+    /// A view's query scope (tables, aliases, outer queries), when the
+    /// expression is part of a SELECT; `None` for schema expressions.
+    scope: Option<&'c query::Scope<'c>>,
     extensions: BTreeSet<String>,
     notes: Vec<String>,
 }
 
-impl Translator<'_> {
+impl<'c> Translator<'c> {
+    fn new(ctx: &'c ExprContext, scope: Option<&'c query::Scope<'c>>) -> Self {
+        Translator {
+            ctx,
+            scope,
+            extensions: BTreeSet::new(),
+            notes: Vec::new(),
+        }
+    }
+
     fn finish(self, sql: String) -> Translated {
         Translated {
             sql,
@@ -599,10 +610,16 @@ impl Translator<'_> {
 
     /// What the scope knows of the column `e` names, bare or qualified.
     fn column_info(&self, e: &Expr) -> Option<&ColumnInfo> {
+        if let Some(s) = self.scope {
+            return s.info(e);
+        }
         self.ctx.columns.get(&column_name(e)?.to_ascii_lowercase())
     }
 
     fn ident(&mut self, id: &Ident) -> R<Frag> {
+        if let Some(found) = self.scope.and_then(|s| s.column(None, &id.value)) {
+            return found;
+        }
         if let Some(f) = self.column(&id.value) {
             return Ok(f);
         }
@@ -727,6 +744,13 @@ impl Translator<'_> {
         match e {
             Expr::Nested(inner) => self.expr(inner, hint),
             Expr::Identifier(id) => self.ident(id),
+            Expr::CompoundIdentifier(parts) if self.scope.is_some() => match parts.as_slice() {
+                [table, col] => self
+                    .scope
+                    .and_then(|s| s.column(Some(&table.value), &col.value))
+                    .unwrap_or_else(|| fail(format!("unknown column `{e}`"))),
+                _ => fail(format!("unsupported qualified name `{e}`")),
+            },
             Expr::CompoundIdentifier(parts) => match parts.as_slice() {
                 [_table, col] => self
                     .column(&col.value)
@@ -897,6 +921,11 @@ impl Translator<'_> {
                     _ => fail(format!("COLLATE {name} has no PostgreSQL equivalent")),
                 }
             }
+            Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. }
+                if self.scope.is_some() =>
+            {
+                query::subquery_expr(self, e)
+            }
             Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => {
                 fail("subquery in an expression")
             }
@@ -935,6 +964,11 @@ impl Translator<'_> {
                 let l = self.expr(left, None)?;
                 let r = self.expr(right, time_hint(l.kind))?;
                 let (l, r) = self.pair(l, r);
+                let (l, r) = if self.scope.is_some() {
+                    query::compared(self, (left, l), (right, r), sym)?
+                } else {
+                    (l, r)
+                };
                 Ok(Frag::new(
                     format!("{} {sym} {}", l.wrap(prec::CMP + 1), r.wrap(prec::CMP + 1)),
                     prec::CMP,
@@ -964,6 +998,11 @@ impl Translator<'_> {
                     }
                 }
                 let kind = arith_kind(l.kind, r.kind);
+                let r = if self.scope.is_some() && matches!(op, B::Divide | B::Modulo) {
+                    query::divisor(&l, r, kind, *op == B::Modulo)?
+                } else {
+                    r
+                };
                 Ok(Frag::new(
                     format!("{} {sym} {}", l.wrap(p), r.wrap(p + 1)),
                     p,
@@ -1110,6 +1149,9 @@ impl Translator<'_> {
     }
 
     fn like(&mut self, x: &Expr, pattern: &Expr, escape: Option<&Expr>, negated: bool) -> R<Frag> {
+        if self.scope.is_some() {
+            return query::like(self, x, pattern, escape, negated);
+        }
         let x = self.expr(x, None)?;
         let p = self.expr(pattern, None)?;
         let escape_sql = match escape {

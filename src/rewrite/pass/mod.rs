@@ -108,6 +108,7 @@ impl<'a> Rewrite<'a> {
                 indexes: vec![],
                 foreign_keys: vec![],
                 sequence_resets: vec![],
+                views: vec![],
                 kept_as_comment: vec![],
                 skipped: vec![],
                 app_impact: vec![],

@@ -1,15 +1,25 @@
-//! Views: not translated yet. Each view is kept as a comment with a
-//! warning, except the spatial packages' catalog views, which are skipped.
+//! Views: each SQLite view's query translated to PostgreSQL
+//! ([`crate::translate::query`]), over the migrated tables and the views
+//! translated before it. The spatial packages' catalog views are skipped.
 //!
-//! Reads `schema.views`; writes `out.kept_as_comment`, `out.skipped` and
-//! the `machinery` count. Pushes `view-kept-as-comment`.
-use super::Rewrite;
+//! Reads `schema.views`, `out.tables` and their SQLite names; writes
+//! `out.views` in dependency order (a view after every view it reads),
+//! view names in `relnames`, `out.kept_as_comment`, `out.skipped` and the
+//! `machinery` count. A view that cannot be translated — or reads one
+//! that was not — keeps its SQLite text as a comment with
+//! `view-kept-as-comment` and the reason.
+use super::{Rewrite, expr_context};
 use crate::diag::{Diagnostic, Stage};
-use crate::ir::pg;
+use crate::ir::{pg, sqlite};
 use crate::rewrite::spatial;
+use crate::translate::query::{
+    Catalog, Relation, TranslatedView, pg_column, sqlite_class_of, translate_view,
+};
+use crate::translate::{ColumnInfo, Untranslatable};
 
 pub(in crate::rewrite) fn run(cx: &mut Rewrite) {
     let schema = cx.src.schema;
+    let mut pending: Vec<&sqlite::View> = Vec::new();
     for v in &schema.views {
         if let Some(reason) = spatial::machinery_view(schema, v) {
             cx.out.skipped.push(pg::Skipped {
@@ -20,13 +30,129 @@ pub(in crate::rewrite) fn run(cx: &mut Rewrite) {
             cx.machinery += 1;
             continue;
         }
-        cx.diags.push(Diagnostic::warning(Stage::Rewrite, "view-kept-as-comment", format!("view `{}` is not translated yet; its SQLite definition is kept as a comment in 03_constraints.sql", v.name)).on(v.name.clone()).with_help("recreate the view by hand in PostgreSQL SQL"));
-        cx.out.kept_as_comment.push(pg::Commented {
-            kind: "view".into(),
-            name: v.name.clone(),
-            code: "view-kept-as-comment".into(),
-            reason: "views are not translated yet".into(),
-            sql: v.sql.clone(),
-        });
+        pending.push(v);
     }
+    let mut catalog = table_catalog(cx);
+    catalog.views = pending
+        .iter()
+        .map(|v| v.name.to_ascii_lowercase())
+        .collect();
+    // Rounds until none translates: each round adds the views whose
+    // relations are all there, so `out.views` is in dependency order.
+    loop {
+        let mut failed = Vec::new();
+        let before = pending.len();
+        for v in pending {
+            match translate_one(&catalog, v) {
+                Ok(t) => accept(cx, &mut catalog, v, t),
+                Err(e) => failed.push((v, e)),
+            }
+        }
+        if failed.len() == before || failed.is_empty() {
+            for (v, e) in failed {
+                keep_as_comment(cx, v, &e.reason);
+            }
+            return;
+        }
+        pending = failed.into_iter().map(|(v, _)| v).collect();
+    }
+}
+
+fn translate_one(catalog: &Catalog, v: &sqlite::View) -> Result<TranslatedView, Untranslatable> {
+    let names = (!v.columns.is_empty()).then_some(v.columns.as_slice());
+    translate_view(&v.sql, catalog, names)
+}
+
+/// The migrated tables as relations a view may read.
+fn table_catalog(cx: &Rewrite) -> Catalog {
+    let mut catalog = Catalog {
+        pgcrypto: cx.src.pgcrypto(),
+        ..Catalog::default()
+    };
+    for (t, pt) in cx.migrated.iter().zip(&cx.out.tables) {
+        let ctx = expr_context(pt, None, false);
+        let columns = pt
+            .columns
+            .iter()
+            .filter_map(|c| {
+                let info = ctx.columns.get(&c.source_name.to_ascii_lowercase())?;
+                Some((c.source_name.clone(), info.clone()))
+            })
+            .collect();
+        catalog.relations.insert(
+            t.name.to_ascii_lowercase(),
+            Relation {
+                pg_name: pt.name.clone(),
+                columns,
+            },
+        );
+    }
+    catalog
+}
+
+fn accept(cx: &mut Rewrite, catalog: &mut Catalog, v: &sqlite::View, t: TranslatedView) {
+    let name = cx
+        .src
+        .namer
+        .name(&v.name, &mut cx.relnames, "view", &mut cx.diags);
+    let columns = t
+        .columns
+        .iter()
+        .map(|(n, ty)| {
+            let info = ColumnInfo {
+                pg_name: pg_column(n),
+                pg_type: ty.clone(),
+                sqlite_class: sqlite_class_of(ty),
+                time: None,
+            };
+            (n.clone(), info)
+        })
+        .collect();
+    let mut depends_on: Vec<String> = t
+        .depends_on
+        .iter()
+        .filter_map(|d| catalog.relations.get(d).map(|r| r.pg_name.clone()))
+        .collect();
+    depends_on.sort();
+    depends_on.dedup();
+    catalog.relations.insert(
+        v.name.to_ascii_lowercase(),
+        Relation {
+            pg_name: name.clone(),
+            columns,
+        },
+    );
+    cx.extensions.extend(t.extensions.iter().cloned());
+    cx.out.views.push(pg::View {
+        name,
+        source_name: v.name.clone(),
+        sql: t.sql,
+        columns: t.columns.into_iter().map(|(n, _)| n).collect(),
+        depends_on,
+        notes: t.notes,
+        source_sql: v.sql.clone(),
+    });
+}
+
+fn keep_as_comment(cx: &mut Rewrite, v: &sqlite::View, reason: &str) {
+    cx.diags.push(
+        Diagnostic::warning(
+            Stage::Rewrite,
+            "view-kept-as-comment",
+            format!(
+                "view `{}` is not translated: {reason}; its SQLite definition is kept as a \
+                 comment in 03_constraints.sql",
+                v.name
+            ),
+        )
+        .on(v.name.clone())
+        .with_help("recreate the view by hand in PostgreSQL SQL"),
+    );
+    cx.out.kept_as_comment.push(pg::Commented {
+        kind: "view".into(),
+        name: v.name.clone(),
+        code: "view-kept-as-comment".into(),
+        reason: reason.to_string(),
+        sql: v.sql.clone(),
+    });
 }

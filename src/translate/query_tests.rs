@@ -1,0 +1,284 @@
+//! The view-query translator: each semantic difference between SQLite and
+//! PostgreSQL that a view meets, one test each, over a small catalog.
+use super::query::{Catalog, Relation, translate_view};
+use super::{ColumnInfo, TimeSource};
+
+fn col(
+    name: &str,
+    pg_name: &str,
+    pg_type: &str,
+    class: Option<&'static str>,
+) -> (String, ColumnInfo) {
+    (
+        name.to_string(),
+        ColumnInfo {
+            pg_name: pg_name.to_string(),
+            pg_type: pg_type.to_string(),
+            sqlite_class: class,
+            time: None::<TimeSource>,
+        },
+    )
+}
+
+/// `T(a integer, b text, r real, n numeric, flag boolean, code text)` —
+/// renamed `t`, columns as written except `code` → `item_code` — and
+/// `U(id integer, t_id integer)`.
+fn catalog() -> Catalog {
+    let mut c = Catalog::default();
+    c.relations.insert(
+        "t".into(),
+        Relation {
+            pg_name: "t".into(),
+            columns: vec![
+                col("a", "a", "bigint", Some("integer")),
+                col("b", "b", "text", Some("text")),
+                col("r", "r", "double precision", Some("real")),
+                col("n", "n", "numeric", None),
+                col("flag", "flag", "boolean", Some("integer")),
+                col("Code", "item_code", "text", Some("text")),
+            ],
+        },
+    );
+    c.relations.insert(
+        "u".into(),
+        Relation {
+            pg_name: "u".into(),
+            columns: vec![
+                col("id", "id", "bigint", Some("integer")),
+                col("t_id", "t_id", "bigint", Some("integer")),
+            ],
+        },
+    );
+    c.views.insert("broken".into());
+    c
+}
+
+fn ok(select: &str) -> String {
+    let sql = format!("CREATE VIEW v AS {select}");
+    match translate_view(&sql, &catalog(), None) {
+        Ok(t) => t.sql,
+        Err(e) => panic!("{select}: {e}"),
+    }
+}
+
+fn err(select: &str) -> String {
+    let sql = format!("CREATE VIEW v AS {select}");
+    match translate_view(&sql, &catalog(), None) {
+        Ok(t) => panic!("{select} translated: {}", t.sql),
+        Err(e) => e.reason,
+    }
+}
+
+#[test]
+fn every_result_column_keeps_sqlites_name_through_renames() {
+    assert_eq!(
+        ok("SELECT code, T.a AS \"x y\" FROM T"),
+        r#"SELECT "T".item_code AS "Code", "T".a AS "x y" FROM t AS "T""#
+    );
+}
+
+#[test]
+fn star_expands_to_declared_names_in_table_order() {
+    assert_eq!(
+        ok("SELECT u.* FROM u"),
+        r#"SELECT u.id AS id, u.t_id AS t_id FROM u AS u"#
+    );
+}
+
+#[test]
+fn nulls_sort_first_ascending_and_last_descending_as_in_sqlite() {
+    let sql = ok("SELECT a FROM t ORDER BY a, r DESC");
+    assert!(
+        sql.ends_with("ORDER BY t.a NULLS FIRST, t.r DESC NULLS LAST"),
+        "{sql}"
+    );
+}
+
+#[test]
+fn text_sorts_by_code_point_like_sqlites_binary_collation() {
+    let sql = ok("SELECT b FROM t ORDER BY b");
+    assert!(
+        sql.ends_with(r#"ORDER BY t.b COLLATE "C" NULLS FIRST"#),
+        "{sql}"
+    );
+    let sql = ok("SELECT b FROM t WHERE b < 'm'");
+    assert!(sql.ends_with(r#"WHERE t.b COLLATE "C" < 'm'"#), "{sql}");
+}
+
+#[test]
+fn like_folds_ascii_letters_only_not_ilike() {
+    let sql = ok("SELECT a FROM t WHERE b LIKE 'Ab%Ä'");
+    assert!(
+        sql.ends_with(
+            "WHERE translate(t.b, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') \
+             LIKE 'ab%Ä'"
+        ),
+        "{sql}"
+    );
+    assert!(!sql.contains("ILIKE"));
+}
+
+#[test]
+fn glob_is_case_sensitive_like_with_its_wildcards() {
+    let sql = ok("SELECT a FROM t WHERE b GLOB 'a*_?'");
+    assert!(sql.ends_with(r"WHERE t.b LIKE 'a%\__'"), "{sql}");
+}
+
+#[test]
+fn division_by_zero_is_null_as_in_sqlite() {
+    let sql = ok("SELECT a / a AS q, a / 2 AS h, a % 3 AS m FROM t");
+    assert!(sql.contains("t.a / NULLIF(t.a, 0) AS q"), "{sql}");
+    assert!(sql.contains("t.a / 2 AS h"), "{sql}");
+    assert!(sql.contains("t.a % 3 AS m"), "{sql}");
+}
+
+#[test]
+fn integer_division_stays_integer_and_numeric_division_is_refused() {
+    // bigint / bigint truncates in both; real / integer is real in both.
+    assert!(ok("SELECT a / 2 AS h FROM t").contains("t.a / 2"));
+    assert!(ok("SELECT r / 2 AS h FROM t").contains("t.r / 2"));
+    let why = err("SELECT n / 2 AS h FROM t");
+    assert!(why.contains("NUMERIC"), "{why}");
+    let why = err("SELECT r % 2 AS m FROM t");
+    assert!(why.contains("integers"), "{why}");
+}
+
+#[test]
+fn group_concat_becomes_string_agg_of_text() {
+    let sql = ok("SELECT group_concat(a) AS g, group_concat(b, '; ') AS h FROM t");
+    assert!(sql.contains("string_agg(t.a::text, ',') AS g"), "{sql}");
+    assert!(sql.contains("string_agg(t.b, '; ') AS h"), "{sql}");
+    let why = err("SELECT group_concat(r) AS g FROM t");
+    assert!(why.contains("text rendering"), "{why}");
+}
+
+#[test]
+fn boolean_columns_compare_with_true_and_false() {
+    let sql = ok("SELECT a FROM t WHERE flag = 1 AND flag <> 0");
+    assert!(
+        sql.ends_with("WHERE t.flag = true AND t.flag <> false"),
+        "{sql}"
+    );
+}
+
+#[test]
+fn a_number_compared_with_a_text_column_takes_its_affinity() {
+    let sql = ok("SELECT a FROM t WHERE b = 0");
+    assert!(sql.ends_with("WHERE t.b = '0'"), "{sql}");
+    let why = err("SELECT a FROM t WHERE b = a");
+    assert!(why.contains("text and a number"), "{why}");
+}
+
+#[test]
+fn aggregates_return_sqlites_types() {
+    let sql = ok("SELECT count(*) AS c, sum(a) AS s, avg(a) AS m, total(a) AS t FROM t");
+    assert!(sql.contains("count(*) AS c"), "{sql}");
+    assert!(sql.contains("CAST(sum(t.a) AS bigint) AS s"), "{sql}");
+    assert!(
+        sql.contains("CAST(avg(t.a) AS double precision) AS m"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("CAST(coalesce(sum(t.a), 0) AS double precision) AS t"),
+        "{sql}"
+    );
+}
+
+#[test]
+fn joins_resolve_aliases_and_refuse_ambiguity() {
+    let sql = ok("SELECT x.b, y.id FROM t AS x LEFT JOIN u y ON y.t_id = x.a");
+    assert_eq!(
+        sql,
+        "SELECT x.b AS b, y.id AS id FROM t AS x LEFT JOIN u AS y ON y.t_id = x.a"
+    );
+    let why = err("SELECT id FROM u JOIN u AS w ON w.id = u.t_id");
+    assert!(why.contains("ambiguous"), "{why}");
+}
+
+#[test]
+fn a_scalar_subquery_takes_the_first_row_and_sees_outer_columns() {
+    let sql = ok("SELECT (SELECT u.id FROM u WHERE u.t_id = t.a) AS first FROM t");
+    assert_eq!(
+        sql,
+        "SELECT (SELECT u.id AS id FROM u AS u WHERE u.t_id = t.a LIMIT 1) AS first FROM t AS t"
+    );
+}
+
+#[test]
+fn limit_and_offset_follow_sqlite_for_negative_values() {
+    assert!(ok("SELECT a FROM t LIMIT 10 OFFSET 5").ends_with(" LIMIT 10 OFFSET 5"));
+    assert!(ok("SELECT a FROM t LIMIT -1").ends_with("FROM t AS t"));
+    assert!(ok("SELECT a FROM t LIMIT 5, 10").ends_with(" LIMIT 10 OFFSET 5"));
+}
+
+#[test]
+fn compound_order_by_names_result_columns() {
+    let sql = ok("SELECT b FROM t UNION SELECT b FROM t ORDER BY 1 DESC");
+    assert_eq!(
+        sql,
+        "SELECT * FROM (SELECT t.b AS b FROM t AS t UNION SELECT t.b AS b FROM t AS t) \
+         AS \"ordered\" ORDER BY b COLLATE \"C\" DESC NULLS LAST"
+    );
+    let why = err("SELECT a FROM t UNION SELECT a FROM t INTERSECT SELECT a FROM t");
+    assert!(why.contains("left to right"), "{why}");
+    let why = err("SELECT a FROM t UNION SELECT b FROM t");
+    assert!(why.contains("one type"), "{why}");
+}
+
+#[test]
+fn window_functions_keep_sqlites_null_order() {
+    let sql = ok("SELECT row_number() OVER (PARTITION BY b ORDER BY a) AS n FROM t");
+    assert!(
+        sql.contains("row_number() OVER (PARTITION BY t.b ORDER BY t.a NULLS FIRST) AS n"),
+        "{sql}"
+    );
+}
+
+#[test]
+fn ctes_are_relations_for_the_query() {
+    let sql = ok("WITH w AS (SELECT a FROM t) SELECT a FROM w");
+    assert_eq!(
+        sql,
+        "WITH w AS (SELECT t.a AS a FROM t AS t) SELECT w.a AS a FROM w AS w"
+    );
+}
+
+#[test]
+fn missing_relations_and_untranslated_views_are_named() {
+    assert!(err("SELECT * FROM nowhere").contains("`nowhere`, which is not a migrated table"));
+    assert!(err("SELECT * FROM broken").contains("the view `broken`, which is not translated"));
+}
+
+#[test]
+fn an_unnamed_expression_needs_sqlites_name() {
+    let why = err("SELECT a + 1 FROM t");
+    assert!(why.contains("no AS name"), "{why}");
+    let names = vec!["a + 1".to_string()];
+    let t = translate_view(
+        "CREATE VIEW v AS SELECT a + 1 FROM t",
+        &catalog(),
+        Some(&names),
+    )
+    .unwrap();
+    assert_eq!(t.sql, r#"SELECT t.a + 1 AS "a + 1" FROM t AS t"#);
+}
+
+#[test]
+fn hostile_names_are_quoted_everywhere() {
+    let sql = ok("SELECT a AS \"x\"\"; DROP TABLE t; --\n*/\" FROM t AS \"al\"\"ias\"");
+    assert_eq!(
+        sql,
+        "SELECT \"al\"\"ias\".a AS U&\"x\"\"; DROP TABLE t; --\\000A*/\" FROM t AS \"al\"\"ias\""
+    );
+}
+
+#[test]
+fn an_unaliased_from_subquery_gets_a_name_postgresql_15_accepts() {
+    let sql = ok("SELECT * FROM (SELECT a FROM t)");
+    assert_eq!(
+        sql,
+        r#"SELECT "(subquery-1)".a AS a FROM (SELECT t.a AS a FROM t AS t) AS "(subquery-1)""#
+    );
+    let why = err("SELECT * FROM (SELECT a FROM t), t AS \"(subquery-1)\"");
+    assert!(why.contains("two FROM items"), "{why}");
+}
