@@ -45,7 +45,7 @@ CREATE TABLE posts (
     -- meta: json-text: 2/2 values are JSON objects or arrays
     meta jsonb,
     -- SQLite: CHECK (length(title) > 0)
-    CHECK (length(title) > 0)
+    CONSTRAINT posts_title_check CHECK (length(title) > 0)
 );
 
 -- tags (2 rows)

@@ -21,9 +21,9 @@ CREATE TABLE flags (
     -- weird: boolean-declared-other-values: 1 of 2 values are not 0/1 or true/false
     weird bigint,
     -- SQLite: CHECK (level IN (0, 1, 2))
-    CHECK (level IN (0, 1, 2)),
+    CONSTRAINT flags_level_check CHECK (level IN (0, 1, 2)),
     -- SQLite: CHECK (active = 1 OR archived = 1)
-    CHECK (active = true OR archived = true)
+    CONSTRAINT flags_check CHECK (active = true OR archived = true)
 );
 
 COMMIT;

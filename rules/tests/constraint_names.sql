@@ -21,3 +21,24 @@ CREATE INDEX d_id_seq ON d (v);
 -- A named PRIMARY KEY on an earlier table, named as a later table's sequence.
 CREATE TABLE e (x TEXT, CONSTRAINT f_id_seq PRIMARY KEY (x));
 CREATE TABLE f (id INTEGER PRIMARY KEY, v TEXT);
+-- A table named as an earlier table's identity sequence, and one named as
+-- a later table's: the sequence is named explicitly when its name is taken.
+CREATE TABLE g (id INTEGER PRIMARY KEY, v TEXT);
+CREATE TABLE g_id_seq (x TEXT);
+CREATE TABLE h_id_seq (x TEXT);
+CREATE TABLE h (id INTEGER PRIMARY KEY, v TEXT);
+-- Unnamed CHECKs are named as PostgreSQL would name them, after the names
+-- the table's other constraints were given; PostgreSQL 18 names each NOT
+-- NULL constraint <table>_<column>_not_null, so no other constraint may.
+CREATE TABLE k (
+    id INTEGER PRIMARY KEY,
+    n INTEGER CHECK (n > 0),
+    m INTEGER NOT NULL,
+    p INTEGER,
+    CHECK (n < m),
+    CHECK (n < 1000),
+    CONSTRAINT k_n_check FOREIGN KEY (n) REFERENCES b (id),
+    CONSTRAINT k_check UNIQUE (m),
+    CONSTRAINT k_m_not_null CHECK (m <> 7),
+    CONSTRAINT k_id_not_null FOREIGN KEY (p) REFERENCES b (id)
+);

@@ -30,9 +30,9 @@ CREATE TABLE items (
     -- label: generated-column: STORED generated column
     label text GENERATED ALWAYS AS (coalesce(title, 'untitled') || ' #' || id) STORED,
     -- SQLite: CHECK (price >= 0)
-    CHECK (price >= 0),
+    CONSTRAINT items_price_check CHECK (price >= 0),
     -- SQLite: CHECK (length(title) <= 200 AND instr(title, '|') = 0)
-    CHECK (length(title) <= 200 AND strpos(title, '|') = 0)
+    CONSTRAINT items_title_check CHECK (length(title) <= 200 AND strpos(title, '|') = 0)
 );
 
 COMMIT;

@@ -16,9 +16,9 @@ CREATE TABLE gdal (
     q text,
     w text,
     -- SQLite: CHECK (typeof(q) = 'text' AND length(q) < 10)
-    CHECK (CASE WHEN q IS NULL THEN 'null' ELSE 'text' END = 'text' AND length(q) < 10),
+    CONSTRAINT gdal_q_check CHECK (CASE WHEN q IS NULL THEN 'null' ELSE 'text' END = 'text' AND length(q) < 10),
     -- SQLite: CHECK (typeof(w) = 'text')
-    CHECK (CASE WHEN w IS NULL THEN 'null' ELSE 'text' END = 'text')
+    CONSTRAINT gdal_w_check CHECK (CASE WHEN w IS NULL THEN 'null' ELSE 'text' END = 'text')
 );
 
 COMMIT;

@@ -75,6 +75,7 @@ fn column(
             || (c.pk_position > 0 && !c.rowid_alias && t.without_rowid),
         default: None,
         identity,
+        sequence: None,
         generated: None,
         collation,
         decisions: std::iter::once(decision).chain(binary).collect(),

@@ -10,10 +10,14 @@
 use super::naming::{claim, constraint_name};
 use super::{Rewrite, expr_context, sqlite_class};
 use crate::diag::{Diagnostic, Stage};
+use crate::ident;
 use crate::ir::pg::{self, Decision};
 use crate::ir::sqlite;
 use crate::rewrite::facts;
 use crate::translate::{self, ExprContext};
+use sqlparser::dialect::SQLiteDialect;
+use sqlparser::tokenizer::{Token, Tokenizer};
+use std::collections::BTreeSet;
 
 /// The PostgreSQL names of SQLite key columns; None if one is missing.
 fn map_cols(pt: &pg::Table, cols: &[String]) -> Option<Vec<String>> {
@@ -27,28 +31,60 @@ fn map_cols(pt: &pg::Table, cols: &[String]) -> Option<Vec<String>> {
         .collect()
 }
 
-/// An identity column's sequence is a relation PostgreSQL names itself:
-/// every one is reserved before any key or index is named.
+/// An identity column's sequence is a relation PostgreSQL names itself
+/// (`<table>_<column>_seq`): every one is reserved before any key or index
+/// is named. When a table has that name already, the sequence is named
+/// explicitly (`SEQUENCE NAME`), so that the order in which the tables are
+/// created does not matter.
 pub(in crate::rewrite) fn identity_sequences(cx: &mut Rewrite) {
-    let names: Vec<String> = cx
-        .out
-        .tables
-        .iter()
-        .flat_map(|t| {
-            t.columns
-                .iter()
-                .filter(|c| c.identity)
-                .map(move |c| format!("{}_{}_seq", t.name, c.name))
-        })
-        .collect();
-    for name in names {
-        reserve(cx, name);
+    let mut tables = std::mem::take(&mut cx.out.tables);
+    for pt in &mut tables {
+        for c in pt.columns.iter_mut().filter(|c| c.identity) {
+            let auto = format!("{}_{}_seq", pt.name, c.name);
+            if reserve(cx, auto.clone()) || auto.len() > 63 {
+                continue;
+            }
+            let shown = format!("{}.{}", pt.source_name, c.source_name);
+            let name = claim(
+                auto,
+                &mut cx.relnames,
+                "identity sequence",
+                &shown,
+                &mut cx.diags,
+            );
+            c.sequence = Some(name);
+        }
     }
+    cx.out.tables = tables;
+}
+
+/// PostgreSQL 18 names each NOT NULL constraint `<table>_<column>_not_null`
+/// (a primary key's columns included): those names are reserved on the
+/// table, so that no constraint named later takes one.
+fn reserve_not_null(cx: &mut Rewrite, t: &sqlite::Table, pt: &pg::Table) {
+    let in_key = |c: &pg::Column| {
+        t.primary_key.as_ref().is_some_and(|k| {
+            k.columns
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&c.source_name))
+        })
+    };
+    let names = pt
+        .columns
+        .iter()
+        .filter(|c| c.not_null || in_key(c))
+        .map(|c| format!("{}_{}_not_null", pt.name, c.name))
+        .filter(|n| n.len() <= 63);
+    cx.connames
+        .entry(pt.name.clone())
+        .or_default()
+        .extend(names);
 }
 
 /// PRIMARY KEY and UNIQUE; a UNIQUE on the key's columns (or repeated)
 /// is one constraint.
 pub(in crate::rewrite) fn table(cx: &mut Rewrite, t: &sqlite::Table, pt: &mut pg::Table) {
+    reserve_not_null(cx, t, pt);
     if let Some(pk) = &t.primary_key {
         match map_cols(pt, &pk.columns) {
             Some(cols) => {
@@ -118,11 +154,12 @@ fn key_name(
         return None;
     };
     let shown = format!("{}.{name}", pt.source_name);
-    let name = claim(name, &mut cx.relnames, what, &shown, &mut cx.diags);
-    cx.connames
-        .entry(pt.name.clone())
-        .or_default()
-        .insert(name.clone());
+    let on_table = cx.connames.entry(pt.name.clone()).or_default();
+    // The name is a relation's and one of the table's constraints.
+    let mut taken: BTreeSet<String> = cx.relnames.union(on_table).cloned().collect();
+    let name = claim(name, &mut taken, what, &shown, &mut cx.diags);
+    on_table.insert(name.clone());
+    cx.relnames.insert(name.clone());
     Some(name)
 }
 
@@ -138,11 +175,87 @@ fn reserve(cx: &mut Rewrite, auto: String) -> bool {
 /// with a note on the column.
 pub(in crate::rewrite) fn checks(cx: &mut Rewrite, t: &sqlite::Table, pt: &mut pg::Table) {
     let cctx = expr_context(pt, Some("boolean"), cx.src.pgcrypto());
+    let given = given_names(cx, t);
     for k in &t.checks {
         if implied_by_type(pt, k) {
             continue;
         }
-        check(cx, t, pt, k, &cctx);
+        check(cx, t, pt, k, &cctx, &given);
+    }
+}
+
+/// The names the table's CHECKs and foreign keys were given in SQLite, as
+/// PostgreSQL will have them: an unnamed CHECK's name avoids them.
+fn given_names(cx: &Rewrite, t: &sqlite::Table) -> BTreeSet<String> {
+    let checks = t.checks.iter().filter_map(|k| k.name.clone());
+    let fks = t
+        .foreign_keys
+        .iter()
+        .filter_map(|fk| Some(cx.src.namer.base(fk.name.as_deref()?)));
+    checks
+        .chain(fks)
+        .map(|n| ident::shorten(&n).unwrap_or(n))
+        .collect()
+}
+
+/// A CHECK's name: its own, or the one PostgreSQL would give it —
+/// `<table>_<column>_check` when it reads one column, `<table>_check`
+/// otherwise, numbered from 1 when taken — written out, so that no name
+/// PostgreSQL picks later collides and a later diff can drop it by name.
+fn check_name(
+    cx: &mut Rewrite,
+    t: &sqlite::Table,
+    pt: &pg::Table,
+    k: &sqlite::Check,
+    given: &BTreeSet<String>,
+) -> String {
+    let taken = cx.connames.entry(pt.name.clone()).or_default();
+    if let Some(n) = constraint_name(&k.name, &mut cx.diags) {
+        let shown = format!("{}.{n}", t.name);
+        return claim(n, taken, "check constraint", &shown, &mut cx.diags);
+    }
+    let base = match one_column(&k.expr.sql, pt) {
+        Some(col) => format!("{}_{col}_check", pt.name),
+        None => format!("{}_check", pt.name),
+    };
+    let name = (0..)
+        .map(|n| match n {
+            0 => base.clone(),
+            n => format!("{base}{n}"),
+        })
+        .map(|n| ident::shorten(&n).unwrap_or(n))
+        .find(|n| !taken.contains(n) && !given.contains(n))
+        .expect("an unbounded range has a free name");
+    taken.insert(name.clone());
+    name
+}
+
+/// The PostgreSQL name of the one column an expression reads, if it reads
+/// exactly one (PostgreSQL's test for naming a CHECK after a column).
+fn one_column(sql: &str, pt: &pg::Table) -> Option<String> {
+    let tokens = Tokenizer::new(&SQLiteDialect {}, sql).tokenize().ok()?;
+    let mut found = BTreeSet::new();
+    let mut words = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .peekable();
+    while let Some(tok) = words.next() {
+        let Token::Word(w) = tok else { continue };
+        if w.quote_style.is_none() && words.peek() == Some(&&Token::LParen) {
+            continue; // a function's name
+        }
+        if let Some(c) = pt
+            .columns
+            .iter()
+            .find(|c| c.source_name.eq_ignore_ascii_case(&w.value))
+        {
+            found.insert(c.name.clone());
+        }
+    }
+    let mut found = found.into_iter();
+    match (found.next(), found.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
     }
 }
 
@@ -193,17 +306,14 @@ fn check(
     pt: &mut pg::Table,
     k: &sqlite::Check,
     cctx: &ExprContext,
+    given: &BTreeSet<String>,
 ) {
     match translate::translate_predicate(&k.expr.sql, cctx) {
         Ok(tr) => {
             cx.extensions.extend(tr.extensions);
-            let name = constraint_name(&k.name, &mut cx.diags).map(|n| {
-                let taken = cx.connames.entry(pt.name.clone()).or_default();
-                let shown = format!("{}.{n}", t.name);
-                claim(n, taken, "check constraint", &shown, &mut cx.diags)
-            });
+            let name = check_name(cx, t, pt, k, given);
             pt.checks.push(pg::CheckConstraint {
-                name,
+                name: Some(name),
                 expr: tr.sql,
                 source_sql: k.expr.sql.clone(),
                 notes: tr.notes,

@@ -46,6 +46,15 @@ pub(in crate::rewrite) struct Namer {
 }
 
 impl Namer {
+    /// The name per `--naming`, before shortening and claiming.
+    pub fn base(&self, sqlite_name: &str) -> String {
+        match self.naming {
+            Naming::AsWritten => sqlite_name.to_string(),
+            Naming::SnakeCase => ident::snake_case(sqlite_name),
+            Naming::Lower => sqlite_name.to_ascii_lowercase(),
+        }
+    }
+
     pub fn name(
         &self,
         sqlite_name: &str,
@@ -53,11 +62,7 @@ impl Namer {
         what: &str,
         diags: &mut Diagnostics,
     ) -> String {
-        let base = match self.naming {
-            Naming::AsWritten => sqlite_name.to_string(),
-            Naming::SnakeCase => ident::snake_case(sqlite_name),
-            Naming::Lower => sqlite_name.to_ascii_lowercase(),
-        };
+        let base = self.base(sqlite_name);
         let name = match ident::shorten(&base) {
             Some(short) => {
                 diags.push(
