@@ -34,22 +34,26 @@ macro_rules! err1 {
 
 /// Standard output, which a reader may close early (`pgbridge rules list |
 /// head`): from then on output is dropped and the command runs to its end,
-/// so a migration is never cut short by its reader.
+/// so a migration is never cut short by its reader. Any other write error
+/// (a full disk) is said once and makes the exit code 2 ([`main`]).
 fn stdout_write(s: &str) {
     use std::io::Write;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static CLOSED: AtomicBool = AtomicBool::new(false);
-    if CLOSED.load(Ordering::Relaxed) {
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
     }
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: cannot write to standard output: {e}");
+            STDOUT_FAILED.store(true, Ordering::Relaxed);
         }
-        CLOSED.store(true, Ordering::Relaxed);
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
     }
 }
+
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static STDOUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// `s` for a terminal: line breaks kept, every other unsafe character
 /// escaped ([`pgbridge::ident::escape_text`]). JSON stays valid JSON.
@@ -120,13 +124,17 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let code = match run(cli) {
         Ok(code) => code,
         Err(Fail(diags, reporter)) => {
             report(&diags, reporter);
             ExitCode::from(2)
         }
+    };
+    if STDOUT_FAILED.load(std::sync::atomic::Ordering::Relaxed) {
+        return ExitCode::from(2);
     }
+    code
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Fail> {

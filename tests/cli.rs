@@ -431,3 +431,47 @@ fn output_into_a_closed_pipe_ends_quietly() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// A reader gone before the first write (the completion script is written
+/// at once): no panic, exit 0.
+#[test]
+fn completions_into_a_closed_pipe_end_quietly() {
+    use std::process::Stdio;
+    for shell in ["bash", "zsh", "fish"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+            .args(["completions", shell])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run pgbridge");
+        drop(child.stdout.take()); // the read end closes before any write
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {err}");
+        assert!(!err.contains("panicked"), "{shell}: {err}");
+    }
+}
+
+/// Output that cannot be written for another reason (a full disk) is an
+/// error: said once, exit code 2, never a silent success.
+#[test]
+fn output_to_a_full_device_exits_2() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full (Linux) to write to");
+    for args in [&["rules", "list"][..], &["completions", "bash"][..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+            .args(args)
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .expect("run pgbridge");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(
+            err.matches("cannot write to standard output").count(),
+            1,
+            "{args:?}: {err}"
+        );
+    }
+}
