@@ -753,6 +753,50 @@ fn names_cannot_forge_lines_of_output() {
     }
 }
 
+/// A value the loader refuses, in a table and column whose names hold line
+/// breaks and quotes: inspect (text) and `migrate --on-error reject` print
+/// them escaped, on one line each. (That inspect's count equals the reject
+/// file's is checked for every fixture in tests/inspect.rs.)
+#[test]
+fn refused_values_under_hostile_names_print_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::fixtures::hostile_refused(dir.path());
+    let s = src.to_str().unwrap();
+    let no_forged_line = |what: &str, out: &str| {
+        assert!(out.contains("[forged]"), "{what} should name it: {out}");
+        for l in out.lines().map(str::trim_start) {
+            assert!(
+                !l.starts_with("error[forged]") && !l.starts_with("warning[forged]"),
+                "{what} printed a forged line {l:?} in:\n{out}"
+            );
+        }
+    };
+    let o = pgbridge(&["inspect", s]);
+    no_forged_line("inspect", &text(&o));
+    let db = cluster(PgVersion::V18).new_db("hostile_refused");
+    let rejects = dir.path().join("rejects.jsonl");
+    let o = pgbridge(&[
+        "migrate",
+        s,
+        &db.url,
+        "--on-error",
+        "reject",
+        "--rejects",
+        rejects.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    no_forged_line("migrate", &out);
+    let filed = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(filed.lines().count(), 1, "{filed}");
+    let reject: serde_json::Value = serde_json::from_str(filed.trim()).unwrap();
+    assert_eq!(
+        reject["table"].as_str(),
+        Some("r\nerror[forged]: \"x\" */ '"),
+        "{filed}"
+    );
+}
+
 /// A rule pack's example SQL runs in SQLite, but may only touch its own
 /// temporary database: `ATTACH` and `VACUUM INTO` would write any file the
 /// user can write.

@@ -54,9 +54,8 @@ pub fn for_created(plans: &[TablePlan], pg: &pg::Schema) -> Vec<PlannedTable> {
         .iter()
         .filter_map(|p| {
             let t = pg.tables.iter().find(|t| t.name == p.target)?;
-            // Generated columns are compared too (04_validate.sql does
-            // the same; it leaves out a table with a type it cannot hash).
-            let generated = sql::generated_columns(t).unwrap_or_default();
+            // Generated columns are compared too, as in 04_validate.sql.
+            let generated = sql::generated_columns(t);
             Some(planned(p, generated, |columns| sql::choose_key(t, columns)))
         })
         .collect()

@@ -17,6 +17,7 @@ pub const ALL: &[(&str, Build)] = &[
     ("dirty_app", dirty_app),
     ("refused_twice", refused_twice),
     ("nul_in_integer", nul_in_integer),
+    ("hostile_refused", hostile_refused),
 ];
 
 fn f32_blob(v: &[f32]) -> Vec<u8> {
@@ -290,5 +291,22 @@ pub fn nul_in_integer(dir: &Path) -> PathBuf {
         ["nul\0here"],
     )
     .unwrap();
+    path
+}
+
+/// A refused value under names holding a line break, quotes and a comment
+/// end: inspect, migrate and the reject file must name them exactly, and
+/// print them escaped.
+pub fn hostile_refused(dir: &Path) -> PathBuf {
+    let path = dir.join("hostile_refused.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE \"r\nerror[forged]: \"\"x\"\" */ '\" (
+               id INTEGER PRIMARY KEY,
+               \"p\nwarning[forged]: -- y\" NUMERIC(10,2));
+             INSERT INTO \"r\nerror[forged]: \"\"x\"\" */ '\" VALUES (1, 1.5), (2, 9e999), (3, 2.5);",
+        )
+        .unwrap();
     path
 }
