@@ -21,6 +21,7 @@
 //!  inspect, ruletest     reports over the stages below
 //!  verify                digests of both sides, tables as load planned them
 //!  load                  the native loader; records the verify plan
+//!  capture               the change log on the live source (triggers)
 //!  (crate root)          the pipeline: sqlite_to_ir, compile_schema, compile
 //!  emit                  ir::pg → SQL files
 //!  rewrite               rules: ir::sqlite → ir::pg (uses translate, source::spatial)
@@ -30,6 +31,7 @@
 //!  ir, diag              plain data; diagnostics
 //!  ident, conn, progress names and literals; connection strings; progress
 //! ```
+pub mod capture;
 pub mod conn;
 pub mod diag;
 pub mod digest;

@@ -65,6 +65,7 @@ fn term(s: &str) -> String {
 }
 
 mod cli;
+use cli::capture::*;
 use cli::common::*;
 use cli::compile::*;
 use cli::completions::*;
@@ -106,6 +107,11 @@ enum Command {
     /// Prove every value arrived: canonical content digests of SQLite (converted) and PostgreSQL, per table.
     #[command(after_help = help::with_connection_env(help::VERIFY))]
     Verify(VerifyArgs),
+    /// Change capture on the live source, for a move without downtime: install or remove it.
+    Capture {
+        #[command(subcommand)]
+        command: CaptureCommand,
+    },
     /// Print shell completions for bash, zsh, fish, elvish or PowerShell.
     #[command(after_help = help::COMPLETIONS)]
     Completions { shell: clap_complete::Shell },
@@ -144,6 +150,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Command::Migrate(a) => run_migrate(a),
         Command::Inspect(a) => run_inspect(a),
         Command::Verify(a) => run_verify(a),
+        Command::Capture { command } => run_capture(command),
         Command::Completions { shell } => run_completions(shell),
         Command::Rules { command } => run_rules(command),
         Command::Debug { command } => run_debug(command),

@@ -2,6 +2,7 @@
 //! arguments and dispatches): the text of `--help` (examples, exit codes,
 //! environment), the flags every command shares, how a command ends, and
 //! one module per subcommand.
+pub mod capture;
 pub mod common;
 pub mod compile;
 pub mod completions;

@@ -245,6 +245,7 @@ fn read_all(
     if rows.is_empty() {
         no_objects(path, diags)?;
     }
+    let rows = without_capture(rows);
     let table_list = read_table_list(conn);
     let mut schema = Schema {
         source: SourceKind::Database,
@@ -374,6 +375,7 @@ fn read_all(
         .any(|t| t.name.eq_ignore_ascii_case("sqlite_sequence"))
     {
         schema.sequences = read_sequences(conn).map_err(&err)?;
+        schema.sequences.remove(super::capture_names::LOG);
     }
     for t in &mut schema.tables {
         if !t.holds_rows() {
@@ -730,6 +732,27 @@ fn index_from_pragmas(
 }
 
 /// `sqlite_sequence` rows; values that are not integers are skipped.
+/// The schema rows without capture's log and triggers, which are
+/// pgbridge's, not the application's — nor `sqlite_sequence` when the log's
+/// AUTOINCREMENT made it and no application table is AUTOINCREMENT.
+fn without_capture(rows: Vec<SchemaRow>) -> Vec<SchemaRow> {
+    use super::capture_names::{LOG, is_capture_object};
+    let captured = rows.iter().any(|r| r.name == LOG);
+    let (own, mut app): (Vec<SchemaRow>, Vec<SchemaRow>) = rows
+        .into_iter()
+        .partition(|r| is_capture_object(&r.name, &r.tbl_name));
+    let autoincrement = app.iter().any(|r| {
+        r.kind == "table"
+            && r.sql
+                .as_deref()
+                .is_some_and(|s| s.to_ascii_uppercase().contains("AUTOINCREMENT"))
+    });
+    if captured && !own.is_empty() && !autoincrement {
+        app.retain(|r| r.name != "sqlite_sequence");
+    }
+    app
+}
+
 fn read_sequences(conn: &Connection) -> rusqlite::Result<BTreeMap<String, i64>> {
     let mut st = conn.prepare("SELECT name, seq FROM sqlite_sequence")?;
     let rows = st.query_map([], |r| Ok((r.get::<_, Value>(0)?, r.get::<_, Value>(1)?)))?;

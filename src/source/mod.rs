@@ -9,6 +9,23 @@
 //! Invariants: the input is never modified; a database file is recognised by
 //! its 16-byte header `SQLite format 3\0`, anything else is DDL text.
 pub mod ddl;
+
+/// The objects `pgbridge capture` installs on a source ([`crate::capture`]):
+/// never read as part of the application's schema.
+pub mod capture_names {
+    /// The change log: one row per changed key, in commit order.
+    pub const LOG: &str = "_pgbridge_log";
+    /// One row per captured table: its name and key columns (JSON).
+    pub const TABLES: &str = "_pgbridge_capture";
+    /// Every capture trigger's name starts so.
+    pub const TRIGGER_PREFIX: &str = "_pgbridge_capture_";
+
+    /// Whether a source object (table, index or trigger, by its own and
+    /// its table's name) is capture's own.
+    pub fn is_capture_object(name: &str, table: &str) -> bool {
+        [name, table].iter().any(|n| *n == LOG || *n == TABLES) || name.starts_with(TRIGGER_PREFIX)
+    }
+}
 pub mod extension;
 pub mod live;
 pub mod profile;
@@ -44,7 +61,14 @@ pub const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// Read DDL text (a `.sql` file or dump).
 pub fn from_ddl(text: &str, origin: &str) -> (Schema, Diagnostics) {
-    ddl::parse_script(text, origin)
+    let (mut schema, diags) = ddl::parse_script(text, origin);
+    // A dump of a captured source holds capture's log and triggers.
+    let own = capture_names::is_capture_object;
+    schema.tables.retain(|t| !own(&t.name, &t.name));
+    schema.indexes.retain(|i| !own(&i.name, &i.table));
+    schema.triggers.retain(|t| !own(&t.name, &t.table));
+    schema.sequences.remove(capture_names::LOG);
+    (schema, diags)
 }
 
 /// Read a live SQLite database file, read-only.
