@@ -367,7 +367,7 @@ fn hostile_table_names_never_reach_file_names() {
     let c = rusqlite::Connection::open(&src).unwrap();
     c.execute_batch(
         r#"CREATE TABLE "migrate:down" (id INTEGER PRIMARY KEY, "-- migrate:up" TEXT);
-           CREATE TABLE "../../etc/passwd" (a TEXT);
+           CREATE TABLE "../../etc/passwd" (a TEXT DEFAULT '${flyway:user}');
            CREATE TABLE "x
 -- atlas:txmode none" (b TEXT);
            INSERT INTO "migrate:down" VALUES (1, 'a'), (2, '${flyway:user}');"#,
@@ -382,6 +382,12 @@ fn hostile_table_names_never_reach_file_names() {
     let plan = std::fs::read_to_string(tmp.path().join("sqitch/sqitch.plan")).unwrap();
     assert!(plan.contains("%project=v2-x-sql-rm-rf\n"), "{plan}");
     apply_golang(&src, pg, tmp.path(), &want);
+    let o = compile_layout(&src, &tmp.path().join("flyway"), "flyway", pg);
+    assert!(
+        text(&o).contains("warning[layout-tool-hazard]"),
+        "Flyway would replace ${{…}}:\n{}",
+        text(&o)
+    );
 }
 
 fn check(input: &Path, dir: &Path, layout: &str) -> Output {

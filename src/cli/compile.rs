@@ -71,8 +71,11 @@ pub(crate) fn run_compile(a: CompileArgs) -> Result<ExitCode, Fail> {
     };
     let c = pgbridge::compile_schema(sqlite, diags, &pack, &opts)
         .map_err(|e| emit_fail(e.to_string(), &a))?;
-    let files = output_files(&a, &c, &pack, &opts)?;
+    let (files, hazards) = output_files(&a, &c, &pack, &opts)?;
     let mut diags = c.diagnostics.clone();
+    for h in hazards {
+        diags.push(h);
+    }
     if a.check {
         let drift = pgbridge::emit::drift::check_files(&files, &a.output);
         for d in drift_diagnostics(&drift, &a.output) {
@@ -110,16 +113,17 @@ fn emit_fail(message: String, a: &CompileArgs) -> Fail {
     )
 }
 
-/// Every file the compile writes (or `--check` compares), path → text.
+/// Every file the compile writes (or `--check` compares), path → text,
+/// and a warning for each hazard of the layout's tool.
 fn output_files(
     a: &CompileArgs,
     c: &pgbridge::Compiled,
     pack: &RulePack,
     opts: &CompileOptions,
-) -> Result<BTreeMap<String, String>, Fail> {
+) -> Result<(BTreeMap<String, String>, Vec<Diagnostic>), Fail> {
     let layout = Layout::from(a.layout);
     if layout == Layout::Plain {
-        return Ok(c.set.files.clone());
+        return Ok((c.set.files.clone(), Vec::new()));
     }
     let emit = EmitOptions {
         templates: a.templates.clone(),
@@ -137,7 +141,13 @@ fn output_files(
         project: project_name(&c.sqlite.origin),
         replace: true,
     };
-    layout::compile_files(layout, &c.set, &step, &existing, &o).map_err(|e| emit_fail(e, a))
+    let files =
+        layout::compile_files(layout, &c.set, &step, &existing, &o).map_err(|e| emit_fail(e, a))?;
+    let hazards = layout::hazards(layout, &step).into_iter().map(|h| {
+        Diagnostic::warning(Stage::Emit, "layout-tool-hazard", h)
+            .with_help("run Flyway with placeholder replacement off (placeholderReplacement=false)")
+    });
+    Ok((files, hazards.collect()))
 }
 
 /// Sqitch's project: the input's file stem.

@@ -267,6 +267,19 @@ pub fn compile_files(
     Ok(out)
 }
 
+/// What a tool would do to a step's text that no quoting prevents: Flyway
+/// replaces `${…}` placeholders anywhere in a script, inside string literals
+/// and quoted names too (and fails on one it has no value for).
+pub fn hazards(layout: Layout, step: &Step) -> Vec<String> {
+    let texts = [Some(&step.up), step.down.as_ref()];
+    let placeholder = texts.iter().flatten().any(|t| t.contains("${"));
+    if layout == Layout::Flyway && placeholder {
+        vec!["the migration holds `${`, which Flyway reads as the start of a placeholder".into()]
+    } else {
+        Vec::new()
+    }
+}
+
 /// A comment line that a tool would read as its directive (dbmate's
 /// `-- migrate:up`/`down`, Atlas's `-- atlas:…`) gets a third dash: a
 /// table named `migrate:down` cannot split a dbmate file.
