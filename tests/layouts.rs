@@ -436,6 +436,43 @@ fn check_fails_on_statement_drift_only() {
     }
 }
 
+/// `--timestamp` stamps a new version; a stamp before the last one, or in
+/// a layout without stamps, is refused.
+#[test]
+fn timestamp_stamps_a_new_version_and_must_move_forward() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("atlas");
+    let input = blog();
+    let with = |dir: &Path, layout: &str, stamp: &str| {
+        let mut args = vec!["compile", input.to_str().unwrap(), "-o"];
+        args.extend([
+            dir.to_str().unwrap(),
+            "--layout",
+            layout,
+            "--timestamp",
+            stamp,
+        ]);
+        pgbridge(&args)
+    };
+    let o = with(&dir, "atlas", "20261203212500");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(dir.join("20261203212500_init.sql").is_file());
+    let plain = with(&tmp.path().join("plain"), "plain", "20261203212500");
+    assert_eq!(plain.status.code(), Some(2), "{}", text(&plain));
+    let existing = layout::read_dir(&dir).unwrap();
+    let step = Step {
+        name: "next".into(),
+        up: "SELECT 1;\n".into(),
+        ..Step::default()
+    };
+    let early = layout::Options {
+        timestamp: layout::Stamp::parse_compact("20261203212500"),
+        ..layout::Options::default()
+    };
+    let err = layout::place(Layout::Atlas, &existing, &step, &early).unwrap_err();
+    assert!(err.contains("not after"), "{err}");
+}
+
 /// The same input compiles to the same bytes, whatever the day.
 #[test]
 fn layouts_are_deterministic() {

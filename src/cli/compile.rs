@@ -122,6 +122,17 @@ fn output_files(
     opts: &CompileOptions,
 ) -> Result<(BTreeMap<String, String>, Vec<Diagnostic>), Fail> {
     let layout = Layout::from(a.layout);
+    if a.timestamp.is_some() && !layout.stamped() {
+        return Err(fail(
+            Diagnostic::error(
+                Stage::Cli,
+                "timestamp-unused",
+                format!("--timestamp has no use in the {} layout", layout.id()),
+            )
+            .with_help("--timestamp stamps versions of the dbmate, atlas and sqitch layouts"),
+            a.common.reporter,
+        ));
+    }
     if layout == Layout::Plain {
         return Ok((c.set.files.clone(), Vec::new()));
     }

@@ -70,8 +70,14 @@ impl Layout {
         }
     }
 
+    /// Whether file names carry a `YYYYMMDDHHMMSS` stamp.
     fn timestamped(self) -> bool {
         matches!(self, Layout::Dbmate | Layout::Atlas)
+    }
+
+    /// Whether versions are stamped (file names, or `sqitch.plan`).
+    pub fn stamped(self) -> bool {
+        self.timestamped() || self == Layout::Sqitch
     }
 }
 
@@ -367,6 +373,17 @@ mod tests {
             neutralise_directives(sql),
             "--- migrate:down (3 rows)\n  ---migrate:up\n--- atlas:txmode none\n-- migrate is fine\n"
         );
+    }
+
+    #[test]
+    fn a_placeholder_is_a_hazard_for_flyway_only() {
+        let s = Step {
+            up: "CREATE TABLE t (a text DEFAULT '${x}');\n".into(),
+            ..step()
+        };
+        assert_eq!(hazards(Layout::Flyway, &s).len(), 1);
+        assert!(hazards(Layout::Dbmate, &s).is_empty());
+        assert!(hazards(Layout::Flyway, &step()).is_empty());
     }
 
     #[test]
