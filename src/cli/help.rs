@@ -11,13 +11,14 @@ Environment:
 pub const COMPILE: &str = "\
 Examples:
   pgbridge compile app.db -o migrations/
-  pgbridge compile app.db -o migrations/ --check          # CI: exit 1 and a diff on drift
+  pgbridge compile app.db -o migrations/ --check          # CI: exit 1 and a diff on statement drift
+  pgbridge compile app.db -o db/migrations --layout dbmate  # flyway, golang-migrate, sqitch, atlas too
   pgbridge compile schema.sql -o migrations/ --pg-version 15
   pgbridge compile app.db -o migrations/ --rules my-rules/ --naming snake-case
 
 Exit codes:
-  0  the set was written (or matches, with --check)
-  1  errors in the schema or rules, drift with --check, warnings with --deny-warnings
+  0  the set was written (or its statements match, with --check: comment-only drift is a note)
+  1  errors in the schema or rules, statement drift with --check, warnings with --deny-warnings
   2  usage, unreadable input or rule pack, output not writable
 
 Environment:

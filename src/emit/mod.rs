@@ -17,7 +17,9 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod drift;
 pub mod impact;
+pub mod layout;
 pub mod markdown;
 pub mod statements;
 pub mod twins;
@@ -52,6 +54,10 @@ pub struct EmitOptions {
     /// Leave out 01's and 03's own `BEGIN`/`COMMIT` (the loader runs them
     /// inside its transactions, with its progress records).
     pub bare: bool,
+    /// Leave out 03's `ANALYZE` (a migration tool applies the set before
+    /// the data, and a database-wide ANALYZE would wait on the tool's own
+    /// locked bookkeeping tables).
+    pub skip_analyze: bool,
 }
 
 /// A rendered migration set: file name → contents, sorted by name.
@@ -208,6 +214,7 @@ struct Context<'a> {
     target_version: u32,
     pack_digest: &'a str,
     bare: bool,
+    skip_analyze: bool,
     /// Per-table staging and conversion for 02_load.sql.
     load: Vec<twins::LoadTable>,
     /// Per-table digest statements for 04_validate.sql.
@@ -266,6 +273,7 @@ pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet
         target_version: opts.target_version,
         pack_digest: &opts.pack_digest,
         bare: opts.bare,
+        skip_analyze: opts.skip_analyze,
         load: twins::load_tables(schema),
         validate: validate_tables(schema),
     };
@@ -315,26 +323,23 @@ fn normalise(text: &str) -> String {
     out
 }
 
-/// Compare a rendered set with what is on disk. Returns one unified diff
-/// per differing file (missing files diff against empty), plus files whose
-/// contents no longer match the committed `pgbridge.sum` (hand edits).
-pub fn check(set: &MigrationSet, dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for (name, want) in &set.files {
-        let have = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
-        if &have != want {
-            let diff = similar::TextDiff::from_lines(&have, want)
-                .unified_diff()
-                .context_radius(3)
-                .header(
-                    &format!("{name} (committed)"),
-                    &format!("{name} (compiled)"),
-                )
-                .to_string();
-            out.push((name.clone(), diff));
+/// Compare a rendered set with what is on disk: one [`drift::Drift`] per
+/// differing file, statements apart from comment-only changes.
+pub fn check(set: &MigrationSet, dir: &Path) -> Vec<drift::Drift> {
+    drift::check_files(&set.files, dir)
+}
+
+/// Write `files` (paths relative to `dir`, `/`-separated) into `dir`,
+/// creating directories as needed.
+pub fn write_files(dir: &Path, files: &BTreeMap<String, String>) -> std::io::Result<()> {
+    for (name, text) in files {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
         }
+        std::fs::write(path, text)?;
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]

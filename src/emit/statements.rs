@@ -1,6 +1,7 @@
 //! Splits a rendered SQL file into its statements, as PostgreSQL's lexer
-//! would: a `;` ends a statement only outside `'…'` strings (`''` inside),
-//! `"…"` names, `--` and nested `/* */` comments and `$tag$…$tag$` bodies.
+//! would: a `;` ends a statement only outside `'…'` strings (`''` inside;
+//! backslash escapes in `E'…'`), `"…"` names, `--` and nested `/* */`
+//! comments and `$tag$…$tag$` bodies ([`token_end`], the one SQL lexer of emit).
 //! The loader runs `03_constraints.sql` statement by statement, inside one
 //! transaction, so progress can name the index or constraint being built.
 //!
@@ -14,26 +15,13 @@ pub fn statements(sql: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let (mut start, mut i) = (0, 0);
     while i < b.len() {
-        i = match b[i] {
-            b'\'' | b'"' => skip_quoted(b, i),
-            b'-' if b.get(i + 1) == Some(&b'-') => b[i..]
-                .iter()
-                .position(|&c| c == b'\n')
-                .map_or(b.len(), |n| i + n + 1),
-            b'/' if b.get(i + 1) == Some(&b'*') => skip_block_comment(b, i),
-            // Inside a name (`a$b$c`) a `$` opens nothing.
-            b'$' if i == 0
-                || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_' || b[i - 1] >= 0x80) =>
-            {
-                skip_dollar(sql, i)
-            }
-            b';' => {
-                out.push(&sql[start..=i]);
-                start = i + 1;
-                i + 1
-            }
-            _ => i + 1,
-        };
+        if b[i] == b';' {
+            out.push(&sql[start..=i]);
+            start = i + 1;
+            i += 1;
+        } else {
+            i = token_end(b, i);
+        }
     }
     if !only_comments(&sql[start..]) {
         out.push(&sql[start..]);
@@ -55,29 +43,44 @@ pub fn label(stmt: &str) -> String {
     }
 }
 
-fn skip_quoted(b: &[u8], i: usize) -> usize {
-    let q = b[i];
-    let mut j = i + 1;
-    while j < b.len() {
-        if b[j] == q {
-            if b.get(j + 1) == Some(&q) {
-                j += 2;
-                continue;
-            }
-            return j + 1;
-        }
-        j += 1;
-    }
-    b.len()
+/// Whether a comment (`--` or `/*`) starts at `i`.
+pub(crate) fn is_comment(b: &[u8], i: usize) -> bool {
+    b[i..].starts_with(b"--") || b[i..].starts_with(b"/*")
 }
 
-fn skip_block_comment(b: &[u8], i: usize) -> usize {
+/// The end of the token starting at `i`: a comment, a quoted string or name,
+/// a dollar-quoted body, or one byte of anything else.
+pub(crate) fn token_end(b: &[u8], i: usize) -> usize {
+    let rest = &b[i..];
+    if rest.starts_with(b"--") {
+        return find_from(b, i, b"\n").unwrap_or(b.len());
+    }
+    if rest.starts_with(b"/*") {
+        return block_comment_end(b, i);
+    }
+    match b[i] {
+        b'\'' => quoted_end(b, i, b'\'', escape_string(b, i)),
+        b'"' => quoted_end(b, i, b'"', false),
+        b'$' => dollar_end(b, i).unwrap_or(i + 1),
+        _ => i + 1,
+    }
+}
+
+fn find_from(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    b[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+/// Block comments nest in PostgreSQL.
+fn block_comment_end(b: &[u8], i: usize) -> usize {
     let (mut depth, mut j) = (0usize, i);
     while j < b.len() {
-        if b[j] == b'/' && b.get(j + 1) == Some(&b'*') {
+        if b[j..].starts_with(b"/*") {
             depth += 1;
             j += 2;
-        } else if b[j] == b'*' && b.get(j + 1) == Some(&b'/') {
+        } else if b[j..].starts_with(b"*/") {
             depth -= 1;
             j += 2;
             if depth == 0 {
@@ -90,41 +93,58 @@ fn skip_block_comment(b: &[u8], i: usize) -> usize {
     b.len()
 }
 
-/// `$tag$ … $tag$` (tag empty or an identifier); a `$` that opens no such
-/// quote (`$1`) is one character.
-fn skip_dollar(sql: &str, i: usize) -> usize {
-    let rest = &sql[i + 1..];
-    let Some(end) = rest.find('$') else {
-        return i + 1;
-    };
-    let tag = &rest[..end];
-    let ident = tag
-        .chars()
-        .enumerate()
-        .all(|(k, c)| c == '_' || c.is_alphabetic() || (k > 0 && c.is_ascii_digit()));
-    if !ident {
-        return i + 1;
+fn is_ident_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+}
+
+/// `E'…'`: backslash escapes apply.
+fn escape_string(b: &[u8], i: usize) -> bool {
+    i >= 1 && matches!(b[i - 1], b'E' | b'e') && (i < 2 || !is_ident_byte(b[i - 2]))
+}
+
+/// After the closing quote; a doubled quote continues the token.
+fn quoted_end(b: &[u8], i: usize, q: u8, backslash: bool) -> usize {
+    let mut j = i + 1;
+    while j < b.len() {
+        if backslash && b[j] == b'\\' {
+            j += 2;
+        } else if b[j] == q {
+            if b.get(j + 1) == Some(&q) {
+                j += 2;
+            } else {
+                return j + 1;
+            }
+        } else {
+            j += 1;
+        }
     }
-    let delim = &sql[i..i + end + 2];
-    let body = i + delim.len();
-    sql[body..]
-        .find(delim)
-        .map_or(sql.len(), |n| body + n + delim.len())
+    b.len()
+}
+
+/// `$tag$ … $tag$` (not `$1`, not a `$` inside a name).
+fn dollar_end(b: &[u8], i: usize) -> Option<usize> {
+    if i > 0 && is_ident_byte(b[i - 1]) {
+        return None;
+    }
+    let close = i + 1 + b[i + 1..].iter().position(|&c| c == b'$')?;
+    let tag = &b[i + 1..close];
+    let starts_ok = tag.first().is_none_or(|c| !c.is_ascii_digit());
+    if !starts_ok || !tag.iter().all(|&c| is_ident_byte(c)) {
+        return None;
+    }
+    let delim = &b[i..=close];
+    let end = find_from(b, close + 1, delim).map_or(b.len(), |p| p + delim.len());
+    Some(end)
 }
 
 fn only_comments(s: &str) -> bool {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        i = match b[i] {
-            b'-' if b.get(i + 1) == Some(&b'-') => b[i..]
-                .iter()
-                .position(|&c| c == b'\n')
-                .map_or(b.len(), |n| i + n + 1),
-            b'/' if b.get(i + 1) == Some(&b'*') => skip_block_comment(b, i),
-            c if c.is_ascii_whitespace() => i + 1,
-            _ => return false,
-        };
+        if !(b[i].is_ascii_whitespace() || is_comment(b, i)) {
+            return false;
+        }
+        i = token_end(b, i);
     }
     true
 }
