@@ -24,6 +24,26 @@ pub(in crate::rewrite) fn run(cx: &mut Rewrite) {
         let table = table(cx, t);
         cx.out.tables.push(table);
     }
+    spatialite_psql_note(cx);
+}
+
+/// 02_load.sql (the psql path) has no decoder for SpatiaLite's blob
+/// format: said at compile time, not first when the script stops.
+fn spatialite_psql_note(cx: &mut Rewrite) {
+    let columns: Vec<String> = (cx.out.tables.iter())
+        .flat_map(|t| {
+            (t.columns.iter())
+                .filter(|c| c.converter == Converter::SpatialiteGeometry)
+                .map(move |c| format!("{}.{}", t.source_name, c.source_name))
+        })
+        .collect();
+    if columns.is_empty() {
+        return;
+    }
+    cx.diags.push(
+        Diagnostic::note(Stage::Rewrite, "spatialite-psql-load", format!("{} SpatiaLite geometry column(s) ({}): 02_load.sql (the psql path) cannot decode SpatiaLite's blob format and stops at the first such value", columns.len(), columns.join(", ")))
+            .with_help("load the data with `pgbridge migrate` (its loader decodes them); 01/03 apply with psql as usual"),
+    );
 }
 
 fn table(cx: &mut Rewrite, t: &sqlite::Table) -> pg::Table {
