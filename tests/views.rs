@@ -5,6 +5,11 @@
 //! significant digits: SQLite adds NUMERIC columns in floating point,
 //! PostgreSQL exactly), booleans as 0/1, timestamps as `YYYY-MM-DD
 //! HH:MM:SS` in UTC. The views that stay comments are counted and named.
+//!
+//! `pgbridge verify` (and migrate's verify step) hashes every translated
+//! view on both sides: each corpus view must verify equal, a view changed
+//! in PostgreSQL after the migration must be reported by name, and views
+//! and columns with hostile names verify like any other.
 mod common;
 
 use common::{PgVersion, TestDb, cluster, corpus, pgbridge, sql_ident, text};
@@ -155,12 +160,33 @@ fn sqlite_views(path: &Path) -> Vec<String> {
 
 #[test]
 fn translated_views_return_sqlites_rows_on_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
     for v in PgVersion::ALL {
         for (rel, translated, kept) in DATABASES {
             let path = corpus(rel);
             let db = cluster(v).new_db("views");
-            let out = pgbridge(&["migrate", path.to_str().unwrap(), db.url.as_str()]);
+            let report = dir.path().join("run.json");
+            let out = pgbridge(&[
+                "migrate",
+                path.to_str().unwrap(),
+                db.url.as_str(),
+                "--report",
+                report.to_str().unwrap(),
+            ]);
             assert!(out.status.success(), "{rel} on {v:?}: {}", text(&out));
+            let verified = verified_views(&report);
+            assert_eq!(
+                verified.len(),
+                *translated,
+                "{rel} on {v:?}: views verified"
+            );
+            for (name, matches) in &verified {
+                assert!(
+                    matches,
+                    "{rel} {name} on {v:?}: verify differs\n{}",
+                    text(&out)
+                );
+            }
             let kept_count = text(&out).matches("view-kept-as-comment").count();
             let in_pg = pg_views(&db);
             let conn = Connection::open(&path).unwrap();
@@ -197,5 +223,143 @@ fn translated_views_return_sqlites_rows_on_15_and_18() {
                 text(&out)
             );
         }
+    }
+}
+
+/// The views in a run or verify report: name and whether it matched.
+fn verified_views(report: &Path) -> Vec<(String, bool)> {
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
+    let tables = r["verify"].as_array().or(r["tables"].as_array());
+    tables
+        .expect("verify results in the report")
+        .iter()
+        .filter(|t| t["kind"] == "view")
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["matches"] == true,
+            )
+        })
+        .collect()
+}
+
+/// Replace view `name` in PostgreSQL by its own rows minus those `cond`
+/// (over `s`) excludes: same columns and types, fewer rows.
+fn narrow_view(db: &TestDb, name: &str, cond: &str) {
+    let def = db.scalar(&format!(
+        "SELECT pg_get_viewdef({}::regclass)",
+        common::sql_literal(&sql_ident(name))
+    ));
+    let def = def.trim().trim_end_matches(';');
+    db.psql(&format!(
+        "CREATE OR REPLACE VIEW {} AS SELECT * FROM ({def}) AS s WHERE {cond};",
+        sql_ident(name)
+    ))
+    .unwrap();
+}
+
+#[test]
+fn a_view_changed_in_postgresql_after_migrate_fails_verify_naming_it_on_15_and_18() {
+    let path = corpus("northwind/dist/northwind.db");
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("view_tamper");
+        let out = pgbridge(&["migrate", path.to_str().unwrap(), db.url.as_str()]);
+        assert!(out.status.success(), "{v:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("16 views, 0 differ"),
+            "{v:?}: {}",
+            text(&out)
+        );
+        narrow_view(&db, "Current Product List", r#"s."ProductID" <> 1"#);
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("verify.json");
+        let out = pgbridge(&[
+            "verify",
+            path.to_str().unwrap(),
+            db.url.as_str(),
+            "--report",
+            report.to_str().unwrap(),
+        ]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{v:?}: {t}");
+        assert!(
+            t.contains("MISMATCH view Current Product List: rows 69 sqlite / 68 postgres"),
+            "{v:?}: {t}"
+        );
+        assert!(
+            t.contains(r#"row (1, "Chai"): in SQLite, missing in PostgreSQL"#),
+            "{v:?}: {t}"
+        );
+        assert!(
+            t.contains("view Current Product List differs from SQLite's view"),
+            "{v:?}: {t}"
+        );
+        assert_eq!(
+            t.matches("MISMATCH").count(),
+            1,
+            "{v:?}: only the view: {t}"
+        );
+        let verified = verified_views(&report);
+        let bad: Vec<_> = verified.iter().filter(|(_, m)| !m).collect();
+        assert_eq!(bad, [&("Current Product List".to_string(), false)], "{v:?}");
+    }
+}
+
+/// Tables, views and columns named with quotes, spaces, Unicode, comment
+/// and statement terminators; values of every storage class.
+fn hostile_views(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("hostile_views.db");
+    let c = Connection::open(&path).unwrap();
+    c.execute_batch(
+        r#"CREATE TABLE "ta""ble */ x" (
+               "id" INTEGER PRIMARY KEY,
+               "na me ""q"" */" TEXT NOT NULL,
+               "prïce; --" REAL,
+               "qty" INTEGER,
+               "at" TEXT);
+           INSERT INTO "ta""ble */ x" VALUES
+               (1, 'a''b */', 1.1, 3, '2024-01-02 03:04:05'),
+               (2, 'ünï', 0.1, NULL, NULL),
+               (3, 'a''b */', 2.2, 3, '2024-05-06');
+           CREATE VIEW "vi""ew */ ünï; --" AS
+               SELECT "id" AS "i""d */", "na me ""q"" */" AS "n; --", "prïce; --" * "qty" AS "t ot",
+                      "at" AS "wh en"
+               FROM "ta""ble */ x";
+           CREATE VIEW "by name ""x""" AS
+               SELECT "na me ""q"" */" AS "na me", count(*) AS "n", sum("prïce; --") AS "s"
+               FROM "ta""ble */ x" GROUP BY 1;"#,
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn views_and_columns_with_hostile_names_verify_and_a_difference_names_them_on_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = hostile_views(dir.path());
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("view_hostile");
+        let out = pgbridge(&["migrate", path.to_str().unwrap(), db.url.as_str()]);
+        let t = text(&out);
+        assert!(out.status.success(), "{v:?}: {t}");
+        assert!(t.contains("1 tables, 2 views, 0 differ"), "{v:?}: {t}");
+        assert!(
+            t.contains(r#"match    view vi"ew */ ünï; --: rows 3"#),
+            "{v:?}: {t}"
+        );
+        narrow_view(&db, r#"by name "x""#, r#"s."n" = 1"#);
+        let out = pgbridge(&["verify", path.to_str().unwrap(), db.url.as_str()]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{v:?}: {t}");
+        assert!(
+            t.contains(r#"MISMATCH view by name "x": rows 2 sqlite / 1 postgres"#),
+            "{v:?}: {t}"
+        );
+        let missing = r#"row ("a'b */", 2, 3.3): in SQLite, missing in PostgreSQL"#;
+        assert!(t.contains(missing), "{v:?}: {t}");
+        assert!(
+            t.contains(r#"view by name "x" differs from SQLite's view"#),
+            "{v:?}: {t}"
+        );
     }
 }

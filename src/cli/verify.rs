@@ -125,9 +125,15 @@ pub(crate) fn print_verify(results: &[pgbridge::verify::TableResult], seconds: f
             r.sqlite_s,
             r.pg_s
         );
-        out1!("{}", r.pg.line(&r.table));
+        // A view's digest has no line in 04_validate.sql: its own prefix.
+        if r.view {
+            out1!("view-{}", r.pg.line(&r.table));
+        } else {
+            out1!("{}", r.pg.line(&r.table));
+        }
         if r.sqlite != r.pg {
-            out1!("  sqlite side: {}", r.sqlite.line(&r.table));
+            let prefix = if r.view { "view-" } else { "" };
+            out1!("  sqlite side: {prefix}{}", r.sqlite.line(&r.table));
         }
         for x in &r.rejected {
             out1!("  rejected, not loaded: {x}");
