@@ -322,6 +322,7 @@ pub(super) fn call(t: &mut Translator, f: &Function, hint: Option<Kind>) -> R<Fr
             arity(&name, args, 2, 3)?;
             substr(t, args[0], args.get(1).copied(), args.get(2).copied())
         }
+        "printf" | "format" => printf(t, &name, args),
         "count" | "sum" | "total" | "avg" | "group_concat" | "string_agg" => {
             fail(format!("aggregate {name}()"))
         }
@@ -329,6 +330,106 @@ pub(super) fn call(t: &mut Translator, f: &Function, hint: Option<Kind>) -> R<Fr
             "function `{name}` has no PostgreSQL mapping (application-defined or unsupported)"
         )),
     }
+}
+
+/// A piece of a printf format: literal text or a conversion (`s`, `d`).
+#[derive(Debug, PartialEq)]
+enum Piece {
+    Lit(String),
+    Conv(char),
+}
+
+/// The pieces of a printf format made of `%s`, `%d` and `%%` only: those
+/// print alike in both engines. Flags, widths, precisions and the other
+/// conversions (`%f`, `%x`, `%q`, …) are refused with the reason.
+fn printf_pieces(fmt: &str) -> R<Vec<Piece>> {
+    let mut out = Vec::new();
+    let mut lit = String::new();
+    let mut chars = fmt.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            lit.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('%') => lit.push('%'),
+            Some(k @ ('s' | 'd')) => {
+                if !lit.is_empty() {
+                    out.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                out.push(Piece::Conv(k));
+            }
+            Some(k) => {
+                return fail(format!(
+                    "printf() conversion `%{k}`: only %s, %d and %% print the same in \
+                     PostgreSQL (widths and flags count bytes in SQLite, numbers format differently)"
+                ));
+            }
+            None => return fail("printf() format ending in `%`"),
+        }
+    }
+    if !lit.is_empty() {
+        out.push(Piece::Lit(lit));
+    }
+    Ok(out)
+}
+
+/// One printf conversion of `e`: `%s` prints NULL as nothing, `%d` as 0;
+/// integers and text print as themselves. Other values are refused:
+/// SQLite prints a real with 15 significant digits, a boolean as 0/1,
+/// and reads text under `%d` as a number.
+fn printf_arg(t: &mut Translator, conv: char, e: &Expr) -> R<String> {
+    let x = t.expr(e, None)?;
+    let null = if conv == 'd' { "'0'" } else { "''" };
+    match (conv, x.kind) {
+        (_, Kind::Null) => Ok(null.to_string()),
+        (_, Kind::Int) => Ok(format!("coalesce({}, {null})", x.cast("text"))),
+        ('s', Kind::Text) => Ok(format!("coalesce({}, '')", x.sql)),
+        (_, k) => fail(format!(
+            "printf() %{conv} of a {} value ({}): SQLite and PostgreSQL print it differently",
+            k.name(),
+            x.sql
+        )),
+    }
+}
+
+/// `printf(fmt, …)` / `format(fmt, …)` with a literal format of `%s`,
+/// `%d` and `%%` ([`printf_pieces`]) and exactly one argument per
+/// conversion: the pieces concatenated with `||` (IMMUTABLE, unlike
+/// PostgreSQL's `format`).
+fn printf(t: &mut Translator, name: &str, args: &[&Expr]) -> R<Frag> {
+    arity(name, args, 1, usize::MAX)?;
+    let f = t.expr(args[0], None)?;
+    let Some(fmt) = f.str_lit else {
+        return fail(format!(
+            "{name}() with a format that is not a string literal"
+        ));
+    };
+    let pieces = printf_pieces(&fmt)?;
+    let convs = pieces
+        .iter()
+        .filter(|p| matches!(p, Piece::Conv(_)))
+        .count();
+    if convs != args.len() - 1 {
+        return fail(format!(
+            "{name}() with {} argument(s) for {convs} conversion(s)",
+            args.len() - 1
+        ));
+    }
+    let mut rest = args[1..].iter();
+    let mut parts = Vec::new();
+    for p in &pieces {
+        parts.push(match p {
+            Piece::Lit(s) => quote_literal(s),
+            Piece::Conv(c) => printf_arg(t, *c, rest.next().expect("counted above"))?,
+        });
+    }
+    let sql = match parts.as_slice() {
+        [] => "''".to_string(),
+        [one] => one.clone(),
+        _ => format!("({})", parts.join(" || ")),
+    };
+    Ok(Frag::atom(sql, Kind::Text))
 }
 
 fn exprs(t: &mut Translator, args: &[&Expr], hint: Option<Kind>) -> R<Vec<Frag>> {

@@ -23,11 +23,11 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use sqlparser::ast::{
-    Distinct, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Join,
-    JoinConstraint, JoinOperator, LimitClause, ObjectName, ObjectNamePart, OrderByExpr,
-    OrderByKind, OrderBySort, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,
-    SetOperator, SetQuantifier, Statement, TableFactor, TableWithJoins, Value, WindowFrameBound,
-    WindowType,
+    BinaryOperator, Distinct, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
+    GroupByExpr, Ident, Join, JoinConstraint, JoinOperator, LimitClause, ObjectName,
+    ObjectNamePart, OrderByExpr, OrderByKind, OrderBySort, Query, Select, SelectItem,
+    SelectItemQualifiedWildcardKind, SetExpr, SetOperator, SetQuantifier, Statement, TableFactor,
+    TableWithJoins, Value, WindowFrameBound, WindowType,
 };
 use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
@@ -164,6 +164,19 @@ pub(super) struct Scope<'a> {
     env: &'a Env<'a>,
     sources: Vec<Source>,
     parent: Option<&'a Scope<'a>>,
+    /// Columns a `USING` or `NATURAL` join merged.
+    using: Vec<Using>,
+}
+
+/// A column `USING` (or `NATURAL`) joins: the join's right source and
+/// the left one it matches, by index into `sources`. SQLite reads the
+/// left one's value for the bare name and leaves the right one out of `*`.
+#[derive(Debug, Clone)]
+struct Using {
+    /// The SQLite column name, as the right source declares it.
+    name: String,
+    left: usize,
+    right: usize,
 }
 
 impl<'a> Scope<'a> {
@@ -197,8 +210,10 @@ impl<'a> Scope<'a> {
         let hits: Vec<(&Source, &ColumnInfo)> = self
             .sources
             .iter()
-            .filter(|s| qual.is_none_or(|q| s.alias.eq_ignore_ascii_case(q)))
-            .filter_map(|s| {
+            .enumerate()
+            .filter(|(_, s)| qual.is_none_or(|q| s.alias.eq_ignore_ascii_case(q)))
+            .filter(|&(i, _)| qual.is_some() || !self.merged_away(i, name))
+            .filter_map(|(_, s)| {
                 s.rel
                     .columns
                     .iter()
@@ -214,6 +229,13 @@ impl<'a> Scope<'a> {
             },
             _ => fail(format!("ambiguous column name `{name}`")),
         }
+    }
+
+    /// Source `i` is the right side of a `USING`/`NATURAL` join on `name`.
+    fn merged_away(&self, i: usize, name: &str) -> bool {
+        self.using
+            .iter()
+            .any(|u| u.right == i && u.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -594,6 +616,7 @@ fn limit_sql(env: &Env, q: &Query) -> R<String> {
         env,
         sources: Vec::new(),
         parent: None,
+        using: Vec::new(),
     };
     let mut out = String::new();
     if let Some(l) = limit {
@@ -641,10 +664,12 @@ fn select_sql(
             return fail(format!("two FROM items are named `{}`", a.alias));
         }
     }
+    let using = using_columns(&s.from, &sources)?;
     let scope = Scope {
         env,
         sources,
         parent,
+        using,
     };
     let from = from_sql(&scope, &s.from, printed)?;
     let mut cols = projection(&scope, &s.projection)?;
@@ -790,18 +815,22 @@ fn from_sql(scope: &Scope, from: &[TableWithJoins], printed: Vec<String>) -> R<S
     }
     let mut printed = printed.into_iter();
     let mut items = Vec::new();
+    let mut at = 0;
     for twj in from {
         let mut item = printed.next().unwrap_or_default();
         for j in &twj.joins {
+            at += 1;
             item.push(' ');
-            item.push_str(&join_sql(scope, j, printed.next().unwrap_or_default())?);
+            item.push_str(&join_sql(scope, j, at, printed.next().unwrap_or_default())?);
         }
+        at += 1;
         items.push(item);
     }
     Ok(format!(" FROM {}", items.join(", ")))
 }
 
-fn join_sql(scope: &Scope, j: &Join, rel: String) -> R<String> {
+/// One join of `from_sql`; `right` is its relation's index in the scope.
+fn join_sql(scope: &Scope, j: &Join, right: usize, rel: String) -> R<String> {
     let (word, c) = match &j.join_operator {
         JoinOperator::Join(c) | JoinOperator::Inner(c) => ("JOIN", c),
         JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => ("LEFT JOIN", c),
@@ -816,10 +845,133 @@ fn join_sql(scope: &Scope, j: &Join, rel: String) -> R<String> {
             Ok(format!("{word} {rel} ON {}", cond.sql))
         }
         JoinConstraint::None if word == "JOIN" => Ok(format!("CROSS JOIN {rel}")),
-        JoinConstraint::Using(_) | JoinConstraint::Natural => fail(
-            "JOIN … USING / NATURAL JOIN is not translated yet (column names may differ after renaming)",
-        ),
+        JoinConstraint::Using(_) | JoinConstraint::Natural => {
+            let cond = using_condition(scope, right)?;
+            Ok(format!("{word} {rel} ON {}", cond.sql))
+        }
         JoinConstraint::None => fail(format!("{word} without ON")),
+    }
+}
+
+/// The columns each `USING` / `NATURAL` join of `from` merges, with the
+/// left source each matches: the one earlier source that has the column
+/// (a source already merged on it by an earlier join does not count).
+/// Only inner and left joins: the merged column of a right or full join
+/// is neither side's.
+fn using_columns(from: &[TableWithJoins], sources: &[Source]) -> R<Vec<Using>> {
+    let mut out: Vec<Using> = Vec::new();
+    let mut at = 0;
+    for twj in from {
+        for j in &twj.joins {
+            at += 1;
+            let c = match &j.join_operator {
+                JoinOperator::Join(c)
+                | JoinOperator::Inner(c)
+                | JoinOperator::Left(c)
+                | JoinOperator::LeftOuter(c) => c,
+                JoinOperator::Right(c)
+                | JoinOperator::RightOuter(c)
+                | JoinOperator::FullOuter(c)
+                    if matches!(c, JoinConstraint::Using(_) | JoinConstraint::Natural) =>
+                {
+                    return fail(
+                        "RIGHT or FULL JOIN with USING or NATURAL (the merged column is neither side's)",
+                    );
+                }
+                _ => continue,
+            };
+            let names: Vec<String> = match c {
+                JoinConstraint::Using(cols) => cols
+                    .iter()
+                    .map(|n| declared(&sources[at], &table_name(n)?))
+                    .collect::<R<Vec<_>>>()?,
+                JoinConstraint::Natural => sources[at]
+                    .rel
+                    .columns
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .filter(|n| left_of(sources, &out, at, n).next().is_some())
+                    .collect(),
+                _ => continue,
+            };
+            for name in names {
+                let left: Vec<usize> = left_of(sources, &out, at, &name).collect();
+                let [l] = left[..] else {
+                    return fail(format!(
+                        "USING column `{name}` is in no table or in several tables left of the join"
+                    ));
+                };
+                out.push(Using {
+                    name,
+                    left: l,
+                    right: at,
+                });
+            }
+        }
+        at += 1;
+    }
+    Ok(out)
+}
+
+/// The right source's declared name for a `USING` column.
+fn declared(s: &Source, name: &str) -> R<String> {
+    s.rel
+        .columns
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(n, _)| n.clone())
+        .ok_or_else(|| {
+            Untranslatable::new(format!("USING column `{name}` is not in `{}`", s.alias))
+        })
+}
+
+/// The sources before `right` that have column `name` and are not merged
+/// into another on it.
+fn left_of<'s>(
+    sources: &'s [Source],
+    merged: &'s [Using],
+    right: usize,
+    name: &'s str,
+) -> impl Iterator<Item = usize> + 's {
+    (0..right).filter(move |&i| {
+        sources[i]
+            .rel
+            .columns
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+            && !merged
+                .iter()
+                .any(|u| u.right == i && u.name.eq_ignore_ascii_case(name))
+    })
+}
+
+/// `left.c = right.c AND …` over the columns join `right` merges,
+/// translated like any `ON` (SQLite's `USING` is exactly that
+/// condition); `true` when a `NATURAL` join shares no column.
+fn using_condition(scope: &Scope, right: usize) -> R<Frag> {
+    let column = |i: usize, name: &str| {
+        Expr::CompoundIdentifier(vec![
+            Ident::new(scope.sources[i].alias.clone()),
+            Ident::new(name),
+        ])
+    };
+    let cond = scope
+        .using
+        .iter()
+        .filter(|u| u.right == right)
+        .map(|u| Expr::BinaryOp {
+            left: Box::new(column(u.left, &u.name)),
+            op: BinaryOperator::Eq,
+            right: Box::new(column(u.right, &u.name)),
+        })
+        .reduce(|a, b| Expr::BinaryOp {
+            left: Box::new(a),
+            op: BinaryOperator::And,
+            right: Box::new(b),
+        });
+    match cond {
+        Some(e) => scoped(scope, &e, true),
+        None => Ok(Frag::atom("true", Kind::Bool)),
     }
 }
 
@@ -851,8 +1003,12 @@ fn projection(scope: &Scope, items: &[SelectItem]) -> R<Vec<OutCol>> {
             }
             SelectItem::Wildcard(opts) => {
                 no_wildcard_options(&opts.to_string())?;
-                for s in &scope.sources {
-                    cols.extend(star(s));
+                for (i, s) in scope.sources.iter().enumerate() {
+                    cols.extend(
+                        star(s)
+                            .into_iter()
+                            .filter(|c| !scope.merged_away(i, &c.name)),
+                    );
                 }
             }
             SelectItem::QualifiedWildcard(kind, opts) => {
