@@ -332,6 +332,96 @@ pub(super) fn call(t: &mut Translator, f: &Function, hint: Option<Kind>) -> R<Fr
     }
 }
 
+/// One step of a `->` path: an object key or an array index.
+#[derive(Debug, PartialEq)]
+enum Step {
+    Key(String),
+    Index(i64),
+}
+
+/// The steps of SQLite's `->` right operand: a JSON path (`$`, `.key`,
+/// `."quoted key"`, `[N]`), a plain name (one key) or an integer (one
+/// index). Negative indexes, `#` and other labels are refused.
+fn arrow_steps(r: &Frag) -> R<Vec<Step>> {
+    if let Some(i) = r.int_lit {
+        return if i >= 0 {
+            Ok(vec![Step::Index(i)])
+        } else {
+            fail(format!("`-> {i}`: a negative index"))
+        };
+    }
+    let Some(path) = &r.str_lit else {
+        return fail("`->` with a right operand that is not a literal");
+    };
+    let Some(mut rest) = path.strip_prefix('$') else {
+        // SQLite reads a label as a path (`'a.b'` is `$.a.b`, `'2'` an
+        // index): only a plain name is one key for certain.
+        let plain = path.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !plain {
+            return fail(format!("`->` label '{path}': SQLite reads it as a path"));
+        }
+        return Ok(vec![Step::Key(path.clone())]);
+    };
+    let bad = || {
+        fail(format!(
+            "`->` path '{path}' (only keys and non-negative indexes)"
+        ))
+    };
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        if let Some(q) = rest.strip_prefix(".\"") {
+            let Some(end) = q.find('"') else { return bad() };
+            out.push(Step::Key(q[..end].to_string()));
+            rest = &q[end + 1..];
+        } else if let Some(k) = rest.strip_prefix('.') {
+            let end = k.find(['.', '[']).unwrap_or(k.len());
+            if end == 0 || k[..end].contains('"') {
+                return bad();
+            }
+            out.push(Step::Key(k[..end].to_string()));
+            rest = &k[end..];
+        } else if let Some(i) = rest.strip_prefix('[') {
+            let end = i.find(']').unwrap_or(0);
+            let Ok(n) = i[..end].parse::<i64>() else {
+                return bad();
+            };
+            if n < 0 || !i[..end].bytes().all(|b| b.is_ascii_digit()) {
+                return bad();
+            }
+            out.push(Step::Index(n));
+            rest = &i[end + 1..];
+        } else {
+            return bad();
+        }
+    }
+    Ok(out)
+}
+
+/// `doc -> path` on a jsonb column: one PostgreSQL `->` per step, a text
+/// key for a key and an integer for an index. Each is NULL where
+/// SQLite's path finds nothing (a key of an array, an index of an
+/// object), and the value is the same JSON (SQLite's minified text,
+/// PostgreSQL's jsonb). Only a json/jsonb left side: SQLite raises an
+/// error on text that is not JSON.
+pub(super) fn json_arrow(doc: Frag, r: Frag) -> R<Frag> {
+    if doc.kind != Kind::Json {
+        return fail(format!(
+            "`->` on a {} value ({}): only json and jsonb columns",
+            doc.kind.name(),
+            doc.sql
+        ));
+    }
+    let mut sql = doc.wrap(prec::OTHER);
+    for step in arrow_steps(&r)? {
+        sql = match step {
+            Step::Key(k) => format!("{sql} -> {}", quote_literal(&k)),
+            Step::Index(i) => format!("{sql} -> {i}"),
+        };
+    }
+    Ok(Frag::new(sql, prec::OTHER, Kind::Json))
+}
+
 /// A piece of a printf format: literal text or a conversion (`s`, `d`).
 #[derive(Debug, PartialEq)]
 enum Piece {

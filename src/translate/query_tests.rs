@@ -49,6 +49,16 @@ fn catalog() -> Catalog {
             ],
         },
     );
+    c.relations.insert(
+        "j".into(),
+        Relation {
+            pg_name: "j".into(),
+            columns: vec![
+                col("id", "id", "bigint", Some("integer")),
+                col("doc", "doc", "jsonb", Some("text")),
+            ],
+        },
+    );
     c.views.insert("broken".into());
     c
 }
@@ -331,4 +341,24 @@ fn using_joins_that_are_not_exact_are_refused() {
     assert!(why.contains("not in `U`"), "{why}");
     let why = err("SELECT * FROM T AS x, T AS y JOIN T AS z USING (a)");
     assert!(why.contains("several tables"), "{why}");
+}
+
+#[test]
+fn arrow_on_jsonb_steps_by_key_and_index_like_sqlites_path() {
+    assert_eq!(
+        ok(r#"SELECT doc -> '$.a."b c"[2].d' AS x, doc -> 'k' AS y, doc -> 0 AS z FROM J"#),
+        r#"SELECT "J".doc -> 'a' -> 'b c' -> 2 -> 'd' AS x, "J".doc -> 'k' AS y, "J".doc -> 0 AS z FROM j AS "J""#
+    );
+    assert_eq!(
+        ok("SELECT doc -> '$' AS x FROM J"),
+        r#"SELECT "J".doc AS x FROM j AS "J""#
+    );
+}
+
+#[test]
+fn arrow_forms_that_differ_are_refused_with_the_reason() {
+    assert!(err("SELECT doc ->> 'a' AS x FROM J").contains("own SQL type"));
+    assert!(err("SELECT doc -> 'a.b' AS x FROM J").contains("reads it as a path"));
+    assert!(err("SELECT doc -> '$[#-1]' AS x FROM J").contains("non-negative"));
+    assert!(err("SELECT b -> '$.a' AS x FROM T").contains("only json and jsonb"));
 }
