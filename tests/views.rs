@@ -370,7 +370,7 @@ fn views_and_columns_with_hostile_names_verify_and_a_difference_names_them_on_15
 }
 
 /// Views over the constructs translated last (printf, USING and NATURAL
-/// joins, `->` on a JSON column), with NULLs and awkward values: each
+/// joins, `->` on a JSON column, WITH RECURSIVE), with NULLs and awkward values: each
 /// must translate and return SQLite's rows. (`->` returns objects,
 /// arrays and JSON null here: this file's comparison reads SQLite's
 /// scalar JSON text as text; verify, which reads it as jsonb, covers
@@ -405,14 +405,23 @@ fn constructs(dir: &Path) -> std::path::PathBuf {
                SELECT "id", "d oc" -> '$.a."b c"[2].k' AS "path", "d oc" -> 'l' AS "label",
                       "d oc" -> 0 AS "index", "d oc" -> '$.l[1]' AS "mixed", "d oc" -> 'n' AS "null",
                       "d oc" -> '$' AS "whole"
-               FROM "docs";"#,
+               FROM "docs";
+           CREATE VIEW "recursive" AS
+               WITH RECURSIVE "n"("i", "s") AS (
+                   SELECT 1, 'a' UNION ALL SELECT "i" + 1, "s" || 'b' FROM "n" WHERE "i" < 5)
+               SELECT "i", "s" FROM "n";
+           CREATE VIEW "chain" AS
+               WITH RECURSIVE chain(id, depth) AS (
+                   SELECT "id", 0 FROM "Per son" WHERE "id" = 1
+                   UNION SELECT p."id", chain.depth + 1 FROM "Per son" AS p JOIN chain ON p."id" = chain.id + 1)
+               SELECT * FROM chain;"#,
     )
     .unwrap();
     path
 }
 
 #[test]
-fn printf_using_natural_joins_and_arrow_return_sqlites_rows_on_15_and_18() {
+fn printf_using_natural_joins_arrow_and_recursive_ctes_return_sqlites_rows_on_15_and_18() {
     let dir = tempfile::tempdir().unwrap();
     let path = constructs(dir.path());
     let want = sqlite_views(&path).len();

@@ -326,22 +326,20 @@ fn query_sql(env: &Env, parent: Option<&Scope>, q: &Query, names: Option<&[Strin
 fn with_and_body(env: &Env, parent: Option<&Scope>, q: &Query, names: Option<&[String]>) -> R<Out> {
     let mut with = String::new();
     if let Some(w) = &q.with {
-        if w.recursive {
-            return fail("WITH RECURSIVE is not translated yet");
-        }
         let mut parts = Vec::new();
         for cte in &w.cte_tables {
-            if !cte.alias.columns.is_empty() || cte.materialized.is_some() {
+            if cte.materialized.is_some() || cte.alias.columns.iter().any(|c| c.data_type.is_some())
+            {
                 return fail(format!("unsupported common table expression `{cte}`"));
             }
-            let out = query_sql(env, parent, &cte.query, None)?;
-            let name = cte.alias.name.value.clone();
-            parts.push(format!("{} AS ({})", quote_ident(&name), out.sql));
-            env.ctes
-                .borrow_mut()
-                .insert(name.to_lowercase(), relation_of(&name, &out.cols));
+            parts.push(cte_sql(env, parent, cte, w.recursive)?);
         }
-        with = format!("WITH {} ", parts.join(", "));
+        let word = if w.recursive {
+            "WITH RECURSIVE"
+        } else {
+            "WITH"
+        };
+        with = format!("{word} {} ", parts.join(", "));
     }
     let mut out = match q.body.as_ref() {
         SetExpr::Select(s) if !is_distinct(s)? => select_sql(env, parent, s, q, names)?,
@@ -352,6 +350,144 @@ fn with_and_body(env: &Env, parent: Option<&Scope>, q: &Query, names: Option<&[S
     };
     out.sql = format!("{with}{}{}", out.sql, limit_sql(env, q)?);
     Ok(out)
+}
+
+/// One common table expression, printed, and made a relation for what
+/// follows. `(a, b)` column names rename its result columns. Under
+/// `WITH RECURSIVE`, a CTE that is a UNION is translated as a recursive
+/// one ([`recursive_sql`]).
+fn cte_sql(
+    env: &Env,
+    parent: Option<&Scope>,
+    cte: &sqlparser::ast::Cte,
+    recursive: bool,
+) -> R<String> {
+    let name = cte.alias.name.value.clone();
+    let names: Vec<String> = cte
+        .alias
+        .columns
+        .iter()
+        .map(|c| c.name.value.clone())
+        .collect();
+    let union = match cte.query.body.as_ref() {
+        SetExpr::SetOperation {
+            left,
+            op: SetOperator::Union,
+            set_quantifier,
+            right,
+        } if recursive => Some((left, set_quantifier, right)),
+        _ => None,
+    };
+    let (sql, mut cols) = match union {
+        Some((left, quantifier, right)) => {
+            recursive_sql(env, parent, cte, &names, (left, quantifier, right))?
+        }
+        None => {
+            let out = query_sql(env, parent, &cte.query, None)?;
+            (out.sql, out.cols)
+        }
+    };
+    rename(&mut cols, &names)?;
+    env.ctes
+        .borrow_mut()
+        .insert(name.to_lowercase(), relation_of(&name, &cols));
+    let list = if names.is_empty() {
+        String::new()
+    } else {
+        let cols: Vec<String> = cols
+            .iter()
+            .map(|c| quote_ident(&pg_column(&c.name)))
+            .collect();
+        format!("({})", cols.join(", "))
+    };
+    Ok(format!("{}{list} AS ({sql})", quote_ident(&name)))
+}
+
+/// Result columns named by a CTE's column list (when it has one).
+fn rename(cols: &mut [OutCol], names: &[String]) -> R<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    if names.len() != cols.len() {
+        return fail(format!(
+            "a common table expression names {} columns and returns {}",
+            names.len(),
+            cols.len()
+        ));
+    }
+    for (c, n) in cols.iter_mut().zip(names) {
+        c.name = n.clone();
+        c.certain = true;
+    }
+    Ok(())
+}
+
+/// `initial UNION [ALL] recursive`: the initial select first, its columns
+/// cast to the types the kinds map to (PostgreSQL takes the recursive
+/// union's types from it), then the recursive select with the CTE in
+/// reach. Exact where SQLite's queue and PostgreSQL's working table give
+/// the same rows: no ORDER BY, LIMIT or OFFSET on the CTE (SQLite's
+/// would steer the queue), one recursive select, and the same kind in
+/// each column on both sides.
+fn recursive_sql(
+    env: &Env,
+    parent: Option<&Scope>,
+    cte: &sqlparser::ast::Cte,
+    names: &[String],
+    (left, quantifier, right): (&SetExpr, &SetQuantifier, &SetExpr),
+) -> R<(String, Vec<OutCol>)> {
+    let q = &cte.query;
+    if q.order_by.is_some() || q.limit_clause.is_some() || q.with.is_some() {
+        return fail(
+            "ORDER BY, LIMIT or WITH on a recursive common table expression (SQLite's steer its queue)",
+        );
+    }
+    if matches!(left, SetExpr::SetOperation { .. }) || matches!(right, SetExpr::SetOperation { .. })
+    {
+        return fail("a recursive common table expression of more than two selects");
+    }
+    let all = match quantifier {
+        SetQuantifier::None | SetQuantifier::Distinct => "",
+        SetQuantifier::All => " ALL",
+        other => return fail(format!("unsupported `UNION {other}`")),
+    };
+    let initial = set_sql(env, parent, left, None)?;
+    let mut cols = initial.cols.clone();
+    rename(&mut cols, names)?;
+    let name = cte.alias.name.value.clone();
+    env.ctes
+        .borrow_mut()
+        .insert(name.to_lowercase(), relation_of(&name, &cols));
+    let rec = set_sql(env, parent, right, None)?;
+    if rec.cols.len() != cols.len() {
+        return fail("a recursive union of selects with different column counts");
+    }
+    let mut items = Vec::new();
+    for (i, (a, b)) in initial.cols.iter().zip(&rec.cols).enumerate() {
+        if a.kind != b.kind && b.kind != Kind::Null || matches!(a.kind, Kind::Null | Kind::Other) {
+            return fail(format!(
+                "recursive column {} is {} in the initial select and {} in the recursive one",
+                i + 1,
+                a.kind.name(),
+                b.kind.name()
+            ));
+        }
+        let n = quote_ident(&pg_column(&a.name));
+        items.push(format!("\"initial\".{n}::{} AS {n}", pg_type_of(a.kind)));
+    }
+    let mut seen = BTreeSet::new();
+    if !initial.cols.iter().all(|c| seen.insert(pg_column(&c.name))) {
+        return fail(
+            "the initial select of a recursive common table expression repeats a column name",
+        );
+    }
+    let sql = format!(
+        "SELECT {} FROM ({}) AS \"initial\" UNION{all} {}",
+        items.join(", "),
+        initial.sql,
+        rec.sql
+    );
+    Ok((sql, cols))
 }
 
 fn is_distinct(s: &Select) -> R<bool> {

@@ -362,3 +362,23 @@ fn arrow_forms_that_differ_are_refused_with_the_reason() {
     assert!(err("SELECT doc -> '$[#-1]' AS x FROM J").contains("non-negative"));
     assert!(err("SELECT b -> '$.a' AS x FROM T").contains("only json and jsonb"));
 }
+
+#[test]
+fn with_recursive_casts_the_initial_select_and_reads_the_cte_in_the_recursive_one() {
+    assert_eq!(
+        ok(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5) SELECT x FROM c"
+        ),
+        r#"WITH RECURSIVE c(x) AS (SELECT "initial"."1"::bigint AS "1" FROM (SELECT 1 AS "1") AS "initial" UNION ALL SELECT c.x + 1 AS "x + 1" FROM c AS c WHERE c.x < 5) SELECT c.x AS x FROM c AS c"#
+    );
+}
+
+#[test]
+fn recursive_ctes_that_steer_sqlites_queue_or_mix_kinds_are_refused() {
+    let why = err(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5) SELECT x FROM c",
+    );
+    assert!(why.contains("queue"), "{why}");
+    let why = err("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT 'a' FROM c) SELECT x FROM c");
+    assert!(why.contains("recursive column 1"), "{why}");
+}
