@@ -1375,8 +1375,7 @@ pub fn verify(
         let sides = (pg_side, sqlite_side);
         results.push(table_result(&stx, &mut ctl, p, &froms[i], &rejects, sides)?);
     }
-    progress.step("hashing the views");
-    let views = views::verify_views(&stx, &mut ctl, &planned.namespace, &planned.views);
+    let views = views::verify_views(&stx, &mut ctl, &planned.namespace, &planned.views, progress);
     results.extend(views);
     drop(stx);
     Ok(Verified {

@@ -472,13 +472,20 @@ pub(super) fn verify_views(
     ctl: &mut postgres::Client,
     namespace: &str,
     views: &[PlannedView],
+    progress: &dyn crate::progress::Progress,
 ) -> Vec<TableResult> {
     let mut sides = Sides {
         stx,
         ctl,
         namespace,
     };
-    views.iter().map(|v| sides.view(v)).collect()
+    let n = views.len();
+    let mut out = Vec::with_capacity(n);
+    for (i, v) in views.iter().enumerate() {
+        progress.step(&format!("hashing view {} ({} of {n})", v.name, i + 1));
+        out.push(sides.view(v));
+    }
+    out
 }
 
 #[cfg(test)]
