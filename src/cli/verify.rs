@@ -97,7 +97,7 @@ pub(crate) fn run_verify(a: VerifyArgs) -> Result<ExitCode, Fail> {
     })
 }
 
-/// Print verify's per-table results; returns how many tables differ.
+/// Print verify's per-table (and per-view) results; returns how many differ.
 pub(crate) fn print_verify(results: &[pgbridge::verify::TableResult], seconds: f64) -> usize {
     let mut bad = 0;
     for r in results {
@@ -106,13 +106,16 @@ pub(crate) fn print_verify(results: &[pgbridge::verify::TableResult], seconds: f
             bad += 1;
         }
         out1!(
-            "{} {}: rows {} sqlite / {} postgres{}, sqlite {:.2} s, postgres {:.2} s",
+            "{} {}{}: rows {} sqlite / {} postgres{}, sqlite {:.2} s, postgres {:.2} s",
             if ok { "match   " } else { "MISMATCH" },
+            if r.view { "view " } else { "" },
             r.table,
             r.sqlite.rows,
             r.pg.rows,
             if r.keyed {
                 String::new()
+            } else if r.view {
+                format!(" (duplicate rows {} / {})", r.sqlite.dups, r.pg.dups)
             } else {
                 format!(
                     " (no key; duplicate rows {} / {})",
@@ -122,9 +125,15 @@ pub(crate) fn print_verify(results: &[pgbridge::verify::TableResult], seconds: f
             r.sqlite_s,
             r.pg_s
         );
-        out1!("{}", r.pg.line(&r.table));
+        // A view's digest has no line in 04_validate.sql: its own prefix.
+        if r.view {
+            out1!("view-{}", r.pg.line(&r.table));
+        } else {
+            out1!("{}", r.pg.line(&r.table));
+        }
         if r.sqlite != r.pg {
-            out1!("  sqlite side: {}", r.sqlite.line(&r.table));
+            let prefix = if r.view { "view-" } else { "" };
+            out1!("  sqlite side: {prefix}{}", r.sqlite.line(&r.table));
         }
         for x in &r.rejected {
             out1!("  rejected, not loaded: {x}");
@@ -136,10 +145,16 @@ pub(crate) fn print_verify(results: &[pgbridge::verify::TableResult], seconds: f
             out1!("  {x}");
         }
     }
+    let views = results.iter().filter(|r| r.view).count();
     out1!(
-        "{}: {} tables, {} differ; {:.2} s",
+        "{}: {} tables, {}{} differ; {:.2} s",
         if bad == 0 { "verified" } else { "DIFFERENT" },
-        results.len(),
+        results.len() - views,
+        if views > 0 {
+            format!("{views} views, ")
+        } else {
+            String::new()
+        },
         bad,
         seconds
     );

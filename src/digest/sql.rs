@@ -228,7 +228,7 @@ fn key_terms(t: &VTable) -> Vec<String> {
 /// The column as the binary result format should send it: a value whose
 /// send format is the canonical field (numeric as its normalised text,
 /// text-like types as `text`, so `character(n)` loses its padding).
-fn send_expr(c: &VCol) -> String {
+pub fn send_expr(c: &VCol) -> String {
     let q = format!("t.{}", quote_ident(&c.name));
     match c.wire {
         Wire::Numeric { .. } => format!("trim_scale({q})::text"),

@@ -223,6 +223,8 @@ pub struct Settings {
 pub struct VerifiedTable {
     pub name: String,
     pub source: String,
+    /// `table`, or `view` (SQLite's view against its translation).
+    pub kind: String,
     pub matches: bool,
     pub rows_sqlite: u64,
     pub rows_postgres: u64,

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS pgbridge.runs (
     verify_plan jsonb
 );
 ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS verify_plan jsonb;
+ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS verify_views jsonb;
 ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS source_fingerprint text;
 CREATE TABLE IF NOT EXISTS pgbridge.tables (
     plan text NOT NULL,
@@ -465,6 +466,12 @@ fn run_target(
     } else {
         super::verify_plan::for_created(&plans, &r.compiled.pg)
     };
+    // Views a data-only run did not create are the target's own.
+    let verify_views = if r.opts.data_only {
+        Vec::new()
+    } else {
+        super::verify_plan::for_views(&r.compiled.pg)
+    };
 
     if resuming {
         reload_if_source_changed(
@@ -493,8 +500,10 @@ fn run_target(
         .phase("keys, indexes and foreign keys (03_constraints.sql)");
     let t_cons = Instant::now();
     let finish = format!(
-        "UPDATE pgbridge.runs SET status = 'complete', finished_at = now(), verify_plan = {}::jsonb WHERE plan = {};",
+        "UPDATE pgbridge.runs SET status = 'complete', finished_at = now(), verify_plan = {}::jsonb, \
+         verify_views = {}::jsonb WHERE plan = {};",
         quote_literal(&serde_json::to_string(&verify_plan).unwrap_or_else(|_| "null".into())),
+        quote_literal(&serde_json::to_string(&verify_views).unwrap_or_else(|_| "null".into())),
         quote_literal(r.plan_digest)
     );
     if r.opts.data_only {

@@ -79,3 +79,30 @@ pub fn for_data_only(
         })
         .collect()
 }
+
+/// One translated view as verify hashes it: SQLite evaluates `source`,
+/// PostgreSQL `name`; the columns and their types are read from the
+/// target's catalog when verify runs (the types PostgreSQL reports).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PlannedView {
+    /// PostgreSQL view name (unqualified).
+    pub name: String,
+    /// SQLite view name.
+    pub source: String,
+    /// The translator's notes (order-dependent constructs among them),
+    /// shown beside a difference as its likely cause.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// Verify's views: every view the rules translated, in creation order.
+pub fn for_views(pg: &pg::Schema) -> Vec<PlannedView> {
+    pg.views
+        .iter()
+        .map(|v| PlannedView {
+            name: v.name.clone(),
+            source: v.source_name.clone(),
+            notes: v.notes.clone(),
+        })
+        .collect()
+}

@@ -322,6 +322,7 @@ pub(super) fn call(t: &mut Translator, f: &Function, hint: Option<Kind>) -> R<Fr
             arity(&name, args, 2, 3)?;
             substr(t, args[0], args.get(1).copied(), args.get(2).copied())
         }
+        "printf" | "format" => printf(t, &name, args),
         "count" | "sum" | "total" | "avg" | "group_concat" | "string_agg" => {
             fail(format!("aggregate {name}()"))
         }
@@ -329,6 +330,196 @@ pub(super) fn call(t: &mut Translator, f: &Function, hint: Option<Kind>) -> R<Fr
             "function `{name}` has no PostgreSQL mapping (application-defined or unsupported)"
         )),
     }
+}
+
+/// One step of a `->` path: an object key or an array index.
+#[derive(Debug, PartialEq)]
+enum Step {
+    Key(String),
+    Index(i64),
+}
+
+/// The steps of SQLite's `->` right operand: a JSON path (`$`, `.key`,
+/// `."quoted key"`, `[N]`), a plain name (one key) or an integer (one
+/// index). Negative indexes, `#` and other labels are refused.
+fn arrow_steps(r: &Frag) -> R<Vec<Step>> {
+    if let Some(i) = r.int_lit {
+        return if i >= 0 {
+            Ok(vec![Step::Index(i)])
+        } else {
+            fail(format!("`-> {i}`: a negative index"))
+        };
+    }
+    let Some(path) = &r.str_lit else {
+        return fail("`->` with a right operand that is not a literal");
+    };
+    let Some(mut rest) = path.strip_prefix('$') else {
+        // SQLite reads a label as a path (`'a.b'` is `$.a.b`, `'2'` an
+        // index): only a plain name is one key for certain.
+        let plain = path.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !plain {
+            return fail(format!("`->` label '{path}': SQLite reads it as a path"));
+        }
+        return Ok(vec![Step::Key(path.clone())]);
+    };
+    let bad = || {
+        fail(format!(
+            "`->` path '{path}' (only keys and non-negative indexes)"
+        ))
+    };
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        if let Some(q) = rest.strip_prefix(".\"") {
+            let Some(end) = q.find('"') else { return bad() };
+            out.push(Step::Key(q[..end].to_string()));
+            rest = &q[end + 1..];
+        } else if let Some(k) = rest.strip_prefix('.') {
+            let end = k.find(['.', '[']).unwrap_or(k.len());
+            if end == 0 || k[..end].contains('"') {
+                return bad();
+            }
+            out.push(Step::Key(k[..end].to_string()));
+            rest = &k[end..];
+        } else if let Some(i) = rest.strip_prefix('[') {
+            let end = i.find(']').unwrap_or(0);
+            let Ok(n) = i[..end].parse::<i64>() else {
+                return bad();
+            };
+            if n < 0 || !i[..end].bytes().all(|b| b.is_ascii_digit()) {
+                return bad();
+            }
+            out.push(Step::Index(n));
+            rest = &i[end + 1..];
+        } else {
+            return bad();
+        }
+    }
+    Ok(out)
+}
+
+/// `doc -> path` on a jsonb column: one PostgreSQL `->` per step, a text
+/// key for a key and an integer for an index. Each is NULL where
+/// SQLite's path finds nothing (a key of an array, an index of an
+/// object), and the value is the same JSON (SQLite's minified text,
+/// PostgreSQL's jsonb). Only a json/jsonb left side: SQLite raises an
+/// error on text that is not JSON.
+pub(super) fn json_arrow(doc: Frag, r: Frag) -> R<Frag> {
+    if doc.kind != Kind::Json {
+        return fail(format!(
+            "`->` on a {} value ({}): only json and jsonb columns",
+            doc.kind.name(),
+            doc.sql
+        ));
+    }
+    let mut sql = doc.wrap(prec::OTHER);
+    for step in arrow_steps(&r)? {
+        sql = match step {
+            Step::Key(k) => format!("{sql} -> {}", quote_literal(&k)),
+            Step::Index(i) => format!("{sql} -> {i}"),
+        };
+    }
+    Ok(Frag::new(sql, prec::OTHER, Kind::Json))
+}
+
+/// A piece of a printf format: literal text or a conversion (`s`, `d`).
+#[derive(Debug, PartialEq)]
+enum Piece {
+    Lit(String),
+    Conv(char),
+}
+
+/// The pieces of a printf format made of `%s`, `%d` and `%%` only: those
+/// print alike in both engines. Flags, widths, precisions and the other
+/// conversions (`%f`, `%x`, `%q`, …) are refused with the reason.
+fn printf_pieces(fmt: &str) -> R<Vec<Piece>> {
+    let mut out = Vec::new();
+    let mut lit = String::new();
+    let mut chars = fmt.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            lit.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('%') => lit.push('%'),
+            Some(k @ ('s' | 'd')) => {
+                if !lit.is_empty() {
+                    out.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                out.push(Piece::Conv(k));
+            }
+            Some(k) => {
+                return fail(format!(
+                    "printf() conversion `%{k}`: only %s, %d and %% print the same in \
+                     PostgreSQL (widths and flags count bytes in SQLite, numbers format differently)"
+                ));
+            }
+            None => return fail("printf() format ending in `%`"),
+        }
+    }
+    if !lit.is_empty() {
+        out.push(Piece::Lit(lit));
+    }
+    Ok(out)
+}
+
+/// One printf conversion of `e`: `%s` prints NULL as nothing, `%d` as 0;
+/// integers and text print as themselves. Other values are refused:
+/// SQLite prints a real with 15 significant digits, a boolean as 0/1,
+/// and reads text under `%d` as a number.
+fn printf_arg(t: &mut Translator, conv: char, e: &Expr) -> R<String> {
+    let x = t.expr(e, None)?;
+    let null = if conv == 'd' { "'0'" } else { "''" };
+    match (conv, x.kind) {
+        (_, Kind::Null) => Ok(null.to_string()),
+        (_, Kind::Int) => Ok(format!("coalesce({}, {null})", x.cast("text"))),
+        ('s', Kind::Text) => Ok(format!("coalesce({}, '')", x.sql)),
+        (_, k) => fail(format!(
+            "printf() %{conv} of a {} value ({}): SQLite and PostgreSQL print it differently",
+            k.name(),
+            x.sql
+        )),
+    }
+}
+
+/// `printf(fmt, …)` / `format(fmt, …)` with a literal format of `%s`,
+/// `%d` and `%%` ([`printf_pieces`]) and exactly one argument per
+/// conversion: the pieces concatenated with `||` (IMMUTABLE, unlike
+/// PostgreSQL's `format`).
+fn printf(t: &mut Translator, name: &str, args: &[&Expr]) -> R<Frag> {
+    arity(name, args, 1, usize::MAX)?;
+    let f = t.expr(args[0], None)?;
+    let Some(fmt) = f.str_lit else {
+        return fail(format!(
+            "{name}() with a format that is not a string literal"
+        ));
+    };
+    let pieces = printf_pieces(&fmt)?;
+    let convs = pieces
+        .iter()
+        .filter(|p| matches!(p, Piece::Conv(_)))
+        .count();
+    if convs != args.len() - 1 {
+        return fail(format!(
+            "{name}() with {} argument(s) for {convs} conversion(s)",
+            args.len() - 1
+        ));
+    }
+    let mut rest = args[1..].iter();
+    let mut parts = Vec::new();
+    for p in &pieces {
+        parts.push(match p {
+            Piece::Lit(s) => quote_literal(s),
+            Piece::Conv(c) => printf_arg(t, *c, rest.next().expect("counted above"))?,
+        });
+    }
+    let sql = match parts.as_slice() {
+        [] => "''".to_string(),
+        [one] => one.clone(),
+        _ => format!("({})", parts.join(" || ")),
+    };
+    Ok(Frag::atom(sql, Kind::Text))
 }
 
 fn exprs(t: &mut Translator, args: &[&Expr], hint: Option<Kind>) -> R<Vec<Frag>> {

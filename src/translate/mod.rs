@@ -1070,9 +1070,15 @@ impl<'c> Translator<'c> {
             }
             B::Regexp => fail("REGEXP (needs an application-defined regexp() function in SQLite)"),
             B::Match => fail("MATCH (full-text search operator)"),
-            B::Arrow | B::LongArrow => fail(format!(
-                "JSON operator `{op}` (use json_extract(); `->`/`->>` are not translated yet)"
-            )),
+            B::Arrow => {
+                let l = self.expr(left, None)?;
+                let r = self.expr(right, None)?;
+                funcs::json_arrow(l, r)
+            }
+            B::LongArrow => fail(
+                "JSON operator `->>`: SQLite returns the value's own SQL type (numbers as \
+                 numbers, true as 1), PostgreSQL's `->>` text",
+            ),
             other => fail(format!("unsupported operator `{other}`")),
         }
     }

@@ -23,11 +23,11 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use sqlparser::ast::{
-    Distinct, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Join,
-    JoinConstraint, JoinOperator, LimitClause, ObjectName, ObjectNamePart, OrderByExpr,
-    OrderByKind, OrderBySort, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,
-    SetOperator, SetQuantifier, Statement, TableFactor, TableWithJoins, Value, WindowFrameBound,
-    WindowType,
+    BinaryOperator, Distinct, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
+    GroupByExpr, Ident, Join, JoinConstraint, JoinOperator, LimitClause, ObjectName,
+    ObjectNamePart, OrderByExpr, OrderByKind, OrderBySort, Query, Select, SelectItem,
+    SelectItemQualifiedWildcardKind, SetExpr, SetOperator, SetQuantifier, Statement, TableFactor,
+    TableWithJoins, Value, WindowFrameBound, WindowType,
 };
 use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
@@ -164,6 +164,19 @@ pub(super) struct Scope<'a> {
     env: &'a Env<'a>,
     sources: Vec<Source>,
     parent: Option<&'a Scope<'a>>,
+    /// Columns a `USING` or `NATURAL` join merged.
+    using: Vec<Using>,
+}
+
+/// A column `USING` (or `NATURAL`) joins: the join's right source and
+/// the left one it matches, by index into `sources`. SQLite reads the
+/// left one's value for the bare name and leaves the right one out of `*`.
+#[derive(Debug, Clone)]
+struct Using {
+    /// The SQLite column name, as the right source declares it.
+    name: String,
+    left: usize,
+    right: usize,
 }
 
 impl<'a> Scope<'a> {
@@ -197,8 +210,10 @@ impl<'a> Scope<'a> {
         let hits: Vec<(&Source, &ColumnInfo)> = self
             .sources
             .iter()
-            .filter(|s| qual.is_none_or(|q| s.alias.eq_ignore_ascii_case(q)))
-            .filter_map(|s| {
+            .enumerate()
+            .filter(|(_, s)| qual.is_none_or(|q| s.alias.eq_ignore_ascii_case(q)))
+            .filter(|&(i, _)| qual.is_some() || !self.merged_away(i, name))
+            .filter_map(|(_, s)| {
                 s.rel
                     .columns
                     .iter()
@@ -214,6 +229,13 @@ impl<'a> Scope<'a> {
             },
             _ => fail(format!("ambiguous column name `{name}`")),
         }
+    }
+
+    /// Source `i` is the right side of a `USING`/`NATURAL` join on `name`.
+    fn merged_away(&self, i: usize, name: &str) -> bool {
+        self.using
+            .iter()
+            .any(|u| u.right == i && u.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -304,22 +326,20 @@ fn query_sql(env: &Env, parent: Option<&Scope>, q: &Query, names: Option<&[Strin
 fn with_and_body(env: &Env, parent: Option<&Scope>, q: &Query, names: Option<&[String]>) -> R<Out> {
     let mut with = String::new();
     if let Some(w) = &q.with {
-        if w.recursive {
-            return fail("WITH RECURSIVE is not translated yet");
-        }
         let mut parts = Vec::new();
         for cte in &w.cte_tables {
-            if !cte.alias.columns.is_empty() || cte.materialized.is_some() {
+            if cte.materialized.is_some() || cte.alias.columns.iter().any(|c| c.data_type.is_some())
+            {
                 return fail(format!("unsupported common table expression `{cte}`"));
             }
-            let out = query_sql(env, parent, &cte.query, None)?;
-            let name = cte.alias.name.value.clone();
-            parts.push(format!("{} AS ({})", quote_ident(&name), out.sql));
-            env.ctes
-                .borrow_mut()
-                .insert(name.to_lowercase(), relation_of(&name, &out.cols));
+            parts.push(cte_sql(env, parent, cte, w.recursive)?);
         }
-        with = format!("WITH {} ", parts.join(", "));
+        let word = if w.recursive {
+            "WITH RECURSIVE"
+        } else {
+            "WITH"
+        };
+        with = format!("{word} {} ", parts.join(", "));
     }
     let mut out = match q.body.as_ref() {
         SetExpr::Select(s) if !is_distinct(s)? => select_sql(env, parent, s, q, names)?,
@@ -330,6 +350,144 @@ fn with_and_body(env: &Env, parent: Option<&Scope>, q: &Query, names: Option<&[S
     };
     out.sql = format!("{with}{}{}", out.sql, limit_sql(env, q)?);
     Ok(out)
+}
+
+/// One common table expression, printed, and made a relation for what
+/// follows. `(a, b)` column names rename its result columns. Under
+/// `WITH RECURSIVE`, a CTE that is a UNION is translated as a recursive
+/// one ([`recursive_sql`]).
+fn cte_sql(
+    env: &Env,
+    parent: Option<&Scope>,
+    cte: &sqlparser::ast::Cte,
+    recursive: bool,
+) -> R<String> {
+    let name = cte.alias.name.value.clone();
+    let names: Vec<String> = cte
+        .alias
+        .columns
+        .iter()
+        .map(|c| c.name.value.clone())
+        .collect();
+    let union = match cte.query.body.as_ref() {
+        SetExpr::SetOperation {
+            left,
+            op: SetOperator::Union,
+            set_quantifier,
+            right,
+        } if recursive => Some((left, set_quantifier, right)),
+        _ => None,
+    };
+    let (sql, mut cols) = match union {
+        Some((left, quantifier, right)) => {
+            recursive_sql(env, parent, cte, &names, (left, quantifier, right))?
+        }
+        None => {
+            let out = query_sql(env, parent, &cte.query, None)?;
+            (out.sql, out.cols)
+        }
+    };
+    rename(&mut cols, &names)?;
+    env.ctes
+        .borrow_mut()
+        .insert(name.to_lowercase(), relation_of(&name, &cols));
+    let list = if names.is_empty() {
+        String::new()
+    } else {
+        let cols: Vec<String> = cols
+            .iter()
+            .map(|c| quote_ident(&pg_column(&c.name)))
+            .collect();
+        format!("({})", cols.join(", "))
+    };
+    Ok(format!("{}{list} AS ({sql})", quote_ident(&name)))
+}
+
+/// Result columns named by a CTE's column list (when it has one).
+fn rename(cols: &mut [OutCol], names: &[String]) -> R<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    if names.len() != cols.len() {
+        return fail(format!(
+            "a common table expression names {} columns and returns {}",
+            names.len(),
+            cols.len()
+        ));
+    }
+    for (c, n) in cols.iter_mut().zip(names) {
+        c.name = n.clone();
+        c.certain = true;
+    }
+    Ok(())
+}
+
+/// `initial UNION [ALL] recursive`: the initial select first, its columns
+/// cast to the types the kinds map to (PostgreSQL takes the recursive
+/// union's types from it), then the recursive select with the CTE in
+/// reach. Exact where SQLite's queue and PostgreSQL's working table give
+/// the same rows: no ORDER BY, LIMIT or OFFSET on the CTE (SQLite's
+/// would steer the queue), one recursive select, and the same kind in
+/// each column on both sides.
+fn recursive_sql(
+    env: &Env,
+    parent: Option<&Scope>,
+    cte: &sqlparser::ast::Cte,
+    names: &[String],
+    (left, quantifier, right): (&SetExpr, &SetQuantifier, &SetExpr),
+) -> R<(String, Vec<OutCol>)> {
+    let q = &cte.query;
+    if q.order_by.is_some() || q.limit_clause.is_some() || q.with.is_some() {
+        return fail(
+            "ORDER BY, LIMIT or WITH on a recursive common table expression (SQLite's steer its queue)",
+        );
+    }
+    if matches!(left, SetExpr::SetOperation { .. }) || matches!(right, SetExpr::SetOperation { .. })
+    {
+        return fail("a recursive common table expression of more than two selects");
+    }
+    let all = match quantifier {
+        SetQuantifier::None | SetQuantifier::Distinct => "",
+        SetQuantifier::All => " ALL",
+        other => return fail(format!("unsupported `UNION {other}`")),
+    };
+    let initial = set_sql(env, parent, left, None)?;
+    let mut cols = initial.cols.clone();
+    rename(&mut cols, names)?;
+    let name = cte.alias.name.value.clone();
+    env.ctes
+        .borrow_mut()
+        .insert(name.to_lowercase(), relation_of(&name, &cols));
+    let rec = set_sql(env, parent, right, None)?;
+    if rec.cols.len() != cols.len() {
+        return fail("a recursive union of selects with different column counts");
+    }
+    let mut items = Vec::new();
+    for (i, (a, b)) in initial.cols.iter().zip(&rec.cols).enumerate() {
+        if a.kind != b.kind && b.kind != Kind::Null || matches!(a.kind, Kind::Null | Kind::Other) {
+            return fail(format!(
+                "recursive column {} is {} in the initial select and {} in the recursive one",
+                i + 1,
+                a.kind.name(),
+                b.kind.name()
+            ));
+        }
+        let n = quote_ident(&pg_column(&a.name));
+        items.push(format!("\"initial\".{n}::{} AS {n}", pg_type_of(a.kind)));
+    }
+    let mut seen = BTreeSet::new();
+    if !initial.cols.iter().all(|c| seen.insert(pg_column(&c.name))) {
+        return fail(
+            "the initial select of a recursive common table expression repeats a column name",
+        );
+    }
+    let sql = format!(
+        "SELECT {} FROM ({}) AS \"initial\" UNION{all} {}",
+        items.join(", "),
+        initial.sql,
+        rec.sql
+    );
+    Ok((sql, cols))
 }
 
 fn is_distinct(s: &Select) -> R<bool> {
@@ -594,6 +752,7 @@ fn limit_sql(env: &Env, q: &Query) -> R<String> {
         env,
         sources: Vec::new(),
         parent: None,
+        using: Vec::new(),
     };
     let mut out = String::new();
     if let Some(l) = limit {
@@ -641,10 +800,12 @@ fn select_sql(
             return fail(format!("two FROM items are named `{}`", a.alias));
         }
     }
+    let using = using_columns(&s.from, &sources)?;
     let scope = Scope {
         env,
         sources,
         parent,
+        using,
     };
     let from = from_sql(&scope, &s.from, printed)?;
     let mut cols = projection(&scope, &s.projection)?;
@@ -790,18 +951,22 @@ fn from_sql(scope: &Scope, from: &[TableWithJoins], printed: Vec<String>) -> R<S
     }
     let mut printed = printed.into_iter();
     let mut items = Vec::new();
+    let mut at = 0;
     for twj in from {
         let mut item = printed.next().unwrap_or_default();
         for j in &twj.joins {
+            at += 1;
             item.push(' ');
-            item.push_str(&join_sql(scope, j, printed.next().unwrap_or_default())?);
+            item.push_str(&join_sql(scope, j, at, printed.next().unwrap_or_default())?);
         }
+        at += 1;
         items.push(item);
     }
     Ok(format!(" FROM {}", items.join(", ")))
 }
 
-fn join_sql(scope: &Scope, j: &Join, rel: String) -> R<String> {
+/// One join of `from_sql`; `right` is its relation's index in the scope.
+fn join_sql(scope: &Scope, j: &Join, right: usize, rel: String) -> R<String> {
     let (word, c) = match &j.join_operator {
         JoinOperator::Join(c) | JoinOperator::Inner(c) => ("JOIN", c),
         JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => ("LEFT JOIN", c),
@@ -816,10 +981,133 @@ fn join_sql(scope: &Scope, j: &Join, rel: String) -> R<String> {
             Ok(format!("{word} {rel} ON {}", cond.sql))
         }
         JoinConstraint::None if word == "JOIN" => Ok(format!("CROSS JOIN {rel}")),
-        JoinConstraint::Using(_) | JoinConstraint::Natural => fail(
-            "JOIN … USING / NATURAL JOIN is not translated yet (column names may differ after renaming)",
-        ),
+        JoinConstraint::Using(_) | JoinConstraint::Natural => {
+            let cond = using_condition(scope, right)?;
+            Ok(format!("{word} {rel} ON {}", cond.sql))
+        }
         JoinConstraint::None => fail(format!("{word} without ON")),
+    }
+}
+
+/// The columns each `USING` / `NATURAL` join of `from` merges, with the
+/// left source each matches: the one earlier source that has the column
+/// (a source already merged on it by an earlier join does not count).
+/// Only inner and left joins: the merged column of a right or full join
+/// is neither side's.
+fn using_columns(from: &[TableWithJoins], sources: &[Source]) -> R<Vec<Using>> {
+    let mut out: Vec<Using> = Vec::new();
+    let mut at = 0;
+    for twj in from {
+        for j in &twj.joins {
+            at += 1;
+            let c = match &j.join_operator {
+                JoinOperator::Join(c)
+                | JoinOperator::Inner(c)
+                | JoinOperator::Left(c)
+                | JoinOperator::LeftOuter(c) => c,
+                JoinOperator::Right(c)
+                | JoinOperator::RightOuter(c)
+                | JoinOperator::FullOuter(c)
+                    if matches!(c, JoinConstraint::Using(_) | JoinConstraint::Natural) =>
+                {
+                    return fail(
+                        "RIGHT or FULL JOIN with USING or NATURAL (the merged column is neither side's)",
+                    );
+                }
+                _ => continue,
+            };
+            let names: Vec<String> = match c {
+                JoinConstraint::Using(cols) => cols
+                    .iter()
+                    .map(|n| declared(&sources[at], &table_name(n)?))
+                    .collect::<R<Vec<_>>>()?,
+                JoinConstraint::Natural => sources[at]
+                    .rel
+                    .columns
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .filter(|n| left_of(sources, &out, at, n).next().is_some())
+                    .collect(),
+                _ => continue,
+            };
+            for name in names {
+                let left: Vec<usize> = left_of(sources, &out, at, &name).collect();
+                let [l] = left[..] else {
+                    return fail(format!(
+                        "USING column `{name}` is in no table or in several tables left of the join"
+                    ));
+                };
+                out.push(Using {
+                    name,
+                    left: l,
+                    right: at,
+                });
+            }
+        }
+        at += 1;
+    }
+    Ok(out)
+}
+
+/// The right source's declared name for a `USING` column.
+fn declared(s: &Source, name: &str) -> R<String> {
+    s.rel
+        .columns
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(n, _)| n.clone())
+        .ok_or_else(|| {
+            Untranslatable::new(format!("USING column `{name}` is not in `{}`", s.alias))
+        })
+}
+
+/// The sources before `right` that have column `name` and are not merged
+/// into another on it.
+fn left_of<'s>(
+    sources: &'s [Source],
+    merged: &'s [Using],
+    right: usize,
+    name: &'s str,
+) -> impl Iterator<Item = usize> + 's {
+    (0..right).filter(move |&i| {
+        sources[i]
+            .rel
+            .columns
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+            && !merged
+                .iter()
+                .any(|u| u.right == i && u.name.eq_ignore_ascii_case(name))
+    })
+}
+
+/// `left.c = right.c AND …` over the columns join `right` merges,
+/// translated like any `ON` (SQLite's `USING` is exactly that
+/// condition); `true` when a `NATURAL` join shares no column.
+fn using_condition(scope: &Scope, right: usize) -> R<Frag> {
+    let column = |i: usize, name: &str| {
+        Expr::CompoundIdentifier(vec![
+            Ident::new(scope.sources[i].alias.clone()),
+            Ident::new(name),
+        ])
+    };
+    let cond = scope
+        .using
+        .iter()
+        .filter(|u| u.right == right)
+        .map(|u| Expr::BinaryOp {
+            left: Box::new(column(u.left, &u.name)),
+            op: BinaryOperator::Eq,
+            right: Box::new(column(u.right, &u.name)),
+        })
+        .reduce(|a, b| Expr::BinaryOp {
+            left: Box::new(a),
+            op: BinaryOperator::And,
+            right: Box::new(b),
+        });
+    match cond {
+        Some(e) => scoped(scope, &e, true),
+        None => Ok(Frag::atom("true", Kind::Bool)),
     }
 }
 
@@ -851,8 +1139,12 @@ fn projection(scope: &Scope, items: &[SelectItem]) -> R<Vec<OutCol>> {
             }
             SelectItem::Wildcard(opts) => {
                 no_wildcard_options(&opts.to_string())?;
-                for s in &scope.sources {
-                    cols.extend(star(s));
+                for (i, s) in scope.sources.iter().enumerate() {
+                    cols.extend(
+                        star(s)
+                            .into_iter()
+                            .filter(|c| !scope.merged_away(i, &c.name)),
+                    );
                 }
             }
             SelectItem::QualifiedWildcard(kind, opts) => {

@@ -49,6 +49,16 @@ fn catalog() -> Catalog {
             ],
         },
     );
+    c.relations.insert(
+        "j".into(),
+        Relation {
+            pg_name: "j".into(),
+            columns: vec![
+                col("id", "id", "bigint", Some("integer")),
+                col("doc", "doc", "jsonb", Some("text")),
+            ],
+        },
+    );
     c.views.insert("broken".into());
     c
 }
@@ -281,4 +291,94 @@ fn an_unaliased_from_subquery_gets_a_name_postgresql_15_accepts() {
     );
     let why = err("SELECT * FROM (SELECT a FROM t), t AS \"(subquery-1)\"");
     assert!(why.contains("two FROM items"), "{why}");
+}
+
+#[test]
+fn printf_with_s_d_and_percent_becomes_concatenation_with_sqlites_nulls() {
+    assert_eq!(
+        ok("SELECT printf('%s: %d%%', b, a) AS p FROM T"),
+        r#"SELECT (coalesce("T".b, '') || ': ' || coalesce("T".a::text, '0') || '%') AS p FROM t AS "T""#
+    );
+    assert_eq!(
+        ok("SELECT format('%d', NULL) AS p FROM T"),
+        r#"SELECT '0' AS p FROM t AS "T""#
+    );
+}
+
+#[test]
+fn printf_conversions_that_print_differently_are_refused_with_the_reason() {
+    assert!(err("SELECT printf('%.2f', r) AS p FROM T").contains("`%.`"));
+    assert!(err("SELECT printf('%5s', b) AS p FROM T").contains("`%5`"));
+    assert!(err("SELECT printf('%s', r) AS p FROM T").contains("real"));
+    assert!(err("SELECT printf('%d', b) AS p FROM T").contains("%d of a text"));
+    assert!(err("SELECT printf('%s %s', b) AS p FROM T").contains("1 argument(s) for 2"));
+    assert!(err("SELECT printf(b, a) AS p FROM T").contains("not a string literal"));
+}
+
+#[test]
+fn using_and_natural_joins_become_on_with_the_left_column_for_the_bare_name() {
+    assert_eq!(
+        ok("SELECT a, x.b FROM T AS x JOIN T AS y USING (A)"),
+        r#"SELECT x.a AS a, x.b AS b FROM t AS x JOIN t AS y ON x.a = y.a"#
+    );
+    // `*` leaves the right side's USING columns out, as SQLite does.
+    assert_eq!(
+        ok("SELECT * FROM U NATURAL LEFT JOIN U AS y"),
+        r#"SELECT "U".id AS id, "U".t_id AS t_id FROM u AS "U" LEFT JOIN u AS y ON "U".id = y.id AND "U".t_id = y.t_id"#
+    );
+    let sql = ok("SELECT * FROM T NATURAL JOIN T AS y");
+    assert_eq!(
+        sql,
+        r#"SELECT "T".a AS a, "T".b AS b, "T".r AS r, "T".n AS n, "T".flag AS flag, "T".item_code AS "Code" FROM t AS "T" JOIN t AS y ON "T".a = y.a AND "T".b = y.b AND "T".r = y.r AND "T".n = y.n AND "T".flag = y.flag AND "T".item_code = y.item_code"#
+    );
+}
+
+#[test]
+fn using_joins_that_are_not_exact_are_refused() {
+    let why = err("SELECT * FROM T RIGHT JOIN T AS y USING (a)");
+    assert!(why.contains("RIGHT or FULL"), "{why}");
+    let why = err("SELECT * FROM T JOIN U USING (a)");
+    assert!(why.contains("not in `U`"), "{why}");
+    let why = err("SELECT * FROM T AS x, T AS y JOIN T AS z USING (a)");
+    assert!(why.contains("several tables"), "{why}");
+}
+
+#[test]
+fn arrow_on_jsonb_steps_by_key_and_index_like_sqlites_path() {
+    assert_eq!(
+        ok(r#"SELECT doc -> '$.a."b c"[2].d' AS x, doc -> 'k' AS y, doc -> 0 AS z FROM J"#),
+        r#"SELECT "J".doc -> 'a' -> 'b c' -> 2 -> 'd' AS x, "J".doc -> 'k' AS y, "J".doc -> 0 AS z FROM j AS "J""#
+    );
+    assert_eq!(
+        ok("SELECT doc -> '$' AS x FROM J"),
+        r#"SELECT "J".doc AS x FROM j AS "J""#
+    );
+}
+
+#[test]
+fn arrow_forms_that_differ_are_refused_with_the_reason() {
+    assert!(err("SELECT doc ->> 'a' AS x FROM J").contains("own SQL type"));
+    assert!(err("SELECT doc -> 'a.b' AS x FROM J").contains("reads it as a path"));
+    assert!(err("SELECT doc -> '$[#-1]' AS x FROM J").contains("non-negative"));
+    assert!(err("SELECT b -> '$.a' AS x FROM T").contains("only json and jsonb"));
+}
+
+#[test]
+fn with_recursive_casts_the_initial_select_and_reads_the_cte_in_the_recursive_one() {
+    assert_eq!(
+        ok(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5) SELECT x FROM c"
+        ),
+        r#"WITH RECURSIVE c(x) AS (SELECT "initial"."1"::bigint AS "1" FROM (SELECT 1 AS "1") AS "initial" UNION ALL SELECT c.x + 1 AS "x + 1" FROM c AS c WHERE c.x < 5) SELECT c.x AS x FROM c AS c"#
+    );
+}
+
+#[test]
+fn recursive_ctes_that_steer_sqlites_queue_or_mix_kinds_are_refused() {
+    let why = err(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5) SELECT x FROM c",
+    );
+    assert!(why.contains("queue"), "{why}");
+    let why = err("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT 'a' FROM c) SELECT x FROM c");
+    assert!(why.contains("recursive column 1"), "{why}");
 }

@@ -14,6 +14,7 @@
 //! embeds; the SQLite side converts each value with the converter the
 //! loader used.
 mod spill;
+mod views;
 
 use crate::diag::{Diagnostic, Diagnostics, Stage};
 use crate::digest::{CHUNK_ROWS, canon, sql};
@@ -124,10 +125,13 @@ impl Chunker {
 
 #[derive(Debug, Clone)]
 pub struct TableResult {
-    /// PostgreSQL table.
+    /// PostgreSQL table or view.
     pub table: String,
-    /// SQLite table.
+    /// SQLite table or view.
     pub source: String,
+    /// A view: SQLite's view evaluated against its translation, rows
+    /// compared as a multiset.
+    pub view: bool,
     pub keyed: bool,
     pub sqlite: Digests,
     pub pg: Digests,
@@ -143,7 +147,29 @@ pub struct TableResult {
 
 impl TableResult {
     pub fn matches(&self) -> bool {
-        self.sqlite == self.pg && self.unconvertible.is_empty()
+        self.sqlite == self.pg && self.unconvertible.is_empty() && self.differences.is_empty()
+    }
+
+    /// `table` or `view`.
+    pub fn kind(&self) -> &'static str {
+        if self.view { "view" } else { "table" }
+    }
+
+    /// A view's result, nothing hashed yet.
+    fn view(v: &verify_plan::PlannedView) -> TableResult {
+        TableResult {
+            table: v.name.clone(),
+            source: v.source.clone(),
+            view: true,
+            keyed: false,
+            sqlite: Digests::default(),
+            pg: Digests::default(),
+            sqlite_s: 0.0,
+            pg_s: 0.0,
+            rejected: Vec::new(),
+            unconvertible: Vec::new(),
+            differences: Vec::new(),
+        }
     }
 }
 
@@ -152,6 +178,7 @@ impl From<&TableResult> for crate::load::VerifiedTable {
         crate::load::VerifiedTable {
             name: t.table.clone(),
             source: t.source.clone(),
+            kind: t.kind().into(),
             matches: t.matches(),
             rows_sqlite: t.sqlite.rows,
             rows_postgres: t.pg.rows,
@@ -1106,6 +1133,7 @@ fn pg_table(
 /// The tables to verify and where they live.
 struct Planned {
     tables: Vec<PlannedTable>,
+    views: Vec<verify_plan::PlannedView>,
     namespace: String,
     recorded: bool,
 }
@@ -1115,7 +1143,7 @@ struct Planned {
 fn recorded_plan(
     ctl: &mut postgres::Client,
     namespace: &str,
-) -> Result<Result<Vec<PlannedTable>, String>, Box<Diagnostic>> {
+) -> Result<Result<Recorded, String>, Box<Diagnostic>> {
     let has = ctl.query_one(
         "SELECT EXISTS (SELECT 1 FROM pg_attribute \
          WHERE attrelid = to_regclass('pgbridge.runs') AND attname = 'verify_plan' AND NOT attisdropped)",
@@ -1137,8 +1165,9 @@ fn recorded_plan(
     }
     let row = ctl
         .query_opt(
-            "SELECT verify_plan::text, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') \
-             FROM pgbridge.runs \
+            "SELECT verify_plan::text, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), \
+                    coalesce(to_jsonb(r) -> 'verify_views', '[]')::text \
+             FROM pgbridge.runs AS r \
              WHERE target_schema = $1 AND status = 'complete' AND verify_plan IS NOT NULL \
              ORDER BY finished_at DESC LIMIT 1",
             &[&namespace],
@@ -1152,7 +1181,7 @@ fn recorded_plan(
             "no complete migrate run into schema {namespace} is recorded"
         )));
     };
-    let (text, at): (String, String) = (row.get(0), row.get(1));
+    let (text, at, views): (String, String, String) = (row.get(0), row.get(1), row.get(2));
     let tables: Vec<PlannedTable> = serde_json::from_str(&text).map_err(|e| {
         verr(
             "run-state-unreadable",
@@ -1160,6 +1189,11 @@ fn recorded_plan(
         )
         .with_help("verify with --replan to plan from the source schema instead")
     })?;
+    // A run before views were verified recorded none (JSON null).
+    let views = serde_json::from_str::<Option<_>>(&views)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let catalog =
         plan::read_catalog(ctl, namespace).map_err(pg_fail("reading the target catalog"))?;
     for t in &tables {
@@ -1182,8 +1216,11 @@ fn recorded_plan(
             }
         }
     }
-    Ok(Ok(tables))
+    Ok(Ok((tables, views)))
 }
+
+/// The tables and views a migrate run recorded.
+type Recorded = (Vec<PlannedTable>, Vec<verify_plan::PlannedView>);
 
 /// The tables to verify: the plan migrate recorded, else (or with
 /// `--replan`) planned from the source schema and rules the way migrate
@@ -1209,7 +1246,7 @@ fn plan_tables(
             None => current(ctl)?,
         };
         match recorded_plan(ctl, &namespace)? {
-            Ok(tables) => {
+            Ok((tables, views)) => {
                 diags.push(Diagnostic::note(
                     Stage::Load,
                     "verify-recorded-plan",
@@ -1219,6 +1256,7 @@ fn plan_tables(
                 ));
                 return Ok(Planned {
                     tables,
+                    views,
                     namespace,
                     recorded: true,
                 });
@@ -1258,6 +1296,7 @@ fn plan_tables(
     })?;
     Ok(Planned {
         tables: verify_plan::for_created(&plans, &compiled.pg),
+        views: verify_plan::for_views(&compiled.pg),
         namespace,
         recorded: false,
     })
@@ -1336,6 +1375,8 @@ pub fn verify(
         let sides = (pg_side, sqlite_side);
         results.push(table_result(&stx, &mut ctl, p, &froms[i], &rejects, sides)?);
     }
+    let views = views::verify_views(&stx, &mut ctl, &planned.namespace, &planned.views, progress);
+    results.extend(views);
     drop(stx);
     Ok(Verified {
         tables: results,
@@ -1376,6 +1417,7 @@ fn table_result(
     let mut res = TableResult {
         table: t.name.clone(),
         source: t.source.clone(),
+        view: false,
         keyed: !t.key.is_empty(),
         sqlite,
         pg,
