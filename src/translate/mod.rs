@@ -37,6 +37,7 @@
 mod funcs;
 pub mod query;
 mod time;
+pub mod trigger;
 
 pub use time::TimeSource;
 
