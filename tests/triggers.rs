@@ -384,7 +384,8 @@ fn updated_at_idiom_does_not_loop_and_sets_the_column() {
 
 const HOSTILE: &str = r#"
 CREATE TABLE "we""ird $$ */ tab\le" ("i""d" INTEGER PRIMARY KEY, "va$$l ue" TEXT, "lo */ g" TEXT);
-CREATE TRIGGER "tr""ig $$ */ \n" BEFORE INSERT ON "we""ird $$ */ tab\le"
+CREATE TRIGGER "tr""ig $$ */ \
+x" BEFORE INSERT ON "we""ird $$ */ tab\le"
 BEGIN
     SELECT RAISE(ABORT, 'it''s $$ bad */ \ here
 and there') WHERE NEW."va$$l ue" = 'bad';

@@ -47,6 +47,8 @@ mod corpus_tests;
 mod query_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trigger_tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
