@@ -382,6 +382,52 @@ fn updated_at_idiom_does_not_loop_and_sets_the_column() {
     );
 }
 
+/// Live sync's switch: with `pgbridge.sync_apply` on, no trigger acts.
+#[test]
+fn sync_apply_setting_silences_every_trigger() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixture(dir.path(), "app.db", SCHEMA);
+    let db = cluster(PgVersion::V15).new_db("triggers");
+    let out = pgbridge(&["migrate", path.to_str().unwrap(), db.url.as_str()]);
+    assert!(out.status.success(), "{}", text(&out));
+    db.psql(
+        "SET pgbridge.sync_apply = on; \
+         INSERT INTO item (id, name, qty) VALUES (7, 'applied', -5); \
+         UPDATE item SET qty = 1 WHERE id = 2; DELETE FROM item WHERE id = 1;",
+    )
+    .unwrap();
+    // The two rows the fixture's own inserts logged in SQLite, no more.
+    assert_eq!(db.scalar("SELECT count(*) FROM ledger"), "2");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM item WHERE updated_at IS NOT NULL"),
+        "0"
+    );
+}
+
+/// Under `--schema`, a function finds its tables whatever the caller's
+/// search path.
+#[test]
+fn triggers_in_a_schema_find_their_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixture(dir.path(), "app.db", SCHEMA);
+    let db = cluster(PgVersion::V18).new_db("triggers");
+    let args = [
+        "migrate",
+        path.to_str().unwrap(),
+        db.url.as_str(),
+        "--schema",
+        "legacy",
+    ];
+    let out = pgbridge(&args);
+    assert!(out.status.success(), "{}", text(&out));
+    db.psql("SET search_path TO public; UPDATE legacy.item SET qty = 3 WHERE id = 1;")
+        .unwrap();
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM legacy.ledger WHERE action = 'qty'"),
+        "1"
+    );
+}
+
 const HOSTILE: &str = r#"
 CREATE TABLE "we""ird $$ */ tab\le" ("i""d" INTEGER PRIMARY KEY, "va$$l ue" TEXT, "lo */ g" TEXT);
 CREATE TRIGGER "tr""ig $$ */ \
