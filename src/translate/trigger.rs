@@ -81,62 +81,31 @@ pub fn translate_trigger(
     target: &Target,
 ) -> Result<TranslatedTrigger, Untranslatable> {
     let ct = parse_create_trigger(sql)?;
-    let head = header(&ct, target)?;
-    let env = Env::new(catalog);
-    let rel = env.relation(&ct.table_name)?;
-    let statements = match &ct.statements {
-        Some(ConditionalStatements::BeginEnd(b)) => &b.statements,
-        _ => return fail("a trigger without BEGIN … END"),
+    let mut head = header(&ct, target)?;
+    let Some(ConditionalStatements::BeginEnd(b)) = &ct.statements else {
+        return fail("a trigger without BEGIN … END");
     };
-    let mut head = head;
-    let same_row = head.timing == "AFTER"
-        && !target.is_view
-        && head.event != "DELETE"
-        && !statements.is_empty()
-        && statements
-            .iter()
-            .all(|s| same_row_update(s, target).is_some());
+    let statements = &b.statements;
+    let same_row = is_same_row_idiom(&head, target, statements);
     if same_row {
         head.timing = "BEFORE";
     }
+    let env = Env::new(catalog);
+    let rel = env.relation(&ct.table_name)?;
     let cx = Cx {
         head: &head,
         notes: RefCell::new(Vec::new()),
     };
-    let (new_old, old_only) = new_old(&head, &rel);
-    let scope = Scope::new(&env, new_old, None);
-    let when = match &ct.condition {
-        Some(c) => Some(scoped_condition(&scope, c)?.sql),
-        None => None,
-    };
-    let mut lines = Vec::new();
-    if same_row {
-        let old_scope = Scope::new(&env, old_only, None);
-        let row_scope = Scope::new(&env, vec![("new".into(), rel.clone())], Some(&old_scope));
-        for s in statements {
-            lines.extend(assign_same_row(&row_scope, s, target)?);
-        }
-    } else {
-        for s in statements {
-            lines.extend(cx.statement(&scope, s)?);
-        }
-    }
+    let (when, lines) = cx.body(&env, &rel, &ct, statements, same_row.then_some(target))?;
     let update_of = update_of(&ct, &rel)?;
-    drop(scope);
     let (depends_on, extensions, mut notes) = env.finish();
+    if same_row {
+        notes.insert(0, SAME_ROW_NOTE.to_string());
+    }
     for n in cx.notes.into_inner() {
         if !notes.contains(&n) {
             notes.push(n);
         }
-    }
-    if same_row {
-        notes.insert(
-            0,
-            "an AFTER trigger that updates the row that fired it becomes a BEFORE trigger \
-             assigning NEW: the same values, without a second UPDATE (which would fire \
-             the table's UPDATE triggers once more)"
-                .to_string(),
-        );
     }
     Ok(TranslatedTrigger {
         timing: head.timing,
@@ -147,6 +116,22 @@ pub fn translate_trigger(
         extensions,
         notes,
     })
+}
+
+const SAME_ROW_NOTE: &str = "an AFTER trigger that updates the row that fired it becomes a \
+    BEFORE trigger assigning NEW: the same values, without a second UPDATE (which would fire \
+    the table's UPDATE triggers once more)";
+
+/// An AFTER INSERT/UPDATE trigger on a table whose every statement
+/// updates the row that fired it.
+fn is_same_row_idiom(head: &Head, target: &Target, statements: &[Statement]) -> bool {
+    head.timing == "AFTER"
+        && !target.is_view
+        && head.event != "DELETE"
+        && !statements.is_empty()
+        && statements
+            .iter()
+            .all(|s| same_row_update(s, target).is_some())
 }
 
 /// The statement, with SQLite's `CREATE TRIGGER IF NOT EXISTS` (which
@@ -320,6 +305,37 @@ struct Cx<'a> {
 }
 
 impl Cx<'_> {
+    /// The WHEN condition and the body's PL/pgSQL lines; `same_row`: the
+    /// target of the updated-at idiom, whose statements assign NEW.
+    fn body(
+        &self,
+        env: &Env,
+        rel: &Relation,
+        ct: &CreateTrigger,
+        statements: &[Statement],
+        same_row: Option<&Target>,
+    ) -> R<(Option<String>, Vec<String>)> {
+        let (new_old, old_only) = new_old(self.head, rel);
+        let scope = Scope::new(env, new_old, None);
+        let when = match &ct.condition {
+            Some(c) => Some(scoped_condition(&scope, c)?.sql),
+            None => None,
+        };
+        let mut lines = Vec::new();
+        if let Some(target) = same_row {
+            let old_scope = Scope::new(env, old_only, None);
+            let row_scope = Scope::new(env, vec![("new".into(), rel.clone())], Some(&old_scope));
+            for s in statements {
+                lines.extend(assign_same_row(&row_scope, s, target)?);
+            }
+        } else {
+            for s in statements {
+                lines.extend(self.statement(&scope, s)?);
+            }
+        }
+        Ok((when, lines))
+    }
+
     fn statement(&self, scope: &Scope, s: &Statement) -> R<Vec<String>> {
         match s {
             Statement::Insert(i) => Ok(vec![insert(scope, i)?]),
