@@ -445,11 +445,14 @@ END;
 #[test]
 fn hostile_names_and_messages_apply_and_behave_on_15_and_18() {
     let dir = tempfile::tempdir().unwrap();
-    let path = fixture(dir.path(), "hostile.db", HOSTILE);
+    // A line separator in a column name: PostgreSQL reads it as U&"…".
+    let sep = |s: &str| s.replace("l ue", "l\u{2028}ue");
+    let path = fixture(dir.path(), "hostile.db", &sep(HOSTILE));
     let dml = [
-        r#"INSERT INTO "we""ird $$ */ tab\le" ("i""d", "va$$l ue") VALUES (1, 'good')"#,
-        r#"INSERT INTO "we""ird $$ */ tab\le" ("i""d", "va$$l ue") VALUES (2, 'bad')"#,
+        sep(r#"INSERT INTO "we""ird $$ */ tab\le" ("i""d", "va$$l ue") VALUES (1, 'good')"#),
+        sep(r#"INSERT INTO "we""ird $$ */ tab\le" ("i""d", "va$$l ue") VALUES (2, 'bad')"#),
     ];
+    let dml: Vec<&str> = dml.iter().map(String::as_str).collect();
     let tables: &[(&str, &[&str])] = &[("we\"ird $$ */ tab\\le", &[])];
     for v in PgVersion::ALL {
         differential(v, &path, &dml, tables);

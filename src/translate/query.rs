@@ -172,7 +172,7 @@ impl<'a> Scope<'a> {
     pub(super) fn column(&self, qual: Option<&str>, name: &str) -> Option<R<Frag>> {
         match self.find(qual, name) {
             Ok(Some((src, info))) => {
-                let sql = format!("{}.{}", quote_ident(&src.alias), quote_ident(&info.pg_name));
+                let sql = qualified(&src.alias, &info.pg_name);
                 let mut f = Frag::atom(sql, Kind::of_pg_type(&info.pg_type));
                 f.bare_ok = true;
                 Some(Ok(f))
@@ -214,6 +214,18 @@ impl<'a> Scope<'a> {
             },
             _ => fail(format!("ambiguous column name `{name}`")),
         }
+    }
+}
+
+/// `alias.column`; `(new).U&"…"` for a trigger's NEW or OLD when the
+/// column needs Unicode escapes, which PL/pgSQL's record fields do not read.
+fn qualified(alias: &str, column: &str) -> String {
+    let col = quote_ident(column);
+    let record = alias == "new" || alias == "old";
+    if record && col.starts_with("U&") {
+        format!("({alias}).{col}")
+    } else {
+        format!("{}.{col}", quote_ident(alias))
     }
 }
 

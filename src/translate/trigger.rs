@@ -794,6 +794,14 @@ fn same_row_update<'u>(s: &'u Statement, target: &Target) -> Option<(&'u Update,
     if !object_last(name).eq_ignore_ascii_case(target.name) {
         return None;
     }
+    // PL/pgSQL assigns no record field whose name needs `U&"…"`.
+    let escaped = |a: &sqlparser::ast::Assignment| match &a.target {
+        AssignmentTarget::ColumnName(n) => quote_ident(&object_last(n)).starts_with("U&"),
+        AssignmentTarget::Tuple(_) => true,
+    };
+    if u.assignments.iter().any(escaped) {
+        return None;
+    }
     let mut terms = Vec::new();
     conjuncts(u.selection.as_ref()?, &mut terms);
     let is_rowid = |c: &str| matches!(c.to_ascii_lowercase().as_str(), "rowid" | "oid" | "_rowid_");
