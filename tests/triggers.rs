@@ -382,16 +382,16 @@ fn updated_at_idiom_does_not_loop_and_sets_the_column() {
     );
 }
 
-/// Live sync's switch: with `pgbridge.sync_apply` on, no trigger acts.
+/// The loader's and live sync's switch: with `pgbridge.skip_triggers` on, no trigger acts.
 #[test]
-fn sync_apply_setting_silences_every_trigger() {
+fn skip_triggers_setting_silences_every_trigger() {
     let dir = tempfile::tempdir().unwrap();
     let path = fixture(dir.path(), "app.db", SCHEMA);
     let db = cluster(PgVersion::V15).new_db("triggers");
     let out = pgbridge(&["migrate", path.to_str().unwrap(), db.url.as_str()]);
     assert!(out.status.success(), "{}", text(&out));
     db.psql(
-        "SET pgbridge.sync_apply = on; \
+        "SET pgbridge.skip_triggers = on; \
          INSERT INTO item (id, name, qty) VALUES (7, 'applied', -5); \
          UPDATE item SET qty = 1 WHERE id = 2; DELETE FROM item WHERE id = 1;",
     )

@@ -25,7 +25,7 @@
 //! `recursive_triggers` is off by default): it records itself in the
 //! transaction-local setting `pgbridge.active_triggers` while it runs and
 //! does nothing when it finds itself there; it does nothing while
-//! `pgbridge.sync_apply` is `on` (live sync's apply).
+//! `pgbridge.skip_triggers` is `on` (pgbridge's loader, live sync's apply).
 use sqlparser::ast::{
     AssignmentTarget, BinaryOperator, ConditionalStatements, CreateTrigger, Delete, Expr,
     FromTable, FunctionArg, FunctionArgExpr, FunctionArguments, Insert, ObjectName, Query, Select,
@@ -247,7 +247,7 @@ fn returns(head: &Head) -> (&'static str, &'static str) {
 }
 
 const ACTIVE: &str = "pgbridge.active_triggers";
-const SYNC_APPLY: &str = "pgbridge.sync_apply";
+const SKIP_TRIGGERS: &str = "pgbridge.skip_triggers";
 
 fn restore() -> String {
     format!(
@@ -256,7 +256,7 @@ fn restore() -> String {
     )
 }
 
-/// The whole function body: the re-entry and sync-apply guard, WHEN, the
+/// The whole function body: the re-entry and skip guard, WHEN, the
 /// statements, the result.
 fn function_body(head: &Head, when: Option<&str>, lines: &[String]) -> String {
     let (pass, result) = returns(head);
@@ -270,10 +270,13 @@ fn function_body(head: &Head, when: Option<&str>, lines: &[String]) -> String {
         "  pgbridge_me text := format(';%s/%s;', TG_RELID, TG_NAME);".into(),
         "BEGIN".into(),
         "  -- SQLite does not re-enter a running trigger (recursive_triggers is off);".into(),
-        format!("  -- live sync's apply sets {SYNC_APPLY} = on and brings the rows as they are."),
+        format!(
+            "  -- pgbridge's loader and live sync's apply set {SKIP_TRIGGERS} = on: their rows"
+        ),
+        "  -- arrive as SQLite's triggers left them.".into(),
         format!(
             "  IF strpos(pgbridge_outer, pgbridge_me) > 0 OR current_setting({}, true) = 'on' THEN",
-            quote_literal(SYNC_APPLY)
+            quote_literal(SKIP_TRIGGERS)
         ),
         format!("    RETURN {pass};"),
         "  END IF;".into(),
