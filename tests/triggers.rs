@@ -502,8 +502,9 @@ const SAKILA_TABLES: &[&str] = &[
 ];
 
 /// Sakila's 30 triggers keep `last_update` current: every table's rows
-/// are marked old, and rows inserted into four of them, on both sides; the
-/// triggers must have set every mark.
+/// are marked old (15 AFTER UPDATE triggers), and rows inserted into nine
+/// of them (9 AFTER INSERT triggers), on both sides; the triggers must have
+/// set every mark.
 #[test]
 fn sakila_triggers_keep_last_update_current_on_15_and_18() {
     let mut dml: Vec<String> = SAKILA_TABLES
@@ -515,6 +516,11 @@ fn sakila_triggers_keep_last_update_current_on_15_and_18() {
         "INSERT INTO category (category_id, name, last_update) VALUES (17, 'Opera', '2000-01-01 00:00:00')".into(),
         "INSERT INTO language (language_id, name, last_update) VALUES (7, 'Latin', '2000-01-01 00:00:00')".into(),
         "INSERT INTO country (country_id, country, last_update) VALUES (110, 'Atlantis', '2000-01-01 00:00:00')".into(),
+        "INSERT INTO city (city_id, city, country_id, last_update) VALUES (601, 'Poseidonis', 110, '2000-01-01 00:00:00')".into(),
+        "INSERT INTO address (address_id, address, district, city_id, phone, last_update) VALUES (606, '1 Deep Road', 'Sea', 601, '0', '2000-01-01 00:00:00')".into(),
+        "INSERT INTO film_actor (actor_id, film_id, last_update) VALUES (201, 1, '2000-01-01 00:00:00')".into(),
+        "INSERT INTO film_category (film_id, category_id, last_update) VALUES (1, 17, '2000-01-01 00:00:00')".into(),
+        "INSERT INTO inventory (inventory_id, film_id, store_id, last_update) VALUES (4582, 1, 1, '2000-01-01 00:00:00')".into(),
     ]);
     let dml: Vec<&str> = dml.iter().map(String::as_str).collect();
     // staff.picture is a PNG stored as text in SQLite and bytea in
