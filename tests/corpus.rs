@@ -31,7 +31,7 @@ const DATABASES: &[(&str, &[&str], &[&str])] = &[
         &["view-kept-as-comment"],
         &[],
     ),
-    ("sakila/sakila.db", &["trigger-kept-as-comment"], &[]),
+    ("sakila/sakila.db", &[], &[]),
     (
         "calibre_library/metadata.db",
         &[
@@ -71,11 +71,7 @@ const DATABASES: &[(&str, &[&str], &[&str])] = &[
         &["integer-column-with-other-values"],
         &[],
     ),
-    (
-        "misc_app_schemas/invoke-ai_InvokeAI/schema.db",
-        &["trigger-kept-as-comment"],
-        &[],
-    ),
+    ("misc_app_schemas/invoke-ai_InvokeAI/schema.db", &[], &[]),
     (
         "misc_app_schemas/social-protocols_Y/y.db",
         &["view-kept-as-comment"],

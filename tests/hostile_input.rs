@@ -169,6 +169,9 @@ fn expected_objects(n: &Names) -> BTreeSet<String> {
     want.insert(format!("index {}", pg_name(&n.index)));
     want.insert(format!("check {}", pg_name(&n.check)));
     want.insert(format!("view {}", pg_name(&n.view)));
+    let trigger = pg_name(&n.trigger);
+    want.insert(format!("function {}", pg_name(&format!("{trigger}_fn"))));
+    want.insert(format!("trigger {trigger}"));
     want
 }
 
@@ -322,6 +325,19 @@ fn assert_moved(db: &TestDb, n: &Names, how: &str) {
         n.value,
         "{how}: the default itself"
     );
+    // The trigger, on PostgreSQL: a child row marks its parent.
+    let t2 = pg_name(&n.tables[1]);
+    let t2q = format!("\"{}\"", t2.replace('"', "\"\""));
+    c.execute(&format!("INSERT INTO {t2q} VALUES (8, 2)"), &[])
+        .unwrap();
+    let marked: String = c
+        .query_one(
+            &format!("SELECT {} FROM {tq} WHERE {} = 2", cq[2], cq[0]),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(marked, format!("{}x", n.value), "{how}: the trigger");
 }
 
 fn sentinel(db: &TestDb) {

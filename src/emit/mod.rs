@@ -130,6 +130,23 @@ fn sql(s: String) -> Result<minijinja::Value, minijinja::Error> {
     Ok(minijinja::Value::from_safe_string(s))
 }
 
+/// A PL/pgSQL body pgbridge built, in dollar quotes whose tag occurs
+/// nowhere in it (`$pgbridge$`, else `$pgbridge_2$`, …); checked like [`sql`].
+fn dollar(s: String) -> Result<minijinja::Value, minijinja::Error> {
+    let body = sql(s)?;
+    let body = body.as_str().unwrap_or_default();
+    let tag = (1..)
+        .map(|n| match n {
+            1 => "$pgbridge$".to_string(),
+            n => format!("$pgbridge_{n}$"),
+        })
+        .find(|t| !body.contains(t.as_str()))
+        .unwrap_or_default();
+    Ok(minijinja::Value::from_safe_string(format!(
+        "{tag}\n{body}\n{tag}"
+    )))
+}
+
 /// How every `{{ … }}` is written. Values the quoting filters produced
 /// (`ident`, `idents`, `literal`, `regclass`, `psql`, `sql`, `comment`) are marked safe
 /// and go out as they are; any other text — a name, evidence, a reason, the
@@ -184,6 +201,7 @@ pub fn sql_environment<'a>() -> minijinja::Environment<'a> {
     });
     env.add_filter("comment", comment);
     env.add_filter("sql", sql);
+    env.add_filter("dollar", dollar);
     env
 }
 

@@ -1733,18 +1733,21 @@ fn objects(compiled: &Compiled) -> Vec<ObjectReport> {
         });
     }
     for tr in &compiled.sqlite.triggers {
-        let k = kept("trigger", &tr.name);
+        let skipped = pg
+            .skipped
+            .iter()
+            .find(|s| s.kind == "trigger" && s.name == tr.name);
+        let (fate, reason) = match (kept("trigger", &tr.name), skipped) {
+            (Some(k), _) => ("kept-as-comment", k.reason.clone()),
+            (None, Some(s)) => ("skipped", s.reason.clone()),
+            (None, None) => ("migrated", String::new()),
+        };
         out.push(ObjectReport {
             kind: "trigger".into(),
             name: tr.name.clone(),
             table: Some(tr.table.clone()),
-            fate: if k.is_some() {
-                "kept-as-comment"
-            } else {
-                "migrated"
-            }
-            .into(),
-            reason: k.map(|k| k.reason.clone()).unwrap_or_default(),
+            fate: fate.into(),
+            reason,
         });
     }
     for k in &pg.kept_as_comment {

@@ -133,6 +133,10 @@ pub struct Schema {
     /// Translated views, in dependency order (a view after those it reads).
     #[serde(default)]
     pub views: Vec<View>,
+    /// Translated triggers, each a PL/pgSQL function and a trigger, in
+    /// SQLite's order.
+    #[serde(default)]
+    pub triggers: Vec<Trigger>,
     /// Objects not translated (views, triggers, virtual tables, untranslatable
     /// expressions): kept as the original SQL in a comment of 03.
     pub kept_as_comment: Vec<Commented>,
@@ -312,6 +316,32 @@ pub struct View {
     pub columns: Vec<String>,
     /// PostgreSQL names of the tables and views it reads, sorted.
     pub depends_on: Vec<String>,
+    /// The translator's notes on inexact but deliberate mappings.
+    pub notes: Vec<String>,
+    /// The SQLite original, for the review comment.
+    pub source_sql: String,
+}
+
+/// A SQLite trigger translated to a PL/pgSQL function and a trigger.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Trigger {
+    /// The PostgreSQL trigger name.
+    pub name: String,
+    /// The SQLite trigger name.
+    pub source_name: String,
+    /// The trigger function's name.
+    pub function: String,
+    /// The table or view it is on (PostgreSQL name).
+    pub table: String,
+    /// `BEFORE`, `AFTER` or `INSTEAD OF`.
+    pub timing: String,
+    /// `INSERT`, `UPDATE` or `DELETE`.
+    pub event: String,
+    /// `UPDATE OF` columns (PostgreSQL names).
+    pub update_of: Vec<String>,
+    /// The function body (PL/pgSQL, without the dollar quotes); names
+    /// and literals already quoted.
+    pub body: String,
     /// The translator's notes on inexact but deliberate mappings.
     pub notes: Vec<String>,
     /// The SQLite original, for the review comment.

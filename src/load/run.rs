@@ -1809,7 +1809,12 @@ fn worker(ctx: &LoadCtx<'_>, rx: mpsc::Receiver<Msg>, ev: mpsc::Sender<Event>) {
         }
     };
     if let Err(e) =
-        client.batch_execute("SET synchronous_commit = off; SET client_min_messages = warning;")
+        // pgbridge's triggers do not act on rows as SQLite's left them
+        // (a --data-only load into a schema that has them).
+        client.batch_execute(
+            "SET synchronous_commit = off; SET client_min_messages = warning; \
+             SET pgbridge.skip_triggers = on;",
+        )
     {
         let _ = ev.send(Event::Failed {
             table: None,

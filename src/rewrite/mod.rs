@@ -107,7 +107,7 @@ pub fn rewrite_ir(
     indexes::spatial(&mut cx); // R*Tree → GiST
     foreign_keys::run(&mut cx);
     views::run(&mut cx); // SELECTs translated, in dependency order
-    triggers::run(&mut cx); // not translated yet: kept as comments
+    triggers::run(&mut cx); // PL/pgSQL functions and triggers, after the views
     // full text (FTS virtual tables → tsvector + GIN) goes here.
     extensions::run(&mut cx);
     upper_case::run(&mut cx);

@@ -37,6 +37,7 @@
 mod funcs;
 pub mod query;
 mod time;
+pub mod trigger;
 
 pub use time::TimeSource;
 
@@ -46,6 +47,8 @@ mod corpus_tests;
 mod query_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trigger_tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 

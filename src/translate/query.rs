@@ -142,7 +142,7 @@ fn parse_create_view(sql: &str) -> R<(Query, Vec<String>)> {
 }
 
 /// What every scope of one view shares.
-struct Env<'a> {
+pub(super) struct Env<'a> {
     catalog: &'a Catalog,
     ctx: ExprContext,
     deps: RefCell<BTreeSet<String>>,
@@ -185,7 +185,7 @@ impl<'a> Scope<'a> {
     pub(super) fn column(&self, qual: Option<&str>, name: &str) -> Option<R<Frag>> {
         match self.find(qual, name) {
             Ok(Some((src, info))) => {
-                let sql = format!("{}.{}", quote_ident(&src.alias), quote_ident(&info.pg_name));
+                let sql = qualified(&src.alias, &info.pg_name);
                 let mut f = Frag::atom(sql, Kind::of_pg_type(&info.pg_type));
                 f.bare_ok = true;
                 Some(Ok(f))
@@ -236,6 +236,18 @@ impl<'a> Scope<'a> {
         self.using
             .iter()
             .any(|u| u.right == i && u.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// `alias.column`; `(new).U&"…"` for a trigger's NEW or OLD when the
+/// column needs Unicode escapes, which PL/pgSQL's record fields do not read.
+fn qualified(alias: &str, column: &str) -> String {
+    let col = quote_ident(column);
+    let record = alias == "new" || alias == "old";
+    if record && col.starts_with("U&") {
+        format!("({alias}).{col}")
+    } else {
+        format!("{}.{col}", quote_ident(alias))
     }
 }
 
@@ -1725,4 +1737,84 @@ pub(super) fn compared(
         return Ok((collated, r));
     }
     Ok((l, r))
+}
+
+// For the statements of other translators (trigger bodies): the machinery
+// above, over a catalog and scopes they build.
+
+impl<'a> Env<'a> {
+    pub(super) fn new(catalog: &'a Catalog) -> Self {
+        Env {
+            catalog,
+            ctx: ExprContext {
+                pgcrypto: catalog.pgcrypto,
+                ..ExprContext::default()
+            },
+            deps: RefCell::new(BTreeSet::new()),
+            extensions: RefCell::new(BTreeSet::new()),
+            notes: RefCell::new(Vec::new()),
+            ctes: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// The relations read, the extensions needed and the notes, sorted
+    /// (the notes in order).
+    pub(super) fn finish(self) -> (Vec<String>, Vec<String>, Vec<String>) {
+        (
+            self.deps.into_inner().into_iter().collect(),
+            self.extensions.into_inner().into_iter().collect(),
+            self.notes.into_inner(),
+        )
+    }
+
+    /// A migrated table or translated view by its SQLite name (`main.`
+    /// allowed); recorded as read.
+    pub(super) fn relation(&self, name: &ObjectName) -> R<Relation> {
+        lookup(self, &table_name(name)?)
+    }
+}
+
+impl<'a> Scope<'a> {
+    /// A scope over `sources` (alias as written, relation) inside `parent`.
+    pub(super) fn new(
+        env: &'a Env<'a>,
+        sources: Vec<(String, Relation)>,
+        parent: Option<&'a Scope<'a>>,
+    ) -> Self {
+        let sources = sources
+            .into_iter()
+            .map(|(alias, rel)| Source { alias, rel })
+            .collect();
+        Scope {
+            env,
+            sources,
+            parent,
+        }
+    }
+
+    pub(super) fn env(&self) -> &'a Env<'a> {
+        self.env
+    }
+}
+
+/// One expression in `scope`, made to fit a value of kind `target`
+/// (booleans from 0/1, `now` shaped by the type).
+pub(super) fn scoped_value(scope: &Scope, e: &Expr, target: Option<Kind>) -> R<Frag> {
+    let mut t = Translator::new(&scope.env.ctx, Some(scope));
+    let f = t.expr(e, target)?;
+    let f = t.fit_target(f, target)?;
+    absorb(scope.env, t);
+    Ok(f)
+}
+
+/// One condition in `scope`: a PostgreSQL boolean.
+pub(super) fn scoped_condition(scope: &Scope, e: &Expr) -> R<Frag> {
+    scoped(scope, e, true)
+}
+
+/// A query inside `parent` (a trigger's NEW and OLD): its SQL and the kind
+/// of each result column.
+pub(super) fn scoped_query(env: &Env, parent: Option<&Scope>, q: &Query) -> R<(String, Vec<Kind>)> {
+    let out = query_sql(env, parent, q, None)?;
+    Ok((out.sql, out.cols.iter().map(|c| c.kind).collect()))
 }

@@ -23,6 +23,7 @@ use super::eval::template_env;
 use super::{RewriteOptions, RulePack, facts};
 use crate::diag::Diagnostics;
 use crate::ir::{pg, sqlite};
+use crate::translate::query::Catalog;
 use crate::translate::{ColumnInfo, ExprContext, TimeSource};
 use naming::{Namer, TableNames};
 use serde_json::Value;
@@ -70,6 +71,9 @@ pub(super) struct Rewrite<'a> {
     /// Views and triggers of the spatial packages (or on tables not
     /// migrated) skipped, for one note.
     pub machinery: usize,
+    /// The relations a query may read once the view pass is done: the
+    /// migrated tables and the translated views (the trigger pass reads it).
+    pub catalog: Catalog,
     pub out: pg::Schema,
     pub diags: Diagnostics,
 }
@@ -101,6 +105,7 @@ impl<'a> Rewrite<'a> {
             connames: BTreeMap::new(),
             extensions: BTreeSet::new(),
             machinery: 0,
+            catalog: Catalog::default(),
             out: pg::Schema {
                 extensions: vec![],
                 namespace: opts.namespace.clone(),
@@ -109,6 +114,7 @@ impl<'a> Rewrite<'a> {
                 foreign_keys: vec![],
                 sequence_resets: vec![],
                 views: vec![],
+                triggers: vec![],
                 kept_as_comment: vec![],
                 skipped: vec![],
                 app_impact: vec![],

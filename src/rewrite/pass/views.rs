@@ -52,6 +52,7 @@ pub(in crate::rewrite) fn run(cx: &mut Rewrite) {
             for (v, e) in failed {
                 keep_as_comment(cx, v, &e.reason);
             }
+            cx.catalog = catalog;
             return;
         }
         pending = failed.into_iter().map(|(v, _)| v).collect();
