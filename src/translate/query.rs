@@ -1789,6 +1789,7 @@ impl<'a> Scope<'a> {
             env,
             sources,
             parent,
+            using: Vec::new(),
         }
     }
 
