@@ -242,21 +242,11 @@ fn sqlite_table(conn: &Connection, table: &str, clocks: &[&str]) -> (Vec<String>
 }
 
 fn pg_table(db: &TestDb, table: &str, names: &[String], clocks: &[&str]) -> Vec<String> {
-    let cols: Vec<String> = names.iter().map(|n| sql_ident(n)).collect();
-    let sql = format!(
-        "SET TimeZone = 'UTC'; SELECT json_build_array({})::text FROM {}",
-        cols.join(", "),
-        sql_ident(table)
-    );
     let mut rows: Vec<String> = db
-        .query(&sql)
+        .json_rows(table, names)
         .into_iter()
-        .filter_map(|r| r.into_iter().next())
-        .filter(|r| !r.is_empty() && r != "SET")
-        .map(|r| {
-            let v: serde_json::Value = serde_json::from_str(&r).expect("json row");
-            v.as_array()
-                .expect("array")
+        .map(|cells| {
+            cells
                 .iter()
                 .zip(names)
                 .map(|(c, n)| {

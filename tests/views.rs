@@ -105,22 +105,11 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn pg_rows(db: &TestDb, view: &str, names: &[String]) -> Vec<String> {
-    let cols: Vec<String> = names.iter().map(|n| sql_ident(n)).collect();
-    let sql = format!(
-        "SET TimeZone = 'UTC'; SELECT json_build_array({})::text FROM {}",
-        cols.join(", "),
-        sql_ident(view)
-    );
     let mut rows: Vec<String> = db
-        .query(&sql)
+        .json_rows(view, names)
         .into_iter()
-        .filter_map(|r| r.into_iter().next())
-        .filter(|r| !r.is_empty() && r != "SET")
-        .map(|r| {
-            let v: serde_json::Value = serde_json::from_str(&r).expect("json row");
-            let cells: Vec<String> = v
-                .as_array()
-                .expect("array")
+        .map(|cells| {
+            let cells: Vec<String> = cells
                 .iter()
                 .map(|c| match c {
                     serde_json::Value::Null => "null".to_string(),

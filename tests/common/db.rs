@@ -170,6 +170,27 @@ impl TestDb {
 
     /// Rows of `sql` as text (`psql -At`); NULL reads as the empty string. Panics with
     /// the SQL and the error when it fails.
+    /// The rows of `relation` (a table or view), `columns` in order, each
+    /// row as PostgreSQL's JSON values (timestamps in UTC); unsorted.
+    #[allow(dead_code)]
+    pub fn json_rows(&self, relation: &str, columns: &[String]) -> Vec<Vec<serde_json::Value>> {
+        let cols: Vec<String> = columns.iter().map(|n| sql_ident(n)).collect();
+        let sql = format!(
+            "SET TimeZone = 'UTC'; SELECT json_build_array({})::text FROM {}",
+            cols.join(", "),
+            sql_ident(relation)
+        );
+        self.query(&sql)
+            .into_iter()
+            .filter_map(|r| r.into_iter().next())
+            .filter(|r| !r.is_empty() && r != "SET")
+            .map(|r| match serde_json::from_str(&r).expect("json row") {
+                serde_json::Value::Array(cells) => cells,
+                other => panic!("not a row: {other}"),
+            })
+            .collect()
+    }
+
     pub fn query(&self, sql: &str) -> Vec<Vec<String>> {
         // Records end with a zero byte (PostgreSQL text never holds NUL, so values may
         // contain newlines); fields are separated by U+001F (unit separator).
