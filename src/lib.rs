@@ -44,6 +44,7 @@ pub mod progress;
 pub mod rewrite;
 pub mod ruletest;
 pub mod source;
+pub mod sync;
 pub mod translate;
 pub mod value;
 pub mod verify;

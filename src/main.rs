@@ -78,6 +78,7 @@ use cli::migrate::*;
 use cli::outcome::*;
 use cli::progress::*;
 use cli::rules::*;
+use cli::sync::*;
 use cli::verify::*;
 
 #[derive(Parser)]
@@ -112,6 +113,8 @@ enum Command {
         #[command(subcommand)]
         command: CaptureCommand,
     },
+    /// Keep the target in step with a live source after `migrate --live`; `--status` shows the lag.
+    Sync(SyncArgs),
     /// Print shell completions for bash, zsh, fish, elvish or PowerShell.
     #[command(after_help = help::COMPLETIONS)]
     Completions { shell: clap_complete::Shell },
@@ -151,6 +154,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Command::Inspect(a) => run_inspect(a),
         Command::Verify(a) => run_verify(a),
         Command::Capture { command } => run_capture(command),
+        Command::Sync(a) => run_sync(a),
         Command::Completions { shell } => run_completions(shell),
         Command::Rules { command } => run_rules(command),
         Command::Debug { command } => run_debug(command),

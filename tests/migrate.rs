@@ -602,6 +602,7 @@ fn long_phases_name_the_object_they_work_on() {
             dry_run: false,
             target_display: "test".into(),
             maintenance_work_mem: "64MB".into(),
+            live: false,
         };
         let steps = Steps::default();
         let out = pgbridge::load::migrate(&src, &connect, &pack, &opts, &steps);

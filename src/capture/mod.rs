@@ -30,6 +30,9 @@ pub struct Captured {
     pub table: String,
     /// The key columns, as SQLite names them.
     pub key: Vec<String>,
+    /// Every column of the table when capture was installed: sync names a
+    /// schema change against them.
+    pub columns: Vec<String>,
     /// Every column set whose conflict a REPLACE resolves by deleting
     /// rows: the key, each UNIQUE constraint, each unique index on columns.
     pub uniques: Vec<Vec<String>>,
@@ -111,6 +114,7 @@ pub fn plan(schema: &sqlite::Schema, pg: &pg::Schema) -> Plan {
         plan.tables.push(Captured {
             table: t.name.clone(),
             key: pk.columns.clone(),
+            columns: t.columns.iter().map(|c| c.name.clone()).collect(),
             uniques,
         });
     }
@@ -156,10 +160,12 @@ fn key_text(alias: &str, key: &[String]) -> String {
 pub fn install_sql(plan: &Plan) -> String {
     let mut sql = format!(
         "-- pgbridge capture: the change log and one trigger set per table.\n\
-         CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, key TEXT NOT NULL);\n\
-         CREATE TABLE IF NOT EXISTS {} (tbl TEXT PRIMARY KEY, key_columns TEXT NOT NULL);\n",
+         CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, key TEXT NOT NULL, \
+         at REAL NOT NULL DEFAULT (julianday('now')));\n\
+         DROP TABLE IF EXISTS {tables};\n\
+         CREATE TABLE {tables} (tbl TEXT PRIMARY KEY, key_columns TEXT NOT NULL, columns TEXT NOT NULL);\n",
         ident(LOG),
-        ident(TABLES)
+        tables = ident(TABLES)
     );
     for c in &plan.tables {
         sql.push_str(&table_sql(c));
@@ -167,10 +173,18 @@ pub fn install_sql(plan: &Plan) -> String {
     sql
 }
 
+/// The kinds of trigger capture puts on every table.
+pub const TRIGGER_KINDS: [&str; 6] = ["ins", "upd", "updold", "del", "repins", "repupd"];
+
+/// The name of capture's trigger of `kind` on `table`: the kind first and
+/// a `:` after it, so no two tables' names collide.
+pub fn trigger_name(kind: &str, table: &str) -> String {
+    format!("{TRIGGER_PREFIX}{kind}:{table}")
+}
+
 fn table_sql(c: &Captured) -> String {
     let t = ident(&c.table);
-    // The kind first and a `:` after it: no two tables' names collide.
-    let name = |kind: &str| ident(&format!("{TRIGGER_PREFIX}{kind}:{}", c.table));
+    let name = |kind: &str| ident(&trigger_name(kind, &c.table));
     let log = |alias: &str| {
         format!(
             "INSERT INTO {} (tbl, key) VALUES ({}, {});",
@@ -185,10 +199,11 @@ fn table_sql(c: &Captured) -> String {
         .map(|k| format!("OLD.{0} IS NOT NEW.{0}", ident(k)))
         .collect::<Vec<_>>()
         .join(" OR ");
-    let columns = serde_json::to_string(&c.key).expect("names serialise");
+    let key_columns = serde_json::to_string(&c.key).expect("names serialise");
+    let columns = serde_json::to_string(&c.columns).expect("names serialise");
     format!(
         "\n-- {comment}\n\
-         INSERT OR REPLACE INTO {tables} (tbl, key_columns) VALUES ({lit}, {cols});\n\
+         INSERT OR REPLACE INTO {tables} (tbl, key_columns, columns) VALUES ({lit}, {key_columns}, {columns});\n\
          CREATE TRIGGER {ins} AFTER INSERT ON {t} BEGIN {new} END;\n\
          CREATE TRIGGER {upd} AFTER UPDATE ON {t} BEGIN {new} END;\n\
          CREATE TRIGGER {upd_old} AFTER UPDATE ON {t} WHEN {changed} BEGIN {old} END;\n\
@@ -198,7 +213,8 @@ fn table_sql(c: &Captured) -> String {
         comment = crate::ident::escape_text(&c.table),
         tables = ident(TABLES),
         lit = literal(&c.table),
-        cols = literal(&columns),
+        key_columns = literal(&key_columns),
+        columns = literal(&columns),
         ins = name("ins"),
         upd = name("upd"),
         upd_old = name("updold"),
@@ -275,7 +291,72 @@ fn write_conn(path: &Path) -> crate::diag::Result<Connection> {
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
         .map_err(err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+    never_checkpoint(&conn).map_err(err)?;
     Ok(conn)
+}
+
+/// pgbridge never checkpoints a source's WAL: not after its own commits
+/// (`wal_autocheckpoint`), not when its connection is the last to close.
+/// Checkpoints stay the application's, on its schedule.
+pub fn never_checkpoint(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+}
+
+/// The log position a read transaction sees: the highest id the log ever
+/// handed out (its `sqlite_sequence` row), 0 before the first change.
+/// Read inside the loader's snapshot, it is where sync starts.
+pub fn position(conn: &Connection) -> rusqlite::Result<i64> {
+    let has_seq: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_sequence'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_seq {
+        return Ok(0);
+    }
+    conn.query_row(
+        "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = ?1",
+        [LOG],
+        |r| r.get(0),
+    )
+}
+
+/// A captured table as install recorded it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Recorded {
+    pub table: String,
+    pub key: Vec<String>,
+    pub columns: Vec<String>,
+}
+
+/// The captured tables, as install recorded them.
+pub fn captured_tables(conn: &Connection) -> rusqlite::Result<Vec<Recorded>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT tbl, key_columns, columns FROM {} ORDER BY tbl",
+        ident(TABLES)
+    ))?;
+    let rows = st.query_map([], |r| {
+        let json = |i: usize| -> rusqlite::Result<Vec<String>> {
+            let text: String = r.get(i)?;
+            serde_json::from_str(&text).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    i,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })
+        };
+        Ok(Recorded {
+            table: r.get(0)?,
+            key: json(1)?,
+            columns: json(2)?,
+        })
+    })?;
+    rows.collect()
 }
 
 /// Runs `sql` in one `BEGIN IMMEDIATE` transaction (a writer waits for the
@@ -318,6 +399,23 @@ pub fn install(path: &Path, plan: &Plan) -> crate::diag::Result<()> {
         install_sql(plan)
     );
     write(path, &sql, "installing capture")
+}
+
+/// Drops the log's entries up to `upto` (the watermark read back from
+/// PostgreSQL): they are applied. Returns how many went.
+pub fn compact(path: &Path, upto: i64) -> crate::diag::Result<usize> {
+    let conn = write_conn(path)?;
+    conn.execute(
+        &format!("DELETE FROM {} WHERE id <= ?1", ident(LOG)),
+        [upto],
+    )
+    .map_err(|e| {
+        Error::from(Diagnostic::error(
+            Stage::Source,
+            "capture-failed",
+            format!("compacting the change log of {}: {e}", path.display()),
+        ))
+    })
 }
 
 /// Removes capture: the source is as it was before [`install`] (but for

@@ -30,31 +30,61 @@ pub(crate) fn run_capture(command: CaptureCommand) -> Result<ExitCode, Fail> {
 
 fn install(a: CaptureArgs) -> Result<ExitCode, Fail> {
     let reporter = a.common.reporter;
-    let pack = load_pack(&a.common)?;
-    let (sqlite, _) = read_input(&a.input, &a.common)?;
-    let (pg, _) = pgbridge::rewrite_ir(&sqlite, &pack, &rewrite_options(&a.common)?);
-    let plan = pgbridge::capture::plan(&sqlite, &pg);
-    let diags = plan.diagnostics();
+    let (plan, diags) = capture_plan(&a.input, &a.common)?;
     if a.dry_run {
         out_raw!("{}", pgbridge::capture::install_sql(&plan));
         report(&diags, reporter);
         return Ok(exit_for(&diags, a.common.deny_warnings));
     }
-    if diags.has_errors() {
-        report(&diags, reporter);
+    if !install_capture(&a.input, &plan, &diags, reporter)? {
         return Ok(ExitCode::from(1));
     }
-    pgbridge::capture::install(&a.input, &plan).map_err(|e| source_fail(e, reporter))?;
-    report(&diags, reporter);
+    Ok(exit_for(&diags, a.common.deny_warnings))
+}
+
+/// What capture would do to `input`, for the tables the rules migrate.
+fn capture_plan(
+    input: &Path,
+    common: &Common,
+) -> Result<(pgbridge::capture::Plan, Diagnostics), Fail> {
+    let pack = load_pack(common)?;
+    let (sqlite, _) = read_input(input, common)?;
+    let (pg, _) = pgbridge::rewrite_ir(&sqlite, &pack, &rewrite_options(common)?);
+    let plan = pgbridge::capture::plan(&sqlite, &pg);
+    let diags = plan.diagnostics();
+    Ok((plan, diags))
+}
+
+/// Installs `plan`, its diagnostics reported; false (exit 1) when a table
+/// is refused, with nothing written.
+fn install_capture(
+    input: &Path,
+    plan: &pgbridge::capture::Plan,
+    diags: &Diagnostics,
+    reporter: Reporter,
+) -> Result<bool, Fail> {
+    if diags.has_errors() {
+        report(diags, reporter);
+        return Ok(false);
+    }
+    pgbridge::capture::install(input, plan).map_err(|e| source_fail(e, reporter))?;
+    report(diags, reporter);
     if reporter == Reporter::Tty {
         err1!(
             "capture installed on {} tables of {}; `pgbridge capture remove {}` takes it out",
             plan.tables.len(),
-            a.input.display(),
-            a.input.display()
+            input.display(),
+            input.display()
         );
     }
-    Ok(exit_for(&diags, a.common.deny_warnings))
+    Ok(true)
+}
+
+/// `migrate --live`: capture first, so every write from here on is logged
+/// before the snapshot the rows are read from is taken. False: refused.
+pub(crate) fn capture_for_live(input: &Path, common: &Common) -> Result<bool, Fail> {
+    let (plan, diags) = capture_plan(input, common)?;
+    install_capture(input, &plan, &diags, common.reporter)
 }
 
 fn remove(a: CaptureArgs) -> Result<ExitCode, Fail> {

@@ -33,6 +33,10 @@ pub(crate) struct MigrateArgs {
     /// Load into an existing schema (e.g. ORM-created), mapping tables and columns by name.
     #[arg(long)]
     pub(crate) data_only: bool,
+    /// A live source: install change capture first and record the snapshot's log
+    /// position, so `pgbridge sync` then applies every write made since.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub(crate) live: bool,
     /// Skip the content verification that ends a run.
     #[arg(long)]
     pub(crate) no_verify: bool,
@@ -54,6 +58,9 @@ pub(crate) fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
     let pack = load_pack(&a.common)?;
     let target = parse_target(spec, reporter)?;
     on_interrupt("migrate", a.report.clone(), &a.input, target.redacted());
+    if a.live && !capture_for_live(&a.input, &a.common)? {
+        return Ok(ExitCode::from(1));
+    }
     let connector = || connect_to(&target);
     let opts = migrate_options(&a, &target);
     let progress = CliProgress::new();
@@ -62,7 +69,17 @@ pub(crate) fn run_migrate(a: MigrateArgs) -> Result<ExitCode, Fail> {
     // A finished run ends with a verify: every value proven, or the difference.
     // It converts with the plan the run recorded in the target.
     let mut differ = 0;
-    if !a.no_verify && !a.dry_run && !out.diagnostics.has_errors() {
+    if a.live && !a.no_verify && !a.dry_run && !out.diagnostics.has_errors() {
+        // The source moved on from the snapshot while it loaded.
+        out.diagnostics.push(Diagnostic::note(
+            Stage::Load,
+            "verify-after-sync",
+            format!(
+                "not verified now: the live source has moved on from the snapshot the rows came from; `pgbridge sync {}` applies what changed, then `pgbridge verify` compares",
+                a.input.display()
+            ),
+        ));
+    } else if !a.no_verify && !a.dry_run && !out.diagnostics.has_errors() {
         differ = verify_run(&a, &connector, &pack, &progress, &mut out);
     }
     if let (Some(path), Some(r)) = (&a.report, &out.report) {
@@ -113,6 +130,7 @@ fn migrate_options(
         dry_run: a.dry_run,
         target_display: target.redacted(),
         maintenance_work_mem: a.maintenance_work_mem.clone(),
+        live: a.live,
     }
 }
 

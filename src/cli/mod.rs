@@ -15,4 +15,5 @@ pub mod migrate;
 pub mod outcome;
 pub mod progress;
 pub mod rules;
+pub mod sync;
 pub mod verify;

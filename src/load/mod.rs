@@ -89,6 +89,10 @@ pub struct MigrateOptions {
     pub target_display: String,
     /// Raise `maintenance_work_mem` for the index builds of 03.
     pub maintenance_work_mem: String,
+    /// A live source with capture installed (`migrate --live`): never
+    /// opened `immutable`, and the change-log position of the snapshot the
+    /// rows came from is recorded with the run, for `sync` to start at.
+    pub live: bool,
 }
 
 pub use crate::progress::{Progress, Quiet};

@@ -279,6 +279,16 @@ pub fn fk_waves(
     todo: &[usize],
     fks: &[TargetFk],
 ) -> Result<Vec<Vec<usize>>, Vec<String>> {
+    let names: Vec<&str> = plans.iter().map(|p| p.target.as_str()).collect();
+    fk_waves_of(&names, todo, fks)
+}
+
+/// [`fk_waves`] over table names (`names[i]` the target name of table `i`).
+pub fn fk_waves_of(
+    names: &[&str],
+    todo: &[usize],
+    fks: &[TargetFk],
+) -> Result<Vec<Vec<usize>>, Vec<String>> {
     let fks: Vec<(String, String)> = fks
         .iter()
         .map(|f| (f.child.clone(), f.parent.clone()))
@@ -286,15 +296,15 @@ pub fn fk_waves(
     let mut left: Vec<usize> = todo.to_vec();
     let mut waves = Vec::new();
     while !left.is_empty() {
-        let pending: BTreeSet<&str> = left.iter().map(|&i| plans[i].target.as_str()).collect();
+        let pending: BTreeSet<&str> = left.iter().map(|&i| names[i]).collect();
         let (ready, wait): (Vec<usize>, Vec<usize>) = left.iter().partition(|&&i| {
-            let t = plans[i].target.as_str();
+            let t = names[i];
             !fks.iter()
                 .any(|(c, p)| c == t && p != t && pending.contains(p.as_str()))
         });
         if ready.is_empty() {
             return Err(cycle_of(
-                wait.iter().map(|&i| plans[i].target.clone()).collect(),
+                wait.iter().map(|&i| names[i].to_string()).collect(),
                 &fks,
             ));
         }

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS pgbridge.runs (
 ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS verify_plan jsonb;
 ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS verify_views jsonb;
 ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS source_fingerprint text;
+ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS live_position bigint;
 CREATE TABLE IF NOT EXISTS pgbridge.tables (
     plan text NOT NULL,
     table_name text NOT NULL,
@@ -231,15 +232,25 @@ fn run(
     let t0 = Instant::now();
     let started = std::time::SystemTime::now();
     // The source: one read transaction for schema, profile and rows.
-    let sconn = crate::source::live::open_read_only(source, &opts.compile.source.extensions)
-        .map_err(|e| match e {
-            crate::diag::Error::Diagnostic(d) => d,
-            other => Box::new(load_err("source-unreadable", other.to_string())),
-        })?;
+    let open = if opts.live {
+        crate::source::live::open_live
+    } else {
+        crate::source::live::open_read_only
+    };
+    let sconn = open(source, &opts.compile.source.extensions).map_err(|e| match e {
+        crate::diag::Error::Diagnostic(d) => d,
+        other => Box::new(load_err("source-unreadable", other.to_string())),
+    })?;
     let _ = sconn.busy_timeout(std::time::Duration::from_secs(5));
     // Before the snapshot: a write landing in between makes a resume reload.
     let fingerprint = plan::source_fingerprint(source);
     let stx = sconn.unchecked_transaction().map_err(sqlite_step(source))?;
+    // The snapshot starts with its first read: the log position, when live.
+    let live_position = if opts.live {
+        Some(crate::capture::position(&stx).map_err(sqlite_step(source))?)
+    } else {
+        None
+    };
     let sha_path = source.to_path_buf();
     let sha = std::thread::spawn(move || sha256_file(&sha_path));
 
@@ -296,6 +307,7 @@ fn run(
         namespace: &namespace,
         plan_digest: &plan_digest,
         fingerprint: &fingerprint,
+        live_position,
         pack,
         copts: &copts,
         opts,
@@ -420,6 +432,8 @@ struct RunCtx<'a> {
     namespace: &'a str,
     plan_digest: &'a str,
     fingerprint: &'a str,
+    /// `--live`: the change-log position of the snapshot.
+    live_position: Option<i64>,
     pack: &'a RulePack,
     /// The compile options for this server (version, extensions, bare).
     copts: &'a crate::CompileOptions,
@@ -501,9 +515,10 @@ fn run_target(
     let t_cons = Instant::now();
     let finish = format!(
         "UPDATE pgbridge.runs SET status = 'complete', finished_at = now(), verify_plan = {}::jsonb, \
-         verify_views = {}::jsonb WHERE plan = {};",
+         verify_views = {}::jsonb, live_position = {} WHERE plan = {};",
         quote_literal(&serde_json::to_string(&verify_plan).unwrap_or_else(|_| "null".into())),
         quote_literal(&serde_json::to_string(&verify_views).unwrap_or_else(|_| "null".into())),
+        r.live_position.map_or("NULL".into(), |p| p.to_string()),
         quote_literal(r.plan_digest)
     );
     if r.opts.data_only {

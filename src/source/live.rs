@@ -130,7 +130,19 @@ struct SchemaRow {
 /// collations registered as ASCII case-insensitive, and the
 /// `--load-extension` libraries in `extensions` loaded.
 pub fn open_read_only(path: &Path, extensions: &[PathBuf]) -> Result<Connection> {
-    let immutable = check_header(path)?;
+    open(path, extensions, true)
+}
+
+/// Opens a live source read-only for `migrate --live` and `sync`: like
+/// [`open_read_only`], but never `immutable=1` — the application may open
+/// the file and write while pgbridge reads, and only SQLite's locks keep a
+/// reader's snapshot whole then.
+pub fn open_live(path: &Path, extensions: &[PathBuf]) -> Result<Connection> {
+    open(path, extensions, false)
+}
+
+fn open(path: &Path, extensions: &[PathBuf], immutable_ok: bool) -> Result<Connection> {
+    let immutable = check_header(path)? && immutable_ok;
     let err = sqlite_err(path);
     let conn = Connection::open_with_flags(
         file_uri(path, immutable),

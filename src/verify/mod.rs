@@ -1140,7 +1140,7 @@ struct Planned {
 
 /// The plan the newest complete migrate run into `namespace` recorded,
 /// if it still fits the target's catalog. `Err` carries why not (a note).
-fn recorded_plan(
+pub(crate) fn recorded_plan(
     ctl: &mut postgres::Client,
     namespace: &str,
 ) -> Result<Result<Recorded, String>, Box<Diagnostic>> {
@@ -1220,7 +1220,7 @@ fn recorded_plan(
 }
 
 /// The tables and views a migrate run recorded.
-type Recorded = (Vec<PlannedTable>, Vec<verify_plan::PlannedView>);
+pub(crate) type Recorded = (Vec<PlannedTable>, Vec<verify_plan::PlannedView>);
 
 /// The tables to verify: the plan migrate recorded, else (or with
 /// `--replan`) planned from the source schema and rules the way migrate
