@@ -209,7 +209,7 @@ fn table_sql(c: &Captured) -> String {
          CREATE TRIGGER {upd_old} AFTER UPDATE ON {t} WHEN {changed} BEGIN {old} END;\n\
          CREATE TRIGGER {del} AFTER DELETE ON {t} BEGIN {old} END;\n\
          CREATE TRIGGER {rep_ins} BEFORE INSERT ON {t} BEGIN {conflicts} END;\n\
-         CREATE TRIGGER {rep_upd} BEFORE UPDATE ON {t} BEGIN {conflicts} END;\n",
+         CREATE TRIGGER {rep_upd} BEFORE UPDATE OF {unique_columns} ON {t} BEGIN {update_conflicts} END;\n",
         comment = crate::ident::escape_text(&c.table),
         tables = ident(TABLES),
         lit = literal(&c.table),
@@ -223,13 +223,40 @@ fn table_sql(c: &Captured) -> String {
         rep_upd = name("repupd"),
         new = log("NEW"),
         old = log("OLD"),
-        conflicts = conflicts_sql(c),
+        conflicts = conflicts_sql(c, false),
+        update_conflicts = conflicts_sql(c, true),
+        unique_columns = unique_columns(c),
     )
 }
 
+/// Every column of a key or UNIQUE set, once: an UPDATE that sets none of
+/// them cannot make a REPLACE delete a row.
+fn unique_columns(c: &Captured) -> String {
+    let mut seen: Vec<&String> = Vec::new();
+    for col in c.uniques.iter().flatten() {
+        if !seen.contains(&col) {
+            seen.push(col);
+        }
+    }
+    seen.iter().map(|k| ident(k)).collect::<Vec<_>>().join(", ")
+}
+
 /// Logs the key of every row a REPLACE of `NEW` would delete: rows equal
-/// to it on the key or on a UNIQUE column set (NULLs never conflict).
-fn conflicts_sql(c: &Captured) -> String {
+/// to it on the key or on a UNIQUE column set (NULLs never conflict). For
+/// an UPDATE (`update`), not the row being updated itself: it matches its
+/// own unchanged values and is logged by the AFTER trigger anyway.
+fn conflicts_sql(c: &Captured, update: bool) -> String {
+    let not_self = if update {
+        let same = c
+            .key
+            .iter()
+            .map(|k| format!("r.{0} IS OLD.{0}", ident(k)))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        format!(" AND NOT ({same})")
+    } else {
+        String::new()
+    };
     c.uniques
         .iter()
         .map(|cols| {
@@ -237,7 +264,8 @@ fn conflicts_sql(c: &Captured) -> String {
                 .iter()
                 .map(|k| format!("r.{0} = NEW.{0}", ident(k)))
                 .collect::<Vec<_>>()
-                .join(" AND ");
+                .join(" AND ")
+                + &not_self;
             format!(
                 "INSERT INTO {} (tbl, key) SELECT {}, {} FROM {} AS r WHERE {on};",
                 ident(LOG),
