@@ -1,0 +1,191 @@
+//! `pgbridge diff`, against real PostgreSQL 15 and 18: for the Memos schema
+//! history (15 versions of one application's SQLite schema), every
+//! consecutive pair and first → last: the old schema compiled and applied,
+//! then `up.sql`, leaves exactly the catalog of the new schema compiled and
+//! applied from scratch (columns, types, nullability, defaults, constraints
+//! with their definitions, indexes); where `down.sql` is written, it leaves
+//! the old catalog again.
+mod common;
+
+use common::{PgVersion, TestDb, cluster, corpus, pgbridge, text};
+use std::path::{Path, PathBuf};
+
+/// The Memos versions, oldest first.
+fn memos() -> Vec<PathBuf> {
+    let dir = corpus("schema_history/memos");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".sqlite.sql"))
+        .collect();
+    v.sort();
+    assert_eq!(v.len(), 15, "{v:?}");
+    v
+}
+
+fn short(p: &Path) -> String {
+    let n = p.file_name().unwrap().to_string_lossy();
+    n[..2].to_string()
+}
+
+fn run(args: &[&str]) -> Result<std::process::Output, String> {
+    let o = pgbridge(args);
+    match o.status.code() {
+        Some(0) | Some(1) => Ok(o),
+        _ => Err(format!("pgbridge {args:?}:\n{}", text(&o))),
+    }
+}
+
+/// `input` compiled for `pg` and applied (01_schema.sql, 03_constraints.sql).
+fn applied(db: &TestDb, input: &Path, pg: PgVersion, dir: &Path) -> Result<(), String> {
+    let major = pg.major().to_string();
+    let i = input.to_str().unwrap();
+    let o = run(&[
+        "compile",
+        i,
+        "-o",
+        dir.to_str().unwrap(),
+        "--pg-version",
+        &major,
+    ])?;
+    if !o.status.success() {
+        return Err(format!("compile {i}:\n{}", text(&o)));
+    }
+    for f in ["01_schema.sql", "03_constraints.sql"] {
+        db.psql_file(&dir.join(f))
+            .map_err(|e| format!("{f} of {i}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The lines only one of two catalogs has.
+fn delta(got: &[String], want: &[String]) -> String {
+    let extra = got.iter().filter(|l| !want.contains(l));
+    let missing = want.iter().filter(|l| !got.contains(l));
+    extra
+        .map(|l| format!("+ {l}"))
+        .chain(missing.map(|l| format!("- {l}")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One pair on one server: "up ok", "down ok" / "no down", or why not.
+struct Outcome {
+    down: &'static str,
+    hazards: Vec<String>,
+}
+
+fn pair(old: &Path, new: &Path, pg: PgVersion, tmp: &Path) -> Result<Outcome, String> {
+    let tag = format!("{}-{}-{}", short(old), short(new), pg.major());
+    let work = tmp.join(&tag);
+    let out = work.join("diff");
+    let major = pg.major().to_string();
+    let o = run(&[
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--pg-version",
+        &major,
+        "--reporter",
+        "json",
+    ])?;
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .map_err(|e| format!("diff --reporter json: {e}:\n{}", text(&o)))?;
+    let hazards: Vec<String> = report
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| d["severity"] == "error")
+        .filter_map(|d| d["code"].as_str().map(str::to_string))
+        .collect();
+    if o.status.success() != hazards.is_empty() {
+        return Err(format!(
+            "exit code {:?} with hazards {hazards:?}:\n{}",
+            o.status.code(),
+            text(&o)
+        ));
+    }
+    let want_new = cluster(pg).new_db("diff_new");
+    applied(&want_new, new, pg, &work.join("new"))?;
+    let want_old = cluster(pg).new_db("diff_old");
+    applied(&want_old, old, pg, &work.join("old"))?;
+    let db = cluster(pg).new_db("diff_up");
+    applied(&db, old, pg, &work.join("old2"))?;
+    db.psql_file(&out.join("up.sql"))
+        .map_err(|e| format!("up.sql: {e}"))?;
+    let d = delta(&db.catalog(), &want_new.catalog());
+    if !d.is_empty() {
+        return Err(format!(
+            "after up.sql, the catalog differs from the new schema's:\n{d}"
+        ));
+    }
+    let down = out.join("down.sql");
+    if !down.exists() {
+        return Ok(Outcome {
+            down: "not written",
+            hazards,
+        });
+    }
+    db.psql_file(&down).map_err(|e| format!("down.sql: {e}"))?;
+    let d = delta(&db.catalog(), &want_old.catalog());
+    if !d.is_empty() {
+        return Err(format!(
+            "after down.sql, the catalog differs from the old schema's:\n{d}"
+        ));
+    }
+    Ok(Outcome {
+        down: "returns",
+        hazards,
+    })
+}
+
+#[test]
+fn memos_history_every_pair_migrates_to_the_new_catalog() {
+    let v = memos();
+    let mut pairs: Vec<(usize, usize)> = (0..v.len() - 1).map(|i| (i, i + 1)).collect();
+    pairs.push((0, v.len() - 1));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut table = String::from(
+        "| pair | PostgreSQL | up.sql | down.sql | hazards |\n|---|---|---|---|---|\n",
+    );
+    let mut failures = Vec::new();
+    for pg in PgVersion::ALL {
+        for &(a, b) in &pairs {
+            let name = format!("{} → {}", short(&v[a]), short(&v[b]));
+            match pair(&v[a], &v[b], pg, tmp.path()) {
+                Ok(o) => {
+                    let loses = o.hazards.iter().any(|h| h == "data-loss");
+                    assert_eq!(loses, o.down == "not written", "{name}: {:?}", o.hazards);
+                    let want: &[&str] = match (a, b) {
+                        (8, 9) => &["not-null-on-existing-rows", "unique-on-existing-rows"],
+                        (13, 14) => &["data-loss", "not-null-on-existing-rows"],
+                        (3, 4) | (1, 2) => &["data-loss"],
+                        _ => &[],
+                    };
+                    for w in want {
+                        assert!(
+                            o.hazards.iter().any(|h| h == w),
+                            "{name}: {w} missing from {:?}",
+                            o.hazards
+                        );
+                    }
+                    table.push_str(&format!(
+                        "| {name} | {} | same catalog | {} | {} |\n",
+                        pg.major(),
+                        o.down,
+                        o.hazards.join(", ")
+                    ));
+                }
+                Err(e) => {
+                    table.push_str(&format!("| {name} | {} | FAILS | | |\n", pg.major()));
+                    failures.push(format!("{name} on {pg}: {e}"));
+                }
+            }
+        }
+    }
+    eprintln!("{table}");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
