@@ -189,3 +189,135 @@ fn memos_history_every_pair_migrates_to_the_new_catalog() {
     eprintln!("{table}");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+const HOSTILE: &str = "we\"ird */ $$\nname";
+
+/// A database whose data proves `docs.body` JSON, with a NULL in
+/// `docs.note`, and a table whose names hold quotes, a comment end, dollars
+/// and a line break.
+fn old_db(dir: &Path) -> PathBuf {
+    let p = dir.join("old.db");
+    let c = rusqlite::Connection::open(&p).unwrap();
+    c.execute_batch(
+        "CREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT NOT NULL, note TEXT);
+         CREATE TABLE \"we\"\"ird */ $$\nname\" (\"c\"\"1\" TEXT, \"gone col\" INTEGER, keep INTEGER);",
+    )
+    .unwrap();
+    for i in 1..=60 {
+        let note = if i == 7 { None } else { Some(format!("n{i}")) };
+        c.execute(
+            "INSERT INTO docs VALUES (?1, ?2, ?3)",
+            rusqlite::params![i, format!("{{\"k\": {i}, \"tags\": [\"a\", \"b\"]}}"), note],
+        )
+        .unwrap();
+    }
+    c.execute_batch(
+        "INSERT INTO \"we\"\"ird */ $$\nname\" VALUES ('a''s', 1, 10), ('b */', 2, 20);",
+    )
+    .unwrap();
+    p
+}
+
+/// The new schema as DDL: a column added (hostile name, default with a quote
+/// and dollars), a column dropped, a CHECK and an index added.
+const NEW_DDL: &str = "CREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT NOT NULL, note TEXT,
+    \"new\ncol */\" TEXT DEFAULT 'it''s $$');
+CREATE TABLE \"we\"\"ird */ $$\nname\" (\"c\"\"1\" TEXT, keep INTEGER CHECK (keep > 0));
+CREATE INDEX \"ix \"\"q\"\" */\" ON \"we\"\"ird */ $$\nname\" (keep);
+";
+
+/// `docs.note` becomes NOT NULL, where the old data holds a NULL.
+const NOT_NULL_DDL: &str = "CREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT NOT NULL, note TEXT NOT NULL);
+CREATE TABLE \"we\"\"ird */ $$\nname\" (\"c\"\"1\" TEXT, \"gone col\" INTEGER, keep INTEGER);
+";
+
+fn diff(old: &Path, new: &Path, out: &Path, pg: PgVersion, extra: &[&str]) -> std::process::Output {
+    let major = pg.major().to_string();
+    let mut args = vec![
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--pg-version",
+        &major,
+    ];
+    args.extend_from_slice(extra);
+    pgbridge(&args)
+}
+
+fn migrated(src: &Path, pg: PgVersion) -> TestDb {
+    let db = cluster(pg).new_db("diff_data");
+    let o = pgbridge(&["migrate", src.to_str().unwrap(), db.url.as_str()]);
+    assert!(o.status.success(), "migrate:\n{}", text(&o));
+    db
+}
+
+#[test]
+fn a_migrated_database_takes_up_sql_with_its_rows_intact_and_hostile_names_quoted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = old_db(tmp.path());
+    let new = tmp.path().join("new.sql");
+    std::fs::write(&new, NEW_DDL).unwrap();
+    for pg in PgVersion::ALL {
+        let out = tmp.path().join(format!("up{}", pg.major()));
+        let o = diff(&old, &new, &out, pg, &[]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "a data-loss hazard not allowed:\n{t}");
+        assert!(t.contains("error[data-loss]"), "{t}");
+        assert!(t.contains("(2 rows in the old data)"), "{t}");
+        let allowed = diff(&old, &new, &tmp.path().join("allowed"), pg, &["--allow", "data-loss,index-build"]);
+        assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed));
+        assert!(!out.join("down.sql").exists(), "a dropped column cannot come back");
+        let review = std::fs::read_to_string(out.join("DIFF_REVIEW.md")).unwrap();
+        assert!(review.contains("docs.body"), "the kept jsonb decision is listed:\n{review}");
+
+        let db = migrated(&old, pg);
+        let docs = |db: &TestDb| db.json_rows("docs", &["id".into(), "body".into(), "note".into()]);
+        let weird = |db: &TestDb| db.json_rows(HOSTILE, &["c\"1".into(), "keep".into()]);
+        let (docs_before, weird_before) = (docs(&db), weird(&db));
+        assert_eq!(docs_before.len(), 60);
+        db.psql_file(&out.join("up.sql"))
+            .unwrap_or_else(|e| panic!("up.sql on {pg}: {e}"));
+        assert_eq!(docs(&db), docs_before, "docs rows on {pg}");
+        assert_eq!(weird(&db), weird_before, "hostile table rows on {pg}");
+        let catalog = db.catalog().join("\n");
+        for want in [
+            "column docs.body jsonb not null",
+            "column docs.new\ncol */ text default 'it''s $$'::text",
+            "CREATE INDEX \"ix \"\"q\"\" */\" ON public.\"we\"\"ird */ $$\nname\" USING btree (keep)",
+            "CHECK ((keep > 0))",
+        ] {
+            assert!(catalog.contains(want), "{want:?} missing on {pg}:\n{catalog}");
+        }
+        assert!(!catalog.contains("gone col"), "{catalog}");
+    }
+}
+
+#[test]
+fn set_not_null_is_reported_with_the_nulls_of_the_old_data_and_fails_on_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = old_db(tmp.path());
+    let new = tmp.path().join("not_null.sql");
+    std::fs::write(&new, NOT_NULL_DDL).unwrap();
+    for pg in PgVersion::ALL {
+        let out = tmp.path().join(format!("nn{}", pg.major()));
+        let o = diff(&old, &new, &out, pg, &[]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{t}");
+        assert!(
+            t.contains("docs.note becomes NOT NULL: fails: the old data has 1 NULLs there"),
+            "{t}"
+        );
+        let up = std::fs::read_to_string(out.join("up.sql")).unwrap();
+        let check = up.find("CHECK (note IS NOT NULL) NOT VALID").expect(&up);
+        let set = up.find("ALTER COLUMN note SET NOT NULL").expect(&up);
+        assert!(check < set, "the CHECK comes first:\n{up}");
+        let db = migrated(&old, pg);
+        let e = db.psql_file(&out.join("up.sql")).expect_err("the NULL refuses it");
+        assert!(e.contains("violated by some row"), "{e}");
+        assert_eq!(db.scalar("SELECT count(*) FROM docs WHERE note IS NULL"), "1");
+        // down.sql exists (nothing dropped) and undoes it on the fresh old schema.
+        assert!(out.join("down.sql").exists());
+    }
+}
