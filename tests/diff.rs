@@ -76,11 +76,27 @@ struct Outcome {
 }
 
 fn pair(old: &Path, new: &Path, pg: PgVersion, tmp: &Path) -> Result<Outcome, String> {
-    let tag = format!("{}-{}-{}", short(old), short(new), pg.major());
+    pair_with(old, new, pg, tmp, &[])
+}
+
+fn pair_with(
+    old: &Path,
+    new: &Path,
+    pg: PgVersion,
+    tmp: &Path,
+    extra: &[&str],
+) -> Result<Outcome, String> {
+    let tag = format!(
+        "{}-{}-{}-{}",
+        short(old),
+        short(new),
+        pg.major(),
+        extra.len()
+    );
     let work = tmp.join(&tag);
     let out = work.join("diff");
     let major = pg.major().to_string();
-    let o = run(&[
+    let mut args = vec![
         "diff",
         old.to_str().unwrap(),
         new.to_str().unwrap(),
@@ -90,7 +106,9 @@ fn pair(old: &Path, new: &Path, pg: PgVersion, tmp: &Path) -> Result<Outcome, St
         &major,
         "--reporter",
         "json",
-    ])?;
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args)?;
     let report: serde_json::Value = serde_json::from_slice(&o.stdout)
         .map_err(|e| format!("diff --reporter json: {e}:\n{}", text(&o)))?;
     let hazards: Vec<String> = report
@@ -227,7 +245,8 @@ CREATE INDEX \"ix \"\"q\"\" */\" ON \"we\"\"ird */ $$\nname\" (keep);
 ";
 
 /// `docs.note` becomes NOT NULL, where the old data holds a NULL.
-const NOT_NULL_DDL: &str = "CREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT NOT NULL, note TEXT NOT NULL);
+const NOT_NULL_DDL: &str =
+    "CREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT NOT NULL, note TEXT NOT NULL);
 CREATE TABLE \"we\"\"ird */ $$\nname\" (\"c\"\"1\" TEXT, \"gone col\" INTEGER, keep INTEGER);
 ";
 
@@ -263,14 +282,30 @@ fn a_migrated_database_takes_up_sql_with_its_rows_intact_and_hostile_names_quote
         let out = tmp.path().join(format!("up{}", pg.major()));
         let o = diff(&old, &new, &out, pg, &[]);
         let t = text(&o);
-        assert_eq!(o.status.code(), Some(1), "a data-loss hazard not allowed:\n{t}");
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "a data-loss hazard not allowed:\n{t}"
+        );
         assert!(t.contains("error[data-loss]"), "{t}");
         assert!(t.contains("(2 rows in the old data)"), "{t}");
-        let allowed = diff(&old, &new, &tmp.path().join("allowed"), pg, &["--allow", "data-loss,index-build"]);
+        let allowed = diff(
+            &old,
+            &new,
+            &tmp.path().join("allowed"),
+            pg,
+            &["--allow", "data-loss,index-build"],
+        );
         assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed));
-        assert!(!out.join("down.sql").exists(), "a dropped column cannot come back");
+        assert!(
+            !out.join("down.sql").exists(),
+            "a dropped column cannot come back"
+        );
         let review = std::fs::read_to_string(out.join("DIFF_REVIEW.md")).unwrap();
-        assert!(review.contains("docs.body"), "the kept jsonb decision is listed:\n{review}");
+        assert!(
+            review.contains("docs.body"),
+            "the kept jsonb decision is listed:\n{review}"
+        );
 
         let db = migrated(&old, pg);
         let docs = |db: &TestDb| db.json_rows("docs", &["id".into(), "body".into(), "note".into()]);
@@ -288,7 +323,10 @@ fn a_migrated_database_takes_up_sql_with_its_rows_intact_and_hostile_names_quote
             "CREATE INDEX \"ix \"\"q\"\" */\" ON public.\"we\"\"ird */ $$\nname\" USING btree (keep)",
             "CHECK ((keep > 0))",
         ] {
-            assert!(catalog.contains(want), "{want:?} missing on {pg}:\n{catalog}");
+            assert!(
+                catalog.contains(want),
+                "{want:?} missing on {pg}:\n{catalog}"
+            );
         }
         assert!(!catalog.contains("gone col"), "{catalog}");
     }
@@ -314,10 +352,99 @@ fn set_not_null_is_reported_with_the_nulls_of_the_old_data_and_fails_on_them() {
         let set = up.find("ALTER COLUMN note SET NOT NULL").expect(&up);
         assert!(check < set, "the CHECK comes first:\n{up}");
         let db = migrated(&old, pg);
-        let e = db.psql_file(&out.join("up.sql")).expect_err("the NULL refuses it");
+        let e = db
+            .psql_file(&out.join("up.sql"))
+            .expect_err("the NULL refuses it");
         assert!(e.contains("violated by some row"), "{e}");
-        assert_eq!(db.scalar("SELECT count(*) FROM docs WHERE note IS NULL"), "1");
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM docs WHERE note IS NULL"),
+            "1"
+        );
         // down.sql exists (nothing dropped) and undoes it on the fresh old schema.
         assert!(out.join("down.sql").exists());
     }
+}
+
+/// With rename hints, the Memos renames are renames: no data-loss, the new
+/// catalog reached (constraint names PostgreSQL derived from the old names
+/// renamed too), and down.sql written and returning to the old catalog.
+#[test]
+fn memos_renames_by_hint_keep_the_data_and_come_back() {
+    let v = memos();
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: [(usize, &[&str]); 2] = [
+        (
+            2,
+            &[
+                "--rename",
+                "resource=attachment",
+                "--rename",
+                "system_setting=instance_setting",
+            ],
+        ),
+        (13, &["--rename", "reaction.content_id=memo_id"]),
+    ];
+    for pg in PgVersion::ALL {
+        for (a, hints) in cases {
+            let o = pair_with(&v[a], &v[a + 1], pg, tmp.path(), hints)
+                .unwrap_or_else(|e| panic!("{a} with {hints:?} on {pg}: {e}"));
+            assert!(
+                !o.hazards.iter().any(|h| h == "data-loss"),
+                "{:?}",
+                o.hazards
+            );
+            assert_eq!(o.down, "returns", "{a} on {pg}");
+        }
+    }
+    let o = pgbridge(&[
+        "diff",
+        v[13].to_str().unwrap(),
+        v[14].to_str().unwrap(),
+        "-o",
+        tmp.path().join("bad").to_str().unwrap(),
+        "--rename",
+        "reaction.nope=memo_id",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("error[rename-unknown]"), "{}", text(&o));
+}
+
+/// Old and new DDL, each compiled and applied: old + up.sql gives the new
+/// catalog, and down.sql (written: nothing is dropped) the old one again.
+fn ddl_pair(name: &str, old: &str, new: &str, tmp: &Path) {
+    let (o, n) = (tmp.join(format!("{name}_old.sql")), tmp.join(format!("{name}_new.sql")));
+    std::fs::write(&o, old).unwrap();
+    std::fs::write(&n, new).unwrap();
+    for pg in PgVersion::ALL {
+        let r = pair(&o, &n, pg, &tmp.join(name)).unwrap_or_else(|e| panic!("{name} on {pg}: {e}"));
+        assert_eq!(r.down, "returns", "{name} on {pg}");
+    }
+}
+
+#[test]
+fn column_key_index_foreign_key_and_view_changes_reach_the_new_catalog_and_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = "CREATE TABLE p (id INTEGER PRIMARY KEY, code TEXT);\n";
+    ddl_pair(
+        "not_null",
+        &format!("{base}CREATE TABLE c (id INTEGER PRIMARY KEY, note TEXT, n INTEGER NOT NULL);"),
+        &format!("{base}CREATE TABLE c (id INTEGER PRIMARY KEY, note TEXT NOT NULL, n INTEGER);"),
+        tmp.path(),
+    );
+    ddl_pair(
+        "type_default_check",
+        &format!("{base}CREATE TABLE c (id INTEGER PRIMARY KEY, v INTEGER DEFAULT 1 CONSTRAINT v_pos CHECK (v > 0), w TEXT);"),
+        &format!("{base}CREATE TABLE c (id INTEGER PRIMARY KEY, v TEXT DEFAULT 'x' CONSTRAINT v_pos CHECK (v <> ''), w TEXT DEFAULT 'w');"),
+        tmp.path(),
+    );
+    ddl_pair(
+        "fk_unique_indexes_view",
+        &format!("{base}CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER, s TEXT);\nCREATE VIEW vc AS SELECT id, s FROM c;"),
+        &format!(
+            "{base}CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p(id) ON DELETE CASCADE, s TEXT, UNIQUE (p_id, s));\n\
+             CREATE INDEX c_partial ON c (s) WHERE p_id IS NOT NULL;\nCREATE INDEX c_expr ON c (lower(s));\n\
+             CREATE UNIQUE INDEX p_code ON p (code);\nCREATE VIEW vc AS SELECT id, s, p_id FROM c;"
+        ),
+        tmp.path(),
+    );
 }

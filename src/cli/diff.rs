@@ -122,10 +122,12 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
     let mut new = compile_side(&a.new, &a, &pack)?;
     let kept = diff::keep::keep_decisions(&old.sqlite, &old.pg, &new.sqlite, &mut new.pg);
     let renames = renames(&a)?;
+    let target_version = rewrite_options(&a.common)?.target.version;
     let o = DiffOptions {
         renames: renames.clone(),
         concurrently: a.concurrently,
         old_nulls: diff::keep::null_counts(&old.sqlite, &old.pg),
+        not_null_constraints: target_version >= 18,
     };
     let up = diff::plan(&old.pg, &new.pg, &o);
     if let Some(r) = up.unused_renames.first() {
@@ -146,13 +148,14 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
     let down = up.reversible().then(|| {
         let back = DiffOptions {
             renames: reversed(&renames),
+            not_null_constraints: o.not_null_constraints,
             ..DiffOptions::default()
         };
         diff::plan(&new.pg, &old.pg, &back)
     });
     let layout = Layout::from(a.layout);
     let ro = render::RenderOptions {
-        target_version: rewrite_options(&a.common)?.target.version,
+        target_version,
         namespace: new.pg.namespace.clone(),
         bare: layout != Layout::Plain,
         emit: EmitOptions {

@@ -144,6 +144,8 @@ pub struct DiffOptions {
     /// NULL counts of the old data, per (PostgreSQL table, column), when
     /// the old side is a database.
     pub old_nulls: BTreeMap<(String, String), u64>,
+    /// The target records NOT NULL as named constraints (PostgreSQL 18).
+    pub not_null_constraints: bool,
 }
 
 /// The ordered statements.
@@ -182,11 +184,11 @@ pub fn plan(old: &pg::Schema, new: &pg::Schema, o: &DiffOptions) -> Plan {
     };
     let s = &mut p.statements;
     d.drop_views_and_triggers(s);
+    d.renames(s);
     d.drop_foreign_keys(s);
     d.drop_indexes(s);
     d.drop_keys_and_checks(s);
     d.create_tables(s);
-    d.renames(s);
     d.columns(s);
     d.add_checks(s);
     d.add_keys(s);
@@ -287,9 +289,10 @@ fn column<'a>(t: &'a pg::Table, name: &str) -> Option<&'a pg::Column> {
 
 /// A key's identity: its name, or PostgreSQL's name for it.
 fn key_name(table: &str, k: &pg::Key, label: &str) -> String {
+    let columns: &[String] = if label == "pkey" { &[] } else { &k.columns };
     k.name
         .clone()
-        .unwrap_or_else(|| sql::default_name(table, &k.columns, label))
+        .unwrap_or_else(|| sql::default_name(table, columns, label))
 }
 
 /// A table's keys as (name, kind, key), primary first.
@@ -549,10 +552,27 @@ impl Differ<'_> {
                 .indexes
                 .iter()
                 .any(|n| n.name == i.name && same_index(i, n));
-            if !kept && table(self.new, &i.table).is_some() {
-                s.push(Statement::new(sql::drop_index(&i.name)));
+            if kept || table(self.new, &i.table).is_none() {
+                continue;
+            }
+            match self.index_renamed(i) {
+                Some(n) => s.push(Statement::new(format!(
+                    "ALTER INDEX {} RENAME TO {};",
+                    quote_ident(&i.name),
+                    quote_ident(&n.name)
+                ))),
+                None => s.push(Statement::new(sql::drop_index(&i.name))),
             }
         }
+    }
+
+    /// The new index that is `old` under another name (a renamed table
+    /// or column took its name along): renamed, not rebuilt.
+    fn index_renamed(&self, old: &pg::Index) -> Option<&pg::Index> {
+        let named = |s: &pg::Schema, n: &str| s.indexes.iter().any(|i| i.name == n);
+        self.new.indexes.iter().find(|n| {
+            same_index(old, n) && !named(self.old, &n.name) && !named(self.new, &old.name)
+        })
     }
 
     fn drop_keys_and_checks(&self, s: &mut Vec<Statement>) {
@@ -614,6 +634,44 @@ impl Differ<'_> {
                 None => format!("{}RENAME TO {};", sql::alter(&r.table), quote_ident(&r.to)),
             };
             s.push(Statement::new(text));
+            self.rename_not_null_constraints(r, s);
+        }
+    }
+
+    /// PostgreSQL 18 records NOT NULL as a constraint named
+    /// `<table>_<column>_not_null`, and keeps that name through a rename:
+    /// renamed along, as a fresh schema would name it.
+    fn rename_not_null_constraints(&self, r: &Rename, s: &mut Vec<Statement>) {
+        if !self.o.not_null_constraints {
+            return;
+        }
+        let (table_now, pairs): (&str, Vec<(String, String)>) = match &r.column {
+            Some(c) => (&r.table, vec![(r.table.clone(), c.clone())]),
+            None => (&r.to, Vec::new()),
+        };
+        let Some(t) = table(self.old, table_now) else {
+            return;
+        };
+        let names: Vec<(String, String)> = match &r.column {
+            Some(_) => pairs
+                .into_iter()
+                .filter(|_| column(t, &r.to).is_some_and(|c| c.not_null))
+                .map(|(tb, c)| (nn_name(&tb, &c), nn_name(&tb, &r.to)))
+                .collect(),
+            None => t
+                .columns
+                .iter()
+                .filter(|c| c.not_null)
+                .map(|c| (nn_name(&r.table, &c.name), nn_name(&r.to, &c.name)))
+                .collect(),
+        };
+        for (from, to) in names.into_iter().filter(|(a, b)| a != b) {
+            s.push(Statement::new(format!(
+                "{}RENAME CONSTRAINT {} TO {};",
+                sql::alter(table_now),
+                quote_ident(&from),
+                quote_ident(&to)
+            )));
         }
     }
 
@@ -778,7 +836,7 @@ impl Differ<'_> {
     /// NOT VALID, validated under a weaker lock, lets SET NOT NULL skip its
     /// scan; the CHECK then goes.
     fn set_not_null(&self, tn: &str, c: &pg::Column, s: &mut Vec<Statement>) {
-        let check = sql::default_name(tn, std::slice::from_ref(&c.name), "not_null");
+        let check = sql::default_name(tn, std::slice::from_ref(&c.name), "not_null_check");
         let nulls = self.o.old_nulls.get(&(tn.to_string(), c.name.clone()));
         let said = match nulls {
             Some(0) => "the old data has no NULL there".to_string(),
@@ -870,11 +928,10 @@ impl Differ<'_> {
 
     fn add_indexes(&self, s: &mut Vec<Statement>) {
         for i in &self.new.indexes {
-            let kept = self
-                .old
-                .indexes
-                .iter()
-                .any(|x| x.name == i.name && same_index(x, i));
+            let kept = self.old.indexes.iter().any(|x| {
+                same_index(x, i)
+                    && (x.name == i.name || self.index_renamed(x).is_some_and(|n| n.name == i.name))
+            });
             if kept {
                 continue;
             }
@@ -936,6 +993,11 @@ impl Differ<'_> {
         }
         s.push(st);
     }
+}
+
+/// The name PostgreSQL 18 gives a column's NOT NULL constraint.
+fn nn_name(table: &str, column: &str) -> String {
+    sql::default_name(table, &[column.to_string()], "not_null")
 }
 
 fn table_rows(s: &pg::Schema, name: &str) -> Option<u64> {
