@@ -412,7 +412,10 @@ fn memos_renames_by_hint_keep_the_data_and_come_back() {
 /// Old and new DDL, each compiled and applied: old + up.sql gives the new
 /// catalog, and down.sql (written: nothing is dropped) the old one again.
 fn ddl_pair(name: &str, old: &str, new: &str, tmp: &Path) {
-    let (o, n) = (tmp.join(format!("{name}_old.sql")), tmp.join(format!("{name}_new.sql")));
+    let (o, n) = (
+        tmp.join(format!("{name}_old.sql")),
+        tmp.join(format!("{name}_new.sql")),
+    );
     std::fs::write(&o, old).unwrap();
     std::fs::write(&n, new).unwrap();
     for pg in PgVersion::ALL {
@@ -433,13 +436,19 @@ fn column_key_index_foreign_key_and_view_changes_reach_the_new_catalog_and_back(
     );
     ddl_pair(
         "type_default_check",
-        &format!("{base}CREATE TABLE c (id INTEGER PRIMARY KEY, v INTEGER DEFAULT 1 CONSTRAINT v_pos CHECK (v > 0), w TEXT);"),
-        &format!("{base}CREATE TABLE c (id INTEGER PRIMARY KEY, v TEXT DEFAULT 'x' CONSTRAINT v_pos CHECK (v <> ''), w TEXT DEFAULT 'w');"),
+        &format!(
+            "{base}CREATE TABLE c (id INTEGER PRIMARY KEY, v INTEGER DEFAULT 1 CONSTRAINT v_pos CHECK (v > 0), w TEXT);"
+        ),
+        &format!(
+            "{base}CREATE TABLE c (id INTEGER PRIMARY KEY, v TEXT DEFAULT 'x' CONSTRAINT v_pos CHECK (v <> ''), w TEXT DEFAULT 'w');"
+        ),
         tmp.path(),
     );
     ddl_pair(
         "fk_unique_indexes_view",
-        &format!("{base}CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER, s TEXT);\nCREATE VIEW vc AS SELECT id, s FROM c;"),
+        &format!(
+            "{base}CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER, s TEXT);\nCREATE VIEW vc AS SELECT id, s FROM c;"
+        ),
         &format!(
             "{base}CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p(id) ON DELETE CASCADE, s TEXT, UNIQUE (p_id, s));\n\
              CREATE INDEX c_partial ON c (s) WHERE p_id IS NOT NULL;\nCREATE INDEX c_expr ON c (lower(s));\n\
@@ -447,4 +456,108 @@ fn column_key_index_foreign_key_and_view_changes_reach_the_new_catalog_and_back(
         ),
         tmp.path(),
     );
+}
+
+/// A migration tool's directory from `compile --layout` takes the diff as
+/// its next version: applied in the tool's file order with psql it reaches
+/// the new catalog, its down the old one; pgbridge.sum covers both versions.
+#[test]
+fn layouts_append_the_diff_as_the_next_version() {
+    let v = memos();
+    let tmp = tempfile::tempdir().unwrap();
+    let pg = PgVersion::V18;
+    for (layout, up, down) in [
+        (
+            "golang-migrate",
+            "000002_diff.up.sql",
+            Some("000002_diff.down.sql"),
+        ),
+        ("flyway", "V2__diff.sql", Some("U2__diff.sql")),
+    ] {
+        let dir = tmp.path().join(layout);
+        let (old, new) = (&v[11], &v[12]);
+        let o = pgbridge(&[
+            "compile",
+            old.to_str().unwrap(),
+            "-o",
+            dir.to_str().unwrap(),
+            "--layout",
+            layout,
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = diff(old, new, &dir, pg, &["--layout", layout]);
+        assert!(o.status.success(), "{}", text(&o));
+        let init = if layout == "flyway" {
+            "V1__init.sql"
+        } else {
+            "000001_init.up.sql"
+        };
+        let db = cluster(pg).new_db("diff_layout");
+        for f in [init, up] {
+            db.psql_file(&dir.join(f))
+                .unwrap_or_else(|e| panic!("{layout} {f}: {e}"));
+        }
+        let fresh_new = cluster(pg).new_db("diff_layout_new");
+        applied(
+            &fresh_new,
+            new,
+            pg,
+            &tmp.path().join(format!("{layout}_new")),
+        )
+        .unwrap();
+        assert_eq!(
+            delta(&db.catalog(), &fresh_new.catalog()),
+            "",
+            "{layout} up"
+        );
+        let fresh_old = cluster(pg).new_db("diff_layout_old");
+        applied(
+            &fresh_old,
+            old,
+            pg,
+            &tmp.path().join(format!("{layout}_old")),
+        )
+        .unwrap();
+        let down = down.unwrap();
+        db.psql_file(&dir.join(down))
+            .unwrap_or_else(|e| panic!("{layout} {down}: {e}"));
+        assert_eq!(
+            delta(&db.catalog(), &fresh_old.catalog()),
+            "",
+            "{layout} down"
+        );
+        let sum = std::fs::read_to_string(dir.join("pgbridge/pgbridge.sum")).unwrap();
+        for f in [
+            init,
+            up,
+            "pgbridge/DIFF_REVIEW_diff.md",
+            "pgbridge/APP_IMPACT.md",
+        ] {
+            assert!(
+                sum.contains(&format!("  {f}\n")),
+                "{f} missing from pgbridge.sum:\n{sum}"
+            );
+        }
+        // A second diff is the third version.
+        let o = diff(
+            new,
+            &v[13],
+            &dir,
+            pg,
+            &[
+                "--layout",
+                layout,
+                "--name",
+                "username collation",
+                "--allow-hazards",
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let third = if layout == "flyway" {
+            "V3__username_collation.sql"
+        } else {
+            "000003_username_collation.up.sql"
+        };
+        assert!(dir.join(third).exists(), "{layout}: no {third}");
+    }
 }

@@ -276,5 +276,25 @@ fn layout_files(
     let slug = layout::naming::slug(&a.name);
     let review = format!("{}/{}_{slug}.md", layout::COMPANION_DIR, "DIFF_REVIEW");
     files.insert(review, render::review(up, old, new, kept, down.is_some()));
+    // pgbridge.sum chains: it covers every version and companion file.
+    let mut all = existing;
+    all.extend(companions(&a.output.join(layout::COMPANION_DIR)));
+    all.extend(files.clone());
+    let sum = format!("{}/{}", layout::COMPANION_DIR, pgbridge::emit::SUM_FILE);
+    all.remove(&sum);
+    files.insert(sum, pgbridge::emit::sum_file(&all));
     Ok(files)
+}
+
+/// The files `compile` and earlier diffs left under `pgbridge/`, by their
+/// path in the output directory (none when it is missing).
+fn companions(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Ok(text) = std::fs::read_to_string(e.path()) {
+            out.insert(format!("{}/{name}", layout::COMPANION_DIR), text);
+        }
+    }
+    out
 }
