@@ -98,6 +98,7 @@ enum Command {
     #[command(after_help = help::COMPILE)]
     Compile(CompileArgs),
     /// The ALTERs from one schema to the next (two SQLite databases or .sql DDL), with hazards.
+    #[command(after_help = help::DIFF)]
     Diff(DiffArgs),
     /// Explain a rule (`explain json-text`) or a column's decision (`explain app.db users.created_at`).
     Explain(ExplainArgs),

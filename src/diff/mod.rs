@@ -24,9 +24,14 @@ use crate::ident::quote_ident;
 use crate::ir::pg;
 use std::collections::{BTreeMap, BTreeSet};
 
+mod columns;
 pub mod keep;
+mod rename;
 pub mod render;
 pub mod sql;
+
+pub use rename::Rename;
+use rename::renamed;
 
 /// A kebab-case hazard code with what it means here and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +73,7 @@ pub const HAZARDS: &[(&str, &str)] = &[
     ),
 ];
 
-fn hazard(code: &'static str, message: String) -> Hazard {
+pub(crate) fn hazard(code: &'static str, message: String) -> Hazard {
     let help = HAZARDS
         .iter()
         .find(|(c, _)| *c == code)
@@ -91,7 +96,7 @@ pub struct Statement {
 }
 
 impl Statement {
-    fn new(sql: String) -> Statement {
+    pub(crate) fn new(sql: String) -> Statement {
         Statement {
             sql,
             hazards: Vec::new(),
@@ -99,40 +104,9 @@ impl Statement {
         }
     }
 
-    fn with(mut self, h: Hazard) -> Statement {
+    pub(crate) fn with(mut self, h: Hazard) -> Statement {
         self.hazards.push(h);
         self
-    }
-}
-
-/// A rename the user vouches for: `table.old=new` (a column) or
-/// `old=new` (a table); names are PostgreSQL names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rename {
-    pub table: String,
-    pub column: Option<String>,
-    pub to: String,
-}
-
-impl Rename {
-    /// `table.column=new` or `table=new`; the last `.` before `=` splits.
-    pub fn parse(s: &str) -> Option<Rename> {
-        let (from, to) = s.split_once('=')?;
-        if to.is_empty() || from.is_empty() {
-            return None;
-        }
-        Some(match from.rsplit_once('.') {
-            Some((t, c)) if !t.is_empty() && !c.is_empty() => Rename {
-                table: t.into(),
-                column: Some(c.into()),
-                to: to.into(),
-            },
-            _ => Rename {
-                table: from.into(),
-                column: None,
-                to: to.into(),
-            },
-        })
     }
 }
 
@@ -199,96 +173,22 @@ pub fn plan(old: &pg::Schema, new: &pg::Schema, o: &DiffOptions) -> Plan {
     p
 }
 
-/// `old` as it is after the rename hints (the names it will have once the
-/// RENAME statements ran), and the hints that matched nothing. The hints
-/// themselves become statements in [`Differ::renames`].
-fn renamed(old: &pg::Schema, renames: &[Rename]) -> (pg::Schema, Vec<Rename>) {
-    let mut s = old.clone();
-    let mut unused = Vec::new();
-    for r in renames {
-        let Some(t) = s.tables.iter_mut().find(|t| t.name == r.table) else {
-            unused.push(r.clone());
-            continue;
-        };
-        pin_key_names(t);
-        match &r.column {
-            Some(c) => match t.columns.iter_mut().find(|x| &x.name == c) {
-                Some(col) => {
-                    col.name = r.to.clone();
-                    rename_in_keys(t, c, &r.to);
-                    for i in s.indexes.iter_mut().filter(|i| i.table == r.table) {
-                        rename_list(&mut i.elements, &quote_ident(c), &quote_ident(&r.to));
-                    }
-                    for f in &mut s.foreign_keys {
-                        if f.table == r.table {
-                            rename_list(&mut f.columns, c, &r.to);
-                        }
-                        if f.ref_table == r.table {
-                            rename_list(&mut f.ref_columns, c, &r.to);
-                        }
-                    }
-                }
-                None => unused.push(r.clone()),
-            },
-            None => {
-                t.name = r.to.clone();
-                for i in s.indexes.iter_mut().filter(|i| i.table == r.table) {
-                    i.table = r.to.clone();
-                }
-                for f in &mut s.foreign_keys {
-                    if f.table == r.table {
-                        f.table = r.to.clone();
-                    }
-                    if f.ref_table == r.table {
-                        f.ref_table = r.to.clone();
-                    }
-                }
-            }
-        }
-    }
-    (s, unused)
-}
-
-/// PostgreSQL keeps a constraint's name through a rename: the keys of a
-/// renamed table or column keep the names they had.
-fn pin_key_names(t: &mut pg::Table) {
-    let table = t.name.clone();
-    if let Some(k) = t.primary_key.as_mut() {
-        k.name = Some(key_name(&table, k, "pkey"));
-    }
-    for k in &mut t.uniques {
-        k.name = Some(key_name(&table, k, "key"));
-    }
-}
-
-fn rename_in_keys(t: &mut pg::Table, from: &str, to: &str) {
-    for k in t.primary_key.iter_mut().chain(t.uniques.iter_mut()) {
-        rename_list(&mut k.columns, from, to);
-    }
-}
-
-fn rename_list(v: &mut [String], from: &str, to: &str) {
-    for x in v.iter_mut().filter(|x| x.as_str() == from) {
-        *x = to.to_string();
-    }
-}
-
 struct Differ<'a> {
     old: &'a pg::Schema,
     new: &'a pg::Schema,
     o: &'a DiffOptions,
 }
 
-fn table<'a>(s: &'a pg::Schema, name: &str) -> Option<&'a pg::Table> {
+pub(crate) fn table<'a>(s: &'a pg::Schema, name: &str) -> Option<&'a pg::Table> {
     s.tables.iter().find(|t| t.name == name)
 }
 
-fn column<'a>(t: &'a pg::Table, name: &str) -> Option<&'a pg::Column> {
+pub(crate) fn column<'a>(t: &'a pg::Table, name: &str) -> Option<&'a pg::Column> {
     t.columns.iter().find(|c| c.name == name)
 }
 
 /// A key's identity: its name, or PostgreSQL's name for it.
-fn key_name(table: &str, k: &pg::Key, label: &str) -> String {
+pub(crate) fn key_name(table: &str, k: &pg::Key, label: &str) -> String {
     let columns: &[String] = if label == "pkey" { &[] } else { &k.columns };
     k.name
         .clone()
@@ -345,39 +245,8 @@ fn same_fk(a: &pg::ForeignKey, b: &pg::ForeignKey) -> bool {
     )
 }
 
-/// Whether a change of type from `old` to `new` can lose or refuse values.
-fn narrowing(old: &str, new: &str) -> bool {
-    let rank = |t: &str| match t {
-        "smallint" => Some(1),
-        "integer" => Some(2),
-        "bigint" => Some(3),
-        "numeric" => Some(4),
-        _ => None,
-    };
-    match (rank(old), rank(new)) {
-        (Some(a), Some(b)) => b < a,
-        _ => new != "text",
-    }
-}
-
-/// A default PostgreSQL cannot store once for all rows (it rewrites the
-/// table to fill each row).
-fn volatile_default(c: &pg::Column) -> bool {
-    let d = c.default.as_deref().unwrap_or("").to_ascii_lowercase();
-    c.identity
-        || c.generated.is_some()
-        || [
-            "random(",
-            "gen_random_uuid(",
-            "clock_timestamp(",
-            "nextval(",
-        ]
-        .iter()
-        .any(|f| d.contains(f))
-}
-
 impl Differ<'_> {
-    fn rows(&self, table: &str) -> Option<u64> {
+    pub(crate) fn rows(&self, table: &str) -> Option<u64> {
         table_rows(self.old, table)
     }
 
@@ -642,21 +511,16 @@ impl Differ<'_> {
     /// `<table>_<column>_not_null`, and keeps that name through a rename:
     /// renamed along, as a fresh schema would name it.
     fn rename_not_null_constraints(&self, r: &Rename, s: &mut Vec<Statement>) {
-        if !self.o.not_null_constraints {
-            return;
-        }
-        let (table_now, pairs): (&str, Vec<(String, String)>) = match &r.column {
-            Some(c) => (&r.table, vec![(r.table.clone(), c.clone())]),
-            None => (&r.to, Vec::new()),
-        };
-        let Some(t) = table(self.old, table_now) else {
+        let table_now = if r.column.is_some() { &r.table } else { &r.to };
+        let Some(t) = table(self.old, table_now).filter(|_| self.o.not_null_constraints) else {
             return;
         };
+        // (old constraint name, new one) per NOT NULL column the rename touches.
         let names: Vec<(String, String)> = match &r.column {
-            Some(_) => pairs
+            Some(c) => column(t, &r.to)
+                .filter(|x| x.not_null)
+                .map(|_| (nn_name(&r.table, c), nn_name(&r.table, &r.to)))
                 .into_iter()
-                .filter(|_| column(t, &r.to).is_some_and(|c| c.not_null))
-                .map(|(tb, c)| (nn_name(&tb, &c), nn_name(&tb, &r.to)))
                 .collect(),
             None => t
                 .columns
@@ -682,186 +546,6 @@ impl Differ<'_> {
                 .as_ref()
                 .is_some_and(|_| column(t, &r.to).is_none())
         })
-    }
-
-    fn columns(&self, s: &mut Vec<Statement>) {
-        let mut drops = Vec::new();
-        for n in &self.new.tables {
-            let Some(t) = table(self.old, &n.name) else {
-                continue;
-            };
-            for c in &n.columns {
-                match column(t, &c.name) {
-                    None => s.push(self.add_column(n, c)),
-                    Some(o) => self.alter_column(n, o, c, s),
-                }
-            }
-            for c in t.columns.iter().filter(|c| column(n, &c.name).is_none()) {
-                let rows = self.rows(&t.name);
-                let message = format!(
-                    "drops {}.{} and its values{}",
-                    t.name,
-                    c.name,
-                    rows_said(rows)
-                );
-                drops.push(
-                    Statement::new(format!(
-                        "{}DROP COLUMN {};",
-                        sql::alter(&t.name),
-                        quote_ident(&c.name)
-                    ))
-                    .with(hazard("data-loss", message)),
-                );
-            }
-        }
-        s.extend(drops);
-    }
-
-    fn add_column(&self, t: &pg::Table, c: &pg::Column) -> Statement {
-        let mut st = Statement::new(format!(
-            "{}ADD COLUMN {};",
-            sql::alter(&t.name),
-            sql::column_def(c)
-        ));
-        let rows = self.rows(&t.name);
-        if c.not_null && c.default.is_none() && !c.identity && c.generated.is_none() {
-            let fails = match rows {
-                Some(0) => "the old data has no rows, so it succeeds there".to_string(),
-                Some(n) => format!("fails: the old data has {n} rows"),
-                None => "fails on a table that has rows".to_string(),
-            };
-            st = st.with(hazard(
-                "not-null-on-existing-rows",
-                format!(
-                    "{}.{} is NOT NULL without a default: {fails}",
-                    t.name, c.name
-                ),
-            ));
-        }
-        if volatile_default(c) {
-            st = st.with(hazard(
-                "table-rewrite",
-                format!(
-                    "{}.{} gets a value per row: the table is rewritten",
-                    t.name, c.name
-                ),
-            ));
-        }
-        st
-    }
-
-    fn alter_column(&self, t: &pg::Table, o: &pg::Column, c: &pg::Column, s: &mut Vec<Statement>) {
-        let tn = &t.name;
-        let retype = o.pg_type != c.pg_type || o.collation != c.collation;
-        if o.identity && !c.identity {
-            s.push(Statement::new(sql::alter_column(
-                tn,
-                &c.name,
-                "DROP IDENTITY",
-            )));
-        }
-        // A default goes before a type change: PostgreSQL casts it with the
-        // column and refuses one that does not cast; it is set again after.
-        if o.default.is_some() && (c.default.is_none() || retype) {
-            s.push(Statement::new(sql::alter_column(
-                tn,
-                &c.name,
-                "DROP DEFAULT",
-            )));
-        }
-        if !c.not_null && o.not_null {
-            s.push(Statement::new(sql::alter_column(
-                tn,
-                &c.name,
-                "DROP NOT NULL",
-            )));
-        }
-        if retype {
-            let mut st = Statement::new(sql::set_type(tn, c));
-            if o.pg_type != c.pg_type {
-                st = st.with(hazard(
-                    "table-rewrite",
-                    format!(
-                        "{tn}.{} changes type from {} to {}: the table and its indexes are rewritten under an ACCESS EXCLUSIVE lock",
-                        c.name, o.pg_type, c.pg_type
-                    ),
-                ));
-                if narrowing(&o.pg_type, &c.pg_type) {
-                    st = st.with(hazard(
-                        "type-narrowing",
-                        format!(
-                            "{tn}.{}: values of {} that {} cannot hold make the statement fail",
-                            c.name, o.pg_type, c.pg_type
-                        ),
-                    ));
-                }
-            } else {
-                st = st.with(hazard(
-                    "access-exclusive-lock",
-                    format!(
-                        "{tn}.{} changes collation: its indexes are rebuilt under an ACCESS EXCLUSIVE lock",
-                        c.name
-                    ),
-                ));
-            }
-            s.push(st);
-        }
-        if c.default.is_some() && (o.default != c.default || retype) {
-            let d = c.default.clone().unwrap_or_default();
-            s.push(Statement::new(sql::alter_column(
-                tn,
-                &c.name,
-                &format!("SET DEFAULT {d}"),
-            )));
-        }
-        if c.not_null && !o.not_null {
-            self.set_not_null(tn, c, s);
-        }
-        if c.identity && !o.identity {
-            s.push(
-                Statement::new(sql::alter_column(
-                    tn,
-                    &c.name,
-                    "ADD GENERATED BY DEFAULT AS IDENTITY",
-                ))
-                .with(hazard(
-                    "access-exclusive-lock",
-                    format!("{tn}.{} becomes an identity column", c.name),
-                )),
-            );
-        }
-    }
-
-    /// SET NOT NULL without a long ACCESS EXCLUSIVE scan: a CHECK added
-    /// NOT VALID, validated under a weaker lock, lets SET NOT NULL skip its
-    /// scan; the CHECK then goes.
-    fn set_not_null(&self, tn: &str, c: &pg::Column, s: &mut Vec<Statement>) {
-        let check = sql::default_name(tn, std::slice::from_ref(&c.name), "not_null_check");
-        let nulls = self.o.old_nulls.get(&(tn.to_string(), c.name.clone()));
-        let said = match nulls {
-            Some(0) => "the old data has no NULL there".to_string(),
-            Some(n) => format!("fails: the old data has {n} NULLs there"),
-            None => "fails if a row holds NULL".to_string(),
-        };
-        s.push(
-            Statement::new(format!(
-                "{}ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID;",
-                sql::alter(tn),
-                quote_ident(&check),
-                quote_ident(&c.name)
-            ))
-            .with(hazard(
-                "not-null-on-existing-rows",
-                format!("{tn}.{} becomes NOT NULL: {said}", c.name),
-            )),
-        );
-        s.push(Statement::new(sql::validate(tn, &check)));
-        s.push(Statement::new(sql::alter_column(
-            tn,
-            &c.name,
-            "SET NOT NULL",
-        )));
-        s.push(Statement::new(sql::drop_constraint(tn, &check)));
     }
 
     fn add_checks(&self, s: &mut Vec<Statement>) {
@@ -1004,7 +688,7 @@ fn table_rows(s: &pg::Schema, name: &str) -> Option<u64> {
     table(s, name).and_then(|t| t.rows)
 }
 
-fn rows_said(rows: Option<u64>) -> String {
+pub(crate) fn rows_said(rows: Option<u64>) -> String {
     match rows {
         Some(n) => format!(" ({n} rows in the old data)"),
         None => String::new(),
