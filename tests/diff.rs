@@ -561,3 +561,31 @@ fn layouts_append_the_diff_as_the_next_version() {
         assert!(dir.join(third).exists(), "{layout}: no {third}");
     }
 }
+
+#[test]
+fn concurrently_builds_new_indexes_after_the_transaction_without_the_hazard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (o, n) = (tmp.path().join("oo.sql"), tmp.path().join("nn.sql"));
+    std::fs::write(&o, "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT);").unwrap();
+    std::fs::write(
+        &n,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT);\nCREATE INDEX \"t s\" ON t (s) WHERE s <> '';",
+    )
+    .unwrap();
+    for pg in PgVersion::ALL {
+        let r = pair_with(&o, &n, pg, tmp.path(), &["--concurrently"])
+            .unwrap_or_else(|e| panic!("{pg}: {e}"));
+        assert!(r.hazards.is_empty(), "{:?}", r.hazards);
+        let plain = pair(&o, &n, pg, tmp.path()).unwrap_or_else(|e| panic!("{pg}: {e}"));
+        assert_eq!(plain.hazards, ["index-build"]);
+    }
+    let out = tmp
+        .path()
+        .join(format!("oo-nn-{}-1/diff/up.sql", PgVersion::V18.major()));
+    let up = std::fs::read_to_string(&out).unwrap();
+    let commit = up.find("COMMIT;").expect(&up);
+    let build = up
+        .find("CREATE INDEX CONCURRENTLY \"t s\" ON t (s)")
+        .expect(&up);
+    assert!(commit < build, "{up}");
+}

@@ -108,3 +108,25 @@ fn rename_list(v: &mut [String], from: &str, to: &str) {
         *x = to.to_string();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hint_names_a_column_or_a_table() {
+        let c = Rename::parse("reaction.content_id=memo_id").unwrap();
+        assert_eq!(
+            (c.table.as_str(), c.column.as_deref(), c.to.as_str()),
+            ("reaction", Some("content_id"), "memo_id")
+        );
+        let t = Rename::parse("resource=attachment").unwrap();
+        assert_eq!(
+            (t.table.as_str(), t.column, t.to.as_str()),
+            ("resource", None, "attachment")
+        );
+        assert!(Rename::parse("a.b").is_none());
+        assert!(Rename::parse("=b").is_none());
+        assert!(Rename::parse("a=").is_none());
+    }
+}
