@@ -22,6 +22,7 @@
 //!  verify                digests of both sides, tables as load planned them
 //!  load                  the native loader; records the verify plan
 //!  capture               the change log on the live source (triggers)
+//!  diff                  two compiled ir::pg schemas → ordered ALTERs with hazards
 //!  (crate root)          the pipeline: sqlite_to_ir, compile_schema, compile
 //!  emit                  ir::pg → SQL files
 //!  rewrite               rules: ir::sqlite → ir::pg (uses translate, source::spatial)
@@ -34,6 +35,7 @@
 pub mod capture;
 pub mod conn;
 pub mod diag;
+pub mod diff;
 pub mod digest;
 pub mod emit;
 pub mod ident;

@@ -71,6 +71,7 @@ use cli::compile::*;
 use cli::completions::*;
 use cli::connect::*;
 use cli::debug::*;
+use cli::diff::*;
 use cli::explain::*;
 use cli::help;
 use cli::inspect::*;
@@ -97,6 +98,9 @@ enum Command {
     /// Compile a SQLite database (or .sql DDL) into a migration set.
     #[command(after_help = help::COMPILE)]
     Compile(CompileArgs),
+    /// The ALTERs from one schema to the next (two SQLite databases or .sql DDL), with hazards.
+    #[command(after_help = help::DIFF)]
+    Diff(DiffArgs),
     /// Explain a rule (`explain json-text`) or a column's decision (`explain app.db users.created_at`).
     Explain(ExplainArgs),
     /// Move a SQLite database into PostgreSQL: schema, data (binary COPY), constraints.
@@ -149,6 +153,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Fail> {
     match cli.command {
         Command::Compile(a) => run_compile(a),
+        Command::Diff(a) => run_diff(a),
         Command::Explain(a) => run_explain(a),
         Command::Migrate(a) => run_migrate(a),
         Command::Inspect(a) => run_inspect(a),

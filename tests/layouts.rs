@@ -21,43 +21,6 @@ use std::process::{Command, Output};
 const INSTALL_HINT: &str = "install the migration tools with `bash .ci/install-tools` \
      (Debian packages sqitch and libdbd-pg-perl; the npm package dbmate into target/tools)";
 
-/// The catalog a migration leaves in `public`, one line per fact, sorted;
-/// the tools' own bookkeeping tables left out.
-const CATALOG_SQL: &str = r#"
-WITH rels AS (
-  SELECT c.oid, c.relname, c.relkind FROM pg_class c
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'p')
-    AND c.relname NOT IN ('schema_migrations', 'flyway_schema_history', 'atlas_schema_revisions'))
-SELECT 'relation ' || relname || ' ' || relkind::text FROM rels
-UNION ALL
-SELECT 'column ' || r.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
-       || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
-       || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
-       || CASE a.attidentity WHEN '' THEN '' ELSE ' identity ' || a.attidentity::text END
-       || CASE a.attgenerated WHEN '' THEN '' ELSE ' generated' END
-FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-LEFT JOIN pg_attrdef d ON d.adrelid = r.oid AND d.adnum = a.attnum
-UNION ALL
-SELECT 'constraint ' || r.relname || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid)
-       || CASE WHEN c.convalidated THEN '' ELSE ' not valid' END
-FROM rels r JOIN pg_constraint c ON c.conrelid = r.oid
-UNION ALL
-SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM rels r JOIN pg_index i ON i.indrelid = r.oid
-UNION ALL
-SELECT 'view ' || r.relname || ' ' || pg_get_viewdef(r.oid) FROM rels r WHERE r.relkind = 'v'
-UNION ALL
-SELECT 'extension ' || extname FROM pg_extension WHERE extname <> 'plpgsql'
-ORDER BY 1
-"#;
-
-fn catalog(db: &TestDb) -> Vec<String> {
-    db.query(CATALOG_SQL)
-        .into_iter()
-        .map(|r| r.join(""))
-        .collect()
-}
-
 fn compile_layout(input: &Path, out: &Path, layout: &str, pg: PgVersion) -> Output {
     let major = pg.major().to_string();
     pgbridge(&[
@@ -89,7 +52,7 @@ fn plain_catalog(input: &Path, pg: PgVersion, tmp: &Path) -> Vec<String> {
     for f in ["01_schema.sql", "03_constraints.sql"] {
         db.psql_file(&dir.join(f)).unwrap();
     }
-    let c = catalog(&db);
+    let c = db.catalog();
     assert!(c.iter().any(|l| l.starts_with("relation ")), "{c:?}");
     c
 }
@@ -159,7 +122,8 @@ fn psql_in_order(db: &TestDb, dir: &Path, files: &[String]) {
 
 /// Whether the database holds nothing of the migration any more.
 fn assert_removed(db: &TestDb, what: &str) {
-    let left: Vec<String> = catalog(db)
+    let left: Vec<String> = db
+        .catalog()
         .into_iter()
         .filter(|l| !l.starts_with("extension "))
         .collect();
@@ -183,7 +147,7 @@ fn apply_dbmate(input: &Path, pg: PgVersion, tmp: &Path, want: &[String]) {
         "dbmate: one file per version"
     );
     dbmate(&dir, &db, &["up"]);
-    assert_eq!(catalog(&db), want, "dbmate up vs plain on {pg}");
+    assert_eq!(db.catalog(), want, "dbmate up vs plain on {pg}");
     dbmate(&dir, &db, &["rollback"]);
     assert_removed(&db, "dbmate rollback");
 }
@@ -194,7 +158,7 @@ fn apply_sqitch(input: &Path, pg: PgVersion, tmp: &Path, want: &[String]) {
         assert!(dir.join(f).is_file(), "sqitch: {f}");
     }
     sqitch(&dir, &db, &["deploy", "--verify"]);
-    assert_eq!(catalog(&db), want, "sqitch deploy vs plain on {pg}");
+    assert_eq!(db.catalog(), want, "sqitch deploy vs plain on {pg}");
     sqitch(&dir, &db, &["verify"]);
     sqitch(&dir, &db, &["revert", "-y"]);
     assert_removed(&db, "sqitch revert");
@@ -214,7 +178,7 @@ fn apply_flyway(input: &Path, pg: PgVersion, tmp: &Path, want: &[String]) {
         .collect();
     assert_eq!(ups, ["V1__init.sql"]);
     psql_in_order(&db, &dir, &wrapped(&dir, &ups));
-    assert_eq!(catalog(&db), want, "flyway vs plain on {pg}");
+    assert_eq!(db.catalog(), want, "flyway vs plain on {pg}");
     psql_in_order(&db, &dir, &wrapped(&dir, &["U1__init.sql".to_string()]));
     assert_removed(&db, "flyway undo");
 }
@@ -242,7 +206,7 @@ fn apply_golang(input: &Path, pg: PgVersion, tmp: &Path, want: &[String]) {
     assert!(files.iter().all(|f| grammar.is_match(f)), "{files:?}");
     assert_eq!(files, ["000001_init.down.sql", "000001_init.up.sql"]);
     psql_in_order(&db, &dir, &["000001_init.up.sql".to_string()]);
-    assert_eq!(catalog(&db), want, "golang-migrate vs plain on {pg}");
+    assert_eq!(db.catalog(), want, "golang-migrate vs plain on {pg}");
     psql_in_order(&db, &dir, &["000001_init.down.sql".to_string()]);
     assert_removed(&db, "golang-migrate down");
 }
@@ -269,7 +233,7 @@ fn apply_atlas(input: &Path, pg: PgVersion, tmp: &Path, want: &[String]) {
         &dir,
         &wrapped(&dir, &["19700101000000_init.sql".into()]),
     );
-    assert_eq!(catalog(&db), want, "atlas vs plain on {pg}");
+    assert_eq!(db.catalog(), want, "atlas vs plain on {pg}");
 }
 
 fn every_layout_matches_plain(input: &Path, pg: PgVersion) {

@@ -316,7 +316,7 @@ fn ctrl_c_says_what_it_interrupted_and_the_same_command_resumes() {
 
 #[test]
 fn every_command_documents_examples_exit_codes_and_environment() {
-    for cmd in ["compile", "migrate", "verify", "inspect"] {
+    for cmd in ["compile", "diff", "migrate", "verify", "inspect"] {
         let h = text(&pgbridge(&[cmd, "--help"]));
         for part in ["Examples:", "Exit codes:", "Environment:"] {
             assert!(h.contains(part), "{cmd} --help lacks {part}:\n{h}");

@@ -166,3 +166,21 @@ pub(crate) fn read_input(
         fail(d, common.reporter)
     })
 }
+
+/// Write `files` (relative paths) into `dir`, or fail naming the directory.
+pub(crate) fn write_output(
+    dir: &Path,
+    files: &std::collections::BTreeMap<String, String>,
+    reporter: Reporter,
+) -> Result<(), Fail> {
+    pgbridge::emit::write_files(dir, files).map_err(|e| {
+        fail(
+            Diagnostic::error(
+                Stage::Emit,
+                "output-unwritable",
+                format!("cannot write {}: {e}", dir.display()),
+            ),
+            reporter,
+        )
+    })
+}

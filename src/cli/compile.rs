@@ -84,16 +84,7 @@ pub(crate) fn run_compile(a: CompileArgs) -> Result<ExitCode, Fail> {
         report(&diags, a.common.reporter);
         return Ok(exit_for(&diags, a.common.deny_warnings));
     }
-    pgbridge::emit::write_files(&a.output, &files).map_err(|e| {
-        fail(
-            Diagnostic::error(
-                Stage::Emit,
-                "output-unwritable",
-                format!("cannot write {}: {e}", a.output.display()),
-            ),
-            a.common.reporter,
-        )
-    })?;
+    write_output(&a.output, &files, a.common.reporter)?;
     report(&diags, a.common.reporter);
     if a.common.reporter == Reporter::Tty {
         err1!(

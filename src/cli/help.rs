@@ -24,6 +24,21 @@ Exit codes:
 Environment:
   none (--target-url reads the PG* variables like migrate does)";
 
+pub const DIFF: &str = "\
+Examples:
+  pgbridge diff old.db new.sql -o migrations/              # up.sql, down.sql, DIFF_REVIEW.md
+  pgbridge diff old.db new.sql -o migrations/ --allow table-rewrite,index-build
+  pgbridge diff old.sql new.sql -o migrations/ --rename reaction.content_id=memo_id
+  pgbridge diff old.db new.sql -o db/migrations --layout dbmate --name add_reactions
+
+Exit codes:
+  0  written, and every hazard allowed
+  1  written, with a hazard not allowed (each one an error naming its code); errors in a schema
+  2  usage, a --rename that names nothing, unreadable input, output not writable
+
+Environment:
+  none";
+
 pub const MIGRATE: &str = "\
 Examples:
   pgbridge migrate app.db postgres://app@db.internal/app

@@ -8,6 +8,7 @@ pub mod compile;
 pub mod completions;
 pub mod connect;
 pub mod debug;
+pub mod diff;
 pub mod explain;
 pub mod help;
 pub mod inspect;

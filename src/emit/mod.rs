@@ -135,16 +135,22 @@ fn sql(s: String) -> Result<minijinja::Value, minijinja::Error> {
 fn dollar(s: String) -> Result<minijinja::Value, minijinja::Error> {
     let body = sql(s)?;
     let body = body.as_str().unwrap_or_default();
-    let tag = (1..)
+    let tag = dollar_tag(body);
+    Ok(minijinja::Value::from_safe_string(format!(
+        "{tag}\n{body}\n{tag}"
+    )))
+}
+
+/// A dollar-quote tag that occurs nowhere in `body`: `$pgbridge$`, else
+/// `$pgbridge_2$`, ….
+pub(crate) fn dollar_tag(body: &str) -> String {
+    (1..)
         .map(|n| match n {
             1 => "$pgbridge$".to_string(),
             n => format!("$pgbridge_{n}$"),
         })
         .find(|t| !body.contains(t.as_str()))
-        .unwrap_or_default();
-    Ok(minijinja::Value::from_safe_string(format!(
-        "{tag}\n{body}\n{tag}"
-    )))
+        .unwrap_or_default()
 }
 
 /// How every `{{ … }}` is written. Values the quoting filters produced
@@ -205,7 +211,7 @@ pub fn sql_environment<'a>() -> minijinja::Environment<'a> {
     env
 }
 
-fn template_source(name: &str, opts: &EmitOptions) -> Result<String, Box<Diagnostic>> {
+pub(crate) fn template_source(name: &str, opts: &EmitOptions) -> Result<String, Box<Diagnostic>> {
     if let Some(dir) = &opts.templates {
         let p = dir.join(name);
         if p.exists() {
@@ -271,7 +277,7 @@ fn validate_tables(schema: &pg::Schema) -> Vec<Validate> {
 
 /// The syntax every migration-set template uses: block tags take their
 /// line with them.
-fn template_syntax() -> Result<minijinja::syntax::SyntaxConfig, Box<Diagnostic>> {
+pub(crate) fn template_syntax() -> Result<minijinja::syntax::SyntaxConfig, Box<Diagnostic>> {
     minijinja::syntax::SyntaxConfig::builder()
         .trim_blocks(true)
         .lstrip_blocks(true)
@@ -319,7 +325,7 @@ pub fn ir_to_sql(schema: &pg::Schema, opts: &EmitOptions) -> Result<MigrationSet
 }
 
 /// No trailing spaces, no runs of blank lines, one final newline.
-fn normalise(text: &str) -> String {
+pub(crate) fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank = 0;
     for line in text.lines() {

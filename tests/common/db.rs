@@ -117,7 +117,47 @@ SELECT 'publication ' || pubname FROM pg_publication
 ORDER BY 1
 "#;
 
+/// The catalog a schema leaves in `public`, one line per fact (relations,
+/// columns with type, nullability, default, identity; constraints with
+/// `pg_get_constraintdef` and validity; indexes with `pg_get_indexdef`;
+/// views; extensions), sorted; migration tools' bookkeeping tables left out.
+const CATALOG_SQL: &str = r#"
+WITH rels AS (
+  SELECT c.oid, c.relname, c.relkind FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'p')
+    AND c.relname NOT IN ('schema_migrations', 'flyway_schema_history', 'atlas_schema_revisions'))
+SELECT 'relation ' || relname || ' ' || relkind::text FROM rels
+UNION ALL
+SELECT 'column ' || r.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+       || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+       || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+       || CASE a.attidentity WHEN '' THEN '' ELSE ' identity ' || a.attidentity::text END
+       || CASE a.attgenerated WHEN '' THEN '' ELSE ' generated' END
+FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_attrdef d ON d.adrelid = r.oid AND d.adnum = a.attnum
+UNION ALL
+SELECT 'constraint ' || r.relname || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid)
+       || CASE WHEN c.convalidated THEN '' ELSE ' not valid' END
+FROM rels r JOIN pg_constraint c ON c.conrelid = r.oid
+UNION ALL
+SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM rels r JOIN pg_index i ON i.indrelid = r.oid
+UNION ALL
+SELECT 'view ' || r.relname || ' ' || pg_get_viewdef(r.oid) FROM rels r WHERE r.relkind = 'v'
+UNION ALL
+SELECT 'extension ' || extname FROM pg_extension WHERE extname <> 'plpgsql'
+ORDER BY 1
+"#;
+
 impl TestDb {
+    /// The catalog of `public`, one sorted line per fact ([`CATALOG_SQL`]).
+    pub fn catalog(&self) -> Vec<String> {
+        self.query(CATALOG_SQL)
+            .into_iter()
+            .map(|r| r.join(""))
+            .collect()
+    }
+
     /// Creates database `name` on `cluster`; panics when that fails.
     pub(super) fn create(cluster: &Cluster, name: String) -> TestDb {
         let sql = format!(

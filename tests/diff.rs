@@ -1,0 +1,591 @@
+//! `pgbridge diff`, against real PostgreSQL 15 and 18: for the Memos schema
+//! history (15 versions of one application's SQLite schema), every
+//! consecutive pair and first → last: the old schema compiled and applied,
+//! then `up.sql`, leaves exactly the catalog of the new schema compiled and
+//! applied from scratch (columns, types, nullability, defaults, constraints
+//! with their definitions, indexes); where `down.sql` is written, it leaves
+//! the old catalog again.
+mod common;
+
+use common::{PgVersion, TestDb, cluster, corpus, pgbridge, text};
+use std::path::{Path, PathBuf};
+
+/// The Memos versions, oldest first.
+fn memos() -> Vec<PathBuf> {
+    let dir = corpus("schema_history/memos");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".sqlite.sql"))
+        .collect();
+    v.sort();
+    assert_eq!(v.len(), 15, "{v:?}");
+    v
+}
+
+fn short(p: &Path) -> String {
+    let n = p.file_name().unwrap().to_string_lossy();
+    n[..2].to_string()
+}
+
+fn run(args: &[&str]) -> Result<std::process::Output, String> {
+    let o = pgbridge(args);
+    match o.status.code() {
+        Some(0) | Some(1) => Ok(o),
+        _ => Err(format!("pgbridge {args:?}:\n{}", text(&o))),
+    }
+}
+
+/// `input` compiled for `pg` and applied (01_schema.sql, 03_constraints.sql).
+fn applied(db: &TestDb, input: &Path, pg: PgVersion, dir: &Path) -> Result<(), String> {
+    let major = pg.major().to_string();
+    let i = input.to_str().unwrap();
+    let o = run(&[
+        "compile",
+        i,
+        "-o",
+        dir.to_str().unwrap(),
+        "--pg-version",
+        &major,
+    ])?;
+    if !o.status.success() {
+        return Err(format!("compile {i}:\n{}", text(&o)));
+    }
+    for f in ["01_schema.sql", "03_constraints.sql"] {
+        db.psql_file(&dir.join(f))
+            .map_err(|e| format!("{f} of {i}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The lines only one of two catalogs has.
+fn delta(got: &[String], want: &[String]) -> String {
+    let extra = got.iter().filter(|l| !want.contains(l));
+    let missing = want.iter().filter(|l| !got.contains(l));
+    extra
+        .map(|l| format!("+ {l}"))
+        .chain(missing.map(|l| format!("- {l}")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One pair on one server: "up ok", "down ok" / "no down", or why not.
+struct Outcome {
+    down: &'static str,
+    hazards: Vec<String>,
+}
+
+fn pair(old: &Path, new: &Path, pg: PgVersion, tmp: &Path) -> Result<Outcome, String> {
+    pair_with(old, new, pg, tmp, &[])
+}
+
+fn pair_with(
+    old: &Path,
+    new: &Path,
+    pg: PgVersion,
+    tmp: &Path,
+    extra: &[&str],
+) -> Result<Outcome, String> {
+    let tag = format!(
+        "{}-{}-{}-{}",
+        short(old),
+        short(new),
+        pg.major(),
+        extra.len()
+    );
+    let work = tmp.join(&tag);
+    let out = work.join("diff");
+    let major = pg.major().to_string();
+    let mut args = vec![
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--pg-version",
+        &major,
+        "--reporter",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args)?;
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .map_err(|e| format!("diff --reporter json: {e}:\n{}", text(&o)))?;
+    let hazards: Vec<String> = report
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| d["severity"] == "error")
+        .filter_map(|d| d["code"].as_str().map(str::to_string))
+        .collect();
+    if o.status.success() != hazards.is_empty() {
+        return Err(format!(
+            "exit code {:?} with hazards {hazards:?}:\n{}",
+            o.status.code(),
+            text(&o)
+        ));
+    }
+    let want_new = cluster(pg).new_db("diff_new");
+    applied(&want_new, new, pg, &work.join("new"))?;
+    let want_old = cluster(pg).new_db("diff_old");
+    applied(&want_old, old, pg, &work.join("old"))?;
+    let db = cluster(pg).new_db("diff_up");
+    applied(&db, old, pg, &work.join("old2"))?;
+    db.psql_file(&out.join("up.sql"))
+        .map_err(|e| format!("up.sql: {e}"))?;
+    let d = delta(&db.catalog(), &want_new.catalog());
+    if !d.is_empty() {
+        return Err(format!(
+            "after up.sql, the catalog differs from the new schema's:\n{d}"
+        ));
+    }
+    let down = out.join("down.sql");
+    if !down.exists() {
+        return Ok(Outcome {
+            down: "not written",
+            hazards,
+        });
+    }
+    db.psql_file(&down).map_err(|e| format!("down.sql: {e}"))?;
+    let d = delta(&db.catalog(), &want_old.catalog());
+    if !d.is_empty() {
+        return Err(format!(
+            "after down.sql, the catalog differs from the old schema's:\n{d}"
+        ));
+    }
+    Ok(Outcome {
+        down: "returns",
+        hazards,
+    })
+}
+
+#[test]
+fn memos_history_every_pair_migrates_to_the_new_catalog() {
+    let v = memos();
+    let mut pairs: Vec<(usize, usize)> = (0..v.len() - 1).map(|i| (i, i + 1)).collect();
+    pairs.push((0, v.len() - 1));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut table = String::from(
+        "| pair | PostgreSQL | up.sql | down.sql | hazards |\n|---|---|---|---|---|\n",
+    );
+    let mut failures = Vec::new();
+    for pg in PgVersion::ALL {
+        for &(a, b) in &pairs {
+            let name = format!("{} → {}", short(&v[a]), short(&v[b]));
+            match pair(&v[a], &v[b], pg, tmp.path()) {
+                Ok(o) => {
+                    let loses = o.hazards.iter().any(|h| h == "data-loss");
+                    assert_eq!(loses, o.down == "not written", "{name}: {:?}", o.hazards);
+                    let want: &[&str] = match (a, b) {
+                        (8, 9) => &["not-null-on-existing-rows", "unique-on-existing-rows"],
+                        (13, 14) => &["data-loss", "not-null-on-existing-rows"],
+                        (3, 4) | (1, 2) => &["data-loss"],
+                        _ => &[],
+                    };
+                    for w in want {
+                        assert!(
+                            o.hazards.iter().any(|h| h == w),
+                            "{name}: {w} missing from {:?}",
+                            o.hazards
+                        );
+                    }
+                    table.push_str(&format!(
+                        "| {name} | {} | same catalog | {} | {} |\n",
+                        pg.major(),
+                        o.down,
+                        o.hazards.join(", ")
+                    ));
+                }
+                Err(e) => {
+                    table.push_str(&format!("| {name} | {} | FAILS | | |\n", pg.major()));
+                    failures.push(format!("{name} on {pg}: {e}"));
+                }
+            }
+        }
+    }
+    eprintln!("{table}");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+const HOSTILE: &str = "we\"ird */ $$\nname";
+
+/// A database whose data proves `docs.body` JSON, with a NULL in
+/// `docs.note`, and a table whose names hold quotes, a comment end, dollars
+/// and a line break.
+fn old_db(dir: &Path) -> PathBuf {
+    let p = dir.join("old.db");
+    let c = rusqlite::Connection::open(&p).unwrap();
+    c.execute_batch(
+        "CREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT NOT NULL, note TEXT);
+         CREATE TABLE \"we\"\"ird */ $$\nname\" (\"c\"\"1\" TEXT, \"gone col\" INTEGER, keep INTEGER);",
+    )
+    .unwrap();
+    for i in 1..=60 {
+        let note = if i == 7 { None } else { Some(format!("n{i}")) };
+        c.execute(
+            "INSERT INTO docs VALUES (?1, ?2, ?3)",
+            rusqlite::params![i, format!("{{\"k\": {i}, \"tags\": [\"a\", \"b\"]}}"), note],
+        )
+        .unwrap();
+    }
+    c.execute_batch(
+        "INSERT INTO \"we\"\"ird */ $$\nname\" VALUES ('a''s', 1, 10), ('b */', 2, 20);",
+    )
+    .unwrap();
+    p
+}
+
+/// The new schema as DDL: a column added (hostile name, default with a quote
+/// and dollars), a column dropped, a CHECK and an index added.
+const NEW_DDL: &str = "CREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT NOT NULL, note TEXT,
+    \"new\ncol */\" TEXT DEFAULT 'it''s $$');
+CREATE TABLE \"we\"\"ird */ $$\nname\" (\"c\"\"1\" TEXT, keep INTEGER CHECK (keep > 0));
+CREATE INDEX \"ix \"\"q\"\" */\" ON \"we\"\"ird */ $$\nname\" (keep);
+";
+
+/// `docs.note` becomes NOT NULL, where the old data holds a NULL.
+const NOT_NULL_DDL: &str =
+    "CREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT NOT NULL, note TEXT NOT NULL);
+CREATE TABLE \"we\"\"ird */ $$\nname\" (\"c\"\"1\" TEXT, \"gone col\" INTEGER, keep INTEGER);
+";
+
+fn diff(old: &Path, new: &Path, out: &Path, pg: PgVersion, extra: &[&str]) -> std::process::Output {
+    let major = pg.major().to_string();
+    let mut args = vec![
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--pg-version",
+        &major,
+    ];
+    args.extend_from_slice(extra);
+    pgbridge(&args)
+}
+
+fn migrated(src: &Path, pg: PgVersion) -> TestDb {
+    let db = cluster(pg).new_db("diff_data");
+    let o = pgbridge(&["migrate", src.to_str().unwrap(), db.url.as_str()]);
+    assert!(o.status.success(), "migrate:\n{}", text(&o));
+    db
+}
+
+#[test]
+fn a_migrated_database_takes_up_sql_with_its_rows_intact_and_hostile_names_quoted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = old_db(tmp.path());
+    let new = tmp.path().join("new.sql");
+    std::fs::write(&new, NEW_DDL).unwrap();
+    for pg in PgVersion::ALL {
+        let out = tmp.path().join(format!("up{}", pg.major()));
+        let o = diff(&old, &new, &out, pg, &[]);
+        let t = text(&o);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "a data-loss hazard not allowed:\n{t}"
+        );
+        assert!(t.contains("error[data-loss]"), "{t}");
+        assert!(t.contains("(2 rows in the old data)"), "{t}");
+        let allowed = diff(
+            &old,
+            &new,
+            &tmp.path().join("allowed"),
+            pg,
+            &["--allow", "data-loss,index-build"],
+        );
+        assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed));
+        assert!(
+            !out.join("down.sql").exists(),
+            "a dropped column cannot come back"
+        );
+        let review = std::fs::read_to_string(out.join("DIFF_REVIEW.md")).unwrap();
+        assert!(
+            review.contains("docs.body"),
+            "the kept jsonb decision is listed:\n{review}"
+        );
+
+        let db = migrated(&old, pg);
+        let docs = |db: &TestDb| db.json_rows("docs", &["id".into(), "body".into(), "note".into()]);
+        let weird = |db: &TestDb| db.json_rows(HOSTILE, &["c\"1".into(), "keep".into()]);
+        let (docs_before, weird_before) = (docs(&db), weird(&db));
+        assert_eq!(docs_before.len(), 60);
+        db.psql_file(&out.join("up.sql"))
+            .unwrap_or_else(|e| panic!("up.sql on {pg}: {e}"));
+        assert_eq!(docs(&db), docs_before, "docs rows on {pg}");
+        assert_eq!(weird(&db), weird_before, "hostile table rows on {pg}");
+        let catalog = db.catalog().join("\n");
+        for want in [
+            "column docs.body jsonb not null",
+            "column docs.new\ncol */ text default 'it''s $$'::text",
+            "CREATE INDEX \"ix \"\"q\"\" */\" ON public.\"we\"\"ird */ $$\nname\" USING btree (keep)",
+            "CHECK ((keep > 0))",
+        ] {
+            assert!(
+                catalog.contains(want),
+                "{want:?} missing on {pg}:\n{catalog}"
+            );
+        }
+        assert!(!catalog.contains("gone col"), "{catalog}");
+    }
+}
+
+#[test]
+fn set_not_null_is_reported_with_the_nulls_of_the_old_data_and_fails_on_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = old_db(tmp.path());
+    let new = tmp.path().join("not_null.sql");
+    std::fs::write(&new, NOT_NULL_DDL).unwrap();
+    for pg in PgVersion::ALL {
+        let out = tmp.path().join(format!("nn{}", pg.major()));
+        let o = diff(&old, &new, &out, pg, &[]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{t}");
+        assert!(
+            t.contains("docs.note becomes NOT NULL: fails: the old data has 1 NULLs there"),
+            "{t}"
+        );
+        let up = std::fs::read_to_string(out.join("up.sql")).unwrap();
+        let check = up.find("CHECK (note IS NOT NULL) NOT VALID").expect(&up);
+        let set = up.find("ALTER COLUMN note SET NOT NULL").expect(&up);
+        assert!(check < set, "the CHECK comes first:\n{up}");
+        let db = migrated(&old, pg);
+        let e = db
+            .psql_file(&out.join("up.sql"))
+            .expect_err("the NULL refuses it");
+        assert!(e.contains("violated by some row"), "{e}");
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM docs WHERE note IS NULL"),
+            "1"
+        );
+        // down.sql exists (nothing dropped) and undoes it on the fresh old schema.
+        assert!(out.join("down.sql").exists());
+    }
+}
+
+/// With rename hints, the Memos renames are renames: no data-loss, the new
+/// catalog reached (constraint names PostgreSQL derived from the old names
+/// renamed too), and down.sql written and returning to the old catalog.
+#[test]
+fn memos_renames_by_hint_keep_the_data_and_come_back() {
+    let v = memos();
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: [(usize, &[&str]); 2] = [
+        (
+            2,
+            &[
+                "--rename",
+                "resource=attachment",
+                "--rename",
+                "system_setting=instance_setting",
+            ],
+        ),
+        (13, &["--rename", "reaction.content_id=memo_id"]),
+    ];
+    for pg in PgVersion::ALL {
+        for (a, hints) in cases {
+            let o = pair_with(&v[a], &v[a + 1], pg, tmp.path(), hints)
+                .unwrap_or_else(|e| panic!("{a} with {hints:?} on {pg}: {e}"));
+            assert!(
+                !o.hazards.iter().any(|h| h == "data-loss"),
+                "{:?}",
+                o.hazards
+            );
+            assert_eq!(o.down, "returns", "{a} on {pg}");
+        }
+    }
+    let o = pgbridge(&[
+        "diff",
+        v[13].to_str().unwrap(),
+        v[14].to_str().unwrap(),
+        "-o",
+        tmp.path().join("bad").to_str().unwrap(),
+        "--rename",
+        "reaction.nope=memo_id",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("error[rename-unknown]"), "{}", text(&o));
+}
+
+/// Old and new DDL, each compiled and applied: old + up.sql gives the new
+/// catalog, and down.sql (written: nothing is dropped) the old one again.
+fn ddl_pair(name: &str, old: &str, new: &str, tmp: &Path) {
+    let (o, n) = (
+        tmp.join(format!("{name}_old.sql")),
+        tmp.join(format!("{name}_new.sql")),
+    );
+    std::fs::write(&o, old).unwrap();
+    std::fs::write(&n, new).unwrap();
+    for pg in PgVersion::ALL {
+        let r = pair(&o, &n, pg, &tmp.join(name)).unwrap_or_else(|e| panic!("{name} on {pg}: {e}"));
+        assert_eq!(r.down, "returns", "{name} on {pg}");
+    }
+}
+
+#[test]
+fn column_key_index_foreign_key_and_view_changes_reach_the_new_catalog_and_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = "CREATE TABLE p (id INTEGER PRIMARY KEY, code TEXT);\n";
+    ddl_pair(
+        "not_null",
+        &format!("{base}CREATE TABLE c (id INTEGER PRIMARY KEY, note TEXT, n INTEGER NOT NULL);"),
+        &format!("{base}CREATE TABLE c (id INTEGER PRIMARY KEY, note TEXT NOT NULL, n INTEGER);"),
+        tmp.path(),
+    );
+    ddl_pair(
+        "type_default_check",
+        &format!(
+            "{base}CREATE TABLE c (id INTEGER PRIMARY KEY, v INTEGER DEFAULT 1 CONSTRAINT v_pos CHECK (v > 0), w TEXT);"
+        ),
+        &format!(
+            "{base}CREATE TABLE c (id INTEGER PRIMARY KEY, v TEXT DEFAULT 'x' CONSTRAINT v_pos CHECK (v <> ''), w TEXT DEFAULT 'w');"
+        ),
+        tmp.path(),
+    );
+    ddl_pair(
+        "fk_unique_indexes_view",
+        &format!(
+            "{base}CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER, s TEXT);\nCREATE VIEW vc AS SELECT id, s FROM c;"
+        ),
+        &format!(
+            "{base}CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p(id) ON DELETE CASCADE, s TEXT, UNIQUE (p_id, s));\n\
+             CREATE INDEX c_partial ON c (s) WHERE p_id IS NOT NULL;\nCREATE INDEX c_expr ON c (lower(s));\n\
+             CREATE UNIQUE INDEX p_code ON p (code);\nCREATE VIEW vc AS SELECT id, s, p_id FROM c;"
+        ),
+        tmp.path(),
+    );
+}
+
+/// A migration tool's directory from `compile --layout` takes the diff as
+/// its next version: applied in the tool's file order with psql it reaches
+/// the new catalog, its down the old one; pgbridge.sum covers both versions.
+#[test]
+fn layouts_append_the_diff_as_the_next_version() {
+    let v = memos();
+    let tmp = tempfile::tempdir().unwrap();
+    let pg = PgVersion::V18;
+    for (layout, up, down) in [
+        (
+            "golang-migrate",
+            "000002_diff.up.sql",
+            Some("000002_diff.down.sql"),
+        ),
+        ("flyway", "V2__diff.sql", Some("U2__diff.sql")),
+    ] {
+        let dir = tmp.path().join(layout);
+        let (old, new) = (&v[11], &v[12]);
+        let o = pgbridge(&[
+            "compile",
+            old.to_str().unwrap(),
+            "-o",
+            dir.to_str().unwrap(),
+            "--layout",
+            layout,
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = diff(old, new, &dir, pg, &["--layout", layout]);
+        assert!(o.status.success(), "{}", text(&o));
+        let init = if layout == "flyway" {
+            "V1__init.sql"
+        } else {
+            "000001_init.up.sql"
+        };
+        let db = cluster(pg).new_db("diff_layout");
+        for f in [init, up] {
+            db.psql_file(&dir.join(f))
+                .unwrap_or_else(|e| panic!("{layout} {f}: {e}"));
+        }
+        let fresh_new = cluster(pg).new_db("diff_layout_new");
+        applied(
+            &fresh_new,
+            new,
+            pg,
+            &tmp.path().join(format!("{layout}_new")),
+        )
+        .unwrap();
+        assert_eq!(
+            delta(&db.catalog(), &fresh_new.catalog()),
+            "",
+            "{layout} up"
+        );
+        let fresh_old = cluster(pg).new_db("diff_layout_old");
+        applied(
+            &fresh_old,
+            old,
+            pg,
+            &tmp.path().join(format!("{layout}_old")),
+        )
+        .unwrap();
+        let down = down.unwrap();
+        db.psql_file(&dir.join(down))
+            .unwrap_or_else(|e| panic!("{layout} {down}: {e}"));
+        assert_eq!(
+            delta(&db.catalog(), &fresh_old.catalog()),
+            "",
+            "{layout} down"
+        );
+        let sum = std::fs::read_to_string(dir.join("pgbridge/pgbridge.sum")).unwrap();
+        for f in [
+            init,
+            up,
+            "pgbridge/DIFF_REVIEW_diff.md",
+            "pgbridge/APP_IMPACT.md",
+        ] {
+            assert!(
+                sum.contains(&format!("  {f}\n")),
+                "{f} missing from pgbridge.sum:\n{sum}"
+            );
+        }
+        // A second diff is the third version.
+        let o = diff(
+            new,
+            &v[13],
+            &dir,
+            pg,
+            &[
+                "--layout",
+                layout,
+                "--name",
+                "username collation",
+                "--allow-hazards",
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let third = if layout == "flyway" {
+            "V3__username_collation.sql"
+        } else {
+            "000003_username_collation.up.sql"
+        };
+        assert!(dir.join(third).exists(), "{layout}: no {third}");
+    }
+}
+
+#[test]
+fn concurrently_builds_new_indexes_after_the_transaction_without_the_hazard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (o, n) = (tmp.path().join("oo.sql"), tmp.path().join("nn.sql"));
+    std::fs::write(&o, "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT);").unwrap();
+    std::fs::write(
+        &n,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT);\nCREATE INDEX \"t s\" ON t (s) WHERE s <> '';",
+    )
+    .unwrap();
+    for pg in PgVersion::ALL {
+        let r = pair_with(&o, &n, pg, tmp.path(), &["--concurrently"])
+            .unwrap_or_else(|e| panic!("{pg}: {e}"));
+        assert!(r.hazards.is_empty(), "{:?}", r.hazards);
+        let plain = pair(&o, &n, pg, tmp.path()).unwrap_or_else(|e| panic!("{pg}: {e}"));
+        assert_eq!(plain.hazards, ["index-build"]);
+    }
+    let out = tmp
+        .path()
+        .join(format!("oo-nn-{}-1/diff/up.sql", PgVersion::V18.major()));
+    let up = std::fs::read_to_string(&out).unwrap();
+    let commit = up.find("COMMIT;").expect(&up);
+    let build = up
+        .find("CREATE INDEX CONCURRENTLY \"t s\" ON t (s)")
+        .expect(&up);
+    assert!(commit < build, "{up}");
+}
