@@ -399,7 +399,9 @@ fn cte_sql(
             (out.sql, out.cols)
         }
     };
-    rename(&mut cols, &names)?;
+    if !names.is_empty() {
+        rename(&mut cols, &names, "a common table expression names")?;
+    }
     env.ctes
         .borrow_mut()
         .insert(name.to_lowercase(), relation_of(&name, &cols));
@@ -415,14 +417,12 @@ fn cte_sql(
     Ok(format!("{}{list} AS ({sql})", quote_ident(&name)))
 }
 
-/// Result columns named by a CTE's column list (when it has one).
-fn rename(cols: &mut [OutCol], names: &[String]) -> R<()> {
-    if names.is_empty() {
-        return Ok(());
-    }
+/// Result columns named by a list: a CTE's `(a, b)` or SQLite's
+/// result-column names; `who` says whose list it is, for the error.
+fn rename(cols: &mut [OutCol], names: &[String], who: &str) -> R<()> {
     if names.len() != cols.len() {
         return fail(format!(
-            "a common table expression names {} columns and returns {}",
+            "{who} {} result columns, the translation has {}",
             names.len(),
             cols.len()
         ));
@@ -465,7 +465,9 @@ fn recursive_sql(
     };
     let initial = set_sql(env, parent, left, None)?;
     let mut cols = initial.cols.clone();
-    rename(&mut cols, names)?;
+    if !names.is_empty() {
+        rename(&mut cols, names, "a common table expression names")?;
+    }
     let name = cte.alias.name.value.clone();
     env.ctes
         .borrow_mut()
@@ -822,17 +824,7 @@ fn select_sql(
     let from = from_sql(&scope, &s.from, printed)?;
     let mut cols = projection(&scope, &s.projection)?;
     if let Some(names) = names {
-        if names.len() != cols.len() {
-            return fail(format!(
-                "SQLite reports {} result columns, the translation has {}",
-                names.len(),
-                cols.len()
-            ));
-        }
-        for (c, n) in cols.iter_mut().zip(names) {
-            c.name = n.clone();
-            c.certain = true;
-        }
+        rename(&mut cols, names, "SQLite reports")?;
     }
     let mut sql = String::from("SELECT ");
     if is_distinct(s)? {
