@@ -633,8 +633,7 @@ impl<'c> Translator<'c> {
             ));
             return Ok(string_literal(&id.value));
         }
-        let lower = id.value.to_ascii_lowercase();
-        if matches!(lower.as_str(), "rowid" | "oid" | "_rowid_") {
+        if is_rowid(&id.value) {
             return fail(format!(
                 "`{}` is SQLite's implicit row id, which PostgreSQL does not have",
                 id.value
@@ -781,7 +780,15 @@ impl<'c> Translator<'c> {
                 [table, col] => self
                     .scope
                     .and_then(|s| s.column(Some(&table.value), &col.value))
-                    .unwrap_or_else(|| fail(format!("unknown column `{e}`"))),
+                    .unwrap_or_else(|| {
+                        if is_rowid(&col.value) {
+                            fail(format!(
+                                "`{e}` is SQLite's implicit row id, which PostgreSQL does not have"
+                            ))
+                        } else {
+                            fail(format!("unknown column `{e}`"))
+                        }
+                    }),
                 _ => fail(format!("unsupported qualified name `{e}`")),
             },
             Expr::CompoundIdentifier(parts) => match parts.as_slice() {
@@ -1369,6 +1376,14 @@ fn arith_kind(a: Kind, b: Kind) -> Kind {
         (Kind::Null, k) | (k, Kind::Null) => k,
         _ => Kind::Other,
     }
+}
+
+/// `rowid`, `oid` or `_rowid_`: SQLite's names for the implicit row id.
+fn is_rowid(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "rowid" | "oid" | "_rowid_"
+    )
 }
 
 /// The column name `e` is, bare (`c`) or qualified (`t.c`), as written.

@@ -51,6 +51,9 @@ pub struct Catalog {
     pub relations: BTreeMap<String, Relation>,
     /// Lower-cased names of every SQLite view (to say why one is missing).
     pub views: BTreeSet<String>,
+    /// Lower-cased names of the SQLite tables that are not migrated → what
+    /// they are (`an FTS5 virtual table`), to say why one is missing.
+    pub not_migrated: BTreeMap<String, String>,
     /// The target has pgcrypto (see [`ExprContext::pgcrypto`]).
     pub pgcrypto: bool,
 }
@@ -883,7 +886,7 @@ fn factor(
             index_hints,
         } if with_hints.is_empty() && partitions.is_empty() && index_hints.is_empty() => {
             let table = table_name(name)?;
-            let rel = lookup(env, &table)?;
+            let rel = lookup(env, &table, "reads")?;
             let alias = match alias {
                 Some(a) if a.columns.is_empty() => a.name.value.clone(),
                 Some(a) => return fail(format!("unsupported table alias `{a}`")),
@@ -929,8 +932,10 @@ fn table_name(name: &ObjectName) -> R<String> {
     }
 }
 
-/// A CTE in reach, else a migrated table or translated view.
-fn lookup(env: &Env, table: &str) -> R<Relation> {
+/// A CTE in reach, else a migrated table or translated view; `verb`
+/// (`reads`, `writes`) says what the query does with it, for the reason
+/// it is missing.
+fn lookup(env: &Env, table: &str, verb: &str) -> R<Relation> {
     let key = table.to_lowercase();
     if let Some(rel) = env.ctes.borrow().get(&key) {
         return Ok(rel.clone());
@@ -942,9 +947,16 @@ fn lookup(env: &Env, table: &str) -> R<Relation> {
             Ok(rel.clone())
         }
         None if env.catalog.views.contains(&key) => fail(format!(
-            "it reads the view `{table}`, which is not translated"
+            "it {verb} the view `{table}`, which is not translated"
         )),
-        None => fail(format!("it reads `{table}`, which is not a migrated table")),
+        None => match env.catalog.not_migrated.get(&key) {
+            Some(what) => fail(format!(
+                "it {verb} `{table}`, {what}, which is not migrated as a table"
+            )),
+            None => fail(format!(
+                "it {verb} `{table}`, which is not a migrated table"
+            )),
+        },
     }
 }
 
@@ -1762,7 +1774,12 @@ impl<'a> Env<'a> {
     /// A migrated table or translated view by its SQLite name (`main.`
     /// allowed); recorded as read.
     pub(super) fn relation(&self, name: &ObjectName) -> R<Relation> {
-        lookup(self, &table_name(name)?)
+        lookup(self, &table_name(name)?, "reads")
+    }
+
+    /// The same for a table a statement writes.
+    pub(super) fn written_relation(&self, name: &ObjectName) -> R<Relation> {
+        lookup(self, &table_name(name)?, "writes")
     }
 }
 
