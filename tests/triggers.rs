@@ -492,8 +492,8 @@ const SAKILA_TABLES: &[&str] = &[
 ];
 
 /// Sakila's 30 triggers keep `last_update` current: every table's rows
-/// are marked old (15 AFTER UPDATE triggers), and rows inserted into nine
-/// of them (9 AFTER INSERT triggers), on both sides; the triggers must have
+/// are marked old (15 AFTER UPDATE triggers), and a row inserted into
+/// each (15 AFTER INSERT triggers), on both sides; the triggers must have
 /// set every mark.
 #[test]
 fn sakila_triggers_keep_last_update_current_on_15_and_18() {
@@ -511,6 +511,12 @@ fn sakila_triggers_keep_last_update_current_on_15_and_18() {
         "INSERT INTO film_actor (actor_id, film_id, last_update) VALUES (201, 1, '2000-01-01 00:00:00')".into(),
         "INSERT INTO film_category (film_id, category_id, last_update) VALUES (1, 17, '2000-01-01 00:00:00')".into(),
         "INSERT INTO inventory (inventory_id, film_id, store_id, last_update) VALUES (4582, 1, 1, '2000-01-01 00:00:00')".into(),
+        "INSERT INTO staff (staff_id, first_name, last_name, address_id, store_id, username, last_update) VALUES (3, 'Ada', 'Byron', 606, 1, 'ada', '2000-01-01 00:00:00')".into(),
+        "INSERT INTO store (store_id, manager_staff_id, address_id, last_update) VALUES (3, 3, 606, '2000-01-01 00:00:00')".into(),
+        "INSERT INTO customer (customer_id, store_id, first_name, last_name, address_id, create_date, last_update) VALUES (600, 3, 'BO', 'DIDDLEY', 606, '2000-01-01 00:00:00', '2000-01-01 00:00:00')".into(),
+        "INSERT INTO film (film_id, title, language_id, last_update) VALUES (1001, 'OPERA LATINA', 7, '2000-01-01 00:00:00')".into(),
+        "INSERT INTO rental (rental_id, rental_date, inventory_id, customer_id, staff_id, last_update) VALUES (16050, '2000-01-01 00:00:00', 4582, 600, 3, '2000-01-01 00:00:00')".into(),
+        "INSERT INTO payment (payment_id, customer_id, staff_id, rental_id, amount, payment_date, last_update) VALUES (16050, 600, 3, 16050, 1.99, '2000-01-01 00:00:00', '2000-01-01 00:00:00')".into(),
     ]);
     let dml: Vec<&str> = dml.iter().map(String::as_str).collect();
     // staff.picture is a PNG stored as text in SQLite and bytea in

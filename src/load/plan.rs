@@ -104,13 +104,31 @@ pub struct CatalogColumn {
     pub pg_type: String,
 }
 
+/// Which relations [`read_columns`] reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Relations<'a> {
+    /// Every table of the namespace.
+    Tables,
+    /// The one view (or materialized view) of this name.
+    View(&'a str),
+}
+
 /// Tables of `namespace` in the target: name → columns in order.
 pub fn read_catalog(
     client: &mut postgres::Client,
     namespace: &str,
 ) -> Result<BTreeMap<String, Vec<CatalogColumn>>, postgres::Error> {
-    let rows = client.query(
-        "SELECT c.relname::text, a.attname::text, \
+    read_columns(client, namespace, Relations::Tables)
+}
+
+/// Columns of the chosen relations of `namespace` as the catalog has
+/// them (a domain as its base type): relation name → columns in order.
+pub fn read_columns(
+    client: &mut postgres::Client,
+    namespace: &str,
+    which: Relations<'_>,
+) -> Result<BTreeMap<String, Vec<CatalogColumn>>, postgres::Error> {
+    const SELECT: &str = "SELECT c.relname::text, a.attname::text, \
                 coalesce(bt.typname, t.typname)::text, \
                 CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END, \
                 a.attgenerated <> '', a.attnotnull, \
@@ -121,11 +139,17 @@ pub fn read_catalog(
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype \
-         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') \
-           AND a.attnum > 0 AND NOT a.attisdropped \
-         ORDER BY c.relname, a.attnum",
-        &[&namespace],
-    )?;
+         WHERE n.nspname = $1 AND a.attnum > 0 AND NOT a.attisdropped ";
+    let rows = match which {
+        Relations::Tables => client.query(
+            &format!("{SELECT} AND c.relkind IN ('r', 'p') ORDER BY c.relname, a.attnum"),
+            &[&namespace],
+        )?,
+        Relations::View(name) => client.query(
+            &format!("{SELECT} AND c.relkind IN ('v', 'm') AND c.relname = $2 ORDER BY a.attnum"),
+            &[&namespace, &name],
+        )?,
+    };
     let mut out: BTreeMap<String, Vec<CatalogColumn>> = BTreeMap::new();
     for r in rows {
         out.entry(r.get(0)).or_default().push(CatalogColumn {

@@ -633,8 +633,7 @@ impl<'c> Translator<'c> {
             ));
             return Ok(string_literal(&id.value));
         }
-        let lower = id.value.to_ascii_lowercase();
-        if matches!(lower.as_str(), "rowid" | "oid" | "_rowid_") {
+        if is_rowid(&id.value) {
             return fail(format!(
                 "`{}` is SQLite's implicit row id, which PostgreSQL does not have",
                 id.value
@@ -694,6 +693,36 @@ impl<'c> Translator<'c> {
         }
     }
 
+    /// In a view or trigger, a text operand of arithmetic as the number
+    /// SQLite reads from it: the longest numeric prefix after leading
+    /// whitespace, 0 when there is none, NULL for NULL. A literal is read
+    /// here (an integer without `.` or exponent, as in SQLite); anything
+    /// else by the same pattern in SQL, as `numeric`: exact for both of
+    /// SQLite's readings, and division by it is refused like a NUMERIC
+    /// column's (SQLite divides the integers it reads as integers).
+    fn text_number(&mut self, f: Frag) -> R<Frag> {
+        if f.kind != Kind::Text || self.scope.is_none() {
+            return Ok(f);
+        }
+        if let Some(s) = &f.str_lit {
+            return number_literal(numeric_prefix(s).unwrap_or("0"));
+        }
+        self.note(
+            "arithmetic on text: the text's leading number (0 when it has none), as SQLite \
+             reads it, as numeric",
+        );
+        let pattern = quote_literal(&format!("^[{SQLITE_SPACE}]*({NUMERIC_PREFIX})"));
+        Ok(Frag::new(
+            format!(
+                "CASE WHEN {t} IS NOT NULL THEN coalesce(substring({t} FROM {pattern}), '0')\
+                 ::numeric END",
+                t = f.wrap(prec::CMP + 1)
+            ),
+            prec::ATOM,
+            Kind::Numeric,
+        ))
+    }
+
     /// Make `peer` comparable with a boolean: `0`/`1` literals become
     /// `false`/`true`; returns `None` when it stays numeric.
     fn bool_peer(&mut self, peer: &Frag) -> Option<Frag> {
@@ -751,7 +780,15 @@ impl<'c> Translator<'c> {
                 [table, col] => self
                     .scope
                     .and_then(|s| s.column(Some(&table.value), &col.value))
-                    .unwrap_or_else(|| fail(format!("unknown column `{e}`"))),
+                    .unwrap_or_else(|| {
+                        if is_rowid(&col.value) {
+                            fail(format!(
+                                "`{e}` is SQLite's implicit row id, which PostgreSQL does not have"
+                            ))
+                        } else {
+                            fail(format!("unknown column `{e}`"))
+                        }
+                    }),
                 _ => fail(format!("unsupported qualified name `{e}`")),
             },
             Expr::CompoundIdentifier(parts) => match parts.as_slice() {
@@ -987,9 +1024,9 @@ impl<'c> Translator<'c> {
                     _ => (prec::MUL, "%"),
                 };
                 let l = self.expr(left, None)?;
-                let l = self.as_num(l);
+                let l = self.text_number(self.as_num(l))?;
                 let r = self.expr(right, None)?;
-                let r = self.as_num(r);
+                let r = self.text_number(self.as_num(r))?;
                 for f in [&l, &r] {
                     if !(f.kind.is_numeric() || matches!(f.kind, Kind::Null | Kind::Other)) {
                         return fail(format!(
@@ -1341,6 +1378,14 @@ fn arith_kind(a: Kind, b: Kind) -> Kind {
     }
 }
 
+/// `rowid`, `oid` or `_rowid_`: SQLite's names for the implicit row id.
+fn is_rowid(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "rowid" | "oid" | "_rowid_"
+    )
+}
+
 /// The column name `e` is, bare (`c`) or qualified (`t.c`), as written.
 fn column_name(e: &Expr) -> Option<String> {
     match e {
@@ -1354,6 +1399,48 @@ fn string_literal(s: &str) -> Frag {
     let mut f = Frag::atom(quote_literal(s), Kind::Text);
     f.str_lit = Some(s.to_string());
     f
+}
+
+/// The characters SQLite skips before a number (`sqlite3Isspace`), as a
+/// regular-expression class body.
+const SQLITE_SPACE: &str = r" \t\n\v\f\r";
+/// The number SQLite's `sqlite3AtoF` reads at the start of a text, as a
+/// regular expression: digits with an optional fraction (or a fraction
+/// alone), then an exponent only when it has digits.
+const NUMERIC_PREFIX: &str = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?";
+
+/// The number at the start of `s` the way [`NUMERIC_PREFIX`] reads it,
+/// leading whitespace skipped and a `+` sign dropped; `None` when there
+/// is none.
+fn numeric_prefix(s: &str) -> Option<&str> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let b = t.as_bytes();
+    let digits = |mut i: usize| {
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    };
+    let sign = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let int_end = digits(sign);
+    let mut end = int_end;
+    if b.get(end) == Some(&b'.') {
+        let frac_end = digits(end + 1);
+        if int_end > sign || frac_end > end + 1 {
+            end = frac_end;
+        }
+    }
+    if end == sign {
+        return None;
+    }
+    if matches!(b.get(end), Some(b'e' | b'E')) {
+        let exp = end + 1 + usize::from(matches!(b.get(end + 1), Some(b'+' | b'-')));
+        let exp_end = digits(exp);
+        if exp_end > exp {
+            end = exp_end;
+        }
+    }
+    Some(t[..end].trim_start_matches('+'))
 }
 
 fn number_literal(s: &str) -> R<Frag> {

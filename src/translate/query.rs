@@ -51,6 +51,9 @@ pub struct Catalog {
     pub relations: BTreeMap<String, Relation>,
     /// Lower-cased names of every SQLite view (to say why one is missing).
     pub views: BTreeSet<String>,
+    /// Lower-cased names of the SQLite tables that are not migrated → what
+    /// they are (`an FTS5 virtual table`), to say why one is missing.
+    pub not_migrated: BTreeMap<String, String>,
     /// The target has pgcrypto (see [`ExprContext::pgcrypto`]).
     pub pgcrypto: bool,
 }
@@ -399,7 +402,9 @@ fn cte_sql(
             (out.sql, out.cols)
         }
     };
-    rename(&mut cols, &names)?;
+    if !names.is_empty() {
+        rename(&mut cols, &names, "a common table expression names")?;
+    }
     env.ctes
         .borrow_mut()
         .insert(name.to_lowercase(), relation_of(&name, &cols));
@@ -415,14 +420,12 @@ fn cte_sql(
     Ok(format!("{}{list} AS ({sql})", quote_ident(&name)))
 }
 
-/// Result columns named by a CTE's column list (when it has one).
-fn rename(cols: &mut [OutCol], names: &[String]) -> R<()> {
-    if names.is_empty() {
-        return Ok(());
-    }
+/// Result columns named by a list: a CTE's `(a, b)` or SQLite's
+/// result-column names; `who` says whose list it is, for the error.
+fn rename(cols: &mut [OutCol], names: &[String], who: &str) -> R<()> {
     if names.len() != cols.len() {
         return fail(format!(
-            "a common table expression names {} columns and returns {}",
+            "{who} {} result columns, the translation has {}",
             names.len(),
             cols.len()
         ));
@@ -465,7 +468,9 @@ fn recursive_sql(
     };
     let initial = set_sql(env, parent, left, None)?;
     let mut cols = initial.cols.clone();
-    rename(&mut cols, names)?;
+    if !names.is_empty() {
+        rename(&mut cols, names, "a common table expression names")?;
+    }
     let name = cte.alias.name.value.clone();
     env.ctes
         .borrow_mut()
@@ -822,17 +827,7 @@ fn select_sql(
     let from = from_sql(&scope, &s.from, printed)?;
     let mut cols = projection(&scope, &s.projection)?;
     if let Some(names) = names {
-        if names.len() != cols.len() {
-            return fail(format!(
-                "SQLite reports {} result columns, the translation has {}",
-                names.len(),
-                cols.len()
-            ));
-        }
-        for (c, n) in cols.iter_mut().zip(names) {
-            c.name = n.clone();
-            c.certain = true;
-        }
+        rename(&mut cols, names, "SQLite reports")?;
     }
     let mut sql = String::from("SELECT ");
     if is_distinct(s)? {
@@ -891,7 +886,7 @@ fn factor(
             index_hints,
         } if with_hints.is_empty() && partitions.is_empty() && index_hints.is_empty() => {
             let table = table_name(name)?;
-            let rel = lookup(env, &table)?;
+            let rel = lookup(env, &table, "reads")?;
             let alias = match alias {
                 Some(a) if a.columns.is_empty() => a.name.value.clone(),
                 Some(a) => return fail(format!("unsupported table alias `{a}`")),
@@ -937,8 +932,10 @@ fn table_name(name: &ObjectName) -> R<String> {
     }
 }
 
-/// A CTE in reach, else a migrated table or translated view.
-fn lookup(env: &Env, table: &str) -> R<Relation> {
+/// A CTE in reach, else a migrated table or translated view; `verb`
+/// (`reads`, `writes`) says what the query does with it, for the reason
+/// it is missing.
+fn lookup(env: &Env, table: &str, verb: &str) -> R<Relation> {
     let key = table.to_lowercase();
     if let Some(rel) = env.ctes.borrow().get(&key) {
         return Ok(rel.clone());
@@ -950,9 +947,16 @@ fn lookup(env: &Env, table: &str) -> R<Relation> {
             Ok(rel.clone())
         }
         None if env.catalog.views.contains(&key) => fail(format!(
-            "it reads the view `{table}`, which is not translated"
+            "it {verb} the view `{table}`, which is not translated"
         )),
-        None => fail(format!("it reads `{table}`, which is not a migrated table")),
+        None => match env.catalog.not_migrated.get(&key) {
+            Some(what) => fail(format!(
+                "it {verb} `{table}`, {what}, which is not migrated as a table"
+            )),
+            None => fail(format!(
+                "it {verb} `{table}`, which is not a migrated table"
+            )),
+        },
     }
 }
 
@@ -1770,7 +1774,12 @@ impl<'a> Env<'a> {
     /// A migrated table or translated view by its SQLite name (`main.`
     /// allowed); recorded as read.
     pub(super) fn relation(&self, name: &ObjectName) -> R<Relation> {
-        lookup(self, &table_name(name)?)
+        lookup(self, &table_name(name)?, "reads")
+    }
+
+    /// The same for a table a statement writes.
+    pub(super) fn written_relation(&self, name: &ObjectName) -> R<Relation> {
+        lookup(self, &table_name(name)?, "writes")
     }
 }
 

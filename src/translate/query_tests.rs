@@ -154,6 +154,38 @@ fn integer_division_stays_integer_and_numeric_division_is_refused() {
 }
 
 #[test]
+fn arithmetic_on_text_reads_its_leading_number_as_sqlite_does() {
+    // Northwind's `Invoices`: `FirstName + ' ' + LastName` is 0 in SQLite.
+    let sql = ok("SELECT b + ' ' + code AS s FROM t");
+    let number = |c: &str| {
+        format!(
+            "CASE WHEN {c} IS NOT NULL THEN coalesce(substring({c} FROM \
+             '^[ \\t\\n\\v\\f\\r]*([+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?)'), \
+             '0')::numeric END"
+        )
+    };
+    assert_eq!(
+        sql,
+        format!(
+            "SELECT {} + 0 + {} AS s FROM t AS t",
+            number("t.b"),
+            number("t.item_code")
+        )
+    );
+    // A literal is read here: its leading number, or 0.
+    assert!(ok("SELECT a * ' -1.5e2x' AS m FROM t").contains("t.a * -1.5e2 AS m"));
+    assert!(ok("SELECT a + '+7.' AS m FROM t").contains("t.a + 7. AS m"));
+    assert!(ok("SELECT a - 'e5' AS m FROM t").contains("t.a - 0 AS m"));
+    // SQLite divides the integers it reads from text as integers.
+    let why = err("SELECT a / b AS q FROM t");
+    assert!(why.contains("NUMERIC"), "{why}");
+    assert!(ok("SELECT b / 2.0 AS q FROM t").contains("END / NULLIF(2.0, 0) AS q"));
+    // A blob is not read as a number.
+    let why = err("SELECT a + x'00' AS m FROM t");
+    assert!(why.contains("arithmetic on a bytea"), "{why}");
+}
+
+#[test]
 fn group_concat_becomes_string_agg_of_text() {
     let sql = ok("SELECT group_concat(a) AS g, group_concat(b, '; ') AS h FROM t");
     assert!(sql.contains("string_agg(t.a::text, ',') AS g"), "{sql}");

@@ -823,3 +823,30 @@ fn time_format_text_and_column_names_reach_sql_quoted() {
     // A literal-only call's result is a quoted literal too.
     assert_eq!(ok("strftime('%Y''x', '2000-01-01')"), "'2000''x'");
 }
+
+#[test]
+fn numeric_prefix_reads_what_sqlites_atof_reads() {
+    use super::numeric_prefix;
+    let cases = [
+        ("Nancy", None),
+        (" ", None),
+        ("12abc", Some("12")),
+        ("  -1.5x", Some("-1.5")),
+        ("\t\n\x0b\x0c\r+3e2z", Some("3e2")),
+        ("1e", Some("1")),
+        ("1e+", Some("1")),
+        ("2E-3", Some("2E-3")),
+        (".5", Some(".5")),
+        ("5.", Some("5.")),
+        ("1.e2", Some("1.e2")),
+        (".e5", None),
+        (".", None),
+        ("-", None),
+        ("+-1", None),
+        ("0x10", Some("0")),
+        ("\u{a0}12", None),
+    ];
+    for (text, want) in cases {
+        assert_eq!(numeric_prefix(text), want, "{text:?}");
+    }
+}

@@ -40,7 +40,7 @@ use sqlparser::tokenizer::{TokenWithSpan, Tokenizer};
 use std::cell::RefCell;
 
 use super::query::{Catalog, Env, Relation, Scope, scoped_condition, scoped_query, scoped_value};
-use super::{Kind, R, Untranslatable, fail};
+use super::{Kind, R, Untranslatable, fail, is_rowid};
 use crate::ident::{quote_ident, quote_literal};
 
 /// The SQLSTATE of `RAISE(ABORT|FAIL|ROLLBACK, …)`: SQLite reports these
@@ -602,7 +602,7 @@ fn written<'s>(
     name: &ObjectName,
     alias: Option<String>,
 ) -> R<(Scope<'s>, Relation, String)> {
-    let rel = scope.env().relation(name)?;
+    let rel = scope.env().written_relation(name)?;
     let alias = alias.unwrap_or_else(|| object_last(name));
     if alias.eq_ignore_ascii_case("new") || alias.eq_ignore_ascii_case("old") {
         return fail(format!(
@@ -643,7 +643,7 @@ fn insert(scope: &Scope, i: &Insert) -> R<String> {
     let TableObject::TableName(name) = &i.table else {
         return fail(format!("unsupported INSERT target in `{i}`"));
     };
-    let rel = scope.env().relation(name)?;
+    let rel = scope.env().written_relation(name)?;
     let cols: Vec<(String, Kind)> = if i.columns.is_empty() {
         rel.columns
             .iter()
@@ -807,7 +807,6 @@ fn same_row_update<'u>(s: &'u Statement, target: &Target) -> Option<(&'u Update,
     }
     let mut terms = Vec::new();
     conjuncts(u.selection.as_ref()?, &mut terms);
-    let is_rowid = |c: &str| matches!(c.to_ascii_lowercase().as_str(), "rowid" | "oid" | "_rowid_");
     let mut key_hit = vec![false; target.key.len()];
     let mut rowid_hit = false;
     let mut rest = Vec::new();
@@ -873,7 +872,9 @@ fn assign_same_row(row: &Scope, s: &Statement, target: &Target) -> R<Vec<String>
     let Some((u, rest)) = same_row_update(s, target) else {
         return fail("not an update of the row that fired the trigger");
     };
-    let rel = row.env().relation(&written_table(&u.table)?.0.clone())?;
+    let rel = row
+        .env()
+        .written_relation(&written_table(&u.table)?.0.clone())?;
     let mut cols = Vec::new();
     let mut vals = Vec::new();
     for a in &u.assignments {

@@ -150,7 +150,55 @@ fn rowid_outside_the_idiom_is_refused() {
         "CREATE TRIGGER a AFTER INSERT ON t BEGIN \
                      INSERT INTO log (id) VALUES (NEW.rowid); END",
     );
-    assert!(e.contains("rowid"), "{e}");
+    assert!(
+        e.contains("`NEW.rowid` is SQLite's implicit row id, which PostgreSQL does not have"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_table_that_is_not_migrated_is_named_with_what_it_is_and_whether_written() {
+    let mut c = catalog();
+    c.not_migrated.insert(
+        "t_fts".into(),
+        "an fts5 virtual table (a full-text index)".into(),
+    );
+    let key = vec!["id".to_string()];
+    let target = Target {
+        name: "t",
+        is_view: false,
+        key: &key,
+    };
+    let reason = |sql: &str| {
+        translate_trigger(sql, &c, &target)
+            .map(|_| ())
+            .unwrap_err()
+            .reason
+    };
+    let e = reason(
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN \
+             INSERT INTO t_fts (rowid, name) VALUES (NEW.id, NEW.name); END",
+    );
+    assert_eq!(
+        e,
+        "it writes `t_fts`, an fts5 virtual table (a full-text index), which is not migrated \
+         as a table"
+    );
+    let e = reason(
+        "CREATE TRIGGER a AFTER DELETE ON t BEGIN \
+             DELETE FROM t_fts WHERE name = OLD.name; END",
+    );
+    assert!(e.starts_with("it writes `t_fts`, an fts5"), "{e}");
+    let e = reason(
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN \
+             INSERT INTO log (msg) SELECT name FROM t_fts; END",
+    );
+    assert!(e.starts_with("it reads `t_fts`, an fts5"), "{e}");
+    let e = reason(
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN \
+             INSERT INTO nowhere (msg) VALUES (NEW.name); END",
+    );
+    assert_eq!(e, "it writes `nowhere`, which is not a migrated table");
 }
 
 #[test]

@@ -105,22 +105,14 @@ fn view_columns(
     v: &PlannedView,
     sqlite_names: &[String],
 ) -> Result<Vec<(VCol, String)>, String> {
-    let rows = ctl
-        .query(
-            "SELECT a.attname::text, coalesce(bt.typname, t.typname)::text, \
-                    CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END, \
-                    format_type(a.atttypid, a.atttypmod) \
-             FROM pg_attribute a \
-             JOIN pg_class c ON c.oid = a.attrelid \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             JOIN pg_type t ON t.oid = a.atttypid \
-             LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype \
-             WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('v', 'm') \
-               AND a.attnum > 0 AND NOT a.attisdropped \
-             ORDER BY a.attnum",
-            &[&namespace, &v.name],
-        )
-        .map_err(|e| crate::load::pg_error_text(&e))?;
+    let rows = crate::load::plan::read_columns(
+        ctl,
+        namespace,
+        crate::load::plan::Relations::View(&v.name),
+    )
+    .map_err(|e| crate::load::pg_error_text(&e))?
+    .remove(&v.name)
+    .unwrap_or_default();
     if rows.is_empty() {
         return Err(format!("view {} is not in schema {namespace}", v.name));
     }
@@ -134,9 +126,8 @@ fn view_columns(
     rows.iter()
         .zip(sqlite_names)
         .map(|(r, source)| {
-            let (name, typname, typmod, shown): (String, String, i32, String) =
-                (r.get(0), r.get(1), r.get(2), r.get(3));
-            let wire = Wire::from_catalog(&typname, typmod).ok_or_else(|| {
+            let (name, typname, shown) = (r.name.clone(), &r.typname, r.pg_type.clone());
+            let wire = Wire::from_catalog(typname, r.typmod).ok_or_else(|| {
                 format!("column {name} has type {shown}, which verify cannot hash")
             })?;
             let c = VCol {
@@ -144,7 +135,7 @@ fn view_columns(
                 source: source.clone(),
                 converter: wire.default_converter(),
                 wire,
-                bpchar: typname == "bpchar",
+                bpchar: typname.as_str() == "bpchar",
             };
             Ok((c, shown))
         })

@@ -70,6 +70,23 @@ fn table_catalog(cx: &Rewrite) -> Catalog {
         pgcrypto: cx.src.pgcrypto(),
         ..Catalog::default()
     };
+    for t in &cx.src.schema.tables {
+        let what = match &t.kind {
+            sqlite::TableKind::Virtual { module, .. } => {
+                let module = module.to_ascii_lowercase();
+                if module.starts_with("fts") {
+                    format!("an {module} virtual table (a full-text index)")
+                } else {
+                    format!("a `{module}` virtual table")
+                }
+            }
+            sqlite::TableKind::Internal { .. } => "an internal or shadow table of SQLite".into(),
+            sqlite::TableKind::Ordinary => continue,
+        };
+        catalog
+            .not_migrated
+            .insert(t.name.to_ascii_lowercase(), what);
+    }
     for (t, pt) in cx.migrated.iter().zip(&cx.out.tables) {
         let ctx = expr_context(pt, None, false);
         let columns = pt
