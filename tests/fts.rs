@@ -469,3 +469,58 @@ fn contentless_and_unknown_tokenizer_tables_are_kept_as_comments_with_a_warning(
     let c = std::fs::read_to_string(set.join("03_constraints.sql")).unwrap();
     assert!(c.contains("nothing_stored"), "{c}");
 }
+
+#[test]
+fn trigram_tables_become_a_pg_trgm_gin_index_on_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trigram.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT, n INTEGER);
+             INSERT INTO t VALUES (1, 'the quick brown fox', 12345), (2, 'lazy dog', 99);
+             CREATE VIRTUAL TABLE t_trgm USING fts5(body, n, content='t', content_rowid='id', \
+               tokenize='trigram');
+             INSERT INTO t_trgm(t_trgm) VALUES ('rebuild');",
+        )
+        .unwrap();
+    // Without pg_trgm in the target: a warning, the SQL kept as a comment.
+    let out = compile(&path, &dir.path().join("set"));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("needs the pg_trgm extension"),
+        "{}",
+        text(&out)
+    );
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("fts_trgm");
+        if !db.has_extension_available("pg_trgm") {
+            assert_ne!(
+                v,
+                PgVersion::V15,
+                "pg_trgm ships with PostgreSQL 15's contrib"
+            );
+            eprintln!("{v:?}: pg_trgm not installed on this server, trigram migration not run");
+            continue;
+        }
+        let out = pgbridge(&[
+            "migrate",
+            path.to_str().unwrap(),
+            db.url.as_str(),
+            "--extensions",
+            "citext,pgcrypto,pg_trgm",
+        ]);
+        assert!(out.status.success(), "{v:?}: {}", text(&out));
+        let def = db.scalar("SELECT indexdef FROM pg_indexes WHERE indexname = 't_trgm_trgm'");
+        assert!(
+            def.contains("USING gin (body gin_trgm_ops, ((n)::text) gin_trgm_ops)"),
+            "{def}"
+        );
+        // SQLite: MATCH 'row' on a trigram table is a substring search.
+        let conn = Connection::open(&path).unwrap();
+        let want = sqlite_match(&conn, "t_trgm", "ick bro");
+        let got = db.scalar("SELECT string_agg(id::text, ',') FROM t WHERE body LIKE '%ick bro%'");
+        assert_eq!(want, vec![1]);
+        assert_eq!(got, "1");
+    }
+}

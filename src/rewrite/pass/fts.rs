@@ -215,19 +215,32 @@ fn tsvector_column(
         collation: None,
         decisions: vec![decision.clone()],
     });
-    let table = pt.name.clone();
-    let index = cx.src.namer.name(
-        &format!("{}_gin", t.name),
+    let elements = vec![quote_ident(&name)];
+    gin_index(cx, t, pos, "gin", elements, decision);
+}
+
+/// A GIN index named `<fts table>_<suffix>` on the `pos`-th table.
+fn gin_index(
+    cx: &mut Rewrite,
+    t: &sqlite::Table,
+    pos: usize,
+    suffix: &str,
+    elements: Vec<String>,
+    decision: pg::Decision,
+) {
+    let table = cx.out.tables[pos].name.clone();
+    let name = cx.src.namer.name(
+        &format!("{}_{suffix}", t.name),
         &mut cx.relnames,
         "index",
         &mut cx.diags,
     );
     cx.out.indexes.push(pg::Index {
-        name: index,
+        name,
         table,
         unique: false,
         using: "gin".into(),
-        elements: vec![quote_ident(&name)],
+        elements,
         where_clause: None,
         decisions: vec![decision],
     });
@@ -236,7 +249,6 @@ fn tsvector_column(
 /// One GIN index with `gin_trgm_ops` over the indexed columns.
 fn trigram_index(cx: &mut Rewrite, t: &sqlite::Table, pos: usize, sources: &[pg::Column]) {
     cx.extensions.insert("pg_trgm".into());
-    let table = cx.out.tables[pos].name.clone();
     let elements = sources
         .iter()
         .map(|c| match text_of(c) {
@@ -244,28 +256,15 @@ fn trigram_index(cx: &mut Rewrite, t: &sqlite::Table, pos: usize, sources: &[pg:
             q => format!("({q}) gin_trgm_ops"),
         })
         .collect();
-    let index = cx.src.namer.name(
-        &format!("{}_trgm", t.name),
-        &mut cx.relnames,
-        "index",
-        &mut cx.diags,
-    );
-    cx.out.indexes.push(pg::Index {
-        name: index,
-        table,
-        unique: false,
-        using: "gin".into(),
-        elements,
-        where_clause: None,
-        decisions: vec![pg::Decision {
-            rule: "fts-table".into(),
-            evidence: format!(
-                "trigram full-text index ({} column(s)) as pg_trgm: LIKE, ILIKE and similarity use it",
-                sources.len()
-            ),
-            obvious: false,
-        }],
-    });
+    let decision = pg::Decision {
+        rule: "fts-table".into(),
+        evidence: format!(
+            "trigram full-text index ({} column(s)) as pg_trgm: LIKE, ILIKE and similarity use it",
+            sources.len()
+        ),
+        obvious: false,
+    };
+    gin_index(cx, t, pos, "trgm", elements, decision);
 }
 
 /// The column as text (`"c"`, or `"c"::text` for another type).
