@@ -11,8 +11,8 @@
 //! `rowid` its key, when read from a live file). A contentless table
 //! (`content=''`), an own-content table known only from DDL, or one whose
 //! content table, columns or tokenizer have no counterpart is kept as a
-//! comment with `fts-kept-as-comment` naming what to do. Shadow tables are never migrated
-//! (`sqlite-internal-table`). [`maintains_index`] tells the trigger pass
+//! comment with `fts-kept-as-comment` naming what to do. Shadow tables
+//! are never migrated (`sqlite-internal-table`). [`maintains_index`] tells the trigger pass
 //! which triggers only keep an FTS index up to date: a generated column
 //! needs none of them.
 use super::Rewrite;
@@ -66,16 +66,20 @@ fn translate(cx: &mut Rewrite, t: &sqlite::Table, spec: &Spec) -> Result<(), Unt
         Content::Own if t.holds_rows() => (t.name.as_str(), "rowid"),
         Content::Own => {
             return Err(Untranslated(
-                "it keeps its own text (no content=), which only SQLite's FTS module reads                  back from its shadow tables"
+                "it keeps its own text (no content=), which only SQLite's FTS module reads \
+                 back from its shadow tables"
                     .into(),
-                "compile from the database file (not its DDL): the table and its rows are                  migrated with the tsvector column",
+                "compile from the database file (not its DDL): the table and its rows are \
+                 migrated with the tsvector column",
             ));
         }
         Content::Contentless => {
             return Err(Untranslated(
-                "it is contentless (content=''): SQLite never stored its text, so there is                  nothing to index"
+                "it is contentless (content=''): SQLite never stored its text, so there is \
+                 nothing to index"
                     .into(),
-                "add a tsvector column over the table the application indexes from, or keep                  the text in PostgreSQL and index it there",
+                "add a tsvector column over the table the application indexes from, or keep \
+                 the text in PostgreSQL and index it there",
             ));
         }
     };
