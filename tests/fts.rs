@@ -441,6 +441,24 @@ fn psql_path_creates_the_tsvector_columns_and_rollback_removes_them() {
         db.psql_file(&set.join("rollback.sql")).unwrap();
         assert_eq!(db.objects(), Vec::<String>::new(), "{v:?}: rollback");
     }
+    // An own-content table (FTS3): 02_load.sql reads its rows from the FTS table.
+    let path = corpus("datasette_fixtures/extra_database.db");
+    let set = dir.path().join("extra");
+    let out = compile(&path, &set);
+    assert!(out.status.success(), "{}", text(&out));
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("fts_psql");
+        let files = ["01_schema.sql", "02_load.sql", "03_constraints.sql"];
+        let run = db.psql_set(&set, &files, &path);
+        assert!(run.status.success(), "{v:?}: {}", text(&run));
+        let hits = db.scalar(
+            "SELECT string_agg(rowid::text, ',' ORDER BY rowid) FROM searchable_fts \
+             WHERE searchable_fts @@ websearch_to_tsquery('simple', '\"sara weasel\"')",
+        );
+        assert_eq!(hits, "2");
+        db.psql_file(&set.join("rollback.sql")).unwrap();
+        assert_eq!(db.objects(), Vec::<String>::new(), "{v:?}: rollback");
+    }
 }
 
 #[test]
