@@ -470,7 +470,16 @@ fn contentless_and_unknown_tokenizer_tables_are_kept_as_comments_with_a_warning(
         .execute_batch(
             "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT);
              CREATE VIRTUAL TABLE nothing_stored USING fts5(body, content='');
-             CREATE VIRTUAL TABLE gone USING fts5(body, content='missing_table');",
+             CREATE VIRTUAL TABLE gone USING fts5(body, content='missing_table');
+             CREATE TABLE log (what TEXT);
+             CREATE VIRTUAL TABLE t_fts USING fts5(body, content='t', content_rowid='id');
+             CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN
+               INSERT INTO t_fts(rowid, body) VALUES (new.id, new.body);
+             END;
+             CREATE TRIGGER t_ad_logged AFTER DELETE ON t BEGIN
+               INSERT INTO t_fts(t_fts, rowid, body) VALUES ('delete', old.id, old.body);
+               INSERT INTO log VALUES ('deleted');
+             END;",
         )
         .unwrap();
     let set = dir.path().join("set");
@@ -486,6 +495,16 @@ fn contentless_and_unknown_tokenizer_tables_are_kept_as_comments_with_a_warning(
     assert!(log.contains("`missing_table` is not migrated"), "{log}");
     let c = std::fs::read_to_string(set.join("03_constraints.sql")).unwrap();
     assert!(c.contains("nothing_stored"), "{c}");
+    // Only a trigger that does nothing but maintain the index is dropped;
+    // one that also writes another table stays, with its warning.
+    assert!(
+        log.contains("note[fts-trigger-dropped]: trigger `t_ai`"),
+        "{log}"
+    );
+    assert!(
+        log.contains("warning[trigger-kept-as-comment]: trigger `t_ad_logged`"),
+        "{log}"
+    );
 }
 
 #[test]
