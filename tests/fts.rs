@@ -416,49 +416,56 @@ fn fts_tables_and_columns_with_hostile_names_translate_on_15_and_18() {
     }
 }
 
+/// Compiles `rel`, runs 01–03 with psql, checks each (query, answer), then
+/// runs rollback.sql and expects an empty database.
+fn psql_path(rel: &str, dir: &Path, checks: &[(&str, &str)]) {
+    let path = corpus(rel);
+    let set = dir.join(Path::new(rel).file_stem().unwrap());
+    let out = compile(&path, &set);
+    assert!(out.status.success(), "{}", text(&out));
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("fts_psql");
+        let files = ["01_schema.sql", "02_load.sql", "03_constraints.sql"];
+        let run = db.psql_set(&set, &files, &path);
+        assert!(run.status.success(), "{v:?}: {}", text(&run));
+        for (sql, want) in checks {
+            assert_eq!(db.scalar(sql), *want, "{v:?}: {sql}");
+        }
+        db.psql_file(&set.join("rollback.sql")).unwrap();
+        assert_eq!(db.objects(), Vec::<String>::new(), "{v:?}: rollback");
+    }
+}
+
 #[test]
 fn psql_path_creates_the_tsvector_columns_and_rollback_removes_them() {
     let dir = tempfile::tempdir().unwrap();
-    let path = corpus("datasette_fixtures/fixtures.db");
-    let set = dir.path().join("set");
-    let out = compile(&path, &set);
-    assert!(out.status.success(), "{}", text(&out));
-    for v in PgVersion::ALL {
-        let db = cluster(v).new_db("fts_psql");
-        let files = ["01_schema.sql", "02_load.sql", "03_constraints.sql"];
-        let run = db.psql_set(&set, &files, &path);
-        assert!(run.status.success(), "{v:?}: {}", text(&run));
-        let hits = db.scalar(
-            "SELECT string_agg(pk::text, ',' ORDER BY pk) FROM searchable \
-             WHERE searchable_fts @@ phraseto_tsquery('simple', 'terry dog')",
-        );
-        assert_eq!(hits, "1,2");
-        let hits = db.scalar(
-            "SELECT string_agg(pk::text, ',' ORDER BY pk) FROM searchable \
-             WHERE searchable_fts @@ to_tsquery('simple', 'pum:*')",
-        );
-        assert_eq!(hits, "2", "prefix query");
-        db.psql_file(&set.join("rollback.sql")).unwrap();
-        assert_eq!(db.objects(), Vec::<String>::new(), "{v:?}: rollback");
-    }
+    psql_path(
+        "datasette_fixtures/fixtures.db",
+        dir.path(),
+        &[
+            (
+                "SELECT string_agg(pk::text, ',' ORDER BY pk) FROM searchable \
+                 WHERE searchable_fts @@ phraseto_tsquery('simple', 'terry dog')",
+                "1,2",
+            ),
+            // A prefix query.
+            (
+                "SELECT string_agg(pk::text, ',' ORDER BY pk) FROM searchable \
+                 WHERE searchable_fts @@ to_tsquery('simple', 'pum:*')",
+                "2",
+            ),
+        ],
+    );
     // An own-content table (FTS3): 02_load.sql reads its rows from the FTS table.
-    let path = corpus("datasette_fixtures/extra_database.db");
-    let set = dir.path().join("extra");
-    let out = compile(&path, &set);
-    assert!(out.status.success(), "{}", text(&out));
-    for v in PgVersion::ALL {
-        let db = cluster(v).new_db("fts_psql");
-        let files = ["01_schema.sql", "02_load.sql", "03_constraints.sql"];
-        let run = db.psql_set(&set, &files, &path);
-        assert!(run.status.success(), "{v:?}: {}", text(&run));
-        let hits = db.scalar(
+    psql_path(
+        "datasette_fixtures/extra_database.db",
+        dir.path(),
+        &[(
             "SELECT string_agg(rowid::text, ',' ORDER BY rowid) FROM searchable_fts \
              WHERE searchable_fts @@ websearch_to_tsquery('simple', '\"sara weasel\"')",
-        );
-        assert_eq!(hits, "2");
-        db.psql_file(&set.join("rollback.sql")).unwrap();
-        assert_eq!(db.objects(), Vec::<String>::new(), "{v:?}: rollback");
-    }
+            "2",
+        )],
+    );
 }
 
 #[test]
