@@ -27,7 +27,7 @@ use crate::ident::Naming;
 use crate::ir::{pg, sqlite};
 pub use eval::Facts;
 use pass::{
-    Rewrite, columns, defaults, extensions, fk_types, foreign_keys, indexes, keys, tables,
+    Rewrite, columns, defaults, extensions, fk_types, foreign_keys, fts, indexes, keys, tables,
     triggers, unreadable, upper_case, views,
 };
 pub use rules::{Rule, RulePack};
@@ -108,7 +108,7 @@ pub fn rewrite_ir(
     foreign_keys::run(&mut cx);
     views::run(&mut cx); // SELECTs translated, in dependency order
     triggers::run(&mut cx); // PL/pgSQL functions and triggers, after the views
-    // full text (FTS virtual tables → tsvector + GIN) goes here.
+    fts::run(&mut cx); // FTS virtual tables → generated tsvector + GIN
     extensions::run(&mut cx);
     upper_case::run(&mut cx);
     cx.out.app_impact = impact::app_impact(schema, &cx.out);

@@ -613,9 +613,9 @@ fn check_then_fields(
     match phase {
         "column" => check_column_then(then, stem).or_else(missing),
         "table" => match then.action.as_deref() {
-            Some("skip") | Some("comment") | Some("migrate") => Ok(()),
+            Some("skip") | Some("comment") | Some("migrate") | Some("fts") => Ok(()),
             other => missing(format!(
-                "rule `{stem}`: `then.action` must be `skip`, `comment` or `migrate`, not {other:?}"
+                "rule `{stem}`: `then.action` must be `skip`, `comment`, `migrate` or `fts`, not {other:?}"
             )),
         },
         _ if then.default.is_none() => missing(format!(

@@ -17,7 +17,7 @@
 //! collations (Anki's `unicase`) are registered as ASCII case-insensitive
 //! comparisons with a warning, so reads do not fail.
 use super::ddl::{self, Statement};
-use super::{SQLITE_MAGIC, SourceOptions, extension, file_name, profile, vec0};
+use super::{SQLITE_MAGIC, SourceOptions, extension, file_name, fts, profile, vec0};
 use crate::diag::{Diagnostic, Diagnostics, Error, Result, Stage};
 use crate::ir::sqlite::{
     Affinity, Column, Expr, ForeignKey, Generated, Index, IndexedColumn, KeyConstraint, Schema,
@@ -307,6 +307,9 @@ fn read_all(
                 let mut t = table_from_pragmas(conn, table, quirk, &table_list, diags);
                 if vec0::is_vec0(&t) {
                     vec0::apply(&mut t);
+                }
+                if fts::is_own_content(&t) {
+                    fts::apply(&mut t);
                 }
                 for c in &t.columns {
                     if let Some(coll) = &c.collation {

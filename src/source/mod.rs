@@ -27,6 +27,7 @@ pub mod capture_names {
     }
 }
 pub mod extension;
+pub mod fts;
 pub mod live;
 pub mod profile;
 pub mod spatial;

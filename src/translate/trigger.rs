@@ -118,6 +118,36 @@ pub fn translate_trigger(
     })
 }
 
+/// The tables a trigger's statements write (SQLite names, lower-cased, one
+/// per statement), or `None` when the trigger does not parse or one of its
+/// statements is not an INSERT, UPDATE or DELETE. The full-text pass reads
+/// it to find the triggers that only maintain an FTS index.
+pub fn written_tables(sql: &str) -> Option<Vec<String>> {
+    let ct = parse_create_trigger(sql).ok()?;
+    let Some(ConditionalStatements::BeginEnd(b)) = &ct.statements else {
+        return None;
+    };
+    let name = |n: &ObjectName| Some(object_last(n).to_ascii_lowercase());
+    b.statements
+        .iter()
+        .map(|s| match s {
+            Statement::Insert(Insert {
+                table: TableObject::TableName(n),
+                ..
+            }) => name(n),
+            Statement::Update(u) => written_table(&u.table).ok().and_then(|(n, _)| name(n)),
+            Statement::Delete(d) => {
+                let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &d.from;
+                match from.as_slice() {
+                    [t] => written_table(t).ok().and_then(|(n, _)| name(n)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 const SAME_ROW_NOTE: &str = "an AFTER trigger that updates the row that fired it becomes a \
     BEFORE trigger assigning NEW: the same values, without a second UPDATE (which would fire \
     the table's UPDATE triggers once more)";

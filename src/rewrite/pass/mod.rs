@@ -10,6 +10,7 @@ pub(super) mod defaults;
 pub(super) mod extensions;
 pub(super) mod fk_types;
 pub(super) mod foreign_keys;
+pub(super) mod fts;
 pub(super) mod indexes;
 pub(super) mod keys;
 pub(super) mod naming;
@@ -59,6 +60,9 @@ pub(super) struct Rewrite<'a> {
     pub migrated: Vec<&'a sqlite::Table>,
     /// Lower-cased SQLite table name → its PostgreSQL names.
     pub names: BTreeMap<String, TableNames>,
+    /// The FTS virtual tables the table rules hand to the full-text pass
+    /// (`action: fts`), in schema order.
+    pub fts: Vec<&'a sqlite::Table>,
     /// Relation names share one namespace in PostgreSQL: tables, indexes,
     /// views, sequences — and the names of PRIMARY KEY and UNIQUE
     /// constraints, which name their index.
@@ -101,6 +105,7 @@ impl<'a> Rewrite<'a> {
             },
             migrated: Vec::new(),
             names: BTreeMap::new(),
+            fts: Vec::new(),
             relnames: BTreeSet::new(),
             connames: BTreeMap::new(),
             extensions: BTreeSet::new(),

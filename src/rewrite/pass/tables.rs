@@ -2,7 +2,8 @@
 //! it or keep it as a comment; each migrated table is named as it is kept.
 //!
 //! Reads `schema.tables` and the pack's `table` phase; writes
-//! `out.skipped`, `out.kept_as_comment` and, through [`naming`], the
+//! `out.skipped`, `out.kept_as_comment`, `fts` (FTS tables for the
+//! full-text pass) and, through [`naming`], the
 //! migrated tables and their names. Pushes each matching rule's warning
 //! or note. A table no rule matches is migrated.
 use super::{Rewrite, Source, naming};
@@ -24,7 +25,7 @@ pub(in crate::rewrite) fn run(cx: &mut Rewrite) {
 }
 
 /// Evaluates the table rules on `t`: true when it is migrated.
-fn migrates(cx: &mut Rewrite, t: &sqlite::Table) -> bool {
+fn migrates<'a>(cx: &mut Rewrite<'a>, t: &'a sqlite::Table) -> bool {
     let f = Facts::new(
         vec![
             ("table", Cow::Owned(facts::table_facts(t))),
@@ -43,6 +44,12 @@ fn migrates(cx: &mut Rewrite, t: &sqlite::Table) -> bool {
     match action {
         // `migrate`: a table after all; the column phase and the loader take it.
         "migrate" => return true,
+        // `fts`: the full-text pass builds its tsvector column and index;
+        // an own-content table read from a live file is migrated too.
+        "fts" => {
+            cx.fts.push(t);
+            return t.holds_rows();
+        }
         "comment" => cx.out.kept_as_comment.push(pg::Commented {
             kind: match t.kind {
                 TableKind::Virtual { .. } => "virtual table".into(),

@@ -9,9 +9,12 @@
 //! and `out.skipped`. Trigger names are unique among triggers, function
 //! names (`<trigger>_fn`) among functions; both 63 bytes at most. Pushes
 //! `trigger-kept-as-comment` (with the reason: an application-defined
-//! function names the function) and `spatial-machinery-skipped`.
-use super::Rewrite;
+//! function names the function) and `spatial-machinery-skipped`. A
+//! trigger that only maintains an external-content FTS index is dropped
+//! with the note `fts-trigger-dropped`: the full-text pass's generated
+//! tsvector column keeps itself up to date.
 use super::naming::claim;
+use super::{Rewrite, fts};
 use crate::diag::{Diagnostic, Stage};
 use crate::ident;
 use crate::ir::{pg, sqlite};
@@ -31,6 +34,10 @@ pub(in crate::rewrite) fn run(cx: &mut Rewrite) {
                 reason,
             });
             cx.machinery += 1;
+            continue;
+        }
+        if let Some(reason) = fts::maintains_index(cx, tr) {
+            drop_fts_trigger(cx, tr, reason);
             continue;
         }
         match translate_one(cx, tr) {
@@ -129,5 +136,24 @@ fn keep_as_comment(cx: &mut Rewrite, tr: &sqlite::Trigger, reason: &str) {
         code: "trigger-kept-as-comment".into(),
         reason: reason.to_string(),
         sql: tr.sql.clone(),
+    });
+}
+
+fn drop_fts_trigger(cx: &mut Rewrite, tr: &sqlite::Trigger, reason: String) {
+    cx.diags.push(
+        Diagnostic::note(
+            Stage::Rewrite,
+            "fts-trigger-dropped",
+            format!(
+                "trigger `{}` on `{}` is not migrated: {reason}",
+                tr.name, tr.table
+            ),
+        )
+        .on(tr.name.clone()),
+    );
+    cx.out.skipped.push(pg::Skipped {
+        kind: "trigger".into(),
+        name: tr.name.clone(),
+        reason,
     });
 }
