@@ -142,10 +142,7 @@ fn prepare(
             format!("{why}: sync converts with the plan the migrate run recorded"),
         )
     })?;
-    let conn = crate::source::live::open_live(source, &opts.extensions).map_err(|e| match e {
-        crate::diag::Error::Diagnostic(d) => d,
-        other => err("source-unreadable", other.to_string()),
-    })?;
+    let conn = open_source(source, opts)?;
     let _ = conn.busy_timeout(Duration::from_secs(5));
     let captured = crate::capture::captured_tables(&conn).map_err(|e| {
         Box::new(
@@ -277,6 +274,21 @@ fn table_columns(conn: &rusqlite::Connection, table: &str) -> rusqlite::Result<V
     rows.collect()
 }
 
+/// The source, opened for reading while the application writes.
+fn open_source(source: &Path, opts: &SyncOptions) -> Result<rusqlite::Connection, Box<Diagnostic>> {
+    crate::source::live::open_live(source, &opts.extensions).map_err(|e| match e {
+        crate::diag::Error::Diagnostic(d) => d,
+        other => err("source-unreadable", other.to_string()),
+    })
+}
+
+/// The names of the source's triggers.
+fn triggers(conn: &rusqlite::Connection) -> rusqlite::Result<BTreeSet<String>> {
+    let mut st = conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'")?;
+    let rows = st.query_map([], |x| x.get(0))?;
+    rows.collect()
+}
+
 fn schema_version(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA schema_version", [], |r| r.get(0))
 }
@@ -288,11 +300,7 @@ fn schema_changes(
     columns: &BTreeMap<String, Vec<String>>,
 ) -> rusqlite::Result<Vec<String>> {
     let mut out = Vec::new();
-    let present: BTreeSet<String> = {
-        let mut st = conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'")?;
-        let rows = st.query_map([], |x| x.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
+    let present = triggers(conn)?;
     for (t, before) in columns {
         let shown = crate::ident::escape_text(t);
         let now = table_columns(conn, t)?;
@@ -547,10 +555,7 @@ pub fn status(
     let mut client = connect().map_err(|e| err(&e.code, e.message))?;
     let ns = namespace(&mut client, opts)?;
     let st = state::read(&mut client, &ns).map_err(pg("reading sync state"))?;
-    let conn = crate::source::live::open_live(source, &opts.extensions).map_err(|e| match e {
-        crate::diag::Error::Diagnostic(d) => d,
-        other => err("source-unreadable", other.to_string()),
-    })?;
+    let conn = open_source(source, opts)?;
     let serr = sqlite(source);
     let tx = conn.unchecked_transaction().map_err(&serr)?;
     let source_position = crate::capture::position(&tx).map_err(&serr)?;
@@ -566,13 +571,7 @@ pub fn status(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap_or((0, None));
-    let present: BTreeSet<String> = {
-        let mut q = tx
-            .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'")
-            .map_err(&serr)?;
-        let rows = q.query_map([], |x| x.get(0)).map_err(&serr)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(&serr)?
-    };
+    let present = triggers(&tx).map_err(&serr)?;
     let unhealthy = captured
         .iter()
         .filter(|c| {
