@@ -177,10 +177,7 @@ fn json_reports_every_problem_kind_with_counts_and_example_rowids() {
             .map(|t| (t["kind"].clone(), t["fate"].clone()))
     };
     // An own-content FTS5 table becomes a table with a tsvector (docs/fts.md).
-    assert_eq!(
-        kind_of("docs"),
-        Some((json!("virtual"), json!("migrated")))
-    );
+    assert_eq!(kind_of("docs"), Some((json!("virtual"), json!("migrated"))));
     assert_eq!(
         kind_of("docs_data"),
         Some((json!("internal"), json!("skipped")))
