@@ -10,6 +10,7 @@
 //! lexical classes ([`lexical`]) are shared with the source stage's profile.
 pub mod convert;
 pub mod geometry;
+pub mod inverse;
 pub mod lexical;
 pub mod wire;
 
