@@ -204,8 +204,9 @@ pub fn inverse(conv: Converter, pg: Option<&str>, shape: &Shape) -> Result<Value
         Converter::Numeric => numeric(s, shape.class),
         Converter::Boolean => {
             let b = match s {
-                "t" => true,
-                "f" => false,
+                // boolout's `t`/`f`; a `::text` cast's `true`/`false`.
+                "t" | "true" => true,
+                "f" | "false" => false,
                 _ => return Err(unreadable(s)),
             };
             match shape.bool_form {
