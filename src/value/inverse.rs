@@ -84,7 +84,7 @@ pub struct TimeLayout {
 /// writes in one column. Small enough for a recorded plan to carry per
 /// column; [`Shape::learn`] derives it from the column's values (one scan,
 /// as the profile makes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Shape {
     /// The storage class of the column's values; `None` when they mix.
     pub class: Option<Class>,
@@ -94,17 +94,6 @@ pub struct Shape {
     pub upper: bool,
     /// Timestamp text columns: the layout; `None` when it mixes.
     pub time: Option<TimeLayout>,
-}
-
-impl Default for Shape {
-    fn default() -> Shape {
-        Shape {
-            class: None,
-            bool_form: None,
-            upper: false,
-            time: None,
-        }
-    }
 }
 
 /// Why a PostgreSQL value cannot go back exactly. A closed list.
