@@ -317,15 +317,14 @@ fn real(s: &str, class: Option<Class>) -> Result<Value, Inexact> {
     let r = parse_f64(s).ok_or_else(|| unreadable(s))?;
     match class {
         Some(Class::Real) => Ok(Value::Real(r)),
+        // The integer converter's own test of an integral double; `-0`
+        // converts from no integer.
         Some(Class::Integer) => {
-            if r.is_finite()
-                && r.trunc() == r
-                && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&r)
-                && !(r == 0.0 && r.is_sign_negative())
-            {
-                Ok(Value::Integer(r as i64))
-            } else {
-                Err(lost(Loss::NotInteger, Some(Value::Real(r))))
+            match super::convert::convert(Converter::Integer, ValueRef::Real(r)) {
+                Ok(super::convert::Value::Int(i)) if !(r == 0.0 && r.is_sign_negative()) => {
+                    Ok(Value::Integer(i))
+                }
+                _ => Err(lost(Loss::NotInteger, Some(Value::Real(r)))),
             }
         }
         Some(Class::Text) if r.is_finite() => Ok(Value::Text(float_text(r))),
