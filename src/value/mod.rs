@@ -8,8 +8,10 @@
 //! emit (the SQL twins' casts), load, verify and inspect. Below all of
 //! them, and below source: it reads only the IR's converter names; the
 //! lexical classes ([`lexical`]) are shared with the source stage's profile.
+//! [`inverse`] takes a PostgreSQL value back to SQLite (rollback).
 pub mod convert;
 pub mod geometry;
+pub mod inverse;
 pub mod lexical;
 pub mod wire;
 
