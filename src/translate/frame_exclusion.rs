@@ -27,7 +27,7 @@ const MARKER: &str = "pgbridge frame exclusion:";
 /// The exclusions PostgreSQL and SQLite share (besides `NO OTHERS`).
 const FORMS: [&[&str]; 3] = [&["CURRENT", "ROW"], &["GROUP"], &["TIES"]];
 
-fn word<'t>(t: Option<&'t TokenWithSpan>) -> Option<&'t str> {
+fn word(t: Option<&TokenWithSpan>) -> Option<&str> {
     match t {
         Some(TokenWithSpan {
             token: Token::Word(w),
