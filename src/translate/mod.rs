@@ -34,6 +34,7 @@
 //! [`translate_index_key`] (an index element: parenthesised unless it is a
 //! column or a function call).
 
+mod frame_exclusion;
 mod funcs;
 pub mod query;
 mod time;
@@ -314,7 +315,8 @@ fn char_at(sql: &str, tok: &TokenWithSpan) -> Option<char> {
 /// Token-level fixes before parsing: SQLite's `a IS b` / `a IS NOT b` (any
 /// operand) and `a ISNULL` in terms sqlparser understands (`IS [NOT]
 /// DISTINCT FROM`, `IS NULL`), and hex integers (`0x1F`, which sqlparser
-/// reads as the blob `X'1F'`) as decimal numbers.
+/// reads as the blob `X'1F'`) as decimal numbers; window frame exclusions
+/// (see [`frame_exclusion`]).
 fn rewrite_sqlite_tokens(sql: &str, tokens: Vec<TokenWithSpan>) -> R<Vec<TokenWithSpan>> {
     const IS_FORMS: &[Keyword] = &[
         Keyword::NULL,
@@ -383,7 +385,7 @@ fn rewrite_sqlite_tokens(sql: &str, tokens: Vec<TokenWithSpan>) -> R<Vec<TokenWi
         out.push(tok.clone());
         i += 1;
     }
-    Ok(out)
+    frame_exclusion::mark(out)
 }
 
 /// PostgreSQL operator precedence levels, loosest first (PostgreSQL docs,

@@ -43,6 +43,9 @@ pub struct Relation {
     pub pg_name: String,
     /// SQLite column name (as declared) → what it became, in order.
     pub columns: Vec<(String, ColumnInfo)>,
+    /// The SQLite name of the column that aliases the table's rowid (its
+    /// `INTEGER PRIMARY KEY`): what `rowid`, `oid` and `_rowid_` read.
+    pub rowid: Option<String>,
 }
 
 /// The relations in reach, by lower-cased SQLite name.
@@ -226,11 +229,42 @@ impl<'a> Scope<'a> {
             .collect();
         match hits.as_slice() {
             [one] => Ok(Some(*one)),
+            [] if super::is_rowid(name) => self.rowid(qual, name),
             [] => match self.parent {
                 Some(p) => p.find(qual, name),
                 None => Ok(None),
             },
             _ => fail(format!("ambiguous column name `{name}`")),
+        }
+    }
+
+    /// `qual.rowid` (or `oid`, `_rowid_`) where no column has that name:
+    /// the column that aliases the rowid of the one table it can mean.
+    fn rowid(&self, qual: Option<&str>, name: &str) -> R<Option<(&Source, &ColumnInfo)>> {
+        let tables: Vec<&Source> = self
+            .sources
+            .iter()
+            .filter(|s| qual.is_none_or(|q| s.alias.eq_ignore_ascii_case(q)))
+            .collect();
+        let one = match tables.as_slice() {
+            [] => return self.parent.map_or(Ok(None), |p| p.find(qual, name)),
+            [one] => one,
+            _ => return fail(format!("ambiguous column name `{name}`")),
+        };
+        let alias = one.rel.rowid.as_deref().and_then(|c| {
+            one.rel
+                .columns
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(c))
+        });
+        match alias {
+            Some((_, info)) => Ok(Some((one, info))),
+            None => fail(format!(
+                "`{}{name}` is SQLite's implicit row id, which PostgreSQL does not have: \
+                 `{}` has no INTEGER PRIMARY KEY column that aliases it",
+                qual.map(|q| format!("{q}.")).unwrap_or_default(),
+                one.alias
+            )),
         }
     }
 
@@ -532,6 +566,7 @@ fn relation_of(name: &str, cols: &[OutCol]) -> Relation {
                 (c.name.clone(), info)
             })
             .collect(),
+        rowid: None,
     }
 }
 
@@ -1217,11 +1252,12 @@ fn declared_name(scope: &Scope, e: &Expr) -> Option<String> {
         Expr::CompoundIdentifier(p) if p.len() == 2 => (Some(p[0].value.as_str()), &p[1].value),
         _ => return None,
     };
-    let (src, _) = scope.find(qual, name).ok().flatten()?;
+    // By the column found: `rowid` is named after the column aliasing it.
+    let (src, info) = scope.find(qual, name).ok().flatten()?;
     src.rel
         .columns
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .find(|(_, i)| i.pg_name == info.pg_name)
         .map(|(n, _)| n.clone())
 }
 
@@ -1657,8 +1693,15 @@ fn over_sql(t: &mut Translator, over: &WindowType) -> R<String> {
     let WindowType::WindowSpec(spec) = over else {
         return fail(format!("named window `{over}`"));
     };
-    if spec.window_name.is_some() {
+    let exclusion = spec
+        .window_name
+        .as_ref()
+        .map(|n| super::frame_exclusion::exclusion_of(n).ok_or(n));
+    if let Some(Err(_)) = exclusion {
         return fail(format!("window `{spec}` based on a named window"));
+    }
+    if exclusion.is_some() && spec.window_frame.is_none() {
+        return fail("a window frame exclusion without a frame");
     }
     let mut parts = Vec::new();
     if !spec.partition_by.is_empty() {
@@ -1698,6 +1741,9 @@ fn over_sql(t: &mut Translator, over: &WindowType) -> R<String> {
             Some(end) => format!("{} BETWEEN {} AND {end}", frame.units, frame.start_bound),
             None => format!("{} {}", frame.units, frame.start_bound),
         });
+        if let Some(Ok(form)) = exclusion {
+            parts.push(format!("EXCLUDE {form}"));
+        }
     }
     Ok(parts.join(" "))
 }

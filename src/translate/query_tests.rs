@@ -37,6 +37,7 @@ fn catalog() -> Catalog {
                 col("flag", "flag", "boolean", Some("integer")),
                 col("Code", "item_code", "text", Some("text")),
             ],
+            rowid: None,
         },
     );
     c.relations.insert(
@@ -47,6 +48,7 @@ fn catalog() -> Catalog {
                 col("id", "id", "bigint", Some("integer")),
                 col("t_id", "t_id", "bigint", Some("integer")),
             ],
+            rowid: Some("ID".into()),
         },
     );
     c.relations.insert(
@@ -57,6 +59,7 @@ fn catalog() -> Catalog {
                 col("id", "id", "bigint", Some("integer")),
                 col("doc", "doc", "jsonb", Some("text")),
             ],
+            rowid: None,
         },
     );
     c.views.insert("broken".into());
@@ -413,4 +416,82 @@ fn recursive_ctes_that_steer_sqlites_queue_or_mix_kinds_are_refused() {
     assert!(why.contains("queue"), "{why}");
     let why = err("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT 'a' FROM c) SELECT x FROM c");
     assert!(why.contains("recursive column 1"), "{why}");
+}
+
+#[test]
+fn window_frame_exclusions_are_kept_after_the_frame() {
+    let sql = ok(
+        "SELECT first_value(a) OVER (PARTITION BY b ORDER BY a ROWS BETWEEN CURRENT ROW \
+                  AND UNBOUNDED FOLLOWING exclude current row) AS f FROM t",
+    );
+    assert!(
+        sql.contains(
+            "first_value(t.a) OVER (PARTITION BY t.b ORDER BY t.a NULLS FIRST ROWS BETWEEN \
+             CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW) AS f"
+        ),
+        "{sql}"
+    );
+    for (written, printed) in [("Group", "GROUP"), ("TIES", "TIES")] {
+        let sql = ok(&format!(
+            "SELECT sum(a) OVER (ORDER BY a RANGE 1 PRECEDING EXCLUDE {written}) AS s FROM t"
+        ));
+        assert!(
+            sql.contains(&format!("RANGE 1 PRECEDING EXCLUDE {printed})")),
+            "{sql}"
+        );
+    }
+    // The default, written out, is the same window.
+    let sql = ok(
+        "SELECT count(*) OVER (ORDER BY a ROWS UNBOUNDED PRECEDING EXCLUDE NO OTHERS) \
+                  AS c FROM t",
+    );
+    assert!(
+        sql.contains("ORDER BY t.a NULLS FIRST ROWS UNBOUNDED PRECEDING) AS c"),
+        "{sql}"
+    );
+    // Two windows each keep their own exclusion.
+    let sql = ok(
+        "SELECT sum(a) OVER (ORDER BY a ROWS 1 PRECEDING EXCLUDE TIES) AS x, \
+                  sum(a) OVER (ORDER BY a ROWS 2 PRECEDING) AS y FROM t",
+    );
+    assert!(sql.contains("ROWS 1 PRECEDING EXCLUDE TIES)"), "{sql}");
+    assert!(sql.contains("ROWS 2 PRECEDING)"), "{sql}");
+    assert_eq!(sql.matches("EXCLUDE").count(), 1, "{sql}");
+}
+
+#[test]
+fn exclude_outside_a_frame_is_not_moved() {
+    // A column named `exclude` stays a column.
+    let sql = ok("SELECT b AS exclude FROM t");
+    assert!(sql.contains("AS exclude"), "{sql}");
+    // The marker's name, written by the view, is refused rather than read.
+    let e = err("SELECT sum(a) OVER (\"pgbridge frame exclusion: TIES\" ORDER BY a) AS s FROM t");
+    assert!(e.contains("is reserved"), "{e}");
+    // Not after a frame bound: left to the parser, which refuses it.
+    let e = err("SELECT sum(a) OVER (ORDER BY a EXCLUDE TIES) AS s FROM t");
+    assert!(e.contains("cannot parse"), "{e}");
+}
+
+#[test]
+fn rowid_reads_the_integer_primary_key_that_aliases_it() {
+    // `u` declares `id INTEGER PRIMARY KEY` (written `ID` in the catalog).
+    assert_eq!(
+        ok("SELECT u.rowid AS r, OID AS o, _ROWID_ AS w FROM u"),
+        r#"SELECT u.id AS r, u.id AS o, u.id AS w FROM u AS u"#
+    );
+    // Unaliased, SQLite names the result after the column.
+    assert_eq!(
+        ok("SELECT rowid FROM u"),
+        r#"SELECT u.id AS id FROM u AS u"#
+    );
+    // A table without such a key keeps refusing, naming the table.
+    let e = err("SELECT t.rowid AS r FROM t");
+    assert!(
+        e.contains("`t.rowid` is SQLite's implicit row id")
+            && e.contains("`t` has no INTEGER PRIMARY KEY"),
+        "{e}"
+    );
+    // Two tables in reach: SQLite reports no such column; refused.
+    let e = err("SELECT rowid AS r FROM u, j");
+    assert!(e.contains("ambiguous column name `rowid`"), "{e}");
 }

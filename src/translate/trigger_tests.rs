@@ -31,6 +31,7 @@ fn catalog() -> Catalog {
         let rel = Relation {
             pg_name: n.into(),
             columns: cols,
+            rowid: None,
         };
         c.relations.insert(n.into(), rel);
     }

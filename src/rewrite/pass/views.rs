@@ -102,6 +102,11 @@ fn table_catalog(cx: &Rewrite) -> Catalog {
             Relation {
                 pg_name: pt.name.clone(),
                 columns,
+                rowid: t
+                    .columns
+                    .iter()
+                    .find(|c| c.rowid_alias)
+                    .map(|c| c.name.clone()),
             },
         );
     }
@@ -138,6 +143,7 @@ fn accept(cx: &mut Rewrite, catalog: &mut Catalog, v: &sqlite::View, t: Translat
         Relation {
             pg_name: name.clone(),
             columns,
+            rowid: None,
         },
     );
     cx.extensions.extend(t.extensions.iter().cloned());
