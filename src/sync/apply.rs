@@ -224,6 +224,12 @@ pub fn read(
         written_at: Vec::new(),
         tables: BTreeMap::new(),
     };
+    // Looked up once per log entry: by name, not by a scan of the tables.
+    let by_name: BTreeMap<&str, usize> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.source.as_str(), i))
+        .collect();
     let mut rows = st.query([from]).map_err(serr)?;
     while let Some(r) = rows.next().map_err(serr)? {
         let (id, tbl, k, at): (i64, String, String, f64) = (
@@ -232,7 +238,7 @@ pub fn read(
             r.get(2).map_err(serr)?,
             r.get(3).map_err(serr)?,
         );
-        let Some(t) = tables.iter().position(|t| t.source == tbl) else {
+        let Some(&t) = by_name.get(tbl.as_str()) else {
             return Err(Box::new(
                 Diagnostic::error(
                     Stage::Load,
