@@ -70,6 +70,7 @@ use cli::common::*;
 use cli::compile::*;
 use cli::completions::*;
 use cli::connect::*;
+use cli::cutover::*;
 use cli::debug::*;
 use cli::diff::*;
 use cli::explain::*;
@@ -119,6 +120,8 @@ enum Command {
     },
     /// Keep the target in step with a live source after `migrate --live`; `--status` shows the lag.
     Sync(SyncArgs),
+    /// Make PostgreSQL the database of record: freeze SQLite's writers, drain to a fence, verify, switch.
+    Cutover(CutoverArgs),
     /// Print shell completions for bash, zsh, fish, elvish or PowerShell.
     #[command(after_help = help::COMPLETIONS)]
     Completions { shell: clap_complete::Shell },
@@ -160,6 +163,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Command::Verify(a) => run_verify(a),
         Command::Capture { command } => run_capture(command),
         Command::Sync(a) => run_sync(a),
+        Command::Cutover(a) => run_cutover(a),
         Command::Completions { shell } => run_completions(shell),
         Command::Rules { command } => run_rules(command),
         Command::Debug { command } => run_debug(command),

@@ -16,6 +16,8 @@
 //! [`install`] and [`remove`] are the only writes pgbridge makes to a
 //! source, each in one `BEGIN IMMEDIATE` transaction with a busy timeout,
 //! so a live writer is waited for, not failed.
+pub mod block;
+
 use crate::diag::{Diagnostic, Diagnostics, Error, Stage};
 use crate::ir::{pg, sqlite};
 use rusqlite::Connection;
@@ -308,7 +310,9 @@ pub fn remove_sql(installed: &Installed) -> String {
 /// How long a capture install or removal waits for a live writer.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-fn write_conn(path: &Path) -> crate::diag::Result<Connection> {
+/// A write connection to the source: waits for a live writer, never
+/// checkpoints.
+pub(crate) fn write_conn(path: &Path) -> crate::diag::Result<Connection> {
     let err = |e: rusqlite::Error| {
         Error::from(Diagnostic::error(
             Stage::Source,
@@ -433,17 +437,21 @@ pub fn install(path: &Path, plan: &Plan) -> crate::diag::Result<()> {
 /// PostgreSQL): they are applied. Returns how many went.
 pub fn compact(path: &Path, upto: i64) -> crate::diag::Result<usize> {
     let conn = write_conn(path)?;
-    conn.execute(
-        &format!("DELETE FROM {} WHERE id <= ?1", ident(LOG)),
-        [upto],
-    )
-    .map_err(|e| {
+    compact_in(&conn, upto).map_err(|e| {
         Error::from(Diagnostic::error(
             Stage::Source,
             "capture-failed",
             format!("compacting the change log of {}: {e}", path.display()),
         ))
     })
+}
+
+/// [`compact`] on `conn` (inside the caller's transaction, if any).
+pub fn compact_in(conn: &Connection, upto: i64) -> rusqlite::Result<usize> {
+    conn.execute(
+        &format!("DELETE FROM {} WHERE id <= ?1", ident(LOG)),
+        [upto],
+    )
 }
 
 /// Removes capture: the source is as it was before [`install`] (but for

@@ -7,6 +7,7 @@ pub mod common;
 pub mod compile;
 pub mod completions;
 pub mod connect;
+pub mod cutover;
 pub mod debug;
 pub mod diff;
 pub mod explain;

@@ -90,6 +90,19 @@ impl TableApply {
         })
     }
 
+    /// The loaded columns, in COPY order.
+    pub fn columns(&self) -> &[VCol] {
+        &self.cols
+    }
+
+    /// The key columns' names in the target.
+    pub fn key_columns(&self) -> Vec<&str> {
+        self.key
+            .iter()
+            .map(|&i| self.cols[i].name.as_str())
+            .collect()
+    }
+
     fn up_tmp(i: usize) -> String {
         format!("pg_temp._pgbridge_up_{i}")
     }
@@ -153,20 +166,25 @@ impl TableApply {
         )
     }
 
-    fn delete_sql(&self, i: usize, ns: &str) -> String {
+    /// `a.k = b.k AND …` over the key columns.
+    fn key_join(&self, a: &str, b: &str) -> String {
         let on: Vec<String> = self
             .key
             .iter()
             .map(|&k| {
                 let n = quote_ident(&self.cols[k].name);
-                format!("t.{n} = d.{n}")
+                format!("{a}.{n} = {b}.{n}")
             })
             .collect();
+        on.join(" AND ")
+    }
+
+    fn delete_sql(&self, i: usize, ns: &str) -> String {
         format!(
             "DELETE FROM {} AS t USING {} AS d WHERE {}",
             self.qualified(ns),
             Self::del_tmp(i),
-            on.join(" AND ")
+            self.key_join("t", "d")
         )
     }
 }
@@ -210,6 +228,19 @@ pub fn read(
     let serr =
         |e: rusqlite::Error| err("source-unreadable", format!("reading the change log: {e}"));
     let tx = conn.unchecked_transaction().map_err(serr)?;
+    let batch = read_in(&tx, tables, from)?;
+    tx.finish().map_err(serr)?;
+    Ok(batch)
+}
+
+/// [`read`] inside the caller's read transaction on `tx`.
+pub fn read_in(
+    tx: &rusqlite::Connection,
+    tables: &[TableApply],
+    from: i64,
+) -> Result<Option<Batch>, Box<Diagnostic>> {
+    let serr =
+        |e: rusqlite::Error| err("source-unreadable", format!("reading the change log: {e}"));
     let mut st = tx
         .prepare_cached(&format!(
             "SELECT id, tbl, key, at FROM {} WHERE id > ?1 ORDER BY id",
@@ -258,12 +289,133 @@ pub fn read(
     }
     drop(rows);
     drop(st);
-    for (t, ks) in keys {
-        let tb = read_rows(&tx, &tables[t], &ks)?;
-        batch.tables.insert(t, tb);
-    }
-    tx.finish().map_err(serr)?;
+    batch.tables = read_keys(tx, tables, &keys)?;
     Ok((batch.changes > 0).then_some(batch))
+}
+
+/// The rows of `keys` (per table index) as `tx` has them, encoded for COPY.
+fn read_keys(
+    tx: &rusqlite::Connection,
+    tables: &[TableApply],
+    keys: &BTreeMap<usize, BTreeSet<String>>,
+) -> Result<BTreeMap<usize, TableBatch>, Box<Diagnostic>> {
+    keys.iter()
+        .map(|(&t, ks)| Ok((t, read_rows(tx, &tables[t], ks)?)))
+        .collect()
+}
+
+/// The distinct keys of the log entries in `(from, to]`, per table index,
+/// as `tx` has them.
+pub fn logged_keys(
+    tx: &rusqlite::Connection,
+    tables: &[TableApply],
+    from: i64,
+    to: i64,
+) -> Result<BTreeMap<usize, BTreeSet<String>>, Box<Diagnostic>> {
+    let serr =
+        |e: rusqlite::Error| err("source-unreadable", format!("reading the change log: {e}"));
+    let by_name: BTreeMap<&str, usize> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.source.as_str(), i))
+        .collect();
+    let mut st = tx
+        .prepare(&format!(
+            "SELECT DISTINCT tbl, key FROM {} WHERE id > ?1 AND id <= ?2",
+            sqlite_ident(crate::capture::LOG)
+        ))
+        .map_err(serr)?;
+    let mut rows = st.query([from, to]).map_err(serr)?;
+    let mut keys: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+    while let Some(r) = rows.next().map_err(serr)? {
+        let (tbl, k): (String, String) = (r.get(0).map_err(serr)?, r.get(1).map_err(serr)?);
+        if let Some(&t) = by_name.get(tbl.as_str()) {
+            keys.entry(t).or_default().insert(k);
+        }
+    }
+    Ok(keys)
+}
+
+/// One table's rows that differ between the source and the target.
+pub struct Differing {
+    pub table: usize,
+    /// Source rows whose target row is missing or has other values.
+    pub rows: i64,
+    /// Keys the source no longer has that the target still does.
+    pub extra: i64,
+}
+
+/// Compares the rows of `keys` as `tx` has them with the target's, inside
+/// a PostgreSQL transaction that is rolled back: each source row goes
+/// through its converter into the temp table, as a batch would, and must
+/// equal the target's row on every loaded column; a key the source no
+/// longer has must be absent. Errors are the server's text.
+pub fn compare(
+    client: &mut postgres::Client,
+    ns: &str,
+    tables: &[TableApply],
+    sqlite: &rusqlite::Connection,
+    keys: &BTreeMap<usize, BTreeSet<String>>,
+) -> Result<Vec<Differing>, Box<Diagnostic>> {
+    let batch = read_keys(sqlite, tables, keys)?;
+    let e = |e: postgres::Error| {
+        err(
+            "target-error",
+            format!("comparing rows: {}", crate::load::pg_error_text(&e)),
+        )
+    };
+    let mut tx = client.transaction().map_err(e)?;
+    let mut out = Vec::new();
+    for (&i, tb) in &batch {
+        let t = &tables[i];
+        let copied = |r: Result<(), String>| r.map_err(|m| err("target-error", m));
+        copied(copy(
+            &mut tx,
+            &TableApply::up_tmp(i),
+            &t.all(),
+            &tb.up,
+            tb.ups,
+        ))?;
+        copied(copy(
+            &mut tx,
+            &TableApply::del_tmp(i),
+            &t.keys(),
+            &tb.del,
+            tb.dels,
+        ))?;
+        let on = t.key_join("x", "d");
+        let cols = |a: &str| {
+            let list: Vec<String> = t
+                .cols
+                .iter()
+                .map(|c| format!("{a}.{}", quote_ident(&c.name)))
+                .collect();
+            format!("ROW({})", list.join(", "))
+        };
+        let row = tx
+            .query_one(
+                &format!(
+                    "SELECT (SELECT count(*) FROM {up} AS d LEFT JOIN {tbl} AS x ON {on}                        WHERE {x} IS DISTINCT FROM {d}),                      (SELECT count(*) FROM {del} AS d JOIN {tbl} AS x ON {on})",
+                    up = TableApply::up_tmp(i),
+                    del = TableApply::del_tmp(i),
+                    tbl = t.qualified(ns),
+                    x = cols("x"),
+                    d = cols("d"),
+                ),
+                &[],
+            )
+            .map_err(e)?;
+        let (rows, extra): (i64, i64) = (row.get(0), row.get(1));
+        if rows > 0 || extra > 0 {
+            out.push(Differing {
+                table: i,
+                rows,
+                extra,
+            });
+        }
+    }
+    tx.rollback().map_err(e)?;
+    Ok(out)
 }
 
 /// The rows of `keys` in table `t`, encoded for COPY.
@@ -360,7 +512,14 @@ pub enum Written {
     Applied(Applied),
     /// Another sync moved the watermark: this one must stop.
     Fenced,
+    /// A cutover of this schema is running: it alone applies.
+    CutoverRunning,
 }
+
+/// The advisory lock a cutover holds exclusively for its whole run and
+/// every batch takes shared: a sync cannot apply during a cutover (a
+/// session never conflicts with its own lock, so the cutover's batches can).
+pub const CUTOVER_LOCK: &str = "hashtext('pgbridge.cutover'), hashtext($1)";
 
 /// Applies `b` in one transaction; `parents_first` orders the tables for
 /// upserts (reversed for deletes). Errors are the server's text.
@@ -381,6 +540,16 @@ pub fn write(
         upserted: b.upserts() as i64,
         deleted: b.deletes() as i64,
     };
+    let free: bool = tx
+        .query_one(
+            &format!("SELECT pg_try_advisory_xact_lock_shared({CUTOVER_LOCK})"),
+            &[&ns],
+        )
+        .map_err(e)?
+        .get(0);
+    if !free {
+        return Ok(Written::CutoverRunning);
+    }
     if !state::advance(&mut tx, ns, b.from, &applied).map_err(e)? {
         return Ok(Written::Fenced);
     }

@@ -15,7 +15,9 @@
 //! diagnostic naming it. Sync never writes the source but to compact the
 //! log, and never checkpoints it.
 pub mod apply;
+pub mod cutover;
 mod key;
+pub mod reverse;
 pub mod state;
 
 use crate::diag::{Diagnostic, Stage};
@@ -391,6 +393,26 @@ pub fn sync(
 ) -> Result<SyncReport, Box<Diagnostic>> {
     let t0 = Instant::now();
     let mut r = prepare(source, connect, opts)?;
+    if state::cutover(&mut r.client, &r.namespace)
+        .map_err(pg("reading the cutover"))?
+        .as_deref()
+        == Some("cut-over")
+    {
+        return Err(Box::new(
+            Diagnostic::error(
+                Stage::Load,
+                "sync-after-cutover",
+                format!(
+                    "schema {} is cut over: PostgreSQL is the database of record, there is nothing to sync from SQLite",
+                    r.namespace
+                ),
+            )
+            .with_help(format!(
+                "`pgbridge rollback {}` brings PostgreSQL's changes back and reopens SQLite",
+                source.display()
+            )),
+        ));
+    }
     let mut rep = SyncReport {
         status: "running".into(),
         target_schema: r.namespace.clone(),
@@ -491,6 +513,19 @@ fn apply_batch(
         })?;
     let a = match written {
         Written::Applied(a) => a,
+        Written::CutoverRunning => {
+            return Err(Box::new(
+                Diagnostic::error(
+                    Stage::Load,
+                    "sync-cutover-running",
+                    format!(
+                        "a cutover of schema {} is running: it applies the last changes itself, this sync stops",
+                        r.namespace
+                    ),
+                )
+                .with_help("wait for `pgbridge cutover` to end; `pgbridge sync --status` shows where it stands"),
+            ));
+        }
         Written::Fenced => {
             return Err(Box::new(
                 Diagnostic::error(

@@ -28,6 +28,15 @@ CREATE TABLE IF NOT EXISTS pgbridge.sync_events (
     event text NOT NULL,
     detail jsonb NOT NULL DEFAULT '{}'
 );
+CREATE TABLE IF NOT EXISTS pgbridge.cutover (
+    target_schema text PRIMARY KEY,
+    source text NOT NULL,
+    fence bigint NOT NULL,
+    state text NOT NULL CHECK (state IN ('cut-over', 'rolled-back')),
+    cut_at timestamptz NOT NULL DEFAULT now(),
+    freeze_ms double precision NOT NULL,
+    rolled_back_at timestamptz
+);
 ";
 
 /// Where sync stands in one target schema.
@@ -179,4 +188,23 @@ pub fn event(
         &[&namespace, &event, &detail.to_string()],
     )
     .map(|_| ())
+}
+
+/// The cutover state of `namespace` (`cut-over`, `rolled-back`), if one
+/// was recorded.
+pub fn cutover(
+    c: &mut impl GenericClient,
+    namespace: &str,
+) -> Result<Option<String>, postgres::Error> {
+    let has = c
+        .query_one("SELECT to_regclass('pgbridge.cutover') IS NOT NULL", &[])?
+        .get::<_, bool>(0);
+    if !has {
+        return Ok(None);
+    }
+    Ok(c.query_opt(
+        "SELECT state FROM pgbridge.cutover WHERE target_schema = $1",
+        &[&namespace],
+    )?
+    .map(|r| r.get(0)))
 }

@@ -1312,10 +1312,6 @@ pub fn verify(
     progress: &dyn Progress,
     diags: &mut Diagnostics,
 ) -> Result<Verified, Box<Diagnostic>> {
-    let rejects = match &opts.rejects {
-        Some(p) => read_rejects(p)?,
-        None => Rejects::default(),
-    };
     let sconn = crate::source::live::open_read_only(source, &opts.compile.source.extensions)
         .map_err(|e| match e {
             crate::diag::Error::Diagnostic(d) => d,
@@ -1324,6 +1320,24 @@ pub fn verify(
     let stx = sconn
         .unchecked_transaction()
         .map_err(|e| verr("source-unreadable", e.to_string()))?;
+    verify_in(&stx, source, connect, pack, opts, progress, diags)
+}
+
+/// [`verify`] with the SQLite side read in `stx`, a read transaction the
+/// caller holds open: a cutover verifies the very snapshot it applied.
+pub fn verify_in(
+    stx: &rusqlite::Connection,
+    source: &Path,
+    connect: Connector<'_>,
+    pack: &RulePack,
+    opts: &VerifyOptions,
+    progress: &dyn Progress,
+    diags: &mut Diagnostics,
+) -> Result<Verified, Box<Diagnostic>> {
+    let rejects = match &opts.rejects {
+        Some(p) => read_rejects(p)?,
+        None => Rejects::default(),
+    };
     let mut ctl = connect().map_err(|e| {
         let mut d = Diagnostic::error(Stage::Load, &e.code, e.message);
         if let Some(h) = e.help {
@@ -1331,7 +1345,7 @@ pub fn verify(
         }
         Box::new(d)
     })?;
-    let planned = plan_tables(&stx, source, &mut ctl, pack, opts, progress, diags)?;
+    let planned = plan_tables(stx, source, &mut ctl, pack, opts, progress, diags)?;
     // JIT compiles the row expressions for every statement: slower here.
     ctl.batch_execute("SET jit = off")
         .map_err(pg_fail("setting up the session"))?;
@@ -1353,13 +1367,13 @@ pub fn verify(
                 .unwrap_or_else(|e| tables.iter().map(|_| (Err(e.clone()), 0.0)).collect())
         });
         let mut sq = Vec::new();
-        let mut second = SecondSource::new(&stx, source, &opts.compile.source.extensions);
+        let mut second = SecondSource::new(stx, source, &opts.compile.source.extensions);
         let n = planned.tables.len();
         for (i, PlannedTable { table: t, rowid }) in planned.tables.iter().enumerate() {
             progress.step(&format!("hashing {} ({} of {n})", t.name, i + 1));
             let r = Reader::new(t, rowid, &rejects);
             let t0 = Instant::now();
-            let res = sqlite_side(&stx, &mut second, &r);
+            let res = sqlite_side(stx, &mut second, &r);
             sq.push((res, t0.elapsed().as_secs_f64()));
         }
         (h.join().expect("the PostgreSQL side"), sq)
@@ -1373,11 +1387,10 @@ pub fn verify(
         .enumerate()
     {
         let sides = (pg_side, sqlite_side);
-        results.push(table_result(&stx, &mut ctl, p, &froms[i], &rejects, sides)?);
+        results.push(table_result(stx, &mut ctl, p, &froms[i], &rejects, sides)?);
     }
-    let views = views::verify_views(&stx, &mut ctl, &planned.namespace, &planned.views, progress);
+    let views = views::verify_views(stx, &mut ctl, &planned.namespace, &planned.views, progress);
     results.extend(views);
-    drop(stx);
     Ok(Verified {
         tables: results,
         schema: planned.namespace,
