@@ -151,7 +151,7 @@ fn literal(value: &str) -> String {
 }
 
 /// The key of row `alias` (`NEW`, `OLD`, a table alias) as `quote()` text.
-fn key_text(alias: &str, key: &[String]) -> String {
+pub(crate) fn key_text(alias: &str, key: &[String]) -> String {
     key.iter()
         .map(|k| format!("quote({alias}.{})", ident(k)))
         .collect::<Vec<_>>()

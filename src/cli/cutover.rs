@@ -36,6 +36,7 @@ pub(crate) fn run_cutover(a: CutoverArgs) -> Result<ExitCode, Fail> {
             namespace: copts.rewrite.namespace.clone(),
             follow: false,
             extensions: copts.source.extensions.clone(),
+            apply_schema_changes: None,
         },
         max_freeze: a.max_freeze,
         full_verify: a.full_verify,

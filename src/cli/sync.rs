@@ -16,11 +16,22 @@ pub(crate) struct SyncArgs {
     /// Show the lag (changes and seconds), the last applied position and capture's health; change nothing.
     #[arg(long, conflicts_with = "follow")]
     pub(crate) status: bool,
+    /// `additive`: a schema change that only adds (a nullable or defaulted column, a new table) is applied to the target and sync goes on; anything else stops with the diff written for review.
+    #[arg(long, value_enum, value_name = "CLASS", conflicts_with = "status")]
+    pub(crate) apply_schema_changes: Option<SchemaChangesArg>,
+    /// Where --apply-schema-changes writes each schema change's diff (up.sql, DIFF_REVIEW.md).
+    #[arg(long, value_name = "DIR", default_value = "pgbridge-schema-diff")]
+    pub(crate) schema_diff_dir: PathBuf,
     /// Write what was applied (or the status) as JSON.
     #[arg(long, value_name = "FILE")]
     pub(crate) report: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) common: Common,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum SchemaChangesArg {
+    Additive,
 }
 
 /// Set by SIGINT/SIGTERM: a `--follow` run ends after the batch in hand.
@@ -66,6 +77,14 @@ pub(crate) fn run_sync(a: SyncArgs) -> Result<ExitCode, Fail> {
         namespace: copts.rewrite.namespace.clone(),
         follow: a.follow,
         extensions: copts.source.extensions.clone(),
+        apply_schema_changes: match a.apply_schema_changes {
+            Some(SchemaChangesArg::Additive) => Some(pgbridge::sync::schema::Additive {
+                pack: load_pack(&a.common)?,
+                compile: copts.clone(),
+                review_dir: a.schema_diff_dir.clone(),
+            }),
+            None => None,
+        },
     };
     if a.status {
         let s =

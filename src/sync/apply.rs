@@ -179,6 +179,17 @@ impl TableApply {
         on.join(" AND ")
     }
 
+    /// Deletes the rows whose key is not among the batch's rows: with a
+    /// whole-table batch, rows SQLite no longer has.
+    fn delete_missing_sql(&self, i: usize, ns: &str) -> String {
+        format!(
+            "DELETE FROM {} AS t WHERE NOT EXISTS (SELECT 1 FROM {} AS u WHERE {})",
+            self.qualified(ns),
+            Self::up_tmp(i),
+            self.key_join("t", "u")
+        )
+    }
+
     fn delete_sql(&self, i: usize, ns: &str) -> String {
         format!(
             "DELETE FROM {} AS t USING {} AS d WHERE {}",
@@ -196,6 +207,8 @@ struct TableBatch {
     ups: u64,
     del: Vec<u8>,
     dels: u64,
+    /// Every row of the table is in `up`: rows not among them are deleted.
+    whole: bool,
 }
 
 /// What one read found.
@@ -239,6 +252,40 @@ pub fn read_in(
     tables: &[TableApply],
     from: i64,
 ) -> Result<Option<Batch>, Box<Diagnostic>> {
+    let batch = read_log(tx, tables, from, &BTreeSet::new())?;
+    Ok((batch.changes > 0).then_some(batch))
+}
+
+/// [`read_in`], and every row of the tables in `whole` (indexes into
+/// `tables`) as `tx` has them: applied, PostgreSQL holds exactly those
+/// rows in those tables, whatever the log missed.
+pub fn read_whole(
+    tx: &rusqlite::Connection,
+    tables: &[TableApply],
+    from: i64,
+    whole: &BTreeSet<usize>,
+) -> Result<Batch, Box<Diagnostic>> {
+    read_log(tx, tables, from, whole)
+}
+
+/// Every key of table `t` as capture logs it.
+fn all_keys(tx: &rusqlite::Connection, t: &TableApply) -> rusqlite::Result<Vec<String>> {
+    let key: Vec<String> = t.key.iter().map(|&i| t.cols[i].source.clone()).collect();
+    let mut st = tx.prepare(&format!(
+        "SELECT {} FROM {} AS t",
+        crate::capture::key_text("t", &key),
+        sqlite_ident(&t.source)
+    ))?;
+    let rows = st.query_map([], |r| r.get(0))?;
+    rows.collect()
+}
+
+fn read_log(
+    tx: &rusqlite::Connection,
+    tables: &[TableApply],
+    from: i64,
+    whole: &BTreeSet<usize>,
+) -> Result<Batch, Box<Diagnostic>> {
     let serr =
         |e: rusqlite::Error| err("source-unreadable", format!("reading the change log: {e}"));
     let mut st = tx
@@ -289,8 +336,16 @@ pub fn read_in(
     }
     drop(rows);
     drop(st);
+    for &t in whole {
+        keys.entry(t)
+            .or_default()
+            .extend(all_keys(tx, &tables[t]).map_err(serr)?);
+    }
     batch.tables = read_keys(tx, tables, &keys)?;
-    Ok((batch.changes > 0).then_some(batch))
+    for &t in whole {
+        batch.tables.entry(t).or_default().whole = true;
+    }
+    Ok(batch)
 }
 
 /// The rows of `keys` (per table index) as `tx` has them, encoded for COPY.
@@ -572,8 +627,16 @@ pub fn write(
     let dels: Vec<String> = parents_first
         .iter()
         .rev()
-        .filter(|i| b.tables.get(i).is_some_and(|t| t.dels > 0))
-        .map(|&i| tables[i].delete_sql(i, ns))
+        .flat_map(|&i| {
+            let tb = b.tables.get(&i);
+            let missing = tb.is_some_and(|t| t.whole);
+            let logged = tb.is_some_and(|t| t.dels > 0);
+            [
+                missing.then(|| tables[i].delete_missing_sql(i, ns)),
+                logged.then(|| tables[i].delete_sql(i, ns)),
+            ]
+        })
+        .flatten()
         .collect();
     let deletes_first: Vec<&String> = dels.iter().chain(&ups).collect();
     let upserts_first: Vec<&String> = ups.iter().chain(&dels).collect();

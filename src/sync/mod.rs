@@ -18,6 +18,7 @@ pub mod apply;
 pub mod cutover;
 mod key;
 pub mod reverse;
+pub mod schema;
 pub mod state;
 
 use crate::diag::{Diagnostic, Stage};
@@ -37,6 +38,9 @@ pub struct SyncOptions {
     pub follow: bool,
     /// SQLite loadable extensions for reading the source.
     pub extensions: Vec<PathBuf>,
+    /// `--apply-schema-changes additive`: apply an additive schema change
+    /// and go on ([`schema`]), instead of stopping.
+    pub apply_schema_changes: Option<schema::Additive>,
 }
 
 /// How many applied log entries between compactions of the source's log.
@@ -213,6 +217,19 @@ fn prepare(
             "schema-changed",
             serde_json::json!({"changes": ready_check, "position": st.position}),
         );
+        if let Some(add) = &opts.apply_schema_changes {
+            let recorded = &columns;
+            return schema::follow(
+                source,
+                connect,
+                opts,
+                add,
+                &mut client,
+                &ns,
+                recorded,
+                &ready_check,
+            );
+        }
         return Err(schema_changed(source, &ready_check));
     }
     let setup: String = tables
@@ -438,6 +455,15 @@ pub fn sync(
                     "schema-changed",
                     serde_json::json!({"changes": changes, "position": r.position}),
                 );
+                if let Some(add) = &opts.apply_schema_changes {
+                    let (client, ns) = (&mut r.client, &r.namespace);
+                    r = schema::follow(
+                        source, connect, opts, add, client, ns, &r.columns, &changes,
+                    )?;
+                    rep.position_to = r.position;
+                    version = schema_version(&r.conn).map_err(&serr)?;
+                    continue;
+                }
                 break Err(schema_changed(source, &changes));
             }
             version = v;
