@@ -589,3 +589,79 @@ fn concurrently_builds_new_indexes_after_the_transaction_without_the_hazard() {
         .expect(&up);
     assert!(commit < build, "{up}");
 }
+
+/// A table rename and a rename of one of its columns in one run (the
+/// column hint names the table by its new name): up.sql reaches the new
+/// catalog, down.sql undoes both, on PostgreSQL 15 and 18.
+#[test]
+fn a_table_and_its_column_renamed_in_one_run_come_back_with_down() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (o, n) = (tmp.path().join("ro.sql"), tmp.path().join("rn.sql"));
+    std::fs::write(
+        &o,
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT NOT NULL UNIQUE, z INTEGER);\nCREATE INDEX a_z ON a (z);",
+    )
+    .unwrap();
+    std::fs::write(
+        &n,
+        "CREATE TABLE b (id INTEGER PRIMARY KEY, y TEXT NOT NULL UNIQUE, z INTEGER);\nCREATE INDEX a_z ON b (z);",
+    )
+    .unwrap();
+    for pg in PgVersion::ALL {
+        let r = pair_with(
+            &o,
+            &n,
+            pg,
+            tmp.path(),
+            &["--rename", "a=b", "--rename", "b.x=y"],
+        )
+        .unwrap_or_else(|e| panic!("{pg}: {e}"));
+        assert!(r.hazards.is_empty(), "{:?}", r.hazards);
+        assert_eq!(r.down, "returns", "{pg}");
+    }
+}
+
+/// A column whose type needs an extension the old schema did not: up.sql
+/// creates the extension first, on PostgreSQL 15 and 18. A changed
+/// generated expression is refused by name (exit 2, nothing written).
+#[test]
+fn a_new_extension_is_created_and_a_changed_generated_expression_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (o, n) = (tmp.path().join("eo.sql"), tmp.path().join("en.sql"));
+    std::fs::write(&o, "CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT);").unwrap();
+    std::fs::write(
+        &n,
+        "CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT, nick TEXT COLLATE NOCASE);",
+    )
+    .unwrap();
+    for pg in PgVersion::ALL {
+        let r = pair(&o, &n, pg, tmp.path()).unwrap_or_else(|e| panic!("{pg}: {e}"));
+        assert!(r.hazards.is_empty(), "{:?}", r.hazards);
+    }
+    let up = std::fs::read_to_string(
+        tmp.path()
+            .join(format!("eo-en-{}-0/diff/up.sql", PgVersion::V18.major())),
+    )
+    .unwrap();
+    assert!(
+        up.contains("CREATE EXTENSION IF NOT EXISTS citext;"),
+        "{up}"
+    );
+    let (go, gn) = (tmp.path().join("go.sql"), tmp.path().join("gn.sql"));
+    let generated = |k: u32| {
+        format!(
+            "CREATE TABLE g (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER GENERATED ALWAYS AS (a * {k}) STORED);"
+        )
+    };
+    std::fs::write(&go, generated(2)).unwrap();
+    std::fs::write(&gn, generated(3)).unwrap();
+    let out = tmp.path().join("gdiff");
+    let r = diff(&go, &gn, &out, PgVersion::V18, &[]);
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    assert!(
+        text(&r).contains("error[diff-generated-changed]") && text(&r).contains("g.b"),
+        "{}",
+        text(&r)
+    );
+    assert!(!out.join("up.sql").exists());
+}

@@ -451,3 +451,93 @@ fn layouts_are_deterministic() {
         assert_eq!(read(&a), read(&b), "{layout}");
     }
 }
+
+/// Two consecutive Memos schemas (a new table with keys and an index).
+fn memos_pair() -> (PathBuf, PathBuf) {
+    let dir = corpus("schema_history/memos");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".sqlite.sql"))
+        .collect();
+    v.sort();
+    assert_eq!(v.len(), 15, "{v:?}");
+    (v[11].clone(), v[12].clone())
+}
+
+/// `pgbridge diff --layout` appends the next version to a directory
+/// `compile --layout` wrote, and the tool that owns it deploys both to the
+/// catalog of the new schema's plain set, and its down back to the old
+/// one's: dbmate `up`/`rollback`; Sqitch `deploy --verify`, `verify`,
+/// `revert --to @HEAD^` (the diff has its deploy, revert and verify
+/// scripts); Atlas (not installable here) in its file order, `atlas.sum`
+/// chaining both versions as its hash (checked against files Atlas wrote,
+/// in the unit tests) gives.
+#[test]
+fn a_diff_appended_to_dbmate_sqitch_and_atlas_is_deployed_and_reverted_by_the_tool() {
+    let (old, new) = memos_pair();
+    let pg = PgVersion::V18;
+    let tmp = tempfile::tempdir().unwrap();
+    let (old_dir, new_dir) = (tmp.path().join("old"), tmp.path().join("new"));
+    let want_old = plain_catalog(&old, pg, &old_dir);
+    let want_new = plain_catalog(&new, pg, &new_dir);
+    assert_ne!(want_old, want_new);
+    for layout in ["dbmate", "sqitch", "atlas"] {
+        let dir = tmp.path().join(layout);
+        compiled(&old, &dir, layout, pg);
+        let o = pgbridge(&[
+            "diff",
+            old.to_str().unwrap(),
+            new.to_str().unwrap(),
+            "-o",
+            dir.to_str().unwrap(),
+            "--layout",
+            layout,
+            "--pg-version",
+            "18",
+        ]);
+        assert!(o.status.success(), "{layout}: {}", text(&o));
+        let db = cluster(pg).new_db(&format!("diff_{layout}"));
+        match layout {
+            "dbmate" => {
+                assert_eq!(names(&dir).len(), 2, "{:?}", names(&dir));
+                dbmate(&dir, &db, &["up"]);
+                assert_eq!(db.catalog(), want_new, "dbmate up");
+                dbmate(&dir, &db, &["rollback"]);
+                assert_eq!(db.catalog(), want_old, "dbmate rollback");
+            }
+            "sqitch" => {
+                for f in ["deploy/diff.sql", "revert/diff.sql", "verify/diff.sql"] {
+                    assert!(dir.join(f).is_file(), "sqitch: {f}");
+                }
+                sqitch(&dir, &db, &["deploy", "--verify"]);
+                assert_eq!(db.catalog(), want_new, "sqitch deploy");
+                sqitch(&dir, &db, &["verify"]);
+                sqitch(&dir, &db, &["revert", "-y", "--to", "@HEAD^"]);
+                assert_eq!(db.catalog(), want_old, "sqitch revert");
+            }
+            _ => {
+                let files = names(&dir);
+                assert_eq!(files.len(), 3, "{files:?}");
+                assert_eq!(files[2], "atlas.sum");
+                let sum = std::fs::read_to_string(dir.join("atlas.sum")).unwrap();
+                let sql: std::collections::BTreeMap<String, String> = files[..2]
+                    .iter()
+                    .map(|f| (f.clone(), std::fs::read_to_string(dir.join(f)).unwrap()))
+                    .collect();
+                assert_eq!(sum, pgbridge::emit::layout::atlas::sum_file(&sql));
+                let listed: Vec<&str> = sum
+                    .lines()
+                    .skip(1)
+                    .map(|l| l.split(' ').next().unwrap())
+                    .collect();
+                assert_eq!(
+                    listed,
+                    files[..2].iter().map(String::as_str).collect::<Vec<_>>()
+                );
+                psql_in_order(&db, &dir, &wrapped(&dir, &files[..2]));
+                assert_eq!(db.catalog(), want_new, "atlas");
+            }
+        }
+    }
+}

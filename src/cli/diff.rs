@@ -91,7 +91,8 @@ fn renames(a: &DiffArgs) -> Result<Vec<Rename>, Fail> {
         .collect()
 }
 
-/// The hints that undo `r`.
+/// The hints that undo `r`: in reverse order, each naming the table as
+/// the hints before it (going back) leave it.
 fn reversed(r: &[Rename]) -> Vec<Rename> {
     r.iter()
         .rev()
@@ -121,6 +122,14 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
     let old = compile_side(&a.old, &a, &pack)?;
     let mut new = compile_side(&a.new, &a, &pack)?;
     let kept = diff::keep::keep_decisions(&old.sqlite, &old.pg, &new.sqlite, &mut new.pg);
+    if let Some(u) = diff::unsupported(&old.pg, &new.pg).into_iter().next() {
+        return Err(usage(
+            u.code,
+            format!("{}: diff does not write this change", u.message),
+            "write the statement by hand (a generated expression: ALTER COLUMN … SET EXPRESSION on PostgreSQL 17+, or drop and add the column; an identity: ALTER SEQUENCE … RENAME TO), or compile the new schema afresh",
+            &a,
+        ));
+    }
     let renames = renames(&a)?;
     let target_version = rewrite_options(&a.common)?.target.version;
     let o = DiffOptions {
@@ -153,6 +162,8 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
         };
         diff::plan(&new.pg, &old.pg, &back)
     });
+    // A hint the way back cannot apply would make down.sql drop and add.
+    let down = down.filter(|d| d.unused_renames.is_empty());
     let layout = Layout::from(a.layout);
     let ro = render::RenderOptions {
         target_version,
@@ -169,11 +180,11 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
         render::plain_files(&up, down.as_ref(), &old_name, &new_name, &kept, &ro)
             .map_err(render_fail)?
     } else {
+        let verify = layout::verify_sql(&new.pg);
         layout_files(
             &a,
             layout,
-            &up,
-            down.as_ref(),
+            (&up, down.as_ref(), verify),
             &kept,
             &ro,
             (&old_name, &new_name),
@@ -215,12 +226,12 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
 }
 
 /// The diff as the next version of a migration tool's directory, its
-/// review file under `pgbridge/` named after the version.
+/// review file under `pgbridge/` named after the version; Sqitch's
+/// `verify/` reads every table and column of the new schema.
 fn layout_files(
     a: &DiffArgs,
     layout: Layout,
-    up: &diff::Plan,
-    down: Option<&diff::Plan>,
+    (up, down, verify): (&diff::Plan, Option<&diff::Plan>, String),
     kept: &[String],
     ro: &render::RenderOptions,
     (old, new): (&str, &str),
@@ -250,7 +261,7 @@ fn layout_files(
             })
             .transpose()
             .map_err(render_fail)?,
-        verify: None,
+        verify: Some(verify),
     };
     let existing = layout::read_dir(&a.output).map_err(|e| {
         usage(

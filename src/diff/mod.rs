@@ -8,12 +8,14 @@
 //! data says). Output: a [`Plan`] — statements in order, each with the
 //! [`Hazard`]s a reviewer must accept — rendered by [`render`].
 //!
-//! Order: views and triggers that change are dropped first; then foreign
+//! Order: extensions the new schema needs are created first; views and
+//! triggers that change are dropped; then foreign
 //! keys, indexes, keys and CHECKs that go or change; new tables; renames;
 //! new columns; column changes; dropped columns; then CHECKs (NOT VALID, then
 //! VALIDATE), keys, indexes, foreign keys (NOT VALID, then VALIDATE); old
 //! tables are dropped last (create before drop); views and triggers are
-//! created again at the end. SET NOT NULL goes through a `CHECK (c IS NOT
+//! created again at the end, and extensions no longer needed dropped
+//! (RESTRICT). SET NOT NULL goes through a `CHECK (c IS NOT
 //! NULL) NOT VALID` that is validated first, so the ACCESS EXCLUSIVE lock of
 //! SET NOT NULL does not scan.
 //!
@@ -29,9 +31,11 @@ pub mod keep;
 mod rename;
 pub mod render;
 pub mod sql;
+mod unsupported;
 
 pub use rename::Rename;
 use rename::renamed;
+pub use unsupported::{Unsupported, unsupported};
 
 /// A kebab-case hazard code with what it means here and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,19 +148,40 @@ impl Plan {
     }
 }
 
+/// Whether hint `r` renamed nothing in `now` (the old schema once it ran).
+fn rename_unused(now: &pg::Schema, r: &Rename) -> bool {
+    let target_table = if r.column.is_some() { &r.table } else { &r.to };
+    table(now, target_table).is_none_or(|t| {
+        r.column
+            .as_ref()
+            .is_some_and(|_| column(t, &r.to).is_none())
+    })
+}
+
 /// The plan that takes `old` to `new`.
 pub fn plan(old: &pg::Schema, new: &pg::Schema, o: &DiffOptions) -> Plan {
-    let old = renamed(old, &o.renames);
+    let after = renamed(old, &o.renames);
     let d = Differ {
-        old: &old.0,
+        before: old,
+        old: &after.0,
         new,
         o,
     };
     let mut p = Plan {
-        unused_renames: old.1,
+        unused_renames: after.1.clone(),
         ..Plan::default()
     };
     let s = &mut p.statements;
+    for e in new
+        .extensions
+        .iter()
+        .filter(|e| !d.old.extensions.contains(e))
+    {
+        s.push(Statement::new(format!(
+            "CREATE EXTENSION IF NOT EXISTS {};",
+            quote_ident(e)
+        )));
+    }
     d.drop_views_and_triggers(s);
     d.renames(s);
     d.drop_foreign_keys(s);
@@ -170,10 +195,25 @@ pub fn plan(old: &pg::Schema, new: &pg::Schema, o: &DiffOptions) -> Plan {
     d.add_foreign_keys(s);
     d.drop_tables(s);
     d.create_views_and_triggers(s);
+    // RESTRICT: fails rather than drop what still uses it.
+    for e in d
+        .old
+        .extensions
+        .iter()
+        .filter(|e| !new.extensions.contains(e))
+    {
+        s.push(Statement::new(format!(
+            "DROP EXTENSION IF EXISTS {};",
+            quote_ident(e)
+        )));
+    }
     p
 }
 
 struct Differ<'a> {
+    /// The old schema before the rename hints.
+    before: &'a pg::Schema,
+    /// The old schema as the rename hints leave it.
     old: &'a pg::Schema,
     new: &'a pg::Schema,
     o: &'a DiffOptions,
@@ -488,9 +528,12 @@ impl Differ<'_> {
         }
     }
 
+    /// The hints in the order given, each against the old schema as the
+    /// hints before it left it.
     fn renames(&self, s: &mut Vec<Statement>) {
-        for r in &self.o.renames {
-            if self.old_rename_unused(r) {
+        for (i, r) in self.o.renames.iter().enumerate() {
+            let now = renamed(self.before, &self.o.renames[..=i]).0;
+            if rename_unused(&now, r) {
                 continue;
             }
             let text = match &r.column {
@@ -503,16 +546,16 @@ impl Differ<'_> {
                 None => format!("{}RENAME TO {};", sql::alter(&r.table), quote_ident(&r.to)),
             };
             s.push(Statement::new(text));
-            self.rename_not_null_constraints(r, s);
+            self.rename_not_null_constraints(&now, r, s);
         }
     }
 
     /// PostgreSQL 18 records NOT NULL as a constraint named
     /// `<table>_<column>_not_null`, and keeps that name through a rename:
     /// renamed along, as a fresh schema would name it.
-    fn rename_not_null_constraints(&self, r: &Rename, s: &mut Vec<Statement>) {
+    fn rename_not_null_constraints(&self, now: &pg::Schema, r: &Rename, s: &mut Vec<Statement>) {
         let table_now = if r.column.is_some() { &r.table } else { &r.to };
-        let Some(t) = table(self.old, table_now).filter(|_| self.o.not_null_constraints) else {
+        let Some(t) = table(now, table_now).filter(|_| self.o.not_null_constraints) else {
             return;
         };
         // (old constraint name, new one) per NOT NULL column the rename touches.
@@ -537,15 +580,6 @@ impl Differ<'_> {
                 quote_ident(&to)
             )));
         }
-    }
-
-    fn old_rename_unused(&self, r: &Rename) -> bool {
-        let target_table = if r.column.is_some() { &r.table } else { &r.to };
-        table(self.old, target_table).is_none_or(|t| {
-            r.column
-                .as_ref()
-                .is_some_and(|_| column(t, &r.to).is_none())
-        })
     }
 
     fn add_checks(&self, s: &mut Vec<Statement>) {

@@ -227,7 +227,7 @@ fn adds_only(sql: &str) -> bool {
     let w = words(sql);
     let at = |i: usize| w.get(i).map_or("", String::as_str);
     match (at(0), at(1)) {
-        ("CREATE", "TABLE" | "INDEX" | "UNIQUE") => true,
+        ("CREATE", "TABLE" | "INDEX" | "UNIQUE" | "EXTENSION") => true,
         ("ALTER", "TABLE") => matches!(at(3), "ADD" | "VALIDATE"),
         _ => false,
     }
@@ -299,6 +299,11 @@ fn compute(
         not_null_constraints: target_version >= 18,
         ..Default::default()
     };
+    refused.extend(
+        diff::unsupported(&old, &new.pg)
+            .into_iter()
+            .map(|u| format!("{} ({})", u.message, u.code)),
+    );
     let up = diff::plan(&old, &new.pg, &o);
     for s in &up.statements {
         let label = crate::emit::statements::label(&s.sql);
@@ -327,6 +332,18 @@ fn compute(
         })
         .map(|(t, _)| t.clone())
         .collect();
+    // A table that lost capture's triggers missed changes, whatever else.
+    let present = super::triggers(&super::open_source(source, opts)?).map_err(sqlite(source))?;
+    reload.extend(
+        recorded
+            .keys()
+            .filter(|t| {
+                crate::capture::TRIGGER_KINDS
+                    .iter()
+                    .any(|k| !present.contains(&crate::capture::trigger_name(k, t)))
+            })
+            .cloned(),
+    );
     reload.extend(
         new.pg
             .tables

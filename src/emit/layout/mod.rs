@@ -331,8 +331,9 @@ pub fn init_step(schema: &pg::Schema, opts: &EmitOptions) -> Result<Step, Box<Di
 }
 
 /// `SELECT <columns> FROM <table> WHERE false;` per table: fails unless
-/// every table and column is there.
-fn verify_sql(schema: &pg::Schema) -> String {
+/// every table and column is there (Sqitch's `verify/` of `init`, and of
+/// a `diff` step with the new schema).
+pub fn verify_sql(schema: &pg::Schema) -> String {
     let mut out = String::new();
     if let Some(ns) = &schema.namespace {
         out.push_str(&format!("SET LOCAL search_path TO {};\n", quote_ident(ns)));
