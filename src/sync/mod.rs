@@ -18,6 +18,7 @@ pub mod apply;
 pub mod cutover;
 mod key;
 pub mod reverse;
+pub mod rollback;
 pub mod state;
 
 use crate::diag::{Diagnostic, Stage};
