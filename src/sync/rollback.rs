@@ -184,8 +184,12 @@ pub fn rollback(
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .start()
         .map_err(pg("starting the freeze"))?;
-    tx.batch_execute(&format!("{}\n{}", inverse::SESSION, lock_sql(&ns, &r.tables)))
-        .map_err(pg("locking the captured tables"))?;
+    tx.batch_execute(&format!(
+        "{}\n{}",
+        inverse::SESSION,
+        lock_sql(&ns, &r.tables)
+    ))
+    .map_err(pg("locking the captured tables"))?;
     let frozen = Instant::now();
     let upto: i64 = tx
         .query_one(
@@ -233,7 +237,11 @@ pub fn rollback(
                     "{} value(s) cannot go back to SQLite exactly: {}{}; nothing was applied",
                     rep.inexact.len(),
                     named.join("; "),
-                    if more > 0 { format!(" (and {more} more, in --report)") } else { String::new() }
+                    if more > 0 {
+                        format!(" (and {more} more, in --report)")
+                    } else {
+                        String::new()
+                    }
                 ),
                 format!(
                     "fix the values in PostgreSQL, or `pgbridge rollback {shown} <target> --accept-loss` writes the nearest value of each (listed in --report)"
@@ -245,7 +253,11 @@ pub fn rollback(
     progress.phase("applying to SQLite");
     let w = capture::write_conn(source).map_err(|e| match e {
         crate::diag::Error::Diagnostic(d) => d,
-        other => refusal("capture-failed", other.to_string(), "check the file's permissions"),
+        other => refusal(
+            "capture-failed",
+            other.to_string(),
+            "check the file's permissions",
+        ),
     })?;
     let serr = sqlite(source);
     w.execute_batch("BEGIN IMMEDIATE").map_err(&serr)?;
@@ -403,7 +415,12 @@ fn read_table(
          (SELECT DISTINCT key FROM pgbridge.reverse_log WHERE target_schema = $1 AND tbl = $2) AS l \
          CROSS JOIN LATERAL jsonb_populate_record(NULL::{qualified}, l.key) AS k \
          LEFT JOIN {qualified} AS t ON {on} ORDER BY 1",
-        row = row_cols.iter().chain(&key_cols).cloned().collect::<Vec<_>>().join(", "),
+        row = row_cols
+            .iter()
+            .chain(&key_cols)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
         on = on.join(" AND "),
     );
     let found = tx
@@ -539,7 +556,10 @@ pub fn upsert_sql(t: &TableApply) -> String {
         sqlite_ident(&t.source),
         list.join(", "),
         params.join(", "),
-        keys.iter().map(|k| sqlite_ident(k)).collect::<Vec<_>>().join(", "),
+        keys.iter()
+            .map(|k| sqlite_ident(k))
+            .collect::<Vec<_>>()
+            .join(", "),
     )
 }
 
