@@ -502,7 +502,13 @@ fn apply_sqlite(
     };
     let sources: Vec<String> = tables.iter().map(|t| t.source.clone()).collect();
     w.execute_batch(&capture::block::unblock_sql(&sources))
-        .map_err(sqlite(Path::new("the source")))?;
+        .map_err(|e| {
+            refusal(
+                "rollback-apply-failed",
+                format!("lifting the write block on SQLite failed, nothing was applied: {e}"),
+                "fix the cause (the SQLite error names it) and run rollback again",
+            )
+        })?;
     for &i in parents_first.iter().rev() {
         let t = &tables[i];
         let Some(tr) = rows.get(&i).filter(|tr| !tr.deletes.is_empty()) else {
