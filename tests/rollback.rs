@@ -14,6 +14,9 @@ use common::{PgVersion, cluster, pgbridge, text};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
+/// `item`'s id, active, seen, uid and data.
+type ItemRow = (i64, i64, Option<String>, Option<String>, Option<Vec<u8>>);
+
 const HOSTILE: &str = "r\"q \n*/;error[forged]: x";
 
 fn source(dir: &Path) -> PathBuf {
@@ -150,7 +153,7 @@ fn case(v: PgVersion) {
     expect_verified(&db_path, &db.url);
     // Each value in the form the application wrote it.
     let c = Connection::open(&db_path).unwrap();
-    let rows: Vec<(i64, i64, Option<String>, Option<String>, Option<Vec<u8>>)> = c
+    let rows: Vec<ItemRow> = c
         .prepare("SELECT id, active, seen, uid, data FROM item ORDER BY id")
         .unwrap()
         .query_map([], |r| {
