@@ -276,3 +276,34 @@ fn a_crash_between_the_commits_is_finished_by_the_next_rollback() {
     let o = rollback(&db_path, &db.url, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }
+
+#[test]
+fn a_cutover_that_never_blocked_sqlite_is_not_taken_for_a_rollback_to_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = source(dir.path());
+    let db = cluster(PgVersion::V15).new_db("rollback");
+    let p = db_path.to_str().unwrap();
+    run(&["migrate", p, &db.url, "--live"]);
+    run(&["sync", p, &db.url]);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+        .args(["cutover", p, &db.url])
+        .env("PGBRIDGE_SYNC_FAILPOINT", "cutover-between-commits")
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "cutover did not abort");
+    let mut client = db.connect();
+    assert_eq!(cutover_state(&mut client), "cut-over");
+    let o = rollback(&db_path, &db.url, &[]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("rollback-cutover-unfinished"), "{out}");
+    assert_eq!(
+        cutover_state(&mut client),
+        "cut-over",
+        "rollback changed it"
+    );
+    // The cutover undoes it and cuts over; then rollback runs.
+    run(&["cutover", p, &db.url]);
+    run(&["rollback", p, &db.url]);
+    expect_verified(&db_path, &db.url);
+}
