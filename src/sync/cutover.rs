@@ -93,21 +93,28 @@ pub fn cutover(
     let t0 = Instant::now();
     let mut r = super::prepare(source, connect, &opts.sync)?;
     let ns = r.namespace.clone();
-    let locked: bool = r
+    // A sync holds the lock shared for the length of one batch; another
+    // cutover holds it for its whole run.
+    let locked = r
         .client
-        .query_one(
-            &format!("SELECT pg_try_advisory_lock({CUTOVER_LOCK})"),
-            &[&ns],
-        )
-        .map_err(pg("taking the cutover lock"))?
-        .get(0);
-    if !locked {
+        .batch_execute("SET lock_timeout = '30s'")
+        .and_then(|()| {
+            r.client
+                .execute(&format!("SELECT pg_advisory_lock({CUTOVER_LOCK})"), &[&ns])
+        })
+        .and_then(|_| r.client.batch_execute("RESET lock_timeout"));
+    if locked.is_err() {
         return Err(cut_err(
             "cutover-busy",
-            format!("another cutover of schema {ns} is running"),
+            format!("another cutover of schema {ns} has been running for 30 s or more"),
             "wait for it to end",
         ));
     }
+    // Syncs may have applied since `prepare` read the watermark: from
+    // here on, only this cutover applies.
+    r.position = state::read(&mut r.client, &ns)
+        .map_err(pg("reading the sync position"))?
+        .map_or(r.position, |s| s.position);
     undo_unfinished(source, &mut r)?;
     let mut rep = CutoverReport {
         status: "running".into(),

@@ -393,11 +393,7 @@ pub fn sync(
 ) -> Result<SyncReport, Box<Diagnostic>> {
     let t0 = Instant::now();
     let mut r = prepare(source, connect, opts)?;
-    if state::cutover(&mut r.client, &r.namespace)
-        .map_err(pg("reading the cutover"))?
-        .as_deref()
-        == Some("cut-over")
-    {
+    if cut_over(&mut r)? {
         return Err(Box::new(
             Diagnostic::error(
                 Stage::Load,
@@ -446,11 +442,20 @@ pub fn sync(
             if !opts.follow {
                 break Ok("caught-up");
             }
+            if cut_over(&mut r)? {
+                break Ok("cut-over");
+            }
             wait_for_commit(&r.conn, stop).map_err(&serr)?;
             continue;
         };
         failpoint("after-read");
-        let lag = apply_batch(&mut r, &b, &mut rep, &mut lags)?;
+        let lag = match apply_batch(&mut r, &b, &mut rep, &mut lags) {
+            Err(d) if d.code == "sync-cutover-running" => {
+                wait_out_cutover(&mut r, stop)?;
+                continue;
+            }
+            other => other?,
+        };
         failpoint("after-commit");
         observer.batch(&rep, lag);
         if r.position - compacted >= COMPACT_EVERY {
@@ -473,6 +478,53 @@ pub fn sync(
         serde_json::to_value(&rep).unwrap_or_default(),
     );
     Ok(rep)
+}
+
+/// Waits while a cutover holds the target (it applies the last changes
+/// itself), then reads the watermark it left.
+fn wait_out_cutover(r: &mut Ready, stop: &AtomicBool) -> Result<(), Box<Diagnostic>> {
+    let lock = apply::CUTOVER_LOCK;
+    loop {
+        let free: bool = r
+            .client
+            .query_one(
+                &format!("SELECT pg_try_advisory_lock_shared({lock})"),
+                &[&r.namespace],
+            )
+            .map_err(pg("waiting for the cutover"))?
+            .get(0);
+        if free {
+            r.client
+                .execute(
+                    &format!("SELECT pg_advisory_unlock_shared({lock})"),
+                    &[&r.namespace],
+                )
+                .map_err(pg("waiting for the cutover"))?;
+            break;
+        }
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    r.position = state::read(&mut r.client, &r.namespace)
+        .map_err(pg("reading the sync position"))?
+        .map_or(r.position, |s| s.position);
+    Ok(())
+}
+
+/// Whether the source is cut over: PostgreSQL records it and SQLite
+/// carries the write block (a cutover that crashed between its two
+/// commits has no block, and the next cutover undoes it).
+fn cut_over(r: &mut Ready) -> Result<bool, Box<Diagnostic>> {
+    let recorded = state::cutover(&mut r.client, &r.namespace)
+        .map_err(pg("reading the cutover"))?
+        .as_deref()
+        == Some("cut-over");
+    Ok(recorded
+        && !crate::capture::block::blocked_tables(&r.conn)
+            .map_err(|e| err("source-unreadable", e.to_string()))?
+            .is_empty())
 }
 
 fn schema_changed(source: &Path, changes: &[String]) -> Box<Diagnostic> {
@@ -519,7 +571,7 @@ fn apply_batch(
                     Stage::Load,
                     "sync-cutover-running",
                     format!(
-                        "a cutover of schema {} is running: it applies the last changes itself, this sync stops",
+                        "a cutover of schema {} is running: it applies the last changes itself",
                         r.namespace
                     ),
                 )
