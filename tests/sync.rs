@@ -527,6 +527,59 @@ fn a_table_rebuilt_mid_sync_stops_sync_naming_it() {
 }
 
 #[test]
+fn a_table_rebuilt_with_the_same_columns_is_recaptured_and_carried_over_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = values_source(dir.path());
+    let db = cluster(PgVersion::V15).new_db("sync");
+    migrate_live(&db_path, &db.url);
+    let c = Connection::open(&db_path).unwrap();
+    c.execute_batch("INSERT INTO users (email) VALUES ('before@x');")
+        .unwrap();
+    let db_s = db_path.to_str().unwrap();
+    run(&["sync", db_s, &db.url]);
+    // A 12-step rebuild that only adds a CHECK: same columns, capture's
+    // triggers gone. The writes after it are not logged.
+    c.execute_batch(
+        "BEGIN;
+         CREATE TABLE users_new (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT CHECK (length(name) < 100));
+         INSERT INTO users_new SELECT * FROM users;
+         DROP TABLE users;
+         ALTER TABLE users_new RENAME TO users;
+         COMMIT;
+         INSERT INTO users (email) VALUES ('blind@x');
+         UPDATE users SET name = 'renamed' WHERE id = 2;
+         DELETE FROM users WHERE id = 1;
+         INSERT INTO nums VALUES (7, 7.0, 7);",
+    )
+    .unwrap();
+    let out = run(&["sync", db_s, &db.url]);
+    expect_verified(&db_path, &db.url);
+    let mut client = db.connect();
+    let events: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pgbridge.sync_events WHERE event = 'table-rebuilt'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(events, 1, "{out}");
+    // Capture is back on the table: later writes arrive the usual way.
+    c.execute_batch(
+        "INSERT INTO users (email) VALUES ('later@x'); DELETE FROM users WHERE id = 3;",
+    )
+    .unwrap();
+    let status = run(&["sync", db_s, &db.url, "--status"]);
+    assert!(status.contains("all triggers in place"), "{status}");
+    run(&["sync", db_s, &db.url]);
+    expect_verified(&db_path, &db.url);
+    let later: i64 = client
+        .query_one("SELECT count(*) FROM users WHERE email = 'later@x'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(later, 1);
+}
+
+#[test]
 fn a_table_without_a_key_refuses_a_live_migrate_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nokey.db");

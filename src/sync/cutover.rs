@@ -153,6 +153,10 @@ fn run(
 ) -> Result<(), Box<Diagnostic>> {
     let mut sync_rep = SyncReport::default();
     observer.progress.phase("catching up with the source");
+    let rebuilt = super::rebuild::rebuilt(&r.conn, &r.columns).map_err(sqlite(source))?;
+    if !rebuilt.is_empty() {
+        super::rebuild::repair(source, &opts.sync, r, &rebuilt, &mut sync_rep)?;
+    }
     drain(r, &mut sync_rep, observer)?;
     let baseline = if opts.full_verify {
         None

@@ -17,6 +17,7 @@
 pub mod apply;
 pub mod cutover;
 mod key;
+mod rebuild;
 pub mod reverse;
 pub mod state;
 
@@ -206,7 +207,9 @@ fn prepare(
     }
     let parents_first = order(&mut client, &ns, &tables)?;
     let ready_check = schema_changes(&conn, &columns).map_err(sqlite(source))?;
-    if !ready_check.is_empty() {
+    // A table rebuilt with the same columns is repaired by the run itself.
+    let rebuilt = rebuild::rebuilt(&conn, &columns).map_err(sqlite(source))?;
+    if ready_check.len() > rebuilt.len() {
         let _ = state::event(
             &mut client,
             &ns,
@@ -419,7 +422,8 @@ pub fn sync(
     let mut lags: Vec<f32> = Vec::new();
     let mut compacted = r.position;
     let serr = sqlite(source);
-    let mut version = schema_version(&r.conn).map_err(&serr)?;
+    // The first round looks at the schema: a rebuilt table is repaired.
+    let mut version = i64::MIN;
     let result = loop {
         if stop.load(Ordering::Relaxed) {
             break Ok("stopped");
@@ -427,6 +431,12 @@ pub fn sync(
         let v = schema_version(&r.conn).map_err(&serr)?;
         if v != version {
             let changes = schema_changes(&r.conn, &r.columns).map_err(&serr)?;
+            let rebuilt = rebuild::rebuilt(&r.conn, &r.columns).map_err(&serr)?;
+            if !changes.is_empty() && changes.len() == rebuilt.len() {
+                rebuild::repair(source, opts, &mut r, &rebuilt, &mut rep)?;
+                version = schema_version(&r.conn).map_err(&serr)?;
+                continue;
+            }
             if !changes.is_empty() {
                 let _ = state::event(
                     &mut r.client,
