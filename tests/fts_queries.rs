@@ -32,7 +32,13 @@ struct Form {
 fn code_spans(line: &str) -> Vec<String> {
     let mut spans = Vec::new();
     let mut rest = line;
-    while let Some(start) = rest.find('`') {
+    // A backslash-escaped backtick (in Markdown text) opens nothing.
+    let opening = |s: &str| {
+        s.char_indices()
+            .find(|&(i, c)| c == '`' && !s[..i].ends_with('\\'))
+            .map(|(i, _)| i)
+    };
+    while let Some(start) = opening(rest) {
         let n = rest[start..].chars().take_while(|&c| c == '`').count();
         let fence = "`".repeat(n);
         let body = &rest[start + n..];
@@ -386,4 +392,107 @@ fn documented_query_forms_return_sqlite_s_rows_on_15_and_18() {
             assert!(t.equal * 100 >= t.queries * 75, "{label}: {t:?}");
         }
     }
+}
+
+/// Names with quotes, spaces, backticks, `*/`, `;` and `$$`: the entry's
+/// statements, read back from APP_IMPACT.md, run on both sides.
+const HOSTILE: &str = r#"
+CREATE TABLE "we""ird $$ */ ; `tab` |x" ("i""d" INTEGER PRIMARY KEY, "bo""dy */ ; $$" TEXT, "ti tle`" TEXT);
+INSERT INTO "we""ird $$ */ ; `tab` |x" VALUES (1, 'quick brown fox', 'alpha one'), (2, 'lazy brown dog', 'beta'),
+  (7, 'quick dog', NULL), (8, 'brown fox jumps', 'quick quick');
+CREATE VIRTUAL TABLE "f""ts */ ; $$ `x`" USING fts5("bo""dy */ ; $$", "ti tle`", content='we"ird $$ */ ; `tab` |x',
+  content_rowid='i"d');
+INSERT INTO "f""ts */ ; $$ `x`"("f""ts */ ; $$ `x`") VALUES ('rebuild');
+CREATE VIRTUAL TABLE "own ""fts"" ; $$" USING fts4("a */ b", "c;d", tokenize=porter);
+INSERT INTO "own ""fts"" ; $$"(rowid, "a */ b", "c;d") VALUES (3, 'running dogs', 'quick'), (9, 'quick fox', 'dogs run');
+"#;
+
+#[test]
+fn entries_for_hostile_names_quote_them_and_run_on_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hostile.db");
+    Connection::open(&db)
+        .unwrap()
+        .execute_batch(HOSTILE)
+        .unwrap();
+    let cases = [
+        Case {
+            db: db.clone(),
+            fts: "f\"ts */ ; $$ `x`",
+            source: "we\"ird $$ */ ; `tab` |x",
+            columns: &["bo\"dy */ ; $$", "ti tle`"],
+        },
+        Case {
+            db: db.clone(),
+            fts: "own \"fts\" ; $$",
+            source: "own \"fts\" ; $$",
+            columns: &["a */ b", "c;d"],
+        },
+    ];
+    for v in PgVersion::ALL {
+        for c in &cases {
+            for (label, t) in run(c, v, dir.path(), 10) {
+                assert!(t.queries > 0, "{label}");
+                assert_eq!(t.equal, t.queries, "{label}: {t:?}");
+            }
+        }
+    }
+}
+
+/// A name with a line break and Markdown in it cannot start a block in
+/// APP_IMPACT.md: every line of an entry is the template's, every code
+/// span closes on its line.
+#[test]
+fn entry_text_escapes_line_breaks_and_markdown_in_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("md.db");
+    let table = "t\n# Injected <img src=x> [l](http://e) *e*";
+    let column = "c``\n```\n- item";
+    let fts = "f|ts\n## Full-text search: fake";
+    let sql = format!(
+        "CREATE TABLE {t} (id INTEGER PRIMARY KEY, {c} TEXT); INSERT INTO {t} VALUES (1, 'a b');
+         CREATE VIRTUAL TABLE {f} USING fts5({c}, content={tl}, content_rowid='id');
+         INSERT INTO {f}({f}) VALUES ('rebuild');",
+        t = sql_ident(table),
+        c = sql_ident(column),
+        f = sql_ident(fts),
+        tl = common::sql_literal(table),
+    );
+    Connection::open(&db).unwrap().execute_batch(&sql).unwrap();
+    let set = dir.path().join("set");
+    let out = pgbridge(&["compile", db.to_str().unwrap(), "-o", set.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let md = std::fs::read_to_string(set.join("APP_IMPACT.md")).unwrap();
+    let entries = md
+        .lines()
+        .filter(|l| l.starts_with("## Full-text search: "));
+    assert_eq!(entries.count(), 1, "{md}");
+    for line in md.lines() {
+        assert!(
+            !line.starts_with("# Injected")
+                && !line.starts_with("```")
+                && !line.starts_with("- item"),
+            "{line}"
+        );
+    }
+    let entry = &md[md.find("## Full-text search: ").unwrap()..];
+    for line in entry.lines().filter(|l| l.starts_with("- **")) {
+        let spans = code_spans(line);
+        assert_eq!(spans.len(), 4, "{line}");
+        // Outside the code spans, no raw HTML.
+        let mut outside = line.to_string();
+        for s in &spans {
+            outside = outside.replacen(s.as_str(), "", 1);
+        }
+        assert!(
+            outside
+                .match_indices('<')
+                .all(|(i, _)| outside[..i].ends_with('\\')),
+            "{line}"
+        );
+    }
+    assert!(
+        entry.contains(r#"FROM "f|ts\n## Full-text search: fake" WHERE"#),
+        "{entry}"
+    );
 }
