@@ -12,7 +12,11 @@
 //! (`content=''`), an own-content table known only from DDL, or one whose
 //! content table, columns or tokenizer have no counterpart is kept as a
 //! comment with `fts-kept-as-comment` naming what to do. Shadow tables
-//! are never migrated (`sqlite-internal-table`). [`maintains_index`] tells the trigger pass
+//! are never migrated (`sqlite-internal-table`). When unicode61 folded
+//! diacritics and the target lists `unaccent`, the column names a copy of
+//! its configuration that maps words through `unaccent` first
+//! (`out.text_search_configs`). Each translated table is described for
+//! APP_IMPACT.md in `out.full_text`. [`maintains_index`] tells the trigger pass
 //! which triggers only keep an FTS index up to date: a generated column
 //! needs none of them.
 use super::Rewrite;
