@@ -688,3 +688,37 @@ fn trigram_tables_become_a_pg_trgm_gin_index_on_15_and_18() {
         assert_eq!(got, "1");
     }
 }
+
+/// Into a schema of its own (`--schema`): the unaccent configuration is
+/// created there and finds the extension's dictionary.
+#[test]
+fn unaccent_configuration_in_a_target_schema_on_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accents.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE song (id INTEGER PRIMARY KEY, name TEXT);
+             INSERT INTO song VALUES (1, 'Atrás da Porta'), (2, 'Atras');
+             CREATE VIRTUAL TABLE song_fts USING fts5(name, content='song', content_rowid='id');
+             INSERT INTO song_fts(song_fts) VALUES ('rebuild');",
+        )
+        .unwrap();
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("fts_schema");
+        let args = [
+            "migrate",
+            path.to_str().unwrap(),
+            db.url.as_str(),
+            "--schema",
+            "le \"gacy\"",
+        ];
+        let out = pgbridge(&args);
+        assert!(out.status.success(), "{v:?}: {}", text(&out));
+        let hits = db.scalar(
+            "SELECT string_agg(id::text, ',' ORDER BY id) FROM \"le \"\"gacy\"\"\".song \
+             WHERE song_fts @@ plainto_tsquery('\"le \"\"gacy\"\"\".simple_unaccent', 'atras')",
+        );
+        assert_eq!(hits, "1,2", "{v:?}");
+    }
+}
