@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub mod drift;
+pub mod fts_impact;
 pub mod impact;
 pub mod layout;
 pub mod markdown;
