@@ -97,7 +97,8 @@ pub fn compile_schema(
     }
     emit_opts.target_version = opts.rewrite.target.version;
     emit_opts.pack_digest = pack.digest();
-    let set = ir_to_sql(&pg, &emit_opts).map_err(diag::Error::Diagnostic)?;
+    let mut set = ir_to_sql(&pg, &emit_opts).map_err(diag::Error::Diagnostic)?;
+    emit::add_live_files(&mut set, &sqlite, &pg);
     Ok(Compiled {
         sqlite,
         pg,

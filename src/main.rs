@@ -79,6 +79,7 @@ use cli::inspect::*;
 use cli::migrate::*;
 use cli::outcome::*;
 use cli::progress::*;
+use cli::rollback::*;
 use cli::rules::*;
 use cli::sync::*;
 use cli::verify::*;
@@ -122,6 +123,8 @@ enum Command {
     Sync(SyncArgs),
     /// Make PostgreSQL the database of record: freeze SQLite's writers, drain to a fence, verify, switch.
     Cutover(CutoverArgs),
+    /// After a cutover: bring PostgreSQL's changes back to SQLite, reopen it, block PostgreSQL's writes.
+    Rollback(RollbackArgs),
     /// Print shell completions for bash, zsh, fish, elvish or PowerShell.
     #[command(after_help = help::COMPLETIONS)]
     Completions { shell: clap_complete::Shell },
@@ -164,6 +167,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Command::Capture { command } => run_capture(command),
         Command::Sync(a) => run_sync(a),
         Command::Cutover(a) => run_cutover(a),
+        Command::Rollback(a) => run_rollback(a),
         Command::Completions { shell } => run_completions(shell),
         Command::Rules { command } => run_rules(command),
         Command::Debug { command } => run_debug(command),

@@ -39,6 +39,8 @@ fn compile_writes_the_schema_half_of_the_migration_set() {
         "04_validate.sql",
         "rollback.sql",
         "APP_IMPACT.md",
+        "capture.sqlite.sql",
+        "reverse_capture.sql",
         "pgbridge.sum",
     ] {
         assert!(dir.path().join(f).exists(), "{f} written");
@@ -46,7 +48,7 @@ fn compile_writes_the_schema_half_of_the_migration_set() {
     let sum = std::fs::read_to_string(dir.path().join("pgbridge.sum")).unwrap();
     assert_eq!(
         sum.lines().count(),
-        6,
+        8,
         "one SHA-256 line per file (SQL and APP_IMPACT.md):\n{sum}"
     );
 }

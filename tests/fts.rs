@@ -38,6 +38,8 @@ struct Measured {
     /// Every row in one answer only holds non-ASCII text: unicode61 folds
     /// diacritics and splits at Unicode punctuation, `simple` does not.
     non_ascii: usize,
+    /// The queries of `non_ascii`.
+    non_ascii_queries: Vec<String>,
     /// Other differences (the stemmers).
     other: Vec<String>,
 }
@@ -147,6 +149,7 @@ fn measure(conn: &Connection, pg: &mut postgres::Client, f: &Fts, queries: &[Str
             m.stop_words += 1;
         } else if non_ascii {
             m.non_ascii += 1;
+            m.non_ascii_queries.push(q.clone());
         } else {
             m.other.push(format!(
                 "{q:?}: SQLite {} rows, PostgreSQL {}",
@@ -158,17 +161,42 @@ fn measure(conn: &Connection, pg: &mut postgres::Client, f: &Fts, queries: &[Str
     m
 }
 
-/// Migrates `path` and measures every FTS table of `ftss` on words and phrases.
+/// Migrates `path` and measures every FTS table of `ftss` on words and
+/// phrases. `migrate` compiles for the server's extensions; with
+/// `compiled_for` extensions, `path` is compiled for those instead and its
+/// set applied with psql.
 fn migrate_and_measure(
     v: PgVersion,
     path: &Path,
     ftss: &[Fts],
     n: usize,
+    compiled_for: Option<&str>,
 ) -> (TestDb, String, Vec<(Measured, Measured)>) {
     let db = cluster(v).new_db("fts");
-    let out = pgbridge(&["migrate", path.to_str().unwrap(), db.url.as_str()]);
-    let log = text(&out);
-    assert!(out.status.success(), "{} on {v:?}: {log}", path.display());
+    let (ok, log) = match compiled_for {
+        None => {
+            let out = pgbridge(&["migrate", path.to_str().unwrap(), db.url.as_str()]);
+            (out.status.success(), text(&out))
+        }
+        Some(extensions) => {
+            let dir = tempfile::tempdir().unwrap();
+            let set = dir.path().join("set");
+            let args = [
+                "compile",
+                path.to_str().unwrap(),
+                "-o",
+                set.to_str().unwrap(),
+            ];
+            let out = pgbridge(&[&args[..], &["--extensions", extensions]].concat());
+            let files = ["01_schema.sql", "02_load.sql", "03_constraints.sql"];
+            let run = db.psql_set(&set, &files, path);
+            (
+                out.status.success() && run.status.success(),
+                text(&out) + &text(&run),
+            )
+        }
+    };
+    assert!(ok, "{} on {v:?}: {log}", path.display());
     let conn = Connection::open(path).unwrap();
     let mut pg = db.connect();
     let mut results = Vec::new();
@@ -178,8 +206,8 @@ fn migrate_and_measure(
         let w = measure(&conn, &mut pg, f, &words);
         let p = measure(&conn, &mut pg, f, &phrases);
         eprintln!(
-            "{} {} on {v:?} ({}): words {}/{} equal, {} stop words, {} non-ASCII, {} other {:?}; \
-             phrases {}/{} equal, {} stop words, {} non-ASCII, {} other {:?}",
+            "{} {} on {v:?} ({}): words {}/{} equal, {} stop words, {} non-ASCII {:?}, {} other {:?}; \
+             phrases {}/{} equal, {} stop words, {} non-ASCII {:?}, {} other {:?}",
             path.file_name().unwrap().to_string_lossy(),
             f.fts,
             f.config,
@@ -187,12 +215,14 @@ fn migrate_and_measure(
             w.queries,
             w.stop_words,
             w.non_ascii,
+            w.non_ascii_queries,
             w.other.len(),
             w.other,
             p.equal,
             p.queries,
             p.stop_words,
             p.non_ascii,
+            p.non_ascii_queries,
             p.other.len(),
             p.other,
         );
@@ -245,7 +275,7 @@ fn corpus_fts_tables_translate_and_match_as_in_sqlite_on_15_and_18() {
     }];
     for v in PgVersion::ALL {
         let path = corpus("datasette_fixtures/fixtures.db");
-        let (db, log, m) = migrate_and_measure(v, &path, &fixtures, 50);
+        let (db, log, m) = migrate_and_measure(v, &path, &fixtures, 50, None);
         assert_eq!(tsvector_columns(&db), ["searchable.searchable_fts"]);
         assert_eq!(gin_indexes(&db), 1);
         assert!(!log.contains("fts-kept-as-comment"), "{log}");
@@ -254,7 +284,7 @@ fn corpus_fts_tables_translate_and_match_as_in_sqlite_on_15_and_18() {
         }
 
         let path = corpus("datasette_fixtures/extra_database.db");
-        let (db, _, m) = migrate_and_measure(v, &path, &extra, 50);
+        let (db, _, m) = migrate_and_measure(v, &path, &extra, 50, None);
         assert_eq!(tsvector_columns(&db), ["searchable_fts.searchable_fts"]);
         assert_eq!(db.scalar("SELECT count(*) FROM searchable_fts"), "2");
         for (w, p) in &m {
@@ -281,7 +311,14 @@ fn corpus_fts_tables_translate_and_match_as_in_sqlite_on_15_and_18() {
              ON a.attrelid = d.adrelid AND a.attnum = d.adnum \
              WHERE a.attname = 'annotations_fts_stemmed'",
         );
-        assert!(cfg.contains("'english'::regconfig"), "{cfg}");
+        // porter wraps unicode61, which removes diacritics: with unaccent
+        // on the server (migrate reads its extensions), so does the copy of
+        // english the column names.
+        let english = match db.has_extension_available("unaccent") {
+            true => "'english_unaccent'::regconfig",
+            false => "'english'::regconfig",
+        };
+        assert!(cfg.contains(english), "{cfg}");
         db.psql(
             "INSERT INTO annotations (book, format, user_type, \"user\", timestamp, annot_id, \
              annot_type, annot_data, searchable_text) SELECT min(id), 'EPUB', 'local', 'me', 0, \
@@ -340,7 +377,7 @@ fn porter_and_unicode61_on_chinook_match_as_measured_on_15_and_18() {
         },
     ];
     for v in PgVersion::ALL {
-        let (_db, _, m) = migrate_and_measure(v, &path, &ftss, 200);
+        let (_db, _, m) = migrate_and_measure(v, &path, &ftss, 200, Some("citext,pgcrypto"));
         // unicode61 and `simple` (after punctuation → space) split and fold
         // ASCII text alike: the differences are rows with non-ASCII text
         // (diacritics folded by unicode61 only), counted and bounded.
@@ -360,8 +397,25 @@ fn porter_and_unicode61_on_chinook_match_as_measured_on_15_and_18() {
             assert!(x.other.len() * 100 <= x.queries * 5, "english: {x:?}");
             assert!(x.equal * 100 >= x.queries * 75, "english: {x:?}");
         }
+        // migrate reads the server's extensions: with unaccent there, both
+        // configurations fold diacritics as unicode61 does and the
+        // non-ASCII differences go.
+        let (_db, log, after) = migrate_and_measure(v, &path, &ftss, 200, None);
+        assert!(!log.contains("fts-diacritics-kept"), "{log}");
+        // What remains: U+00B4 (`Cleo´s`, `Di´Anno`) and `°` (`1° De
+        // Julho`) are symbols, where unicode61 splits a word and PostgreSQL
+        // does not; PostgreSQL 18's unaccent rules also turn `º` into `o`
+        // (`N.º 4`, `Nº 2`), unicode61 keeps it as a letter.
+        assert!(after[0].0.equal > m[0].0.equal, "{:?} {:?}", m[0], after[0]);
+        for (b, a) in m.iter().zip(&after) {
+            for x in [&a.0, &a.1] {
+                assert!(x.non_ascii <= 4, "before {b:?}, after {a:?}");
+            }
+        }
     }
 }
+
+const UNACCENT: [&str; 2] = ["--extensions", "citext,pgcrypto,unaccent"];
 
 const HOSTILE: &str = r#"
 CREATE TABLE "we""ird $$ */ tab
@@ -407,7 +461,7 @@ fn fts_tables_and_columns_with_hostile_names_translate_on_15_and_18() {
         },
     ];
     for v in PgVersion::ALL {
-        let (db, log, m) = migrate_and_measure(v, &path, &ftss, 20);
+        let (db, log, m) = migrate_and_measure(v, &path, &ftss, 20, None);
         assert!(!log.contains("fts-kept-as-comment"), "{log}");
         for (w, p) in &m {
             assert_eq!((w.equal, p.equal), (w.queries, p.queries), "{m:?}");
@@ -419,9 +473,21 @@ fn fts_tables_and_columns_with_hostile_names_translate_on_15_and_18() {
 /// Compiles `rel`, runs 01–03 with psql, checks each (query, answer), then
 /// runs rollback.sql and expects an empty database.
 fn psql_path(rel: &str, dir: &Path, checks: &[(&str, &str)]) {
-    let path = corpus(rel);
-    let set = dir.join(Path::new(rel).file_stem().unwrap());
-    let out = compile(&path, &set);
+    psql_path_of(&corpus(rel), dir, &[], checks)
+}
+
+/// [`psql_path`] for a database file, compiled with `options`.
+fn psql_path_of(path: &Path, dir: &Path, options: &[&str], checks: &[(&str, &str)]) {
+    let path = path.to_path_buf();
+    let set = dir.join(path.file_stem().unwrap());
+    let mut args = vec![
+        "compile",
+        path.to_str().unwrap(),
+        "-o",
+        set.to_str().unwrap(),
+    ];
+    args.extend(options);
+    let out = pgbridge(&args);
     assert!(out.status.success(), "{}", text(&out));
     for v in PgVersion::ALL {
         let db = cluster(v).new_db("fts_psql");
@@ -434,6 +500,60 @@ fn psql_path(rel: &str, dir: &Path, checks: &[(&str, &str)]) {
         db.psql_file(&set.join("rollback.sql")).unwrap();
         assert_eq!(db.objects(), Vec::<String>::new(), "{v:?}: rollback");
     }
+}
+
+#[test]
+fn unaccent_folds_diacritics_as_unicode61_on_the_psql_path_on_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accents.db");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE song (id INTEGER PRIMARY KEY, name TEXT, by TEXT);
+         INSERT INTO song VALUES (1, 'Atrás da Porta', 'Chico'), (2, 'São Paulo', 'Titãs'),
+           (3, 'Atras', 'Cafe'), (4, 'Running Café', 'Élan');
+         CREATE VIRTUAL TABLE song_fts USING fts5(name, by, content='song', content_rowid='id');
+         INSERT INTO song_fts(song_fts) VALUES ('rebuild');
+         CREATE VIRTUAL TABLE song_stem USING fts5(name, by, content='song', content_rowid='id',
+           tokenize='porter unicode61');
+         INSERT INTO song_stem(song_stem) VALUES ('rebuild');",
+    )
+    .unwrap();
+    let ids = |fts: &str, q: &str| {
+        let sql = format!(
+            "SELECT group_concat(rowid, ',') FROM (SELECT rowid FROM {fts} WHERE {fts} MATCH ?1 ORDER BY 1)"
+        );
+        conn.query_row(&sql, [q], |r| r.get::<_, String>(0))
+            .unwrap()
+    };
+    let pg = |column: &str, cfg: &str, q: &str| {
+        format!(
+            "SELECT string_agg(id::text, ',' ORDER BY id) FROM song \
+             WHERE {column} @@ plainto_tsquery('{cfg}', '{q}')"
+        )
+    };
+    let (atras, cafe, titas) = (
+        ids("song_fts", "atras"),
+        ids("song_fts", "cafe"),
+        ids("song_fts", "titas"),
+    );
+    let (run, elan) = (ids("song_stem", "run"), ids("song_stem", "elan"));
+    assert_eq!(
+        (atras.as_str(), cafe.as_str(), titas.as_str()),
+        ("1,3", "3,4", "2")
+    );
+    assert_eq!((run.as_str(), elan.as_str()), ("4", "4"));
+    psql_path_of(
+        &path,
+        dir.path(),
+        &UNACCENT,
+        &[
+            (&pg("song_fts", "simple_unaccent", "atras"), &atras),
+            (&pg("song_fts", "simple_unaccent", "Cafe"), &cafe),
+            (&pg("song_fts", "simple_unaccent", "titãs"), &titas),
+            (&pg("song_stem", "english_unaccent", "run"), &run),
+            (&pg("song_stem", "english_unaccent", "élan"), &elan),
+        ],
+    );
 }
 
 #[test]
@@ -566,5 +686,39 @@ fn trigram_tables_become_a_pg_trgm_gin_index_on_15_and_18() {
         let got = db.scalar("SELECT string_agg(id::text, ',') FROM t WHERE body LIKE '%ick bro%'");
         assert_eq!(want, vec![1]);
         assert_eq!(got, "1");
+    }
+}
+
+/// Into a schema of its own (`--schema`): the unaccent configuration is
+/// created there and finds the extension's dictionary.
+#[test]
+fn unaccent_configuration_in_a_target_schema_on_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accents.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE song (id INTEGER PRIMARY KEY, name TEXT);
+             INSERT INTO song VALUES (1, 'Atrás da Porta'), (2, 'Atras');
+             CREATE VIRTUAL TABLE song_fts USING fts5(name, content='song', content_rowid='id');
+             INSERT INTO song_fts(song_fts) VALUES ('rebuild');",
+        )
+        .unwrap();
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("fts_schema");
+        let args = [
+            "migrate",
+            path.to_str().unwrap(),
+            db.url.as_str(),
+            "--schema",
+            "le \"gacy\"",
+        ];
+        let out = pgbridge(&args);
+        assert!(out.status.success(), "{v:?}: {}", text(&out));
+        let hits = db.scalar(
+            "SELECT string_agg(id::text, ',' ORDER BY id) FROM \"le \"\"gacy\"\"\".song \
+             WHERE song_fts @@ plainto_tsquery('\"le \"\"gacy\"\"\".simple_unaccent', 'atras')",
+        );
+        assert_eq!(hits, "1,2", "{v:?}");
     }
 }

@@ -340,6 +340,34 @@ fn assert_moved(db: &TestDb, n: &Names, how: &str) {
     assert_eq!(marked, format!("{}x", n.value), "{how}: the trigger");
 }
 
+/// The set's capture SQL installs on a copy of the source, and its reverse
+/// capture on the target: one trigger set per table each file names.
+fn live_files_apply(db: &TestDb, set: &Path, src: &Path) {
+    let reverse = std::fs::read_to_string(set.join("reverse_capture.sql")).unwrap();
+    db.psql_file(&set.join("reverse_capture.sql"))
+        .unwrap_or_else(|e| panic!("reverse_capture.sql: {e}"));
+    let want = reverse
+        .matches("EXECUTE FUNCTION pgbridge.reverse_capture(")
+        .count();
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_trigger WHERE tgname = '_pgbridge_reverse'"),
+        want.to_string()
+    );
+    let copy = src.with_extension("capture.db");
+    std::fs::copy(src, &copy).unwrap();
+    let capture = std::fs::read_to_string(set.join("capture.sqlite.sql")).unwrap();
+    let c = rusqlite::Connection::open(&copy).unwrap();
+    c.execute_batch(&capture)
+        .unwrap_or_else(|e| panic!("capture.sqlite.sql: {e}"));
+    let tables: i64 = c
+        .query_row("SELECT count(*) FROM _pgbridge_capture", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        tables as usize, want,
+        "capture and reverse capture name other tables"
+    );
+}
+
 fn sentinel(db: &TestDb) {
     db.psql("CREATE TABLE victim (id int)").unwrap();
 }
@@ -358,6 +386,10 @@ fn run_case(n: &Names) {
         "03_constraints.sql",
         "04_validate.sql",
         "rollback.sql",
+        // Not capture.sqlite.sql: SQLite has no escape for identifiers, so
+        // names stand raw inside "…" there, as in SQLite's own schema; running
+        // it on a copy of the source (below) is its proof.
+        "reverse_capture.sql",
     ] {
         let sql = std::fs::read_to_string(out_dir.join(f)).unwrap();
         let bad: Vec<char> = sql
@@ -376,6 +408,7 @@ fn run_case(n: &Names) {
         );
         assert!(o.status.success(), "psql on {v}: {}", text(&o));
         assert_moved(&db, n, "psql -f");
+        live_files_apply(&db, &out_dir, &src);
 
         let db = cluster(v).new_db("hostile_migrate");
         sentinel(&db);

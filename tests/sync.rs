@@ -1,5 +1,5 @@
-//! `pgbridge migrate --live` and `pgbridge sync` against real PostgreSQL 15
-//! and 18, while a writer keeps writing.
+//! `pgbridge migrate --live`, `pgbridge sync` and `pgbridge cutover` against
+//! real PostgreSQL 15 and 18, while a writer keeps writing.
 //!
 //! The writer runs multi-table transactions on a WAL-mode source — transfers
 //! that keep the sum of balances constant, invoices whose total is the sum of
@@ -13,6 +13,13 @@
 //! applied twice. Two syncs at once: exactly one goes on. Values: REPLACE on a
 //! secondary UNIQUE, key updates, blob keys, −0.0, NaN, 2^63−1, quotes and a
 //! hostile table name. A table rebuilt the 12-step way stops sync by name.
+//!
+//! Cutover: run while the writer writes and a follow sync runs, it must
+//! leave PostgreSQL verified equal with every committed transaction, the
+//! writer's next write refused with the cutover's message, the follow sync
+//! ended cleanly, sequences past SQLite's ids (AUTOINCREMENT's too). Over
+//! `--max-freeze`, or killed before or between its two commits, it leaves
+//! SQLite writable and runs again.
 mod common;
 
 use common::{PgVersion, TestDb, cluster, pgbridge, text};
@@ -520,6 +527,59 @@ fn a_table_rebuilt_mid_sync_stops_sync_naming_it() {
 }
 
 #[test]
+fn a_table_rebuilt_with_the_same_columns_is_recaptured_and_carried_over_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = values_source(dir.path());
+    let db = cluster(PgVersion::V15).new_db("sync");
+    migrate_live(&db_path, &db.url);
+    let c = Connection::open(&db_path).unwrap();
+    c.execute_batch("INSERT INTO users (email) VALUES ('before@x');")
+        .unwrap();
+    let db_s = db_path.to_str().unwrap();
+    run(&["sync", db_s, &db.url]);
+    // A 12-step rebuild that only adds a CHECK: same columns, capture's
+    // triggers gone. The writes after it are not logged.
+    c.execute_batch(
+        "BEGIN;
+         CREATE TABLE users_new (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT CHECK (length(name) < 100));
+         INSERT INTO users_new SELECT * FROM users;
+         DROP TABLE users;
+         ALTER TABLE users_new RENAME TO users;
+         COMMIT;
+         INSERT INTO users (email) VALUES ('blind@x');
+         UPDATE users SET name = 'renamed' WHERE id = 2;
+         DELETE FROM users WHERE id = 1;
+         INSERT INTO nums VALUES (7, 7.0, 7);",
+    )
+    .unwrap();
+    let out = run(&["sync", db_s, &db.url]);
+    expect_verified(&db_path, &db.url);
+    let mut client = db.connect();
+    let events: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pgbridge.sync_events WHERE event = 'table-rebuilt'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(events, 1, "{out}");
+    // Capture is back on the table: later writes arrive the usual way.
+    c.execute_batch(
+        "INSERT INTO users (email) VALUES ('later@x'); DELETE FROM users WHERE id = 3;",
+    )
+    .unwrap();
+    let status = run(&["sync", db_s, &db.url, "--status"]);
+    assert!(status.contains("all triggers in place"), "{status}");
+    run(&["sync", db_s, &db.url]);
+    expect_verified(&db_path, &db.url);
+    let later: i64 = client
+        .query_one("SELECT count(*) FROM users WHERE email = 'later@x'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(later, 1);
+}
+
+#[test]
 fn a_table_without_a_key_refuses_a_live_migrate_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nokey.db");
@@ -543,4 +603,235 @@ fn a_table_without_a_key_refuses_a_live_migrate_and_writes_nothing() {
     assert_eq!(triggers, 0, "the source was written");
     let o = pgbridge(&["sync", path.to_str().unwrap(), &db.url]);
     assert!(text(&o).contains("sync-no-live-run"), "{}", text(&o));
+}
+
+// ---- cutover ----------------------------------------------------------
+
+/// Like [`writer`], but a write refused by the cutover's block ends it:
+/// returns the transactions committed and the block's message.
+fn writer_until_blocked(
+    path: PathBuf,
+    stop: Arc<AtomicBool>,
+    seed: u64,
+) -> std::thread::JoinHandle<(u64, Option<String>)> {
+    std::thread::spawn(move || {
+        let c = Connection::open(&path).unwrap();
+        c.busy_timeout(Duration::from_secs(30)).unwrap();
+        c.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        let mut rng = Lcg(seed);
+        let mut n = 0;
+        while !stop.load(Ordering::Relaxed) {
+            match write_one(&c, &mut rng) {
+                Ok(()) => n += 1,
+                Err(e) if e.to_string().contains("moved to PostgreSQL") => {
+                    return (n, Some(e.to_string()));
+                }
+                Err(e) => panic!("the writer failed: {e}"),
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        (n, None)
+    })
+}
+
+fn cutover_report(dir: &Path, db: &Path, url: &str, extra: &[&str]) -> serde_json::Value {
+    let report = dir.join("cutover.json");
+    let mut args = vec!["cutover", db.to_str().unwrap(), url, "--report"];
+    args.push(report.to_str().unwrap());
+    args.extend(extra);
+    let out = run(&args);
+    assert!(out.contains("writers were frozen for"), "{out}");
+    serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap()
+}
+
+fn expect_fails(args: &[&str], code: &str) -> String {
+    let o = pgbridge(args);
+    assert!(
+        !o.status.success() && text(&o).contains(code),
+        "pgbridge {args:?}: expected {code}:\n{}",
+        text(&o)
+    );
+    text(&o)
+}
+
+fn cutover_state(client: &mut postgres::Client) -> Option<String> {
+    client
+        .query_opt("SELECT state FROM pgbridge.cutover", &[])
+        .unwrap()
+        .map(|r| r.get(0))
+}
+
+fn live_cutover_case(v: PgVersion) {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = bank(dir.path());
+    let db = cluster(v).new_db("cutover");
+    let stop = Arc::new(AtomicBool::new(false));
+    let w = writer_until_blocked(db_path.clone(), stop.clone(), 11);
+    std::thread::sleep(Duration::from_millis(200));
+    migrate_live(&db_path, &db.url);
+    let sync = spawn_sync(&db_path, &db.url, true, None);
+    let mut client = db.connect();
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_millis(1500) {
+        expect_invariants(&mut client, "while syncing");
+    }
+    // The cutover runs while the writer writes and the follow sync runs.
+    let rep = cutover_report(dir.path(), &db_path, &db.url, &[]);
+    let (committed, blocked) = w.join().unwrap();
+    let message = blocked.expect("the writer was never blocked");
+    assert!(message.contains("pgbridge rollback"), "{message}");
+    assert!(
+        !message.contains("password"),
+        "the block names the target with its password: {message}"
+    );
+    // The follow sync sees the cutover and ends by itself, exit 0.
+    let out = wait(sync, 30);
+    assert!(out.status.success(), "sync --follow:\n{}", text(&out));
+    expect_invariants(&mut client, "after the cutover");
+    expect_verified(&db_path, &db.url);
+    assert_eq!(rep["fence"].as_i64().unwrap(), source_position(&db_path));
+    assert_eq!(rep["verify"], "touched");
+    let freeze = rep["freeze_ms"].as_f64().unwrap();
+    assert!(freeze > 0.0 && freeze < 5000.0, "freeze {freeze} ms");
+    assert_eq!(cutover_state(&mut client).as_deref(), Some("cut-over"));
+    // Every writer commit is in PostgreSQL: verify matched, and the newest
+    // invoice id on both sides is the same.
+    let sqlite_max: i64 = Connection::open(&db_path)
+        .unwrap()
+        .query_row("SELECT coalesce(max(id), 0) FROM invoice", [], |r| r.get(0))
+        .unwrap();
+    let pg_max: i64 = client
+        .query_one("SELECT coalesce(max(id), 0)::bigint FROM invoice", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(sqlite_max, pg_max);
+    // The sequences moved past SQLite's ids: PostgreSQL takes the next one.
+    let next: i64 = client
+        .query_one(
+            "INSERT INTO invoice (account_id, total) VALUES (1, 0) RETURNING id::bigint",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(next > sqlite_max, "new id {next} <= {sqlite_max}");
+    // Cut over once: a second cutover and a sync are refused by name.
+    let db_s = db_path.to_str().unwrap();
+    expect_fails(&["cutover", db_s, &db.url], "cutover-done");
+    expect_fails(&["sync", db_s, &db.url], "sync-after-cutover");
+    eprintln!(
+        "{v:?}: writer committed {committed} transactions; fence {}, {} changes before the freeze, {} in it, {} rows compared in it, baseline verify {:.2} s, freeze {freeze:.0} ms",
+        rep["fence"],
+        rep["changes_before_freeze"],
+        rep["changes_in_freeze"],
+        rep["verified_in_freeze"],
+        rep["baseline_verify_s"].as_f64().unwrap_or(0.0),
+    );
+}
+
+#[test]
+fn cutover_under_a_live_writer_loses_nothing_and_blocks_the_writer_on_15_and_18() {
+    for v in PgVersion::ALL {
+        live_cutover_case(v);
+    }
+}
+
+/// The source accepts a write (it is not blocked).
+fn writable(db: &Path) -> bool {
+    let c = Connection::open(db).unwrap();
+    c.execute("UPDATE account SET owner = owner WHERE id = 1", [])
+        .is_ok()
+}
+
+#[test]
+fn an_aborted_or_crashed_cutover_leaves_sqlite_writable_and_can_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = bank(dir.path());
+    let db = cluster(PgVersion::V15).new_db("cutover");
+    migrate_live(&db_path, &db.url);
+    write_round(&db_path, 3, 30);
+    let db_s = db_path.to_str().unwrap();
+    let mut client = db.connect();
+    // Over --max-freeze: aborted, nothing switched.
+    expect_fails(
+        &["cutover", db_s, &db.url, "--max-freeze", "0ms"],
+        "cutover-freeze-exceeded",
+    );
+    assert!(writable(&db_path), "SQLite is blocked after an abort");
+    assert_eq!(cutover_state(&mut client), None);
+    // A crash before PostgreSQL's commit: neither side switched.
+    write_round(&db_path, 4, 30);
+    let crash = |point: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+            .args(["cutover", db_s, &db.url])
+            .env("PGBRIDGE_SYNC_FAILPOINT", point)
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "cutover did not abort at {point}");
+    };
+    crash("cutover-before-commit");
+    assert!(writable(&db_path));
+    assert_eq!(cutover_state(&mut client), None);
+    // A crash between the commits: PostgreSQL recorded it, SQLite never
+    // blocked. Sync still runs; the next cutover undoes it, then cuts over.
+    crash("cutover-between-commits");
+    assert_eq!(cutover_state(&mut client).as_deref(), Some("cut-over"));
+    assert!(writable(&db_path), "SQLite blocked without its commit");
+    write_round(&db_path, 5, 30);
+    run(&["sync", db_s, &db.url]);
+    let rep = cutover_report(dir.path(), &db_path, &db.url, &["--full-verify"]);
+    assert_eq!(rep["verify"], "full");
+    assert!(!writable(&db_path), "SQLite is writable after the cutover");
+    let undone: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pgbridge.sync_events WHERE event = 'cutover-undone'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(undone, 1);
+    expect_invariants(&mut client, "after the cutover");
+    expect_verified(&db_path, &db.url);
+}
+
+#[test]
+fn cutover_sets_sequences_past_autoincrement_and_blocks_hostile_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = values_source(dir.path());
+    Connection::open(&db_path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE handed (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT);
+             INSERT INTO handed (v) VALUES ('a'), ('b'), ('c'), ('d'), ('e');
+             DELETE FROM handed WHERE id > 3;",
+        )
+        .unwrap();
+    let db = cluster(PgVersion::V18).new_db("cutover");
+    migrate_live(&db_path, &db.url);
+    let c = Connection::open(&db_path).unwrap();
+    c.execute_batch(&format!(
+        "INSERT INTO \"{h}\" VALUES ('new', 'x'); INSERT INTO handed (v) VALUES ('f'); DELETE FROM handed WHERE v = 'f';",
+        h = HOSTILE.replace('"', "\"\"")
+    ))
+    .unwrap();
+    let rep = cutover_report(dir.path(), &db_path, &db.url, &[]);
+    assert!(rep["sequences_set"].as_i64().unwrap() >= 1, "{rep}");
+    expect_verified(&db_path, &db.url);
+    // SQLite handed out ids up to 6 (6 was deleted): PostgreSQL goes on at 7.
+    let mut client = db.connect();
+    let next: i64 = client
+        .query_one(
+            "INSERT INTO handed (v) VALUES ('g') RETURNING id::bigint",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(next, 7);
+    let err = c
+        .execute_batch(&format!(
+            "INSERT INTO \"{h}\" VALUES ('later', 'y')",
+            h = HOSTILE.replace('"', "\"\"")
+        ))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("moved to PostgreSQL"), "{err}");
 }

@@ -7,6 +7,9 @@ Measures, in one run on one throwaway cluster:
   lag          a writer at fixed rates (tx/s) while `sync --follow` runs: commit-to-
                PostgreSQL lag p50/p99 from sync's report
   overhead     the writer's commit rate at full speed with capture over without
+  cutover      `pgbridge cutover` while a writer writes at 1,000 tx/s under `sync
+               --follow`: the freeze (writers waiting on SQLite's lock), the verify
+               before it; the writer must then be refused
 Results: JSON (--results) and a table on stdout.
 """
 import argparse
@@ -37,9 +40,10 @@ def make_db(path, rows):
     c.close()
 
 
-def writer(path, rate, seconds, rows, seed):
+def writer(path, rate, seconds, rows, seed, blocked=None):
     """One-row transactions (an update, every 10th an insert) at `rate` tx/s (0: full
-    speed) for `seconds`; returns the commits made."""
+    speed) for `seconds`; returns the commits made. With `blocked` (a list), a write the
+    cutover's block refuses ends it, its message appended."""
     c = sqlite3.connect(path, isolation_level=None, timeout=30)
     c.execute("PRAGMA synchronous = NORMAL")
     rnd = random.Random(seed)
@@ -53,11 +57,18 @@ def writer(path, rate, seconds, rows, seed):
             time.sleep(min(0.001, n / rate - now))
             continue
         c.execute("BEGIN")
-        if n % 10 == 9:
-            next_id += 1
-            c.execute("INSERT INTO narrow VALUES (?, 1, 0.5, 'new')", (next_id,))
-        else:
-            c.execute("UPDATE narrow SET a = a + 1 WHERE id = ?", (1 + rnd.randrange(rows),))
+        try:
+            if n % 10 == 9:
+                next_id += 1
+                c.execute("INSERT INTO narrow VALUES (?, 1, 0.5, 'new')", (next_id,))
+            else:
+                c.execute("UPDATE narrow SET a = a + 1 WHERE id = ?", (1 + rnd.randrange(rows),))
+        except sqlite3.IntegrityError as e:  # the cutover's write block
+            if blocked is None or "moved to PostgreSQL" not in str(e):
+                raise
+            blocked.append(str(e))
+            c.execute("ROLLBACK")
+            break
         c.execute("COMMIT")
         n += 1
     c.close()
@@ -138,6 +149,29 @@ def main():
     sh(a.bin, "sync", db, url)  # the overhead run's writes
     out = subprocess.run([a.bin, "verify", db, url], capture_output=True, text=True).stdout
     res["verify_after"] = "match" if " 0 differ" in out else "differ"
+
+    # cutover under a writer at 1,000 tx/s and a follow sync
+    import threading
+    blocked = []
+    follow = subprocess.Popen([a.bin, "sync", db, url, "--follow"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    wt = threading.Thread(target=lambda: writer(db, 1000, 60, a.rows, 5, blocked))
+    wt.start()
+    time.sleep(2)
+    report = os.path.join(a.work, "cutover.json")
+    t0 = time.monotonic()
+    sh(a.bin, "cutover", db, url, "--report", report)
+    cut_s = time.monotonic() - t0
+    wt.join()
+    follow.wait(timeout=60)
+    r = json.load(open(report))
+    res["cutover"] = {"seconds": round(cut_s, 2), "freeze_ms": round(r["freeze_ms"], 1),
+                      "baseline_verify_s": round(r["baseline_verify_s"], 2),
+                      "changes_in_freeze": r["changes_in_freeze"],
+                      "rows_compared_in_freeze": r["verified_in_freeze"],
+                      "writer_refused": bool(blocked)}
+    out = subprocess.run([a.bin, "verify", db, url], capture_output=True, text=True).stdout
+    res["cutover"]["verify_after"] = "match" if " 0 differ" in out else "differ"
     json.dump(res, open(a.results, "w"), indent=2)
     ap_ = res["apply"]
     print(f"apply: {ap_['rows_changed']} changed rows in {ap_['seconds']} s = {ap_['rows_per_s']} rows/s "
@@ -148,6 +182,11 @@ def main():
     o = res["capture_overhead"]
     print(f"capture overhead: {o['tx_s_with']} tx/s with, {o['tx_s_without']} without (ratio {o['ratio']})")
     print(f"verify after: {res['verify_after']}")
+    cu = res["cutover"]
+    print(f"cutover at 1,000 tx/s: freeze {cu['freeze_ms']} ms (target <= 2000), {cu['changes_in_freeze']} "
+          f"changes drained and {cu['rows_compared_in_freeze']} rows compared in it; verify before it "
+          f"{cu['baseline_verify_s']} s; whole cutover {cu['seconds']} s; writer refused after: "
+          f"{cu['writer_refused']}; verify after: {cu['verify_after']}")
 
 
 if __name__ == "__main__":

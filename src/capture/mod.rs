@@ -76,9 +76,14 @@ impl Plan {
 
 /// The capture plan for the tables the rules migrate (`pg`).
 pub fn plan(schema: &sqlite::Schema, pg: &pg::Schema) -> Plan {
+    plan_for(schema, pg.tables.iter().map(|t| t.source_name.as_str()))
+}
+
+/// The capture plan for the source tables named.
+pub fn plan_for<'a>(schema: &sqlite::Schema, tables: impl IntoIterator<Item = &'a str>) -> Plan {
     let mut plan = Plan::default();
-    for pt in &pg.tables {
-        let Some(t) = schema.tables.iter().find(|t| t.name == pt.source_name) else {
+    for name in tables {
+        let Some(t) = schema.tables.iter().find(|t| t.name == name) else {
             continue;
         };
         if !matches!(t.kind, sqlite::TableKind::Ordinary) {
@@ -431,6 +436,41 @@ pub fn install(path: &Path, plan: &Plan) -> crate::diag::Result<()> {
         install_sql(plan)
     );
     write(path, &sql, "installing capture")
+}
+
+/// Installs capture's triggers again on the tables of `plan` alone (after
+/// a table rebuild dropped them), in one `BEGIN IMMEDIATE` transaction;
+/// returns the log position that transaction saw: every change after it
+/// is logged.
+pub fn reinstall_tables(path: &Path, plan: &Plan) -> crate::diag::Result<i64> {
+    let conn = write_conn(path)?;
+    let names: Vec<String> = plan
+        .tables
+        .iter()
+        .flat_map(|c| TRIGGER_KINDS.iter().map(|k| trigger_name(k, &c.table)))
+        .collect();
+    let mut sql = drop_triggers_sql(&names);
+    for c in &plan.tables {
+        sql.push_str(&table_sql(c));
+    }
+    let run = || -> rusqlite::Result<i64> {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        conn.execute_batch(&sql)?;
+        let at = position(&conn)?;
+        conn.execute_batch("COMMIT")?;
+        Ok(at)
+    };
+    run().map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        Error::from(Diagnostic::error(
+            Stage::Source,
+            "capture-failed",
+            format!(
+                "reinstalling capture on {} failed, nothing was changed: {e}",
+                path.display()
+            ),
+        ))
+    })
 }
 
 /// Drops the log's entries up to `upto` (the watermark read back from

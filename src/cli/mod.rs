@@ -16,6 +16,7 @@ pub mod inspect;
 pub mod migrate;
 pub mod outcome;
 pub mod progress;
+pub mod rollback;
 pub mod rules;
 pub mod sync;
 pub mod verify;

@@ -3,7 +3,8 @@
 //! application wrote them for SQLite, what PostgreSQL does with them, and
 //! the statement that works there.
 //!
-//! Input: `ir::pg::Schema::app_impact`. Output: the rendered Markdown
+//! Input: `ir::pg::Schema::app_impact` (and `full_text`, whose entries
+//! [`super::fts_impact`] builds). Output: the rendered Markdown
 //! (templates/APP_IMPACT.md.j2, in [`super::markdown::environment`]).
 //! Deterministic: entries in schema order, no clocks, no paths.
 use crate::ident;
@@ -46,6 +47,8 @@ struct Context<'a> {
     version: &'a str,
     target_version: u32,
     entries: Vec<Entry>,
+    /// One entry per translated FTS table ([`super::fts_impact`]).
+    full_text: Vec<super::fts_impact::FullTextEntry>,
 }
 
 /// Render APP_IMPACT.md.
@@ -61,6 +64,11 @@ pub fn render(
         version: env!("CARGO_PKG_VERSION"),
         target_version,
         entries: schema.app_impact.iter().map(entry).collect(),
+        full_text: schema
+            .full_text
+            .iter()
+            .map(super::fts_impact::entry)
+            .collect(),
     };
     env.render_str(
         template,
@@ -70,7 +78,7 @@ pub fn render(
 
 /// A name as the application wrote it for SQLite: bare when SQLite takes
 /// it bare, else in double quotes.
-fn sqlite_name(name: &str) -> String {
+pub(crate) fn sqlite_name(name: &str) -> String {
     let bare = name
         .chars()
         .next()

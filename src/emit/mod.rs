@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub mod drift;
+pub mod fts_impact;
 pub mod impact;
 pub mod layout;
 pub mod markdown;
@@ -40,6 +41,52 @@ pub const FILES: &[&str] = &[
 ];
 
 pub const SUM_FILE: &str = "pgbridge.sum";
+
+/// For a move without downtime, for review: the change capture `migrate
+/// --live` installs on SQLite, and the reverse capture a cutover starts on
+/// PostgreSQL.
+pub const CAPTURE_FILE: &str = "capture.sqlite.sql";
+pub const REVERSE_FILE: &str = "reverse_capture.sql";
+
+/// Adds [`CAPTURE_FILE`] and [`REVERSE_FILE`] for the tables `pg` migrates
+/// from `sqlite`, and renews the sum. Tables capture refuses are left out
+/// (`pgbridge capture install` names them).
+pub fn add_live_files(set: &mut MigrationSet, sqlite: &crate::ir::sqlite::Schema, pg: &pg::Schema) {
+    let plan = crate::capture::plan(sqlite, pg);
+    let keyed: Vec<(String, Vec<String>)> = plan
+        .tables
+        .iter()
+        .filter_map(|c| {
+            let t = pg.tables.iter().find(|t| t.source_name == c.table)?;
+            let key = c
+                .key
+                .iter()
+                .map(|k| {
+                    t.columns
+                        .iter()
+                        .find(|col| &col.source_name == k)
+                        .map(|col| col.name.clone())
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some((t.name.clone(), key))
+        })
+        .collect();
+    let ns = pg.namespace.as_deref().unwrap_or("public");
+    // Not normalised: SQLite names stand raw, line breaks and all.
+    set.files
+        .insert(CAPTURE_FILE.to_string(), crate::capture::install_sql(&plan));
+    set.files.insert(
+        REVERSE_FILE.to_string(),
+        normalise(&format!(
+            "-- pgbridge reverse capture: what a cutover starts on PostgreSQL (in its own transaction),\n\
+             -- so `pgbridge rollback` can bring PostgreSQL's changes back to SQLite.\n{}",
+            crate::sync::reverse::install_sql(ns, &keyed)
+        )),
+    );
+    set.files.remove(SUM_FILE);
+    let sum = sum_file(&set.files);
+    set.files.insert(SUM_FILE.to_string(), sum);
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct EmitOptions {

@@ -146,6 +146,70 @@ pub struct Schema {
     /// (APP_IMPACT.md), in table and column order.
     #[serde(default)]
     pub app_impact: Vec<AppImpact>,
+    /// Text search configurations the full-text pass creates (before the
+    /// tables whose generated columns name them), sorted by name.
+    #[serde(default)]
+    pub text_search_configs: Vec<TextSearchConfig>,
+    /// The translated FTS tables, as the application queries them
+    /// (APP_IMPACT.md), in schema order.
+    #[serde(default)]
+    pub full_text: Vec<FullText>,
+}
+
+/// `CREATE TEXT SEARCH CONFIGURATION name (COPY = pg_catalog.copy)`, then
+/// each mapping: `ALTER MAPPING FOR tokens WITH dictionaries`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextSearchConfig {
+    pub name: String,
+    /// The built-in configuration copied (`simple`, `english`).
+    pub copy: String,
+    pub mappings: Vec<TextSearchMapping>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextSearchMapping {
+    /// Parser token types (`word`, `hword`, …).
+    pub tokens: Vec<String>,
+    /// Dictionaries, in the order a token goes through them.
+    pub dictionaries: Vec<String>,
+}
+
+/// One FTS table translated to a generated `tsvector` column: what the
+/// application's queries name in SQLite and in PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FullText {
+    /// The SQLite FTS table and its module (`fts3`, `fts4`, `fts5`).
+    pub source: String,
+    pub module: String,
+    /// External content: the SQLite content table and its `content_rowid`.
+    pub content: Option<(String, String)>,
+    /// The PostgreSQL table holding the vector, its key (the FTS rowid)
+    /// and the generated `tsvector` column.
+    pub table: String,
+    pub key: String,
+    pub column: String,
+    /// The text search configuration, as a `regconfig` name.
+    pub config: String,
+    /// SQLite's tokenizer stems (porter) and folds diacritics; PostgreSQL's
+    /// configuration folds them too (unaccent).
+    pub stemmed: bool,
+    pub diacritics_folded: bool,
+    pub unaccent: bool,
+    /// The indexed columns, in order.
+    pub columns: Vec<FullTextColumn>,
+}
+
+/// One indexed column of an FTS table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FullTextColumn {
+    /// Its SQLite name and its position among the FTS table's declared
+    /// columns (auxiliary functions number columns so).
+    pub source: String,
+    pub position: usize,
+    /// The column as text in PostgreSQL (`"c"`, or `"c"::text`).
+    pub text: String,
+    /// Its own `tsvector`, as the generated column computes it.
+    pub vector: String,
 }
 
 /// One decision the application's SQL can notice: a type that refuses the

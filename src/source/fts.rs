@@ -42,6 +42,9 @@ pub enum Tokenizer {
 pub struct Spec {
     /// The indexed columns, in order (UNINDEXED ones left out).
     pub columns: Vec<String>,
+    /// Every declared column, in order: auxiliary functions
+    /// (`highlight`, `snippet`) number columns among these.
+    pub declared: Vec<String>,
     pub content: Content,
     pub tokenizer: Tokenizer,
 }
@@ -53,6 +56,7 @@ pub fn parse(module: &str, args: &[String]) -> Spec {
     let module = module.to_ascii_lowercase();
     let fts5 = module == "fts5";
     let mut columns = Vec::new();
+    let mut declared = Vec::new();
     let mut unindexed = BTreeSet::new();
     let mut content = None;
     let mut rowid = "rowid".to_string();
@@ -79,6 +83,7 @@ pub fn parse(module: &str, args: &[String]) -> Spec {
                 if !unindexed_here {
                     columns.push(unquote(head));
                 }
+                declared.push(unquote(head));
             }
         }
     }
@@ -90,6 +95,7 @@ pub fn parse(module: &str, args: &[String]) -> Spec {
     };
     Spec {
         columns,
+        declared,
         content,
         tokenizer: tokenizer(fts5, tokenize.as_deref()),
     }
@@ -225,6 +231,7 @@ mod tests {
             ]),
         );
         assert_eq!(s.columns, vec!["text1", "name with . and spaces"]);
+        assert_eq!(s.declared, vec!["text1", "name with . and spaces", "extra"]);
         assert_eq!(
             s.content,
             Content::External {

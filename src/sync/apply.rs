@@ -179,14 +179,13 @@ impl TableApply {
         on.join(" AND ")
     }
 
-    /// Deletes the rows whose key is not among the batch's rows: with a
-    /// whole-table batch, rows SQLite no longer has.
-    fn delete_missing_sql(&self, i: usize, ns: &str) -> String {
+    /// Deletes the target's rows whose key is not among the batch's rows.
+    fn stale_sql(&self, i: usize, ns: &str) -> String {
         format!(
-            "DELETE FROM {} AS t WHERE NOT EXISTS (SELECT 1 FROM {} AS u WHERE {})",
+            "DELETE FROM {} AS t WHERE NOT EXISTS (SELECT 1 FROM {} AS d WHERE {})",
             self.qualified(ns),
             Self::up_tmp(i),
-            self.key_join("t", "u")
+            self.key_join("t", "d")
         )
     }
 
@@ -207,8 +206,6 @@ struct TableBatch {
     ups: u64,
     del: Vec<u8>,
     dels: u64,
-    /// Every row of the table is in `up`: rows not among them are deleted.
-    whole: bool,
 }
 
 /// What one read found.
@@ -220,9 +217,39 @@ pub struct Batch {
     /// Each entry's commit time on SQLite (Julian day), for lag.
     pub written_at: Vec<f64>,
     tables: BTreeMap<usize, TableBatch>,
+    /// Tables whose every row is in the batch: the target's rows with
+    /// other keys are deleted ([`Batch::refresh`]).
+    whole: BTreeSet<usize>,
 }
 
 impl Batch {
+    /// A batch with no log entries, at `position`.
+    pub fn empty(position: i64) -> Batch {
+        Batch {
+            from: position,
+            to: position,
+            changes: 0,
+            written_at: Vec::new(),
+            tables: BTreeMap::new(),
+            whole: BTreeSet::new(),
+        }
+    }
+
+    /// Carries table `t` whole, as `tx` has it: every row is upserted and
+    /// the target's rows with any other key are deleted — a table whose
+    /// changes went unlogged for a while comes back exact.
+    pub fn refresh(
+        &mut self,
+        tx: &rusqlite::Connection,
+        tables: &[TableApply],
+        t: usize,
+    ) -> Result<(), Box<Diagnostic>> {
+        let keys = all_keys(tx, &tables[t])?;
+        self.tables.insert(t, read_rows(tx, &tables[t], &keys)?);
+        self.whole.insert(t);
+        Ok(())
+    }
+
     pub fn upserts(&self) -> u64 {
         self.tables.values().map(|t| t.ups).sum()
     }
@@ -252,40 +279,6 @@ pub fn read_in(
     tables: &[TableApply],
     from: i64,
 ) -> Result<Option<Batch>, Box<Diagnostic>> {
-    let batch = read_log(tx, tables, from, &BTreeSet::new())?;
-    Ok((batch.changes > 0).then_some(batch))
-}
-
-/// [`read_in`], and every row of the tables in `whole` (indexes into
-/// `tables`) as `tx` has them: applied, PostgreSQL holds exactly those
-/// rows in those tables, whatever the log missed.
-pub fn read_whole(
-    tx: &rusqlite::Connection,
-    tables: &[TableApply],
-    from: i64,
-    whole: &BTreeSet<usize>,
-) -> Result<Batch, Box<Diagnostic>> {
-    read_log(tx, tables, from, whole)
-}
-
-/// Every key of table `t` as capture logs it.
-fn all_keys(tx: &rusqlite::Connection, t: &TableApply) -> rusqlite::Result<Vec<String>> {
-    let key: Vec<String> = t.key.iter().map(|&i| t.cols[i].source.clone()).collect();
-    let mut st = tx.prepare(&format!(
-        "SELECT {} FROM {} AS t",
-        crate::capture::key_text("t", &key),
-        sqlite_ident(&t.source)
-    ))?;
-    let rows = st.query_map([], |r| r.get(0))?;
-    rows.collect()
-}
-
-fn read_log(
-    tx: &rusqlite::Connection,
-    tables: &[TableApply],
-    from: i64,
-    whole: &BTreeSet<usize>,
-) -> Result<Batch, Box<Diagnostic>> {
     let serr =
         |e: rusqlite::Error| err("source-unreadable", format!("reading the change log: {e}"));
     let mut st = tx
@@ -295,13 +288,7 @@ fn read_log(
         ))
         .map_err(serr)?;
     let mut keys: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    let mut batch = Batch {
-        from,
-        to: from,
-        changes: 0,
-        written_at: Vec::new(),
-        tables: BTreeMap::new(),
-    };
+    let mut batch = Batch::empty(from);
     // Looked up once per log entry: by name, not by a scan of the tables.
     let by_name: BTreeMap<&str, usize> = tables
         .iter()
@@ -336,16 +323,8 @@ fn read_log(
     }
     drop(rows);
     drop(st);
-    for &t in whole {
-        keys.entry(t)
-            .or_default()
-            .extend(all_keys(tx, &tables[t]).map_err(serr)?);
-    }
     batch.tables = read_keys(tx, tables, &keys)?;
-    for &t in whole {
-        batch.tables.entry(t).or_default().whole = true;
-    }
-    Ok(batch)
+    Ok((batch.changes > 0).then_some(batch))
 }
 
 /// The rows of `keys` (per table index) as `tx` has them, encoded for COPY.
@@ -357,6 +336,36 @@ fn read_keys(
     keys.iter()
         .map(|(&t, ks)| Ok((t, read_rows(tx, &tables[t], ks)?)))
         .collect()
+}
+
+/// Every key of table `t` as `tx` has it, as `quote()` text.
+pub(super) fn all_keys(
+    tx: &rusqlite::Connection,
+    t: &TableApply,
+) -> Result<BTreeSet<String>, Box<Diagnostic>> {
+    let serr = |e: rusqlite::Error| {
+        err(
+            "source-unreadable",
+            format!(
+                "reading the keys of {}: {e}",
+                crate::ident::escape_text(&t.source)
+            ),
+        )
+    };
+    let text: Vec<String> = t
+        .key
+        .iter()
+        .map(|&i| format!("quote({})", sqlite_ident(&t.cols[i].source)))
+        .collect();
+    let mut st = tx
+        .prepare(&format!(
+            "SELECT {} FROM {}",
+            text.join(" || ',' || "),
+            sqlite_ident(&t.source)
+        ))
+        .map_err(serr)?;
+    let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(serr)?;
+    rows.collect::<Result<_, _>>().map_err(serr)
 }
 
 /// The distinct keys of the log entries in `(from, to]`, per table index,
@@ -627,19 +636,18 @@ pub fn write(
     let dels: Vec<String> = parents_first
         .iter()
         .rev()
-        .flat_map(|&i| {
-            let tb = b.tables.get(&i);
-            let missing = tb.is_some_and(|t| t.whole);
-            let logged = tb.is_some_and(|t| t.dels > 0);
-            [
-                missing.then(|| tables[i].delete_missing_sql(i, ns)),
-                logged.then(|| tables[i].delete_sql(i, ns)),
-            ]
-        })
-        .flatten()
+        .filter(|i| b.tables.get(i).is_some_and(|t| t.dels > 0))
+        .map(|&i| tables[i].delete_sql(i, ns))
         .collect();
-    let deletes_first: Vec<&String> = dels.iter().chain(&ups).collect();
-    let upserts_first: Vec<&String> = ups.iter().chain(&dels).collect();
+    // A table carried whole: the rows it no longer has, children first.
+    let stale: Vec<String> = parents_first
+        .iter()
+        .rev()
+        .filter(|i| b.whole.contains(i))
+        .map(|&i| tables[i].stale_sql(i, ns))
+        .collect();
+    let deletes_first: Vec<&String> = dels.iter().chain(&ups).chain(&stale).collect();
+    let upserts_first: Vec<&String> = ups.iter().chain(&dels).chain(&stale).collect();
     super::failpoint("mid-apply");
     tx.batch_execute("SAVEPOINT pgbridge_apply").map_err(e)?;
     if let Err(first) = run_all(&mut tx, &deletes_first) {

@@ -11,7 +11,7 @@
 //! Steps: (1) catch up, writers running. (2) Baseline: one SQLite read
 //! snapshot is applied and then verified in full against PostgreSQL,
 //! writers still running — the digest proof is taken at that snapshot's
-//! position `P`. (3) Freeze: `BEGIN IMMEDIATE` on a write connection
+//! position `P` — and what they wrote meanwhile is applied. (3) Freeze: `BEGIN IMMEDIATE` on a write connection
 //! (writers wait on SQLite's lock); the fence is the log position that
 //! transaction sees; drain to exactly the fence; every key logged in
 //! `(P, fence]` is compared row by row on both sides. (4) One PostgreSQL
@@ -93,21 +93,28 @@ pub fn cutover(
     let t0 = Instant::now();
     let mut r = super::prepare(source, connect, &opts.sync)?;
     let ns = r.namespace.clone();
-    let locked: bool = r
+    // A sync holds the lock shared for the length of one batch; another
+    // cutover holds it for its whole run.
+    let locked = r
         .client
-        .query_one(
-            &format!("SELECT pg_try_advisory_lock({CUTOVER_LOCK})"),
-            &[&ns],
-        )
-        .map_err(pg("taking the cutover lock"))?
-        .get(0);
-    if !locked {
+        .batch_execute("SET lock_timeout = '30s'")
+        .and_then(|()| {
+            r.client
+                .execute(&format!("SELECT pg_advisory_lock({CUTOVER_LOCK})"), &[&ns])
+        })
+        .and_then(|_| r.client.batch_execute("RESET lock_timeout"));
+    if locked.is_err() {
         return Err(cut_err(
             "cutover-busy",
-            format!("another cutover of schema {ns} is running"),
+            format!("another cutover of schema {ns} has been running for 30 s or more"),
             "wait for it to end",
         ));
     }
+    // Syncs may have applied since `prepare` read the watermark: from
+    // here on, only this cutover applies.
+    r.position = state::read(&mut r.client, &ns)
+        .map_err(pg("reading the sync position"))?
+        .map_or(r.position, |s| s.position);
     undo_unfinished(source, &mut r)?;
     let mut rep = CutoverReport {
         status: "running".into(),
@@ -146,6 +153,10 @@ fn run(
 ) -> Result<(), Box<Diagnostic>> {
     let mut sync_rep = SyncReport::default();
     observer.progress.phase("catching up with the source");
+    let rebuilt = super::rebuild::rebuilt(&r.conn, &r.columns).map_err(sqlite(source))?;
+    if !rebuilt.is_empty() {
+        super::rebuild::repair(source, &opts.sync, r, &rebuilt, &mut sync_rep)?;
+    }
     drain(r, &mut sync_rep, observer)?;
     let baseline = if opts.full_verify {
         None
@@ -159,6 +170,8 @@ fn run(
         Some(p)
     };
     rep.baseline_position = baseline;
+    // What the writers did during the verify, applied before the freeze.
+    drain(r, &mut sync_rep, observer)?;
     rep.changes_before_freeze = sync_rep.changes;
     observer.progress.phase("freezing SQLite writers");
     let w = capture::write_conn(source).map_err(|e| match e {
@@ -209,39 +222,15 @@ fn baseline(
     if let Some(b) = apply::read_in(&tx, &r.tables, r.position)? {
         super::apply_batch(r, &b, rep, &mut Vec::new())?;
     }
-    // Compaction never passes the watermark, so the log reaches `at`.
-    let mut diags = Diagnostics::default();
-    let verified = crate::verify::verify_in(
+    verify_all(
         &tx,
         source,
         connect,
         pack,
-        &opts.verify,
-        observer.progress,
-        &mut diags,
+        opts,
+        observer,
+        &format!("before the freeze, at log position {at}"),
     )?;
-    let bad: Vec<String> = verified
-        .tables
-        .iter()
-        .filter(|t| !t.matches())
-        .map(|t| {
-            format!(
-                "{} ({})",
-                crate::ident::escape_text(&t.table),
-                crate::ident::escape_text(&t.differences.join("; "))
-            )
-        })
-        .collect();
-    if !bad.is_empty() {
-        return Err(cut_err(
-            "cutover-verify-failed",
-            format!(
-                "before the freeze, at log position {at}, PostgreSQL differs from SQLite in: {}",
-                bad.join(", ")
-            ),
-            "nothing was frozen or switched; `pgbridge verify` shows the rows — fix the cause, then run cutover again",
-        ));
-    }
     Ok(r.position)
 }
 
@@ -304,16 +293,7 @@ fn freeze(
     observer.progress.phase("switching");
     let sequences = sequences_sql(w, r).map_err(&serr)?;
     rep.sequences_set = sequences.1;
-    let keyed: Vec<(String, Vec<String>)> = r
-        .tables
-        .iter()
-        .map(|t| {
-            (
-                t.target.clone(),
-                t.key_columns().iter().map(|k| k.to_string()).collect(),
-            )
-        })
-        .collect();
+    let keyed = keyed(r);
     let sources: Vec<String> = r.tables.iter().map(|t| t.source.clone()).collect();
     let message = format!(
         "pgbridge: this database moved to PostgreSQL ({}, schema {}) by a cutover; write there. `pgbridge rollback` brings it back",
@@ -413,11 +393,24 @@ fn verify_full(
     observer: &Shown<'_>,
     r: &mut Ready,
 ) -> Result<u64, Box<Diagnostic>> {
-    let serr = sqlite(source);
-    let tx = r.conn.unchecked_transaction().map_err(&serr)?;
+    let tx = r.conn.unchecked_transaction().map_err(sqlite(source))?;
+    verify_all(&tx, source, connect, pack, opts, observer, "in the freeze")
+}
+
+/// Every table of `tx`'s snapshot verified against PostgreSQL; a
+/// difference is an error naming the tables. Returns the tables.
+fn verify_all(
+    tx: &rusqlite::Connection,
+    source: &Path,
+    connect: Connector<'_>,
+    pack: &RulePack,
+    opts: &CutoverOptions,
+    observer: &Shown<'_>,
+    when: &str,
+) -> Result<u64, Box<Diagnostic>> {
     let mut diags = Diagnostics::default();
     let v = crate::verify::verify_in(
-        &tx,
+        tx,
         source,
         connect,
         pack,
@@ -429,19 +422,38 @@ fn verify_full(
         .tables
         .iter()
         .filter(|t| !t.matches())
-        .map(|t| crate::ident::escape_text(&t.table).into_owned())
+        .map(|t| {
+            format!(
+                "{} ({})",
+                crate::ident::escape_text(&t.table),
+                crate::ident::escape_text(&t.differences.join("; "))
+            )
+        })
         .collect();
     if !bad.is_empty() {
         return Err(cut_err(
             "cutover-verify-failed",
             format!(
-                "in the freeze, PostgreSQL differs from SQLite in: {}",
+                "{when}, PostgreSQL differs from SQLite in: {}",
                 bad.join(", ")
             ),
-            "SQLite is writable again and nothing was switched; `pgbridge verify` shows the rows",
+            "nothing was switched and SQLite is writable; `pgbridge verify` shows the rows — fix the cause, then run cutover again",
         ));
     }
     Ok(v.tables.len() as u64)
+}
+
+/// Each table's name in the target and its key columns, for reverse capture.
+fn keyed(r: &Ready) -> Vec<(String, Vec<String>)> {
+    r.tables
+        .iter()
+        .map(|t| {
+            (
+                t.target.clone(),
+                t.key_columns().iter().map(|k| k.to_string()).collect(),
+            )
+        })
+        .collect()
 }
 
 /// `setval` for every sequence a loaded column owns: past the column's
@@ -522,16 +534,7 @@ fn undo_unfinished(source: &Path, r: &mut Ready) -> Result<(), Box<Diagnostic>> 
             "`pgbridge rollback` brings PostgreSQL's changes back to SQLite first",
         ));
     }
-    let keyed: Vec<(String, Vec<String>)> = r
-        .tables
-        .iter()
-        .map(|t| {
-            (
-                t.target.clone(),
-                t.key_columns().iter().map(|k| k.to_string()).collect(),
-            )
-        })
-        .collect();
+    let keyed = keyed(r);
     r.client
         .batch_execute(&undo_sql(&ns, &keyed))
         .map_err(pg("undoing an unfinished cutover"))?;

@@ -17,7 +17,9 @@
 pub mod apply;
 pub mod cutover;
 mod key;
+mod rebuild;
 pub mod reverse;
+pub mod rollback;
 pub mod schema;
 pub mod state;
 
@@ -210,7 +212,9 @@ fn prepare(
     }
     let parents_first = order(&mut client, &ns, &tables)?;
     let ready_check = schema_changes(&conn, &columns).map_err(sqlite(source))?;
-    if !ready_check.is_empty() {
+    // A table rebuilt with the same columns is repaired by the run itself.
+    let rebuilt = rebuild::rebuilt(&conn, &columns).map_err(sqlite(source))?;
+    if ready_check.len() > rebuilt.len() {
         let _ = state::event(
             &mut client,
             &ns,
@@ -410,11 +414,7 @@ pub fn sync(
 ) -> Result<SyncReport, Box<Diagnostic>> {
     let t0 = Instant::now();
     let mut r = prepare(source, connect, opts)?;
-    if state::cutover(&mut r.client, &r.namespace)
-        .map_err(pg("reading the cutover"))?
-        .as_deref()
-        == Some("cut-over")
-    {
+    if cut_over(&mut r)? {
         return Err(Box::new(
             Diagnostic::error(
                 Stage::Load,
@@ -440,7 +440,8 @@ pub fn sync(
     let mut lags: Vec<f32> = Vec::new();
     let mut compacted = r.position;
     let serr = sqlite(source);
-    let mut version = schema_version(&r.conn).map_err(&serr)?;
+    // The first round looks at the schema: a rebuilt table is repaired.
+    let mut version = i64::MIN;
     let result = loop {
         if stop.load(Ordering::Relaxed) {
             break Ok("stopped");
@@ -448,6 +449,12 @@ pub fn sync(
         let v = schema_version(&r.conn).map_err(&serr)?;
         if v != version {
             let changes = schema_changes(&r.conn, &r.columns).map_err(&serr)?;
+            let rebuilt = rebuild::rebuilt(&r.conn, &r.columns).map_err(&serr)?;
+            if !changes.is_empty() && changes.len() == rebuilt.len() {
+                rebuild::repair(source, opts, &mut r, &rebuilt, &mut rep)?;
+                version = schema_version(&r.conn).map_err(&serr)?;
+                continue;
+            }
             if !changes.is_empty() {
                 let _ = state::event(
                     &mut r.client,
@@ -472,11 +479,20 @@ pub fn sync(
             if !opts.follow {
                 break Ok("caught-up");
             }
+            if cut_over(&mut r)? {
+                break Ok("cut-over");
+            }
             wait_for_commit(&r.conn, stop).map_err(&serr)?;
             continue;
         };
         failpoint("after-read");
-        let lag = apply_batch(&mut r, &b, &mut rep, &mut lags)?;
+        let lag = match apply_batch(&mut r, &b, &mut rep, &mut lags) {
+            Err(d) if d.code == "sync-cutover-running" => {
+                wait_out_cutover(&mut r, stop)?;
+                continue;
+            }
+            other => other?,
+        };
         failpoint("after-commit");
         observer.batch(&rep, lag);
         if r.position - compacted >= COMPACT_EVERY {
@@ -499,6 +515,53 @@ pub fn sync(
         serde_json::to_value(&rep).unwrap_or_default(),
     );
     Ok(rep)
+}
+
+/// Waits while a cutover holds the target (it applies the last changes
+/// itself), then reads the watermark it left.
+fn wait_out_cutover(r: &mut Ready, stop: &AtomicBool) -> Result<(), Box<Diagnostic>> {
+    let lock = apply::CUTOVER_LOCK;
+    loop {
+        let free: bool = r
+            .client
+            .query_one(
+                &format!("SELECT pg_try_advisory_lock_shared({lock})"),
+                &[&r.namespace],
+            )
+            .map_err(pg("waiting for the cutover"))?
+            .get(0);
+        if free {
+            r.client
+                .execute(
+                    &format!("SELECT pg_advisory_unlock_shared({lock})"),
+                    &[&r.namespace],
+                )
+                .map_err(pg("waiting for the cutover"))?;
+            break;
+        }
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    r.position = state::read(&mut r.client, &r.namespace)
+        .map_err(pg("reading the sync position"))?
+        .map_or(r.position, |s| s.position);
+    Ok(())
+}
+
+/// Whether the source is cut over: PostgreSQL records it and SQLite
+/// carries the write block (a cutover that crashed between its two
+/// commits has no block, and the next cutover undoes it).
+fn cut_over(r: &mut Ready) -> Result<bool, Box<Diagnostic>> {
+    let recorded = state::cutover(&mut r.client, &r.namespace)
+        .map_err(pg("reading the cutover"))?
+        .as_deref()
+        == Some("cut-over");
+    Ok(recorded
+        && !crate::capture::block::blocked_tables(&r.conn)
+            .map_err(|e| err("source-unreadable", e.to_string()))?
+            .is_empty())
 }
 
 fn schema_changed(source: &Path, changes: &[String]) -> Box<Diagnostic> {
@@ -545,7 +608,7 @@ fn apply_batch(
                     Stage::Load,
                     "sync-cutover-running",
                     format!(
-                        "a cutover of schema {} is running: it applies the last changes itself, this sync stops",
+                        "a cutover of schema {} is running: it applies the last changes itself",
                         r.namespace
                     ),
                 )

@@ -558,7 +558,11 @@ fn reload(
         .collect();
     let snap = super::open_source(source, opts)?;
     let tx = snap.unchecked_transaction().map_err(sqlite(source))?;
-    let b = super::apply::read_whole(&tx, &r.tables, r.position, &whole)?;
+    let mut b = super::apply::read_in(&tx, &r.tables, r.position)?
+        .unwrap_or_else(|| super::apply::Batch::empty(r.position));
+    for &t in &whole {
+        b.refresh(&tx, &r.tables, t)?;
+    }
     super::apply_batch(r, &b, &mut SyncReport::default(), &mut Vec::new())?;
     let vopts = crate::verify::VerifyOptions {
         compile: crate::CompileOptions {

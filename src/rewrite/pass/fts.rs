@@ -12,7 +12,11 @@
 //! (`content=''`), an own-content table known only from DDL, or one whose
 //! content table, columns or tokenizer have no counterpart is kept as a
 //! comment with `fts-kept-as-comment` naming what to do. Shadow tables
-//! are never migrated (`sqlite-internal-table`). [`maintains_index`] tells the trigger pass
+//! are never migrated (`sqlite-internal-table`). When unicode61 folded
+//! diacritics and the target lists `unaccent`, the column names a copy of
+//! its configuration that maps words through `unaccent` first
+//! (`out.text_search_configs`). Each translated table is described for
+//! APP_IMPACT.md in `out.full_text`. [`maintains_index`] tells the trigger pass
 //! which triggers only keep an FTS index up to date: a generated column
 //! needs none of them.
 use super::Rewrite;
@@ -120,25 +124,46 @@ fn translate(cx: &mut Rewrite, t: &sqlite::Table, spec: &Spec) -> Result<(), Unt
             regconfig,
             diacritics_folded,
         } => {
-            tsvector_column(cx, t, pos, &sources, regconfig, &evidence_rowid);
-            if *diacritics_folded {
-                cx.diags.push(
-                    Diagnostic::note(
-                        Stage::Rewrite,
-                        "fts-diacritics-kept",
-                        format!(
-                            "full-text table `{}`: unicode61 removes diacritics, the `{regconfig}` \
-                             text search configuration keeps them: `café` no longer matches `cafe`",
-                            t.name
-                        ),
-                    )
-                    .on(t.name.clone())
-                    .with_help(
-                        "with the unaccent extension, a text search configuration mapping words \
-                         through `unaccent` folds them as SQLite did (docs/fts.md)",
-                    ),
-                );
+            let unaccent = *diacritics_folded && cx.src.opts.target.has_extension("unaccent");
+            let config = if unaccent {
+                unaccent_config(cx, regconfig)
+            } else {
+                regconfig.to_string()
+            };
+            if *diacritics_folded && !unaccent {
+                diacritics_kept(cx, t, regconfig);
             }
+            let column = tsvector_column(cx, t, pos, &sources, &config, &evidence_rowid);
+            let key = key_column(cx, pos, rowid);
+            let columns = sources
+                .iter()
+                .map(|c| pg::FullTextColumn {
+                    source: c.source_name.clone(),
+                    position: spec
+                        .declared
+                        .iter()
+                        .position(|d| d.eq_ignore_ascii_case(&c.source_name))
+                        .unwrap_or(0),
+                    text: text_of(c),
+                    vector: column_vector(&config, c),
+                })
+                .collect();
+            cx.out.full_text.push(pg::FullText {
+                source: t.name.clone(),
+                module: module_of(t),
+                content: match &spec.content {
+                    Content::External { table, rowid } => Some((table.clone(), rowid.clone())),
+                    _ => None,
+                },
+                table: cx.out.tables[pos].name.clone(),
+                key,
+                column,
+                config,
+                stemmed: *regconfig == "english",
+                diacritics_folded: *diacritics_folded,
+                unaccent,
+                columns,
+            });
             Ok(())
         }
         Tokenizer::Trigram => {
@@ -160,29 +185,120 @@ fn translate(cx: &mut Rewrite, t: &sqlite::Table, spec: &Spec) -> Result<(), Unt
     }
 }
 
+/// The note that `regconfig` keeps the diacritics unicode61 folded.
+fn diacritics_kept(cx: &mut Rewrite, t: &sqlite::Table, regconfig: &str) {
+    cx.diags.push(
+        Diagnostic::note(
+            Stage::Rewrite,
+            "fts-diacritics-kept",
+            format!(
+                "full-text table `{}`: unicode61 removes diacritics, the `{regconfig}` text \
+                 search configuration keeps them: `café` no longer matches `cafe`",
+                t.name
+            ),
+        )
+        .on(t.name.clone())
+        .with_help(
+            "with the unaccent extension on the target, compile with --extensions \
+             citext,pgcrypto,unaccent (or --target-url): the words then go through \
+             `unaccent` as SQLite folded them (docs/fts.md)",
+        ),
+    );
+}
+
+/// The configuration `<regconfig>_unaccent`: a copy of `regconfig` whose
+/// word tokens go through the `unaccent` dictionary first, created once.
+/// `to_tsvector(regconfig, text)` stays immutable, so the generated column
+/// may name it.
+fn unaccent_config(cx: &mut Rewrite, regconfig: &str) -> String {
+    cx.extensions.insert("unaccent".into());
+    let name = format!("{regconfig}_unaccent");
+    if cx.out.text_search_configs.iter().any(|c| c.name == name) {
+        return name;
+    }
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // Tokens with letters outside ASCII; english stems only the all-letter
+    // ones, as its own mapping does.
+    let letters = strings(&["word", "hword", "hword_part"]);
+    let with_digits = strings(&["numword", "numhword", "hword_numpart"]);
+    let stem = if regconfig == "english" {
+        "english_stem"
+    } else {
+        "simple"
+    };
+    let mappings = vec![
+        pg::TextSearchMapping {
+            tokens: letters,
+            dictionaries: strings(&["unaccent", stem]),
+        },
+        pg::TextSearchMapping {
+            tokens: with_digits,
+            dictionaries: strings(&["unaccent", "simple"]),
+        },
+    ];
+    cx.out.text_search_configs.push(pg::TextSearchConfig {
+        name: name.clone(),
+        copy: regconfig.to_string(),
+        mappings,
+    });
+    cx.out
+        .text_search_configs
+        .sort_by(|a, b| a.name.cmp(&b.name));
+    name
+}
+
+/// The PostgreSQL key column: the content table's column for
+/// `content_rowid` (its rowid alias for `rowid`), or an own-content
+/// table's `rowid`. Empty when the rowid is not a column.
+fn key_column(cx: &Rewrite, pos: usize, rowid: &str) -> String {
+    let pt = &cx.out.tables[pos];
+    let by_name = |n: &str| {
+        pt.columns
+            .iter()
+            .find(|c| c.generated.is_none() && c.source_name.eq_ignore_ascii_case(n))
+    };
+    let alias = || {
+        let st = cx.migrated[pos].columns.iter().find(|c| c.rowid_alias)?;
+        by_name(&st.name)
+    };
+    by_name(rowid)
+        .or_else(|| rowid.eq_ignore_ascii_case("rowid").then(alias).flatten())
+        .map(|c| c.name.clone())
+        .unwrap_or_default()
+}
+
+/// `fts3`, `fts4` or `fts5`.
+fn module_of(t: &sqlite::Table) -> String {
+    match &t.kind {
+        sqlite::TableKind::Virtual { module, .. } => module.to_ascii_lowercase(),
+        _ => String::new(),
+    }
+}
+
+/// One column's `tsvector`: punctuation becomes a space first, as SQLite's
+/// tokenizers split words at every punctuation character while
+/// PostgreSQL's parser keeps `a/b` (a file path), `a.b.c` (a host) or
+/// `a@b.c` (an e-mail address) as one token.
+fn column_vector(config: &str, c: &pg::Column) -> String {
+    format!(
+        "to_tsvector({}::regconfig, regexp_replace(coalesce({}, ''), '[[:punct:]]+', ' ', 'g'))",
+        quote_literal(&quote_ident(config)),
+        text_of(c)
+    )
+}
+
 /// `to_tsvector(cfg, col1) || to_tsvector(cfg, col2) …` as a generated
-/// column named after the FTS table, and its GIN index. Punctuation
-/// becomes a space first: SQLite's tokenizers split words at every
-/// punctuation character, PostgreSQL's parser keeps `a/b` (a file path),
-/// `a.b.c` (a host) or `a@b.c` (an e-mail address) as one token.
+/// column named after the FTS table, and its GIN index. Returns the
+/// column's name.
 fn tsvector_column(
     cx: &mut Rewrite,
     t: &sqlite::Table,
     pos: usize,
     sources: &[pg::Column],
-    regconfig: &str,
+    config: &str,
     rowid: &str,
-) {
-    let cfg = format!("{}::regconfig", quote_literal(regconfig));
-    let vectors: Vec<String> = sources
-        .iter()
-        .map(|c| {
-            format!(
-                "to_tsvector({cfg}, regexp_replace(coalesce({}, ''), '[[:punct:]]+', ' ', 'g'))",
-                text_of(c)
-            )
-        })
-        .collect();
+) -> String {
+    let vectors: Vec<String> = sources.iter().map(|c| column_vector(config, c)).collect();
     // Between two columns, a lexeme no text yields (a space) takes one
     // position and is deleted: a phrase never spans two columns.
     let expr = match vectors.as_slice() {
@@ -201,7 +317,7 @@ fn tsvector_column(
     let decision = pg::Decision {
         rule: "fts-table".into(),
         evidence: format!(
-            "full-text index ({} column(s), text search configuration {regconfig}, {rowid}) as a generated tsvector",
+            "full-text index ({} column(s), text search configuration {config}, {rowid}) as a generated tsvector",
             sources.len()
         ),
         obvious: false,
@@ -221,6 +337,7 @@ fn tsvector_column(
     });
     let elements = vec![quote_ident(&name)];
     gin_index(cx, t, pos, "gin", elements, decision);
+    name
 }
 
 /// A GIN index named `<fts table>_<suffix>` on the `pos`-th table.

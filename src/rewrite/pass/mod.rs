@@ -123,6 +123,8 @@ impl<'a> Rewrite<'a> {
                 kept_as_comment: vec![],
                 skipped: vec![],
                 app_impact: vec![],
+                text_search_configs: vec![],
+                full_text: vec![],
             },
             diags: Diagnostics::default(),
         }
