@@ -422,13 +422,7 @@ fn verify_all(
         .tables
         .iter()
         .filter(|t| !t.matches())
-        .map(|t| {
-            format!(
-                "{} ({})",
-                crate::ident::escape_text(&t.table),
-                crate::ident::escape_text(&t.differences.join("; "))
-            )
-        })
+        .map(|t| t.named_difference())
         .collect();
     if !bad.is_empty() {
         return Err(cut_err(

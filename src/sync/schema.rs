@@ -591,13 +591,7 @@ fn reload(
         .tables
         .iter()
         .filter(|t| targets.contains(t.table.as_str()) && !t.matches())
-        .map(|t| {
-            format!(
-                "{} ({})",
-                crate::ident::escape_text(&t.table),
-                crate::ident::escape_text(&t.differences.join("; "))
-            )
-        })
+        .map(|t| t.named_difference())
         .collect();
     if !bad.is_empty() {
         return Err(Box::new(

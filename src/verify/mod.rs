@@ -151,6 +151,15 @@ impl TableResult {
     }
 
     /// `table` or `view`.
+    /// The table's name and what differs in it, escaped for one line.
+    pub fn named_difference(&self) -> String {
+        format!(
+            "{} ({})",
+            crate::ident::escape_text(&self.table),
+            crate::ident::escape_text(&self.differences.join("; "))
+        )
+    }
+
     pub fn kind(&self) -> &'static str {
         if self.view { "view" } else { "table" }
     }
