@@ -202,6 +202,9 @@ fn case(v: PgVersion) {
         .unwrap_err();
     let shown = format!("{:?}", e.as_db_error());
     assert!(shown.contains("moved back to SQLite"), "{shown}");
+    let e = client.batch_execute("TRUNCATE item").unwrap_err();
+    let shown = format!("{:?}", e.as_db_error());
+    assert!(shown.contains("moved back to SQLite"), "{shown}");
     assert_eq!(cutover_state(&mut client), "rolled-back");
     run(&["sync", p, &db.url]);
     let n: i64 = client
@@ -214,8 +217,12 @@ fn case(v: PgVersion) {
     let o = rollback(&db_path, &db.url, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("rollback-not-cut-over"), "{}", text(&o));
-    // A later cutover lifts PostgreSQL's block.
+    // A later cutover lifts PostgreSQL's block; TRUNCATE, which no row
+    // trigger sees, is refused while reverse capture is on.
     cutover(&db_path, &db.url);
+    let e = client.batch_execute("TRUNCATE item").unwrap_err();
+    let shown = format!("{:?}", e.as_db_error());
+    assert!(shown.contains("use DELETE"), "{shown}");
     client
         .batch_execute("INSERT INTO item (id, active) VALUES (6, true)")
         .unwrap();

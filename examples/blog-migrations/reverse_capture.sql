@@ -34,6 +34,16 @@ BEGIN
     RETURN NULL;
 END
 $pgbridge$;
+CREATE OR REPLACE FUNCTION pgbridge.reverse_truncate() RETURNS trigger
+LANGUAGE plpgsql AS $pgbridge$
+BEGIN
+    IF current_setting('pgbridge.skip_triggers', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+        MESSAGE = format('TRUNCATE of %I.%I after a pgbridge cutover: reverse capture logs rows, so pgbridge rollback could not bring it back; use DELETE', TG_TABLE_SCHEMA, TG_TABLE_NAME);
+END
+$pgbridge$;
 CREATE OR REPLACE FUNCTION pgbridge.write_block() RETURNS trigger
 LANGUAGE plpgsql AS $pgbridge$
 BEGIN
@@ -44,18 +54,33 @@ BEGIN
 END
 $pgbridge$;
 DROP TRIGGER IF EXISTS _pgbridge_block ON public.users;
+DROP TRIGGER IF EXISTS _pgbridge_block_truncate ON public.users;
 DROP TRIGGER IF EXISTS _pgbridge_block ON public.posts;
+DROP TRIGGER IF EXISTS _pgbridge_block_truncate ON public.posts;
 DROP TRIGGER IF EXISTS _pgbridge_block ON public.tags;
+DROP TRIGGER IF EXISTS _pgbridge_block_truncate ON public.tags;
 DROP TRIGGER IF EXISTS _pgbridge_block ON public.post_tags;
+DROP TRIGGER IF EXISTS _pgbridge_block_truncate ON public.post_tags;
 DROP TRIGGER IF EXISTS _pgbridge_block ON public.post_embeddings;
+DROP TRIGGER IF EXISTS _pgbridge_block_truncate ON public.post_embeddings;
 DROP TRIGGER IF EXISTS _pgbridge_reverse ON public.users;
+DROP TRIGGER IF EXISTS _pgbridge_reverse_truncate ON public.users;
 DROP TRIGGER IF EXISTS _pgbridge_reverse ON public.posts;
+DROP TRIGGER IF EXISTS _pgbridge_reverse_truncate ON public.posts;
 DROP TRIGGER IF EXISTS _pgbridge_reverse ON public.tags;
+DROP TRIGGER IF EXISTS _pgbridge_reverse_truncate ON public.tags;
 DROP TRIGGER IF EXISTS _pgbridge_reverse ON public.post_tags;
+DROP TRIGGER IF EXISTS _pgbridge_reverse_truncate ON public.post_tags;
 DROP TRIGGER IF EXISTS _pgbridge_reverse ON public.post_embeddings;
+DROP TRIGGER IF EXISTS _pgbridge_reverse_truncate ON public.post_embeddings;
 DO $pgbridge$ BEGIN IF to_regclass('pgbridge.reverse_log') IS NOT NULL THEN DELETE FROM pgbridge.reverse_log WHERE target_schema = 'public'; END IF; END $pgbridge$;
 CREATE TRIGGER _pgbridge_reverse AFTER INSERT OR UPDATE OR DELETE ON public.users FOR EACH ROW EXECUTE FUNCTION pgbridge.reverse_capture('id');
+CREATE TRIGGER _pgbridge_reverse_truncate BEFORE TRUNCATE ON public.users FOR EACH STATEMENT EXECUTE FUNCTION pgbridge.reverse_truncate();
 CREATE TRIGGER _pgbridge_reverse AFTER INSERT OR UPDATE OR DELETE ON public.posts FOR EACH ROW EXECUTE FUNCTION pgbridge.reverse_capture('id');
+CREATE TRIGGER _pgbridge_reverse_truncate BEFORE TRUNCATE ON public.posts FOR EACH STATEMENT EXECUTE FUNCTION pgbridge.reverse_truncate();
 CREATE TRIGGER _pgbridge_reverse AFTER INSERT OR UPDATE OR DELETE ON public.tags FOR EACH ROW EXECUTE FUNCTION pgbridge.reverse_capture('name');
+CREATE TRIGGER _pgbridge_reverse_truncate BEFORE TRUNCATE ON public.tags FOR EACH STATEMENT EXECUTE FUNCTION pgbridge.reverse_truncate();
 CREATE TRIGGER _pgbridge_reverse AFTER INSERT OR UPDATE OR DELETE ON public.post_tags FOR EACH ROW EXECUTE FUNCTION pgbridge.reverse_capture('post_id', 'tag');
+CREATE TRIGGER _pgbridge_reverse_truncate BEFORE TRUNCATE ON public.post_tags FOR EACH STATEMENT EXECUTE FUNCTION pgbridge.reverse_truncate();
 CREATE TRIGGER _pgbridge_reverse AFTER INSERT OR UPDATE OR DELETE ON public.post_embeddings FOR EACH ROW EXECUTE FUNCTION pgbridge.reverse_capture('post_id');
+CREATE TRIGGER _pgbridge_reverse_truncate BEFORE TRUNCATE ON public.post_embeddings FOR EACH STATEMENT EXECUTE FUNCTION pgbridge.reverse_truncate();

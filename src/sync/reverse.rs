@@ -16,13 +16,20 @@
 //! UPDATE changed it, the old one on DELETE. Ids from a sequence are not in
 //! commit order on PostgreSQL; the transaction id says which entries can
 //! still be joined by an earlier-numbered one (see `rollback`). pgbridge's
-//! own writes (`pgbridge.skip_triggers = on`) are not logged.
+//! own writes (`pgbridge.skip_triggers = on`) are not logged. TRUNCATE
+//! fires no row trigger, so while reverse capture is on it is refused
+//! (`reverse_truncate()`); the write block refuses it too.
 use crate::ident::{quote_ident, quote_literal};
 
 /// The name of reverse capture's trigger on every captured table.
 pub const TRIGGER: &str = "_pgbridge_reverse";
+/// The name of the trigger that refuses TRUNCATE while reverse capture
+/// is on (a TRUNCATE fires no row trigger: its rows would be missed).
+pub const TRUNCATE_TRIGGER: &str = "_pgbridge_reverse_truncate";
 /// The name of the write block's trigger on every captured table.
 pub const BLOCK_TRIGGER: &str = "_pgbridge_block";
+/// The write block's trigger for TRUNCATE.
+pub const BLOCK_TRUNCATE_TRIGGER: &str = "_pgbridge_block_truncate";
 
 /// The log table and the two trigger functions: shared by every target
 /// schema, created if missing, never dropped.
@@ -61,6 +68,16 @@ BEGIN
     RETURN NULL;
 END
 $pgbridge$;
+CREATE OR REPLACE FUNCTION pgbridge.reverse_truncate() RETURNS trigger
+LANGUAGE plpgsql AS $pgbridge$
+BEGIN
+    IF current_setting('pgbridge.skip_triggers', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+        MESSAGE = format('TRUNCATE of %I.%I after a pgbridge cutover: reverse capture logs rows, so pgbridge rollback could not bring it back; use DELETE', TG_TABLE_SCHEMA, TG_TABLE_NAME);
+END
+$pgbridge$;
 CREATE OR REPLACE FUNCTION pgbridge.write_block() RETURNS trigger
 LANGUAGE plpgsql AS $pgbridge$
 BEGIN
@@ -91,6 +108,12 @@ pub fn install_sql(ns: &str, tables: &[(String, Vec<String>)]) -> String {
             qualified(ns, t),
             args.join(", ")
         ));
+        sql.push_str(&format!(
+            "CREATE TRIGGER {} BEFORE TRUNCATE ON {} FOR EACH STATEMENT EXECUTE FUNCTION pgbridge.reverse_truncate();
+",
+            quote_ident(TRUNCATE_TRIGGER),
+            qualified(ns, t),
+        ));
     }
     sql
 }
@@ -101,11 +124,13 @@ pub fn install_sql(ns: &str, tables: &[(String, Vec<String>)]) -> String {
 pub fn remove_sql(ns: &str, tables: &[(String, Vec<String>)]) -> String {
     let mut sql = String::new();
     for (t, _) in tables {
-        sql.push_str(&format!(
-            "DROP TRIGGER IF EXISTS {} ON {};\n",
-            quote_ident(TRIGGER),
-            qualified(ns, t)
-        ));
+        for name in [TRIGGER, TRUNCATE_TRIGGER] {
+            sql.push_str(&format!(
+                "DROP TRIGGER IF EXISTS {} ON {};\n",
+                quote_ident(name),
+                qualified(ns, t)
+            ));
+        }
     }
     sql.push_str(&format!(
         "DO $pgbridge$ BEGIN IF to_regclass('pgbridge.reverse_log') IS NOT NULL THEN \
@@ -127,6 +152,12 @@ pub fn block_sql(ns: &str, tables: &[(String, Vec<String>)], message: &str) -> S
             qualified(ns, t),
             quote_literal(message)
         ));
+        sql.push_str(&format!(
+            "CREATE TRIGGER {} BEFORE TRUNCATE ON {} FOR EACH STATEMENT EXECUTE FUNCTION pgbridge.write_block({});\n",
+            quote_ident(BLOCK_TRUNCATE_TRIGGER),
+            qualified(ns, t),
+            quote_literal(message)
+        ));
     }
     sql
 }
@@ -135,12 +166,14 @@ pub fn block_sql(ns: &str, tables: &[(String, Vec<String>)], message: &str) -> S
 pub fn unblock_sql(ns: &str, tables: &[(String, Vec<String>)]) -> String {
     tables
         .iter()
-        .map(|(t, _)| {
-            format!(
-                "DROP TRIGGER IF EXISTS {} ON {};\n",
-                quote_ident(BLOCK_TRIGGER),
-                qualified(ns, t)
-            )
+        .flat_map(|(t, _)| {
+            [BLOCK_TRIGGER, BLOCK_TRUNCATE_TRIGGER].map(|name| {
+                format!(
+                    "DROP TRIGGER IF EXISTS {} ON {};\n",
+                    quote_ident(name),
+                    qualified(ns, t)
+                )
+            })
         })
         .collect()
 }
