@@ -126,7 +126,8 @@ impl TableApply {
         self.col_list(self.key.iter().copied())
     }
 
-    fn qualified(&self, ns: &str) -> String {
+    /// The table in the target, schema-qualified and quoted.
+    pub fn qualified(&self, ns: &str) -> String {
         format!("{}.{}", quote_ident(ns), quote_ident(&self.target))
     }
 

@@ -459,7 +459,7 @@ fn sequences_sql(w: &rusqlite::Connection, r: &mut Ready) -> rusqlite::Result<(S
     let mut sql = String::new();
     let mut n = 0;
     for t in &r.tables {
-        let qualified = format!("{}.{}", quote_ident(&r.namespace), quote_ident(&t.target));
+        let qualified = t.qualified(&r.namespace);
         for c in t.columns() {
             let Ok(row) = r.client.query_one(
                 "SELECT pg_get_serial_sequence($1, $2)",

@@ -99,11 +99,7 @@ pub(super) fn repair(
         let counted: i64 = r
             .client
             .query_one(
-                &format!(
-                    "SELECT count(*) FROM {}.{}",
-                    crate::ident::quote_ident(&r.namespace),
-                    crate::ident::quote_ident(&t.target)
-                ),
+                &format!("SELECT count(*) FROM {}", t.qualified(&r.namespace)),
                 &[],
             )
             .map_err(pg("counting a rebuilt table"))?

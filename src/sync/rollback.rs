@@ -319,10 +319,7 @@ pub fn rollback(
 
 /// `LOCK TABLE` on every captured table: writers wait, readers go on.
 fn lock_sql(ns: &str, tables: &[TableApply]) -> String {
-    let names: Vec<String> = tables
-        .iter()
-        .map(|t| format!("{}.{}", quote_ident(ns), quote_ident(&t.target)))
-        .collect();
+    let names: Vec<String> = tables.iter().map(|t| t.qualified(ns)).collect();
     if names.is_empty() {
         return String::new();
     }
@@ -397,7 +394,7 @@ fn read_table(
 ) -> Result<(TableRows, bool), Box<Diagnostic>> {
     let cols = t.columns();
     let keys = t.key_columns();
-    let qualified = format!("{}.{}", quote_ident(ns), quote_ident(&t.target));
+    let qualified = t.qualified(ns);
     let row_cols: Vec<String> = cols
         .iter()
         .map(|c| format!("t.{}::text", quote_ident(&c.name)))
