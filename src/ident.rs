@@ -289,6 +289,13 @@ pub fn quote_ident(name: &str) -> String {
     }
 }
 
+/// An identifier always in double quotes, `"` doubled, every character raw:
+/// for SQLite's SQL (its identifiers have no `U&` form) and for text a
+/// server reads straight.
+pub fn quote_ident_always(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// `name` as text that PostgreSQL's own name readers parse (`::regclass`,
 /// `pg_get_serial_sequence`): bare where [`quote_ident`] leaves it bare,
 /// else `"…"` with `"` doubled and every character raw — those readers do not

@@ -320,3 +320,92 @@ fn naming_lower_keeps_the_applications_unquoted_sql_working() {
         );
     }
 }
+
+/// Under `--schema`, the search path names the target schema; the types,
+/// functions and operator classes of the migration's extensions must still
+/// resolve, wherever the extension lives: in `public` (created by
+/// 01_schema.sql) or in a schema of its own, created before the run. Both
+/// the psql files and `migrate`, on PostgreSQL 15 and 18, with a hostile
+/// schema name.
+#[test]
+fn extension_types_resolve_under_a_target_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("nocase.db");
+    let c = rusqlite::Connection::open(&src).unwrap();
+    c.execute_batch(
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT COLLATE NOCASE UNIQUE, name TEXT);
+         INSERT INTO people VALUES (1, 'Ann@x.org', 'Ann'), (2, 'bob@x.org', 'Bob');",
+    )
+    .unwrap();
+    drop(c);
+    let schema = "app \"x\"; -- */";
+    for v in [PgVersion::V15, PgVersion::V18] {
+        for (how, ext_schema) in [("psql", None), ("migrate", Some("ext s"))] {
+            let db = cluster(v).new_db("extpath");
+            if let Some(s) = ext_schema {
+                db.psql(&format!(
+                    "CREATE SCHEMA \"{s}\"; CREATE EXTENSION citext SCHEMA \"{s}\";"
+                ))
+                .unwrap();
+            }
+            let out = dir.path().join(format!("out-{how}-{v:?}"));
+            let o = pgbridge(&[
+                "compile",
+                src.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--schema",
+                schema,
+            ]);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let ddl = std::fs::read_to_string(out.join("01_schema.sql")).unwrap();
+            assert!(ddl.contains("email citext"), "{ddl}");
+            if how == "psql" {
+                let files = [
+                    "01_schema.sql",
+                    "02_load.sql",
+                    "03_constraints.sql",
+                    "04_validate.sql",
+                ];
+                let o = db.psql_set(&out, &files, &src);
+                let digests = String::from_utf8_lossy(&o.stdout);
+                assert!(
+                    o.status.success(),
+                    "{v:?}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                assert!(digests.contains("digest people rows=2"), "{digests}");
+            } else {
+                let o = pgbridge(&[
+                    "migrate",
+                    src.to_str().unwrap(),
+                    &db.url,
+                    "--schema",
+                    schema,
+                ]);
+                assert_eq!(
+                    o.status.code(),
+                    Some(0),
+                    "{v:?} migrate: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+            // NOCASE arrived: the same e-mail in another case is a duplicate
+            let dup = db
+                .psql(
+                    "INSERT INTO \"app \"\"x\"\"; -- */\".people VALUES (3, 'ANN@X.ORG', 'again')",
+                )
+                .unwrap_err();
+            assert!(dup.contains("duplicate key"), "{v:?} {how}: {dup}");
+            let at = db.scalar(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'citext'",
+            );
+            assert_eq!(at, ext_schema.unwrap_or("public"), "{v:?} {how}");
+        }
+    }
+}

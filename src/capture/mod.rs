@@ -19,6 +19,7 @@
 pub mod block;
 
 use crate::diag::{Diagnostic, Diagnostics, Error, Stage};
+use crate::ident::quote_ident_always as ident;
 use crate::ir::{pg, sqlite};
 use rusqlite::Connection;
 use std::path::Path;
@@ -126,11 +127,6 @@ pub fn plan_for<'a>(schema: &sqlite::Schema, tables: impl IntoIterator<Item = &'
         });
     }
     plan
-}
-
-/// A SQLite identifier: always quoted, `"` doubled.
-fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// A SQLite text literal; control characters are written `char(N)`, so the

@@ -255,7 +255,28 @@ pub fn sql_environment<'a>() -> minijinja::Environment<'a> {
     env.add_filter("comment", comment);
     env.add_filter("sql", sql);
     env.add_filter("dollar", dollar);
+    env.add_function("extension_path", extension_path);
     env
+}
+
+/// A `DO` block appending to the search path (for the transaction when
+/// `local`) the schemas the migration's extensions live in. A path set to
+/// the target schema alone would not find their types, functions,
+/// operator classes and dictionaries (citext, vector, gin_trgm_ops,
+/// unaccent), wherever the extension was created. It prints nothing, so
+/// psql output such as 04_validate.sql's digest lines stays as it was.
+/// Empty when there are no extensions.
+fn extension_path(extensions: Vec<String>, local: bool) -> minijinja::Value {
+    if extensions.is_empty() {
+        return minijinja::Value::from_safe_string(String::new());
+    }
+    let names: Vec<String> = extensions.iter().map(|e| ident::quote_literal(e)).collect();
+    minijinja::Value::from_safe_string(format!(
+        "DO $pgbridge$ BEGIN\n  PERFORM set_config('search_path', current_setting('search_path') || ', ' \
+         || string_agg(DISTINCT quote_ident(n.nspname), ', '), {local})\n    FROM pg_extension e \
+         JOIN pg_namespace n ON n.oid = e.extnamespace\n   WHERE e.extname IN ({}) HAVING count(*) > 0;\nEND $pgbridge$;",
+        names.join(", ")
+    ))
 }
 
 pub(crate) fn template_source(name: &str, opts: &EmitOptions) -> Result<String, Box<Diagnostic>> {

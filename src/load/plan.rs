@@ -87,10 +87,7 @@ impl TablePlan {
     }
 }
 
-/// SQLite identifier, always double-quoted.
-pub fn quote_ident_always(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+pub use crate::ident::quote_ident_always;
 
 /// One column of the target catalog.
 #[derive(Debug, Clone)]
