@@ -99,6 +99,7 @@ pub fn compile_schema(
     emit_opts.pack_digest = pack.digest();
     let mut set = ir_to_sql(&pg, &emit_opts).map_err(diag::Error::Diagnostic)?;
     emit::add_live_files(&mut set, &sqlite, &pg);
+    emit::add_schema_record(&mut set, &sqlite, &pg);
     Ok(Compiled {
         sqlite,
         pg,

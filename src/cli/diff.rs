@@ -8,6 +8,8 @@ use crate::cli::compile::LayoutArg;
 use crate::*;
 use pgbridge::diff::{self, DiffOptions, Rename, render};
 use pgbridge::emit::layout::{self, Layout, Stamp};
+use pgbridge::ident::escape_text;
+use pgbridge::ir::record::{self, SchemaRecord};
 
 #[derive(Args)]
 pub(crate) struct DiffArgs {
@@ -72,6 +74,99 @@ fn compile_side(path: &Path, a: &DiffArgs, pack: &RulePack) -> Result<pgbridge::
     })
 }
 
+/// The old side: compiled from a SQLite file or DDL, or read back from the
+/// schema record a directory `compile` or `diff` wrote keeps, or the one a
+/// migrated target holds — with the decisions its data proved.
+fn old_side(a: &DiffArgs, pack: &RulePack) -> Result<(pgbridge::Compiled, String), Fail> {
+    if a.old.is_dir() {
+        return Ok((recorded_in_dir(a)?, file_name(&a.old)));
+    }
+    let spec = a.old.to_string_lossy();
+    let is_url = spec.starts_with("postgres://") || spec.starts_with("postgresql://");
+    if is_url || (spec.contains('=') && !a.old.exists()) {
+        return recorded_in_target(a, &spec);
+    }
+    Ok((compile_side(&a.old, a, pack)?, file_name(&a.old)))
+}
+
+fn recorded(record: SchemaRecord) -> pgbridge::Compiled {
+    pgbridge::Compiled {
+        sqlite: record.sqlite,
+        pg: record.pg,
+        set: Default::default(),
+        diagnostics: Default::default(),
+    }
+}
+
+/// `pgbridge.schema.json` of a compiled or diffed directory (under
+/// `pgbridge/` in a migration tool's layout).
+fn recorded_in_dir(a: &DiffArgs) -> Result<pgbridge::Compiled, Fail> {
+    let file = [a.old.join(record::FILE), a.old.join(layout::COMPANION_DIR).join(record::FILE)]
+        .into_iter()
+        .find(|p| p.is_file());
+    let Some(file) = file else {
+        return Err(usage(
+            "old-record-missing",
+            format!(
+                "{} holds no {} (written by an older pgbridge, or not a directory pgbridge wrote)",
+                escape_text(&a.old.display().to_string()),
+                record::FILE
+            ),
+            "compile the old database into it again (`pgbridge compile OLD.db -o DIR`), or give the old database or .sql itself",
+            a,
+        ));
+    };
+    let text = std::fs::read_to_string(&file).map_err(|e| e.to_string());
+    let record = text.and_then(|t| SchemaRecord::from_json(&t)).map_err(|e| {
+        usage(
+            "old-record-unreadable",
+            format!("{}: {}", escape_text(&file.display().to_string()), escape_text(&e)),
+            "compile the old database into the directory again, or give the old database or .sql itself",
+            a,
+        )
+    })?;
+    Ok(recorded(record))
+}
+
+/// The schema the newest complete run into the target's schema
+/// (`--schema`, else the connection's current schema) recorded.
+fn recorded_in_target(a: &DiffArgs, spec: &str) -> Result<(pgbridge::Compiled, String), Fail> {
+    let target = crate::cli::connect::parse_target(Some(spec), a.common.reporter)?;
+    let name = target.redacted();
+    let unreachable = |e: String| {
+        usage(
+            "old-target-unreadable",
+            format!("reading the recorded schema from {}: {}", escape_text(&name), escape_text(&e)),
+            "check the connection (`pgbridge verify` uses the same), or give the old database or .sql itself",
+            a,
+        )
+    };
+    let mut client = target.connect().map_err(|e| unreachable(e.to_string()))?;
+    let ns = match &a.common.schema {
+        Some(s) => s.clone(),
+        None => client
+            .query_one("SELECT current_schema()::text", &[])
+            .and_then(|r| r.try_get::<_, Option<String>>(0))
+            .map_err(|e| unreachable(e.to_string()))?
+            .unwrap_or_else(|| "public".into()),
+    };
+    let record = pgbridge::load::schema_record::read(&mut client, &ns)
+        .map_err(|e| unreachable(e.to_string()))?;
+    let Some(record) = record else {
+        return Err(usage(
+            "old-record-missing",
+            format!(
+                "{} records no schema for {} (not migrated there, or by an older pgbridge)",
+                escape_text(&name),
+                escape_text(&ns)
+            ),
+            "give the old database or .sql itself, or name the schema the run went into with --schema",
+            a,
+        ));
+    };
+    Ok((recorded(record), format!("{name} ({ns})")))
+}
+
 /// The hints as written, checked.
 fn renames(a: &DiffArgs) -> Result<Vec<Rename>, Fail> {
     a.rename
@@ -119,7 +214,7 @@ fn file_name(p: &Path) -> String {
 
 pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
     let pack = load_pack(&a.common)?;
-    let old = compile_side(&a.old, &a, &pack)?;
+    let (old, old_name) = old_side(&a, &pack)?;
     let mut new = compile_side(&a.new, &a, &pack)?;
     let kept = diff::keep::keep_decisions(&old.sqlite, &old.pg, &new.sqlite, &mut new.pg);
     if let Some(u) = diff::unsupported(&old.pg, &new.pg).into_iter().next() {
@@ -174,11 +269,13 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
             ..Default::default()
         },
     };
-    let (old_name, new_name) = (file_name(&a.old), file_name(&a.new));
+    let new_name = file_name(&a.new);
+    let record = SchemaRecord::of(&new.sqlite, &new.pg).committed();
     let render_fail = |d: Box<Diagnostic>| fail(*d, a.common.reporter);
     let files = if layout == Layout::Plain {
-        render::plain_files(&up, down.as_ref(), &old_name, &new_name, &kept, &ro)
-            .map_err(render_fail)?
+        let files = render::plain_files(&up, down.as_ref(), &old_name, &new_name, &kept, &ro)
+            .map_err(render_fail)?;
+        render::with_record(files, record)
     } else {
         let verify = layout::verify_sql(&new.pg);
         layout_files(
@@ -188,6 +285,7 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
             &kept,
             &ro,
             (&old_name, &new_name),
+            record,
         )?
     };
     write_output(&a.output, &files, a.common.reporter)?;
@@ -226,7 +324,8 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
 }
 
 /// The diff as the next version of a migration tool's directory, its
-/// review file under `pgbridge/` named after the version; Sqitch's
+/// review file under `pgbridge/` named after the version (and the new
+/// side's schema record, for the next diff); Sqitch's
 /// `verify/` reads every table and column of the new schema.
 fn layout_files(
     a: &DiffArgs,
@@ -235,6 +334,7 @@ fn layout_files(
     kept: &[String],
     ro: &render::RenderOptions,
     (old, new): (&str, &str),
+    record: String,
 ) -> Result<std::collections::BTreeMap<String, String>, Fail> {
     let render_fail = |d: Box<Diagnostic>| fail(*d, a.common.reporter);
     if up.statements.iter().any(|s| s.outside_transaction) {
@@ -287,6 +387,7 @@ fn layout_files(
     let slug = layout::naming::slug(&a.name);
     let review = format!("{}/{}_{slug}.md", layout::COMPANION_DIR, "DIFF_REVIEW");
     files.insert(review, render::review(up, old, new, kept, down.is_some()));
+    files.insert(format!("{}/{}", layout::COMPANION_DIR, record::FILE), record);
     // pgbridge.sum chains: it covers every version and companion file.
     let mut all = existing;
     all.extend(companions(&a.output.join(layout::COMPANION_DIR)));

@@ -83,6 +83,18 @@ pub fn add_live_files(set: &mut MigrationSet, sqlite: &crate::ir::sqlite::Schema
             crate::sync::reverse::install_sql(ns, &keyed)
         )),
     );
+    renew_sum(set);
+}
+
+/// Adds the schema record ([`crate::ir::record::FILE`]) a later `pgbridge
+/// diff` reads as its old side, and renews the sum.
+pub fn add_schema_record(set: &mut MigrationSet, sqlite: &crate::ir::sqlite::Schema, pg: &pg::Schema) {
+    let record = crate::ir::record::SchemaRecord::of(sqlite, pg).committed();
+    set.files.insert(crate::ir::record::FILE.to_string(), record);
+    renew_sum(set);
+}
+
+fn renew_sum(set: &mut MigrationSet) {
     set.files.remove(SUM_FILE);
     let sum = sum_file(&set.files);
     set.files.insert(SUM_FILE.to_string(), sum);

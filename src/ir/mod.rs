@@ -6,5 +6,8 @@
 //!   convert each value), each carrying the rule id and evidence that made
 //!   it, produced by `rewrite` and consumed by `emit` (and later `load`,
 //!   `verify`).
+//! - [`record`]: both, as a directory or a target keeps them for a later
+//!   diff.
 pub mod pg;
+pub mod record;
 pub mod sqlite;

@@ -7,35 +7,8 @@
 //! changes the target's schema ([`crate::sync::schema`]); read by the hook
 //! as the old side of its diff. Runs recorded before this column existed
 //! have none.
-use crate::ir::{pg, sqlite};
 
-/// What `pgbridge.runs.live_schema` holds.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct SchemaRecord {
-    pub sqlite: sqlite::Schema,
-    pub pg: pg::Schema,
-}
-
-impl SchemaRecord {
-    /// The record of a compiled schema: declarations only, no profile.
-    pub fn of(sqlite: &sqlite::Schema, pg: &pg::Schema) -> SchemaRecord {
-        let mut sqlite = sqlite.clone();
-        for t in &mut sqlite.tables {
-            t.rows = None;
-            for c in &mut t.columns {
-                c.profile = None;
-            }
-        }
-        SchemaRecord {
-            sqlite,
-            pg: pg.clone(),
-        }
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "null".into())
-    }
-}
+pub use crate::ir::record::SchemaRecord;
 
 /// The record of the newest complete run into `namespace`: `None` when
 /// the run recorded none (or an older pgbridge wrote it).

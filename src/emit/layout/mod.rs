@@ -254,7 +254,7 @@ pub(crate) fn wrap_tx(body: &str, end: &str) -> String {
 
 /// Everything `compile --layout` writes: the step's files ([`place`]), and
 /// under [`COMPANION_DIR`] what no tool runs — `04_validate.sql`, the review
-/// file — with a `pgbridge.sum` over all of them.
+/// file, the schema record — with a `pgbridge.sum` over all of them.
 pub fn compile_files(
     layout: Layout,
     set: &MigrationSet,
@@ -263,7 +263,7 @@ pub fn compile_files(
     o: &Options,
 ) -> Result<BTreeMap<String, String>, String> {
     let mut out = place(layout, existing, step, o)?;
-    for name in ["04_validate.sql", impact::FILE] {
+    for name in ["04_validate.sql", impact::FILE, crate::ir::record::FILE] {
         if let Some(text) = set.files.get(name) {
             out.insert(format!("{COMPANION_DIR}/{name}"), text.clone());
         }
