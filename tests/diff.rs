@@ -665,3 +665,90 @@ fn a_new_extension_is_created_and_a_changed_generated_expression_is_refused() {
     );
     assert!(!out.join("up.sql").exists());
 }
+
+/// Keys PostgreSQL had to number (`…_key1`): two UNIQUEs whose names meet
+/// (`(a, b_c)` and `(a_b, c)`), a UNIQUE whose name a table has, two
+/// UNIQUEs on a long table whose shortened names meet; and on
+/// PostgreSQL 18 two NOT NULLs whose names meet across tables. Names hold
+/// quotes, a line break, `*/` and spaces.
+fn numbered_old() -> String {
+    let long = format!("\"{} t\"\"q\"", "l".repeat(36));
+    let (va, vb) = (format!("{}1", "v".repeat(39)), format!("{}2", "v".repeat(39)));
+    format!(
+        "CREATE TABLE \"q\"\"t */\nx\" (id INTEGER PRIMARY KEY, a TEXT, b_c TEXT, a_b TEXT, c TEXT, \"n\"\"l\n*/ \" TEXT NOT NULL, UNIQUE (a, b_c), UNIQUE (a_b, c));
+CREATE TABLE \"q\"\"t */\nx2\" (z TEXT UNIQUE);
+CREATE TABLE \"q\"\"t */\nx2_z_key\" (v INTEGER);
+CREATE TABLE {long} (id INTEGER PRIMARY KEY, {va} TEXT UNIQUE, {vb} TEXT UNIQUE);
+CREATE TABLE a (b_c TEXT NOT NULL);
+CREATE TABLE a_b (c TEXT NOT NULL);
+"
+    )
+}
+
+#[test]
+fn keys_postgresql_numbered_are_dropped_and_renamed_by_the_names_it_gave() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = numbered_old();
+    let (va, vb) = (format!("{}1", "v".repeat(39)), format!("{}2", "v".repeat(39)));
+    // The old schema's names are the numbered ones.
+    for pg in PgVersion::ALL {
+        let p = tmp.path().join(format!("numbered{}.sql", pg.major()));
+        std::fs::write(&p, &old).unwrap();
+        let db = cluster(pg).new_db("diff_numbered");
+        applied(&db, &p, pg, &tmp.path().join(format!("numbered{}", pg.major()))).unwrap();
+        let catalog = db.catalog().join("\n");
+        let mut want = vec![
+            "q\"t */\nx_a_b_c_key1 UNIQUE (a_b, c)".to_string(),
+            "q\"t */\nx2_z_key1 UNIQUE (z)".to_string(),
+            format!("{}_{}_key UNIQUE", "l".repeat(29), "v".repeat(29)),
+            format!("{}_{}_key1 UNIQUE", "l".repeat(29), "v".repeat(28)),
+        ];
+        if pg == PgVersion::V18 {
+            want.push("constraint a_b a_b_c_not_null1 NOT NULL c".into());
+        }
+        for w in want {
+            assert!(catalog.contains(&w), "{w:?} on {pg}:\n{catalog}");
+        }
+    }
+    // The numbered ones dropped (and a NOT NULL that freed a name).
+    let dropped = old
+        .replace(", UNIQUE (a_b, c));", ");")
+        .replace("(z TEXT UNIQUE)", "(z TEXT)")
+        .replace(&format!("{vb} TEXT UNIQUE"), &format!("{vb} TEXT"))
+        .replace("(b_c TEXT NOT NULL)", "(b_c TEXT)");
+    assert_ne!(dropped, old);
+    ddl_pair("numbered_dropped", &old, &dropped, tmp.path());
+    // The ones before them dropped: the numbered ones take their names.
+    let renamed = old
+        .replace("UNIQUE (a, b_c), ", "")
+        .replace(&format!("{va} TEXT UNIQUE"), &format!("{va} TEXT"));
+    assert_ne!(renamed, old);
+    ddl_pair("numbered_renamed", &old, &renamed, tmp.path());
+    let up =
+        std::fs::read_to_string(tmp.path().join("numbered_renamed/nu-nu-18-0/diff/up.sql")).unwrap();
+    assert!(
+        up.contains("RENAME CONSTRAINT U&\"q\"\"t */\\000Ax_a_b_c_key1\" TO U&\"q\"\"t */\\000Ax_a_b_c_key\";"),
+        "{up}"
+    );
+}
+
+/// The table whose name a key wanted is dropped: the key takes the name
+/// once the table is gone (create before drop keeps the drop last).
+#[test]
+fn a_key_takes_the_name_a_dropped_table_held() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = numbered_old();
+    let new = old.replace("CREATE TABLE \"q\"\"t */\nx2_z_key\" (v INTEGER);\n", "");
+    assert_ne!(new, old);
+    let (o, n) = (tmp.path().join("late_old.sql"), tmp.path().join("late_new.sql"));
+    std::fs::write(&o, &old).unwrap();
+    std::fs::write(&n, &new).unwrap();
+    for pg in PgVersion::ALL {
+        let r = pair(&o, &n, pg, tmp.path()).unwrap_or_else(|e| panic!("{pg}: {e}"));
+        assert_eq!(r.hazards, ["data-loss"], "{pg}");
+    }
+    let up = std::fs::read_to_string(tmp.path().join("la-la-18-0/diff/up.sql")).unwrap();
+    let drop = up.find("DROP TABLE").expect(&up);
+    let rename = up.find("RENAME CONSTRAINT").expect(&up);
+    assert!(drop < rename, "{up}");
+}

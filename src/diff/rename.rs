@@ -85,6 +85,28 @@ pub(super) fn renamed(old: &pg::Schema, renames: &[Rename]) -> (pg::Schema, Vec<
     (s, unused)
 }
 
+/// NOT NULL constraint names keyed by (table, column) as the hints leave
+/// them: PostgreSQL keeps a constraint's name through a rename.
+pub(super) fn renamed_not_nulls(
+    mut nn: super::names::NotNullNames,
+    renames: &[Rename],
+) -> super::names::NotNullNames {
+    for r in renames {
+        nn = nn
+            .into_iter()
+            .map(|((t, c), name)| {
+                let key = match &r.column {
+                    Some(from) if t == r.table && &c == from => (t, r.to.clone()),
+                    None if t == r.table => (r.to.clone(), c),
+                    _ => (t, c),
+                };
+                (key, name)
+            })
+            .collect();
+    }
+    nn
+}
+
 /// PostgreSQL keeps a constraint's name through a rename: the keys of a
 /// renamed table or column keep the names they had.
 fn pin_key_names(t: &mut pg::Table) {
