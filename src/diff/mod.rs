@@ -29,9 +29,11 @@ use std::collections::{BTreeMap, BTreeSet};
 mod columns;
 pub mod keep;
 pub mod names;
+mod namespace;
 mod rename;
 pub mod render;
 pub mod sql;
+mod text_search;
 mod unsupported;
 
 pub use rename::Rename;
@@ -125,6 +127,9 @@ pub struct DiffOptions {
     pub old_nulls: BTreeMap<(String, String), u64>,
     /// The target records NOT NULL as named constraints (PostgreSQL 18).
     pub not_null_constraints: bool,
+    /// The target's major version (`--pg-version`); 0 when unknown, which
+    /// writes the statements every supported version runs.
+    pub target_version: u32,
 }
 
 /// The ordered statements.
@@ -182,6 +187,7 @@ pub fn plan(old: &pg::Schema, new: &pg::Schema, o: &DiffOptions) -> Plan {
         ..Plan::default()
     };
     let s = &mut p.statements;
+    d.move_namespace(s);
     for e in new
         .extensions
         .iter()
@@ -192,6 +198,7 @@ pub fn plan(old: &pg::Schema, new: &pg::Schema, o: &DiffOptions) -> Plan {
             quote_ident(e)
         )));
     }
+    d.create_text_search_configs(s);
     d.drop_views_and_triggers(s);
     d.renames(s);
     d.drop_foreign_keys(s);
@@ -208,6 +215,7 @@ pub fn plan(old: &pg::Schema, new: &pg::Schema, o: &DiffOptions) -> Plan {
     // Names a dropped table's relations held, free only now.
     d.rename_keys(s, true);
     d.add_keys(s, true);
+    d.drop_text_search_configs(s);
     d.create_views_and_triggers(s);
     // RESTRICT: fails rather than drop what still uses it.
     for e in d
@@ -320,7 +328,7 @@ impl Differ<'_> {
                             (&a.name, &a.pg_type, &a.collation)
                                 != (&b.name, &b.pg_type, &b.collation)
                         })
-                })
+                }) || !self.readded_columns(&t.name).is_empty()
             })
             .map(|t| t.name.as_str())
             .chain(
@@ -383,7 +391,10 @@ impl Differ<'_> {
                 &b.body,
             )
         };
-        let kept = |t: &pg::Trigger, other: &[pg::Trigger]| other.iter().any(|o| same(t, o));
+        // A trigger function keeps the search path it was created with.
+        let moved = self.before.namespace != self.new.namespace;
+        let kept =
+            |t: &pg::Trigger, other: &[pg::Trigger]| !moved && other.iter().any(|o| same(t, o));
         let drop = self
             .old
             .triggers
@@ -461,7 +472,8 @@ impl Differ<'_> {
                 .new
                 .foreign_keys
                 .iter()
-                .any(|n| n.name == f.name && same_fk(f, n));
+                .any(|n| n.name == f.name && same_fk(f, n))
+                && !self.reads_readded(&f.table, &[], &f.columns);
             if !kept && table(self.new, &f.table).is_some() {
                 s.push(Statement::new(sql::drop_constraint(&f.table, &f.name)));
             }
@@ -474,11 +486,15 @@ impl Differ<'_> {
                 .new
                 .indexes
                 .iter()
-                .any(|n| n.name == i.name && same_index(i, n));
+                .any(|n| n.name == i.name && same_index(i, n))
+                && !self.index_reads_readded(i);
             if kept || table(self.new, &i.table).is_none() {
                 continue;
             }
-            match self.index_renamed(i) {
+            match self
+                .index_renamed(i)
+                .filter(|_| !self.index_reads_readded(i))
+            {
                 Some(n) => s.push(Statement::new(format!(
                     "ALTER INDEX {} RENAME TO {};",
                     quote_ident(&i.name),
@@ -505,7 +521,8 @@ impl Differ<'_> {
             };
             let new_keys = keys(n);
             for k in keys(t) {
-                if !new_keys.iter().any(|x| same_shape(x, &k)) {
+                let readded = self.reads_readded(&t.name, &[], &k.2.columns);
+                if readded || !new_keys.iter().any(|x| same_shape(x, &k)) {
                     s.push(Statement::new(sql::drop_constraint(&t.name, &k.0)));
                 }
             }
@@ -513,7 +530,8 @@ impl Differ<'_> {
                 let kept = n
                     .checks
                     .iter()
-                    .any(|x| check_id(x) == check_id(k) && x.expr == k.expr);
+                    .any(|x| check_id(x) == check_id(k) && x.expr == k.expr)
+                    && !self.reads_readded(&t.name, &[&k.expr], &[]);
                 if !kept {
                     let name = k
                         .name
@@ -538,7 +556,8 @@ impl Differ<'_> {
                 let Some(x) = new_keys.iter().find(|x| same_shape(x, &k)) else {
                     continue;
                 };
-                if x.0 != k.0 && self.late(&x.0) == late {
+                let readded = self.reads_readded(&t.name, &[], &k.2.columns);
+                if x.0 != k.0 && self.late(&x.0) == late && !readded {
                     s.push(Statement::new(format!(
                         "{}RENAME CONSTRAINT {} TO {};",
                         sql::alter(&t.name),
@@ -635,7 +654,8 @@ impl Differ<'_> {
                 let kept = t
                     .checks
                     .iter()
-                    .any(|x| check_id(x) == check_id(k) && x.expr == k.expr);
+                    .any(|x| check_id(x) == check_id(k) && x.expr == k.expr)
+                    && !self.reads_readded(&n.name, &[&k.expr], &[]);
                 if kept {
                     continue;
                 }
@@ -663,7 +683,9 @@ impl Differ<'_> {
         for n in &self.new.tables {
             let old_keys = table(self.old, &n.name).map(keys).unwrap_or_default();
             for k in keys(n) {
-                if old_keys.iter().any(|x| same_shape(x, &k)) || self.late(&k.0) != late {
+                let readded = self.reads_readded(&n.name, &[], &k.2.columns);
+                let kept = old_keys.iter().any(|x| same_shape(x, &k)) && !readded;
+                if kept || self.late(&k.0) != late {
                     continue;
                 }
                 let mut st = Statement::new(sql::add_key(&n.name, k.2, k.1));
@@ -695,7 +717,7 @@ impl Differ<'_> {
             let kept = self.old.indexes.iter().any(|x| {
                 same_index(x, i)
                     && (x.name == i.name || self.index_renamed(x).is_some_and(|n| n.name == i.name))
-            });
+            }) && !self.index_reads_readded(i);
             if kept {
                 continue;
             }
@@ -727,6 +749,7 @@ impl Differ<'_> {
                     .foreign_keys
                     .iter()
                     .any(|x| x.name == f.name && same_fk(x, f))
+                    || self.reads_readded(&f.table, &[], &f.columns)
             })
             .collect();
         for f in &added {

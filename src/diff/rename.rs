@@ -108,9 +108,14 @@ pub(super) fn renamed_not_nulls(
 }
 
 /// PostgreSQL keeps a constraint's name through a rename: the keys of a
-/// renamed table or column keep the names they had.
+/// renamed table or column keep the names they had, as do its identity
+/// sequences.
 fn pin_key_names(t: &mut pg::Table) {
     let table = t.name.clone();
+    // And a sequence's: PostgreSQL does not rename it with its table.
+    for c in t.columns.iter_mut().filter(|c| c.identity) {
+        c.sequence = Some(super::columns::sequence_name(&table, c));
+    }
     if let Some(k) = t.primary_key.as_mut() {
         k.name = Some(key_name(&table, k, "pkey"));
     }
