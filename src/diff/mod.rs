@@ -8,12 +8,16 @@
 //! data says). Output: a [`Plan`] — statements in order, each with the
 //! [`Hazard`]s a reviewer must accept — rendered by [`render`].
 //!
-//! Order: extensions the new schema needs are created first; views and
-//! triggers that change are dropped; then foreign
-//! keys, indexes, keys and CHECKs that go or change; new tables; renames;
+//! Order: a changed target schema is moved first; extensions the new
+//! schema needs are created, then the text search configurations it adds;
+//! views and triggers that change are dropped; renames; then foreign
+//! keys, indexes, keys and CHECKs that go or change; keys renamed to the
+//! names a fresh schema gives them ([`names`]); new tables;
 //! new columns; column changes; dropped columns; then CHECKs (NOT VALID, then
 //! VALIDATE), keys, indexes, foreign keys (NOT VALID, then VALIDATE); old
-//! tables are dropped last (create before drop); views and triggers are
+//! tables are dropped last (create before drop), then the keys whose names
+//! they held are renamed or added, and configurations no longer used
+//! dropped; views and triggers are
 //! created again at the end, and extensions no longer needed dropped
 //! (RESTRICT). SET NOT NULL goes through a `CHECK (c IS NOT
 //! NULL) NOT VALID` that is validated first, so the ACCESS EXCLUSIVE lock of
@@ -578,11 +582,7 @@ impl Differ<'_> {
             .iter()
             .filter(|t| table(self.new, &t.name).is_none());
         gone.into_iter().any(|t| {
-            let sequence = |c: &pg::Column| {
-                c.sequence
-                    .clone()
-                    .unwrap_or_else(|| sql::default_name(&t.name, &[c.name.clone()], "seq"))
-            };
+            let sequence = |c: &pg::Column| columns::sequence_name(&t.name, c);
             t.name == name
                 || keys(t).iter().any(|k| k.0 == name)
                 || self

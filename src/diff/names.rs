@@ -141,10 +141,8 @@ pub fn named(s: &pg::Schema, not_null: bool) -> (pg::Schema, NotNullNames) {
     for t in &mut out.tables {
         if let Some(k) = t.primary_key.as_mut() {
             for c in k.columns.iter().filter(|_| not_null) {
-                if !nn.contains_key(&(t.name.clone(), c.clone())) {
-                    let n = ns.not_null(&t.name, c);
-                    nn.insert((t.name.clone(), c.clone()), n);
-                }
+                nn.entry((t.name.clone(), c.clone()))
+                    .or_insert_with(|| ns.not_null(&t.name, c));
             }
             k.name = Some(match k.name.take() {
                 Some(n) => ns.taken(n),
