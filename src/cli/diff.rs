@@ -39,6 +39,9 @@ pub(crate) struct DiffArgs {
     /// Build new indexes on existing tables with CREATE INDEX CONCURRENTLY, after the transaction (plain layout).
     #[arg(long)]
     pub(crate) concurrently: bool,
+    /// The old side's PostgreSQL schema, when it differs from --schema: its tables, views, trigger functions and text search configurations are moved (ALTER … SET SCHEMA).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) old_schema: Option<String>,
     /// Directory of templates (`diff.sql.j2`) overriding the embedded one.
     #[arg(long, value_name = "DIR")]
     pub(crate) templates: Option<PathBuf>,
@@ -57,11 +60,21 @@ fn usage(code: &str, message: String, help: &str, a: &DiffArgs) -> Fail {
     )
 }
 
-fn compile_side(path: &Path, a: &DiffArgs, pack: &RulePack) -> Result<pgbridge::Compiled, Fail> {
+/// One side compiled; `namespace`, when given, replaces --schema.
+fn compile_side(
+    path: &Path,
+    a: &DiffArgs,
+    pack: &RulePack,
+    namespace: Option<&String>,
+) -> Result<pgbridge::Compiled, Fail> {
     let (sqlite, diags) = read_input(path, &a.common)?;
+    let mut rewrite = rewrite_options(&a.common)?;
+    if let Some(n) = namespace {
+        rewrite.namespace = Some(n.clone());
+    }
     let opts = CompileOptions {
         source: source_options(&a.common),
-        rewrite: rewrite_options(&a.common)?,
+        rewrite,
         emit: EmitOptions::default(),
     };
     pgbridge::compile_schema(sqlite, diags, pack, &opts).map_err(|e| {
@@ -119,14 +132,14 @@ fn file_name(p: &Path) -> String {
 
 pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
     let pack = load_pack(&a.common)?;
-    let old = compile_side(&a.old, &a, &pack)?;
-    let mut new = compile_side(&a.new, &a, &pack)?;
+    let old = compile_side(&a.old, &a, &pack, a.old_schema.as_ref())?;
+    let mut new = compile_side(&a.new, &a, &pack, None)?;
     let kept = diff::keep::keep_decisions(&old.sqlite, &old.pg, &new.sqlite, &mut new.pg);
     if let Some(u) = diff::unsupported(&old.pg, &new.pg).into_iter().next() {
         return Err(usage(
             u.code,
             format!("{}: diff does not write this change", u.message),
-            "write the statement by hand (a generated expression: ALTER COLUMN … SET EXPRESSION on PostgreSQL 17+, or drop and add the column; an identity: ALTER SEQUENCE … RENAME TO), or compile the new schema afresh",
+            "give both sides a --schema (the old one's is where its tables are: ALTER TABLE … SET SCHEMA moves them), or compile the new schema afresh",
             &a,
         ));
     }
@@ -137,6 +150,7 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
         concurrently: a.concurrently,
         old_nulls: diff::keep::null_counts(&old.sqlite, &old.pg),
         not_null_constraints: target_version >= 18,
+        target_version,
     };
     let up = diff::plan(&old.pg, &new.pg, &o);
     if let Some(r) = up.unused_renames.first() {
@@ -158,6 +172,7 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
         let back = DiffOptions {
             renames: reversed(&renames),
             not_null_constraints: o.not_null_constraints,
+            target_version,
             ..DiffOptions::default()
         };
         diff::plan(&new.pg, &old.pg, &back)
