@@ -10,10 +10,6 @@ use super::{Differ, Statement};
 use crate::ident::quote_ident;
 use crate::ir::pg;
 
-/// The unaccent dictionary is in its extension's schema, which the search
-/// path may not name (as `01_schema.sql` does).
-const UNACCENT_PATH: &str = "SELECT set_config('search_path', current_setting('search_path') || ', ' || quote_ident(n.nspname), true)\n  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'unaccent';";
-
 fn config<'a>(s: &'a pg::Schema, name: &str) -> Option<&'a pg::TextSearchConfig> {
     s.text_search_configs.iter().find(|c| c.name == name)
 }
@@ -40,7 +36,10 @@ impl Differ<'_> {
         if changed.is_empty() {
             return;
         }
-        s.push(Statement::new(UNACCENT_PATH.to_string()));
+        // The unaccent dictionary is in its extension's schema, which the
+        // search path may not name (as in `01_schema.sql`).
+        let unaccent = crate::emit::extension_path_sql(&["unaccent".to_string()], true);
+        s.push(Statement::new(unaccent));
         for c in changed {
             if config(self.old, &c.name).is_none() {
                 s.push(Statement::new(format!(
