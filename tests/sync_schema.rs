@@ -425,3 +425,319 @@ fn a_dropped_column_or_a_not_null_column_without_default_stays_stopped_with_the_
         assert_eq!(events(&mut client, "schema-applied"), 0);
     }
 }
+
+fn additive(src: &str, url: &str, review: &Path) -> std::process::Output {
+    pgbridge(&[
+        "sync",
+        src,
+        url,
+        "--apply-schema-changes",
+        "additive",
+        "--schema-diff-dir",
+        review.to_str().unwrap(),
+    ])
+}
+
+/// The columns capture recorded for `table` (JSON text).
+fn capture_columns(db: &Path, table: &str) -> String {
+    Connection::open(db)
+        .unwrap()
+        .query_row(
+            "SELECT columns FROM _pgbridge_capture WHERE tbl = ?1",
+            [table],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[test]
+fn a_crash_between_the_targets_commit_and_captures_reinstall_is_finished_by_the_rerun() {
+    for v in PgVersion::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = source(dir.path());
+        let review = dir.path().join("review");
+        let db = cluster(v).new_db("syncschema");
+        let src = db_path.to_str().unwrap();
+        run(&["migrate", src, &db.url, "--live"]);
+        run(&["sync", src, &db.url]);
+        let c = Connection::open(&db_path).unwrap();
+        c.execute_batch(&format!(
+            "ALTER TABLE {h} ADD COLUMN {col} TEXT;
+             UPDATE {h} SET {col} = 'before' WHERE v = 'one';",
+            h = q(HOSTILE),
+            col = q(HOSTILE_COL),
+        ))
+        .unwrap();
+        let before_capture = capture_columns(&db_path, HOSTILE);
+        let o = Command::new(env!("CARGO_BIN_EXE_pgbridge"))
+            .args(["sync", src, &db.url, "--apply-schema-changes", "additive"])
+            .arg("--schema-diff-dir")
+            .arg(&review)
+            .env("PGBRIDGE_SYNC_FAILPOINT", "schema-before-capture")
+            .output()
+            .unwrap();
+        assert!(
+            !o.status.success(),
+            "the failpoint did not fire:\n{}",
+            text(&o)
+        );
+        let mut client = db.connect();
+        assert_eq!(
+            column_type(&mut client, HOSTILE, HOSTILE_COL).as_deref(),
+            Some("text"),
+            "the target's transaction did not commit before the crash"
+        );
+        assert_eq!(
+            capture_columns(&db_path, HOSTILE),
+            before_capture,
+            "capture was reinstalled before the crash"
+        );
+        // The writer goes on meanwhile, into the new column too.
+        c.execute_batch(&format!(
+            "INSERT INTO {h} ({k}, v, {col}) VALUES ('three', 'drei', 'x''*/');
+             UPDATE {h} SET {col} = 'after' WHERE v = 'one';
+             INSERT INTO item (id, name, qty) VALUES (200, 'after the crash', 2);",
+            h = q(HOSTILE),
+            k = q(&format!("k{HOSTILE}")),
+            col = q(HOSTILE_COL),
+        ))
+        .unwrap();
+        let o = additive(src, &db.url, &review);
+        assert!(o.status.success(), "the rerun failed:\n{}", text(&o));
+        let up = std::fs::read_to_string(review.join("up.sql")).unwrap();
+        assert!(
+            !up.contains("ADD COLUMN"),
+            "the rerun diffed against the old schema:\n{up}"
+        );
+        assert_ne!(capture_columns(&db_path, HOSTILE), before_capture);
+        let rows: Vec<(String, Option<String>)> = client
+            .query(
+                &format!(
+                    "SELECT v, {} FROM {} ORDER BY v",
+                    q(HOSTILE_COL),
+                    q(HOSTILE)
+                ),
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("drei".to_string(), Some("x'*/".to_string())),
+                ("one".to_string(), Some("after".to_string())),
+                ("zwei".to_string(), None),
+            ]
+        );
+        assert_eq!(target_position(&mut client), source_position(&db_path));
+        expect_verified(&db_path, &db.url);
+        assert_eq!(events(&mut client, "schema-applied"), 1);
+    }
+}
+
+/// A 12-step rebuild of `users` and of the hostile table that keeps their
+/// columns: `change` is the new declaration of `users`; the hostile table's
+/// `v` gains a default. Then writes capture cannot see.
+fn rebuild_same_columns(c: &Connection, users: &str) {
+    c.execute_batch(&format!(
+        "BEGIN;
+         CREATE TABLE users_new ({users});
+         INSERT INTO users_new SELECT * FROM users;
+         DROP TABLE users;
+         ALTER TABLE users_new RENAME TO users;
+         CREATE TABLE h_new ({k} TEXT PRIMARY KEY, v TEXT DEFAULT 'd;*/');
+         INSERT INTO h_new SELECT * FROM {h};
+         DROP TABLE {h};
+         ALTER TABLE h_new RENAME TO {h};
+         COMMIT;
+         INSERT INTO {h} ({k}) VALUES ('new''k');
+         UPDATE users SET name = 'A2' WHERE id = 1;",
+        h = q(HOSTILE),
+        k = q(&format!("k{HOSTILE}")),
+    ))
+    .unwrap();
+}
+
+fn not_null(client: &mut postgres::Client, table: &str, column: &str) -> bool {
+    client
+        .query_one(
+            "SELECT attnotnull FROM pg_attribute WHERE attrelid = to_regclass(quote_ident($1)) \
+             AND attname = $2",
+            &[&table, &column],
+        )
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn a_rebuild_that_keeps_the_columns_but_drops_a_not_null_and_adds_a_default_is_a_schema_change_on_15_and_18()
+ {
+    for v in PgVersion::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = source(dir.path());
+        let review = dir.path().join("review");
+        let db = cluster(v).new_db("syncschema");
+        let src = db_path.to_str().unwrap();
+        run(&["migrate", src, &db.url, "--live"]);
+        run(&["sync", src, &db.url]);
+        let c = Connection::open(&db_path).unwrap();
+        rebuild_same_columns(&c, "id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT");
+        c.execute_batch("INSERT INTO users (id, name) VALUES (9, 'no email');")
+            .unwrap();
+        // Without the flag: stopped, naming what changed.
+        let o = pgbridge(&["sync", src, &db.url]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        assert!(
+            out.contains("sync-schema-changed") && out.contains("DROP NOT NULL"),
+            "{out}"
+        );
+        assert!(out.contains("SET DEFAULT"), "{out}");
+        let mut client = db.connect();
+        assert!(not_null(&mut client, "users", "email"));
+        // With it: applied (hazard-free), the unlogged rows carried over.
+        let o = additive(src, &db.url, &review);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(!not_null(&mut client, "users", "email"));
+        let default: Option<String> = client
+            .query_one(
+                "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a \
+                 ON a.attrelid = d.adrelid AND a.attnum = d.adnum \
+                 WHERE d.adrelid = to_regclass(quote_ident($1)) AND a.attname = 'v'",
+                &[&HOSTILE],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(default.as_deref(), Some("'d;*/'::text"));
+        let nine: Option<String> = client
+            .query_one("SELECT email FROM users WHERE id = 9", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(nine, None);
+        let newk: String = client
+            .query_one(
+                &format!(
+                    "SELECT v FROM {} WHERE {} = 'new''k'",
+                    q(HOSTILE),
+                    q(&format!("k{HOSTILE}"))
+                ),
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(newk, "d;*/");
+        expect_verified(&db_path, &db.url);
+        assert_eq!(events(&mut client, "schema-applied"), 1);
+        // The same schema from now on: sync goes on without the flag.
+        c.execute_batch("UPDATE users SET name = 'C2' WHERE id = 3;")
+            .unwrap();
+        run(&["sync", src, &db.url]);
+        expect_verified(&db_path, &db.url);
+    }
+}
+
+#[test]
+fn a_rebuild_that_keeps_the_columns_but_sets_not_null_stays_stopped_with_the_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = source(dir.path());
+    let review = dir.path().join("review");
+    let db = cluster(PgVersion::V18).new_db("syncschema");
+    let src = db_path.to_str().unwrap();
+    run(&["migrate", src, &db.url, "--live"]);
+    run(&["sync", src, &db.url]);
+    let mut client = db.connect();
+    let before = target_position(&mut client);
+    let c = Connection::open(&db_path).unwrap();
+    rebuild_same_columns(
+        &c,
+        "id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL",
+    );
+    let o = additive(src, &db.url, &review);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("sync-schema-not-additive") && out.contains("not-null-on-existing-rows"),
+        "{out}"
+    );
+    let up = std::fs::read_to_string(review.join("up.sql")).unwrap();
+    assert!(up.contains("SET NOT NULL"), "{up}");
+    assert!(
+        !not_null(&mut client, "users", "name"),
+        "the target was changed"
+    );
+    assert_eq!(target_position(&mut client), before);
+    assert_eq!(events(&mut client, "schema-applied"), 0);
+}
+
+const NEW_TABLE: &str = "n\"ew\n*/; t";
+
+#[test]
+fn a_new_table_or_a_new_index_alone_is_noticed_and_applied_with_the_flag_on_15_and_18() {
+    for v in PgVersion::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = source(dir.path());
+        let review = dir.path().join("review");
+        let db = cluster(v).new_db("syncschema");
+        let src = db_path.to_str().unwrap();
+        run(&["migrate", src, &db.url, "--live"]);
+        run(&["sync", src, &db.url]);
+        let c = Connection::open(&db_path).unwrap();
+        c.execute_batch(&format!(
+            "CREATE TABLE {t} ({k} INTEGER PRIMARY KEY, {col} TEXT NOT NULL);
+             INSERT INTO {t} VALUES (1, 'one'), (2, 'it''s');
+             CREATE INDEX {i} ON item (name);",
+            t = q(NEW_TABLE),
+            k = q(&format!("id{NEW_TABLE}")),
+            col = q(HOSTILE_COL),
+            i = q("item by \"name\""),
+        ))
+        .unwrap();
+        let o = pgbridge(&["sync", src, &db.url]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        assert!(
+            out.contains("sync-schema-changed")
+                && out.contains("CREATE TABLE U&\"n\"\"ew\\000A*/; t\"")
+                && out.contains("CREATE INDEX"),
+            "{out}"
+        );
+        let mut client = db.connect();
+        assert_eq!(events(&mut client, "schema-changed"), 1);
+        let o = additive(src, &db.url, &review);
+        assert!(o.status.success(), "{}", text(&o));
+        let rows: Vec<String> = client
+            .query(
+                &format!("SELECT {} FROM {} ORDER BY 1", q(HOSTILE_COL), q(NEW_TABLE)),
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(rows, vec!["it's".to_string(), "one".to_string()]);
+        let index: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_indexes WHERE tablename = 'item' AND indexname = $1",
+                &[&"item by \"name\""],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(index, 1, "the index was not built");
+        expect_verified(&db_path, &db.url);
+        // The new table is captured: its later rows sync without the flag.
+        c.execute_batch(&format!(
+            "INSERT INTO {} VALUES (3, 'three');",
+            q(NEW_TABLE)
+        ))
+        .unwrap();
+        run(&["sync", src, &db.url]);
+        let n: i64 = client
+            .query_one(&format!("SELECT count(*) FROM {}", q(NEW_TABLE)), &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 3);
+        expect_verified(&db_path, &db.url);
+    }
+}

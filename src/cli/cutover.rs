@@ -36,6 +36,10 @@ pub(crate) fn run_cutover(a: CutoverArgs) -> Result<ExitCode, Fail> {
             namespace: copts.rewrite.namespace.clone(),
             follow: false,
             extensions: copts.source.extensions.clone(),
+            rules: Some(pgbridge::sync::schema::Rules {
+                pack: pack.clone(),
+                compile: copts.clone(),
+            }),
             apply_schema_changes: None,
         },
         max_freeze: a.max_freeze,

@@ -32,6 +32,7 @@ pub(crate) fn run_rollback(a: RollbackArgs) -> Result<ExitCode, Fail> {
             namespace: copts.rewrite.namespace.clone(),
             follow: false,
             extensions: copts.source.extensions.clone(),
+            rules: None,
             apply_schema_changes: None,
         },
         accept_loss: a.accept_loss,

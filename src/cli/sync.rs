@@ -77,10 +77,12 @@ pub(crate) fn run_sync(a: SyncArgs) -> Result<ExitCode, Fail> {
         namespace: copts.rewrite.namespace.clone(),
         follow: a.follow,
         extensions: copts.source.extensions.clone(),
+        rules: Some(pgbridge::sync::schema::Rules {
+            pack: load_pack(&a.common)?,
+            compile: copts.clone(),
+        }),
         apply_schema_changes: match a.apply_schema_changes {
             Some(SchemaChangesArg::Additive) => Some(pgbridge::sync::schema::Additive {
-                pack: load_pack(&a.common)?,
-                compile: copts.clone(),
                 review_dir: a.schema_diff_dir.clone(),
             }),
             None => None,

@@ -28,6 +28,7 @@
 //! reach the report.
 pub mod plan;
 mod run;
+pub mod schema_record;
 pub mod verify_plan;
 
 pub use run::{Outcome, migrate, read_server, sha256_file};

@@ -38,6 +38,7 @@ ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS verify_plan jsonb;
 ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS verify_views jsonb;
 ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS source_fingerprint text;
 ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS live_position bigint;
+ALTER TABLE pgbridge.runs ADD COLUMN IF NOT EXISTS live_schema jsonb;
 CREATE TABLE IF NOT EXISTS pgbridge.tables (
     plan text NOT NULL,
     table_name text NOT NULL,
@@ -515,10 +516,11 @@ fn run_target(
     let t_cons = Instant::now();
     let finish = format!(
         "UPDATE pgbridge.runs SET status = 'complete', finished_at = now(), verify_plan = {}::jsonb, \
-         verify_views = {}::jsonb, live_position = {} WHERE plan = {};",
+         verify_views = {}::jsonb, live_position = {}, live_schema = {}::jsonb WHERE plan = {};",
         quote_literal(&serde_json::to_string(&verify_plan).unwrap_or_else(|_| "null".into())),
         quote_literal(&serde_json::to_string(&verify_views).unwrap_or_else(|_| "null".into())),
         r.live_position.map_or("NULL".into(), |p| p.to_string()),
+        live_schema(r),
         quote_literal(r.plan_digest)
     );
     if r.opts.data_only {
@@ -530,6 +532,16 @@ fn run_target(
     report_rejects(r, ctl, diags, report)?;
     report.status = "complete".into();
     Ok(())
+}
+
+/// What a `--live` run created, for sync's schema hook
+/// ([`super::schema_record`]); other runs record none.
+fn live_schema(r: &RunCtx<'_>) -> String {
+    if r.live_position.is_none() || r.opts.data_only {
+        return "NULL".into();
+    }
+    let record = super::schema_record::SchemaRecord::of(&r.compiled.sqlite, &r.compiled.pg);
+    quote_literal(&record.to_json())
 }
 
 /// `--dry-run`: the plan and its estimated time; the target is only read.

@@ -153,6 +153,11 @@ fn run(
 ) -> Result<(), Box<Diagnostic>> {
     let mut sync_rep = SyncReport::default();
     observer.progress.phase("catching up with the source");
+    // What capture cannot see (a new table, a changed NOT NULL) stops it.
+    let declared = super::schema::declared_changes(source, &opts.sync, r)?;
+    if !declared.is_empty() {
+        return Err(super::schema_changed(source, &declared));
+    }
     let rebuilt = super::rebuild::rebuilt(&r.conn, &r.columns).map_err(sqlite(source))?;
     if !rebuilt.is_empty() {
         super::rebuild::repair(source, &opts.sync, r, &rebuilt, &mut sync_rep)?;
@@ -265,7 +270,8 @@ fn freeze(
     };
     let fence = capture::position(w).map_err(&serr)?;
     rep.fence = fence;
-    let changes = super::schema_changes(w, &r.columns).map_err(&serr)?;
+    let mut changes = super::schema_changes(w, &r.columns).map_err(&serr)?;
+    changes.extend(super::schema::declared_changes(source, &opts.sync, r)?);
     if !changes.is_empty() {
         return Err(super::schema_changed(source, &changes));
     }

@@ -10,9 +10,11 @@
 //! The loop: read a batch in one short read transaction, apply it in one
 //! PostgreSQL transaction, repeat until the log is drained; with `follow`,
 //! wait for the next commit (`PRAGMA data_version`, polled every few
-//! milliseconds, with a one-second tick) until told to stop. A change to a
-//! captured table's schema (`PRAGMA schema_version`) stops sync with a
-//! diagnostic naming it. Sync never writes the source but to compact the
+//! milliseconds, with a one-second tick) until told to stop. When the
+//! source's schema moves (`PRAGMA schema_version`), a change to a captured
+//! table, or anything the target does not hold ([`schema`]), stops sync
+//! with a diagnostic naming it, or is applied with
+//! `--apply-schema-changes`. Sync never writes the source but to compact the
 //! log, and never checkpoints it.
 pub mod apply;
 pub mod cutover;
@@ -40,8 +42,13 @@ pub struct SyncOptions {
     pub follow: bool,
     /// SQLite loadable extensions for reading the source.
     pub extensions: Vec<PathBuf>,
+    /// The rules migrate compiled with: with them sync compares the live
+    /// source's compiled schema with the one the target records whenever
+    /// the source's schema moves ([`schema`]); without, only capture's
+    /// columns and triggers.
+    pub rules: Option<schema::Rules>,
     /// `--apply-schema-changes additive`: apply an additive schema change
-    /// and go on ([`schema`]), instead of stopping.
+    /// and go on ([`schema`]), instead of stopping (needs `rules`).
     pub apply_schema_changes: Option<schema::Additive>,
 }
 
@@ -98,6 +105,8 @@ struct Ready {
     position: i64,
     /// Each captured table's columns, to name a schema change.
     columns: BTreeMap<String, Vec<String>>,
+    /// The hash of the source's schema the target is known to match.
+    schema_hash: Option<String>,
 }
 
 /// The target's schema: the option, else the connection's current one.
@@ -211,6 +220,8 @@ fn prepare(
         }
     }
     let parents_first = order(&mut client, &ns, &tables)?;
+    let schema_hash =
+        state::source_schema(&mut client, &ns).map_err(pg("reading the source's schema hash"))?;
     let ready_check = schema_changes(&conn, &columns).map_err(sqlite(source))?;
     // A table rebuilt with the same columns is repaired by the run itself.
     let rebuilt = rebuild::rebuilt(&conn, &columns).map_err(sqlite(source))?;
@@ -252,6 +263,7 @@ fn prepare(
         parents_first,
         position: st.position,
         columns,
+        schema_hash,
     })
 }
 
@@ -355,7 +367,8 @@ fn schema_changes(
 
 /// Crash testing: when the environment variable `PGBRIDGE_SYNC_FAILPOINT`
 /// names `point` (`after-read`, `mid-apply`, `before-commit`,
-/// `after-commit`), the process aborts there, as `kill -9` would.
+/// `after-commit`, `schema-before-capture`), the process aborts there, as
+/// `kill -9` would.
 pub(crate) fn failpoint(point: &str) {
     static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     if AT
@@ -448,32 +461,16 @@ pub fn sync(
         }
         let v = schema_version(&r.conn).map_err(&serr)?;
         if v != version {
-            let changes = schema_changes(&r.conn, &r.columns).map_err(&serr)?;
-            let rebuilt = rebuild::rebuilt(&r.conn, &r.columns).map_err(&serr)?;
-            if !changes.is_empty() && changes.len() == rebuilt.len() {
-                rebuild::repair(source, opts, &mut r, &rebuilt, &mut rep)?;
-                version = schema_version(&r.conn).map_err(&serr)?;
-                continue;
-            }
-            if !changes.is_empty() {
-                let _ = state::event(
-                    &mut r.client,
-                    &r.namespace,
-                    "schema-changed",
-                    serde_json::json!({"changes": changes, "position": r.position}),
-                );
-                if let Some(add) = &opts.apply_schema_changes {
-                    let (client, ns) = (&mut r.client, &r.namespace);
-                    r = schema::follow(
-                        source, connect, opts, add, client, ns, &r.columns, &changes,
-                    )?;
+            match schema_move(source, connect, opts, &mut r, &mut rep)? {
+                SchemaMove::Unchanged => version = v,
+                SchemaMove::Repaired => version = schema_version(&r.conn).map_err(&serr)?,
+                SchemaMove::Followed(next) => {
+                    r = *next;
                     rep.position_to = r.position;
                     version = schema_version(&r.conn).map_err(&serr)?;
-                    continue;
                 }
-                break Err(schema_changed(source, &changes));
+                SchemaMove::Stop(d) => break Err(d),
             }
-            version = v;
         }
         let Some(b) = apply::read(&r.conn, &r.tables, r.position)? else {
             if !opts.follow {
@@ -515,6 +512,56 @@ pub fn sync(
         serde_json::to_value(&rep).unwrap_or_default(),
     );
     Ok(rep)
+}
+
+/// What a move of the source's schema (`PRAGMA schema_version`) means.
+enum SchemaMove {
+    /// Nothing the target or capture must follow.
+    Unchanged,
+    /// Tables rebuilt with the same declaration, repaired ([`rebuild`]).
+    Repaired,
+    /// A schema change applied by `--apply-schema-changes`: sync set up
+    /// again.
+    Followed(Box<Ready>),
+    /// A schema change sync stops on.
+    Stop(Box<Diagnostic>),
+}
+
+/// Compares the source with what capture recorded (columns, triggers) and
+/// with the schema the target records ([`schema::declared_changes`]):
+/// a rebuild that changed nothing else is repaired; any other change is
+/// followed with `--apply-schema-changes`, else sync stops on it.
+fn schema_move(
+    source: &Path,
+    connect: Connector<'_>,
+    opts: &SyncOptions,
+    r: &mut Ready,
+    rep: &mut SyncReport,
+) -> Result<SchemaMove, Box<Diagnostic>> {
+    let serr = sqlite(source);
+    let mut changes = schema_changes(&r.conn, &r.columns).map_err(&serr)?;
+    let rebuilt = rebuild::rebuilt(&r.conn, &r.columns).map_err(&serr)?;
+    let declared = schema::declared_changes(source, opts, r)?;
+    if declared.is_empty() && changes.len() == rebuilt.len() {
+        if rebuilt.is_empty() {
+            return Ok(SchemaMove::Unchanged);
+        }
+        rebuild::repair(source, opts, r, &rebuilt, rep)?;
+        return Ok(SchemaMove::Repaired);
+    }
+    changes.extend(declared);
+    let _ = state::event(
+        &mut r.client,
+        &r.namespace,
+        "schema-changed",
+        serde_json::json!({"changes": changes, "position": r.position}),
+    );
+    let Some(add) = &opts.apply_schema_changes else {
+        return Ok(SchemaMove::Stop(schema_changed(source, &changes)));
+    };
+    let (client, ns) = (&mut r.client, &r.namespace);
+    let next = schema::follow(source, connect, opts, add, client, ns, &r.columns, &changes)?;
+    Ok(SchemaMove::Followed(Box::new(next)))
 }
 
 /// Waits while a cutover holds the target (it applies the last changes
@@ -572,7 +619,8 @@ fn schema_changed(source: &Path, changes: &[String]) -> Box<Diagnostic> {
             format!("the source's schema changed while syncing: {}", changes.join("; ")),
         )
         .with_help(format!(
-            "sync stopped before applying anything past the change; bring the target's schema along (`pgbridge diff`), then `pgbridge capture install {}` and `pgbridge verify` before syncing again",
+            "sync stopped before applying anything past the change; `pgbridge sync {} <target> --apply-schema-changes additive` applies a change that only adds, else bring the target's schema along (`pgbridge diff`), then `pgbridge capture install {}` and `pgbridge verify` before syncing again",
+            source.display(),
             source.display()
         )),
     )

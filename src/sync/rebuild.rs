@@ -1,7 +1,9 @@
 //! rebuild: a captured table that SQLite's 12-step procedure rebuilt (new
-//! table, copy, drop, rename) with the same columns has lost capture's
+//! table, copy, drop, rename) with the same declaration has lost capture's
 //! triggers, and its changes since went unlogged. Sync recognises it and
-//! repairs it instead of stopping.
+//! repairs it instead of stopping. (Same columns but a NOT NULL, default or
+//! CHECK changed is a schema change: [`super::schema`] finds it in the
+//! diff against the target's record first.)
 //!
 //! Input: the tables whose only change is lost triggers. Output: capture
 //! reinstalled on them (every change from then on is logged), one batch

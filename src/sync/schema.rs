@@ -1,236 +1,113 @@
 //! sync's schema-change hook (`sync --apply-schema-changes additive`).
 //!
 //! Reads: the live source's schema (compiled through the rules the sync
-//! was given, as migrate compiled it), the columns capture recorded for each
-//! captured table, and the target's catalog. Writes: the diff for review
-//! (`up.sql`, `DIFF_REVIEW.md`, `down.sql` where written) into the review
-//! directory; when the change is additive, the target (the diff's
-//! statements and the run's recorded plan, in one transaction), capture
-//! (installed again, so its triggers and recorded columns are the new
-//! ones), and the changed tables' rows.
+//! was given, as migrate compiled it), the schema the target records (the
+//! old side, [`old_side`]), the columns capture recorded for each captured
+//! table, and the target's catalog. Writes: the diff for review (`up.sql`,
+//! `DIFF_REVIEW.md`, `down.sql` where written) into the review directory;
+//! when the change is additive, the target (the diff's statements, the
+//! run's recorded plan and schema, and the source schema's hash, in one
+//! transaction), capture (installed again, so its triggers and recorded
+//! columns are the new ones), and the changed tables' rows.
 //!
-//! The old side of the diff is the new side with what capture did not
-//! record taken out: in each captured table the columns added since, with
-//! the keys, CHECKs, indexes and foreign keys that name them, and every
-//! table that is not in the target yet. A change is additive when every
-//! statement of the diff only creates or adds (`CREATE TABLE`, `CREATE
-//! INDEX`, `ALTER TABLE … ADD`, `… VALIDATE CONSTRAINT`) and carries no
-//! hazard, no captured column was dropped or renamed, no captured table
-//! dropped, every kept column still converts as migrate loaded it, and every
-//! new table can be captured. So a nullable column, a column with a constant
-//! default, and a new table with its keys and indexes are additive; a NOT
-//! NULL column without a default, a per-row default (a rewrite), an index on
-//! an existing table (`index-build`) are not.
+//! A change is additive when no statement of the diff carries a hazard
+//! but `index-build` (sync's target is not serving yet: the only writer an
+//! index build holds up is sync itself), no captured column or table is
+//! gone, every kept column still converts as migrate loaded it, and every
+//! new table can be captured. So a nullable column, a column with a
+//! constant default, a new table with its keys and indexes, a new index, a
+//! dropped NOT NULL, a new or dropped default and a dropped CHECK are
+//! additive; a NOT NULL column without a default or a SET NOT NULL
+//! (`not-null-on-existing-rows`), a per-row default or a type change (a
+//! rewrite), a new key on an existing table, a drop that loses data are
+//! not.
+//!
+//! Since the old side is what the target holds, a crash after the
+//! target's transaction and before capture is installed again leaves an
+//! empty diff: the rerun installs capture, carries the tables and verifies.
 //!
 //! A changed table's log may miss changes (a 12-step rebuild drops capture's
 //! triggers until they are installed again), so after capture is installed
 //! again each changed or new table is read whole in one snapshot and
 //! applied with the log up to it: PostgreSQL holds exactly SQLite's rows
 //! there. Then verify checks those tables at that same snapshot.
+mod detect;
+mod old_side;
+
 use super::{Ready, SyncOptions, SyncReport, err, pg, sqlite};
 use crate::diag::{Diagnostic, Stage};
 use crate::diff::{self, render};
 use crate::ir::pg as pgir;
 use crate::load::Connector;
-use crate::load::plan::{CatalogColumn, read_catalog};
+use crate::load::plan::read_catalog;
+use crate::load::schema_record::{self, SchemaRecord};
 use crate::rewrite::RulePack;
-use std::collections::{BTreeMap, BTreeSet};
+pub(super) use detect::declared_changes;
+use old_side::RecordedColumns;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// What `--apply-schema-changes additive` needs: the rules and options
-/// migrate compiled with, and where the diff goes.
+/// The rules and options migrate compiled with (`--rules`, `--naming`,
+/// `--schema`): sync compiles the live source with them.
 #[derive(Debug, Clone)]
-pub struct Additive {
+pub struct Rules {
     pub pack: RulePack,
     pub compile: crate::CompileOptions,
+}
+
+/// What `--apply-schema-changes additive` needs besides the rules: where
+/// the diff goes.
+#[derive(Debug, Clone)]
+pub struct Additive {
     /// The diff of each schema change is written here for review.
     pub review_dir: PathBuf,
 }
 
-/// What capture recorded: each captured table's columns.
-type RecordedColumns = BTreeMap<String, Vec<String>>;
+/// Hazards an additive change may carry (see the module docs).
+const ALLOWED_HAZARDS: &[&str] = &["index-build"];
+
+/// The live source compiled, and the hash of the schema it was read from.
+struct Live {
+    compiled: crate::Compiled,
+    /// The target's server major version.
+    major: u32,
+    hash: String,
+}
 
 /// The live source's schema compiled as migrate compiled it (for the
-/// target's server and schema `ns`).
+/// target's server and schema `ns`); `profile`: with the data profile.
 fn compile_live(
     source: &Path,
     client: &mut postgres::Client,
     ns: &str,
     opts: &SyncOptions,
-    add: &Additive,
-) -> Result<(crate::Compiled, u32), Box<Diagnostic>> {
+    rules: &Rules,
+    profile: bool,
+) -> Result<Live, Box<Diagnostic>> {
     let (major, _, exts) = crate::load::read_server(client).map_err(pg("reading the server"))?;
-    let mut copts = add.compile.clone();
+    let mut copts = rules.compile.clone();
     copts.rewrite.target = crate::rewrite::Target::new(major, &exts);
     copts.rewrite.namespace = Some(ns.to_string());
     copts.emit.bare = true;
+    copts.source.profile = copts.source.profile && profile;
     let conn = super::open_source(source, opts)?;
     let tx = conn.unchecked_transaction().map_err(sqlite(source))?;
+    let hash = detect::source_hash(&tx).map_err(sqlite(source))?;
     let (schema, d) =
         crate::source::live::read_with(&tx, source, &copts.source, &crate::progress::Quiet)
             .map_err(|e| match e {
                 crate::diag::Error::Diagnostic(d) => d,
                 other => err("source-unreadable", other.to_string()),
             })?;
-    let compiled = crate::compile_schema(schema, d, &add.pack, &copts).map_err(|e| match e {
+    let compiled = crate::compile_schema(schema, d, &rules.pack, &copts).map_err(|e| match e {
         crate::diag::Error::Diagnostic(d) => d,
         other => err("compile-failed", other.to_string()),
     })?;
-    Ok((compiled, major))
-}
-
-/// Whether `text` names `column` as an identifier (bare or quoted).
-fn mentions(text: &str, column: &str) -> bool {
-    let quoted = crate::ident::quote_ident(column);
-    if quoted != column {
-        return text.contains(&quoted);
-    }
-    text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
-        .any(|w| w == column)
-}
-
-/// The old side: `new` without the tables the target lacks and without
-/// the columns capture did not record (and what names them). Adds to
-/// `refused` what makes the change more than additive.
-fn old_side(
-    new: &pgir::Schema,
-    recorded: &RecordedColumns,
-    catalog: &BTreeMap<String, Vec<CatalogColumn>>,
-    refused: &mut Vec<String>,
-) -> pgir::Schema {
-    let mut old = new.clone();
-    let mut gone_tables: BTreeSet<String> = BTreeSet::new();
-    let mut gone_columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for t in &new.tables {
-        let Some(cols) = recorded.get(&t.source_name) else {
-            if !catalog.contains_key(&t.name) {
-                gone_tables.insert(t.name.clone());
-            }
-            continue;
-        };
-        let live: Vec<&str> = t.columns.iter().map(|c| c.source_name.as_str()).collect();
-        for c in cols.iter().filter(|c| !live.contains(&c.as_str())) {
-            refused.push(format!(
-                "column {}.{} was dropped or renamed",
-                crate::ident::escape_text(&t.source_name),
-                crate::ident::escape_text(c)
-            ));
-        }
-        let added: Vec<String> = t
-            .columns
-            .iter()
-            .filter(|c| !cols.contains(&c.source_name))
-            .map(|c| c.name.clone())
-            .collect();
-        if !added.is_empty() {
-            gone_columns.insert(t.name.clone(), added);
-        }
-    }
-    for t in recorded.keys() {
-        if !new.tables.iter().any(|p| &p.source_name == t) {
-            refused.push(format!(
-                "captured table {} is gone from the source",
-                crate::ident::escape_text(t)
-            ));
-        }
-    }
-    // Columns the target has and the source no longer: the diff drops
-    // them (data-loss), so the review shows it.
-    for t in &mut old.tables {
-        let Some(cat) = catalog.get(&t.name) else {
-            continue;
-        };
-        let Some(like) = t.columns.first().cloned() else {
-            continue;
-        };
-        for cc in cat.iter().filter(|cc| !cc.generated) {
-            if !t.columns.iter().any(|c| c.name == cc.name) {
-                t.columns.push(pgir::Column {
-                    name: cc.name.clone(),
-                    source_name: cc.name.clone(),
-                    pg_type: cc.pg_type.clone(),
-                    not_null: cc.not_null,
-                    default: None,
-                    identity: false,
-                    sequence: None,
-                    generated: None,
-                    collation: None,
-                    decisions: Vec::new(),
-                    ..like.clone()
-                });
-            }
-        }
-    }
-    old.tables.retain(|t| !gone_tables.contains(&t.name));
-    old.indexes.retain(|i| !gone_tables.contains(&i.table));
-    old.foreign_keys
-        .retain(|f| !gone_tables.contains(&f.table) && !gone_tables.contains(&f.ref_table));
-    for (table, cols) in &gone_columns {
-        let names = |c: &String| cols.contains(c);
-        let Some(t) = old.tables.iter_mut().find(|t| &t.name == table) else {
-            continue;
-        };
-        t.columns.retain(|c| !names(&c.name));
-        if t.primary_key
-            .as_ref()
-            .is_some_and(|k| k.columns.iter().any(names))
-        {
-            t.primary_key = None;
-        }
-        t.uniques.retain(|k| !k.columns.iter().any(names));
-        t.checks
-            .retain(|k| !cols.iter().any(|c| mentions(&k.expr, c)));
-        old.indexes.retain(|i| {
-            &i.table != table
-                || !cols.iter().any(|c| {
-                    i.elements.iter().any(|e| mentions(e, c))
-                        || i.where_clause.as_deref().is_some_and(|w| mentions(w, c))
-                })
-        });
-        old.foreign_keys.retain(|f| {
-            !(&f.table == table && f.columns.iter().any(names)
-                || &f.ref_table == table && f.ref_columns.iter().any(names))
-        });
-    }
-    old
-}
-
-/// The unquoted words of `sql`, a quoted identifier or literal as one `_`.
-fn words(sql: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quote: Option<char> = None;
-    for ch in sql.chars() {
-        match quote {
-            Some(q) if ch == q => quote = None,
-            Some(_) => {}
-            None if ch == '"' || ch == '\'' => {
-                quote = Some(ch);
-                cur.push('_');
-            }
-            None if ch.is_whitespace() || ch == '(' || ch == ';' || ch == ',' => {
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur).to_uppercase());
-                }
-            }
-            None => cur.push(ch),
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur.to_uppercase());
-    }
-    out
-}
-
-/// Whether a diff statement only creates or adds.
-fn adds_only(sql: &str) -> bool {
-    let w = words(sql);
-    let at = |i: usize| w.get(i).map_or("", String::as_str);
-    match (at(0), at(1)) {
-        ("CREATE", "TABLE" | "INDEX" | "UNIQUE" | "EXTENSION") => true,
-        ("ALTER", "TABLE") => matches!(at(3), "ADD" | "VALIDATE"),
-        _ => false,
-    }
+    Ok(Live {
+        compiled,
+        major,
+        hash,
+    })
 }
 
 /// Kept columns that no longer convert as migrate loaded them.
@@ -261,11 +138,92 @@ fn changed_converters(
     out
 }
 
+/// The diff's statements that make it more than additive: a hazard not
+/// allowed.
+fn statement_refusals(up: &diff::Plan) -> Vec<String> {
+    up.hazards()
+        .filter(|(_, h)| !ALLOWED_HAZARDS.contains(&h.code))
+        .map(|(s, h)| {
+            format!(
+                "{}: {} ({})",
+                crate::emit::statements::label(&s.sql),
+                h.code,
+                h.message
+            )
+        })
+        .collect()
+}
+
+/// Everything that makes the change more than additive (see the module
+/// docs); empty: it is additive.
+fn refusals(
+    client: &mut postgres::Client,
+    ns: &str,
+    change: &Change,
+    recorded: &RecordedColumns,
+) -> Result<Vec<String>, Box<Diagnostic>> {
+    let new = &change.live.compiled;
+    let mut out = detect::compile_errors(new);
+    out.extend(old_side::capture_losses(&new.pg, recorded));
+    if let Ok((plan, _)) = crate::verify::recorded_plan(client, ns)? {
+        out.extend(changed_converters(&new.pg, &plan));
+    }
+    out.extend(
+        diff::unsupported(&change.old, &new.pg)
+            .into_iter()
+            .map(|u| format!("{} ({})", u.message, u.code)),
+    );
+    out.extend(statement_refusals(&change.up));
+    out.extend(change.capture.refused.iter().map(|(t, why)| {
+        format!(
+            "table {} cannot be captured: {why}",
+            crate::ident::escape_text(t)
+        )
+    }));
+    Ok(out)
+}
+
+/// The captured tables whose columns changed or that lost capture's
+/// triggers (their log may miss changes), and the new tables: each is
+/// read whole once the change is applied.
+fn reload_set(
+    source: &Path,
+    opts: &SyncOptions,
+    new: &crate::Compiled,
+    recorded: &RecordedColumns,
+) -> Result<BTreeSet<String>, Box<Diagnostic>> {
+    let present = super::triggers(&super::open_source(source, opts)?).map_err(sqlite(source))?;
+    let changed = |t: &str, cols: &[String]| {
+        new.sqlite
+            .tables
+            .iter()
+            .find(|s| s.name == t)
+            .is_some_and(|s| s.columns.iter().map(|c| &c.name).ne(cols.iter()))
+    };
+    let untriggered = |t: &str| {
+        crate::capture::TRIGGER_KINDS
+            .iter()
+            .any(|k| !present.contains(&crate::capture::trigger_name(k, t)))
+    };
+    let mut out: BTreeSet<String> = recorded
+        .iter()
+        .filter(|(t, cols)| changed(t, cols) || untriggered(t))
+        .map(|(t, _)| t.clone())
+        .collect();
+    out.extend(
+        new.pg
+            .tables
+            .iter()
+            .filter(|t| !recorded.contains_key(&t.source_name))
+            .map(|t| t.source_name.clone()),
+    );
+    Ok(out)
+}
+
 /// The diff between what the target has and the live source.
 struct Change {
-    new: crate::Compiled,
+    live: Live,
     old: pgir::Schema,
-    target_version: u32,
     up: diff::Plan,
     /// Why it is not additive (empty: it is).
     refused: Vec<String>,
@@ -279,101 +237,44 @@ fn compute(
     client: &mut postgres::Client,
     ns: &str,
     opts: &SyncOptions,
-    add: &Additive,
+    rules: &Rules,
     recorded: &RecordedColumns,
 ) -> Result<Change, Box<Diagnostic>> {
-    let (new, target_version) = compile_live(source, client, ns, opts, add)?;
+    let mut live = compile_live(source, client, ns, opts, rules, true)?;
+    let record = schema_record::read(client, ns).map_err(pg("reading the target's schema"))?;
     let catalog = read_catalog(client, ns).map_err(pg("reading the target's catalog"))?;
-    let mut refused: Vec<String> = new
-        .diagnostics
-        .0
-        .iter()
-        .filter(|d| d.severity == crate::diag::Severity::Error)
-        .map(|d| format!("the source does not compile: {}", d.message))
-        .collect();
-    let old = old_side(&new.pg, recorded, &catalog, &mut refused);
-    if let Ok((plan, _)) = crate::verify::recorded_plan(client, ns)? {
-        refused.extend(changed_converters(&new.pg, &plan));
-    }
+    let old = old_side::old_side(record, &mut live.compiled, recorded, &catalog);
     let o = diff::DiffOptions {
-        not_null_constraints: target_version >= 18,
+        not_null_constraints: live.major >= 18,
         ..Default::default()
     };
-    refused.extend(
-        diff::unsupported(&old, &new.pg)
-            .into_iter()
-            .map(|u| format!("{} ({})", u.message, u.code)),
-    );
-    let up = diff::plan(&old, &new.pg, &o);
-    for s in &up.statements {
-        let label = crate::emit::statements::label(&s.sql);
-        for h in &s.hazards {
-            refused.push(format!("{label}: {} ({})", h.code, h.message));
-        }
-        if s.hazards.is_empty() && !adds_only(&s.sql) {
-            refused.push(format!("{label}: not an addition"));
-        }
-    }
-    let capture = crate::capture::plan(&new.sqlite, &new.pg);
-    refused.extend(capture.refused.iter().map(|(t, why)| {
-        format!(
-            "table {} cannot be captured: {why}",
-            crate::ident::escape_text(t)
-        )
-    }));
-    let mut reload: BTreeSet<String> = recorded
-        .iter()
-        .filter(|(t, cols)| {
-            new.sqlite
-                .tables
-                .iter()
-                .find(|s| &&s.name == t)
-                .is_some_and(|s| s.columns.iter().map(|c| &c.name).ne(cols.iter()))
-        })
-        .map(|(t, _)| t.clone())
-        .collect();
-    // A table that lost capture's triggers missed changes, whatever else.
-    let present = super::triggers(&super::open_source(source, opts)?).map_err(sqlite(source))?;
-    reload.extend(
-        recorded
-            .keys()
-            .filter(|t| {
-                crate::capture::TRIGGER_KINDS
-                    .iter()
-                    .any(|k| !present.contains(&crate::capture::trigger_name(k, t)))
-            })
-            .cloned(),
-    );
-    reload.extend(
-        new.pg
-            .tables
-            .iter()
-            .filter(|t| !recorded.contains_key(&t.source_name))
-            .map(|t| t.source_name.clone()),
-    );
-    Ok(Change {
-        new,
+    let up = diff::plan(&old, &live.compiled.pg, &o);
+    let capture = crate::capture::plan(&live.compiled.sqlite, &live.compiled.pg);
+    let reload = reload_set(source, opts, &live.compiled, recorded)?;
+    let mut change = Change {
+        live,
         old,
-        target_version,
         up,
-        refused,
+        refused: Vec::new(),
         reload,
         capture,
-    })
+    };
+    change.refused = refusals(client, ns, &change, recorded)?;
+    Ok(change)
 }
 
 /// Writes the diff for review; returns the directory.
 fn write_review(change: &Change, add: &Additive, ns: &str) -> Result<PathBuf, Box<Diagnostic>> {
     let back = diff::DiffOptions {
-        not_null_constraints: change.target_version >= 18,
+        not_null_constraints: change.live.major >= 18,
         ..Default::default()
     };
     let down = change
         .up
         .reversible()
-        .then(|| diff::plan(&change.new.pg, &change.old, &back));
+        .then(|| diff::plan(&change.live.compiled.pg, &change.old, &back));
     let ro = render::RenderOptions {
-        target_version: change.target_version,
+        target_version: change.live.major,
         namespace: Some(ns.to_string()),
         bare: false,
         emit: crate::EmitOptions::default(),
@@ -402,7 +303,8 @@ fn write_review(change: &Change, add: &Additive, ns: &str) -> Result<PathBuf, Bo
     Ok(add.review_dir.clone())
 }
 
-/// Applies the diff and records the new plan, in one transaction.
+/// Applies the diff and records the new plan, schema and source schema
+/// hash, in one transaction.
 fn apply_to_target(
     client: &mut postgres::Client,
     ns: &str,
@@ -429,10 +331,11 @@ fn apply_to_target(
             .with_help("the diff is in the review directory: apply it yourself, then `pgbridge capture install` and sync again"),
         )
     };
+    let new = &change.live.compiled;
     let run = |client: &mut postgres::Client| -> Result<(), Box<Diagnostic>> {
         client.batch_execute(&sql).map_err(failed)?;
         let catalog = read_catalog(client, ns).map_err(failed)?;
-        let plans = crate::load::plan::plan_created(&change.new.sqlite, &change.new.pg, &catalog)
+        let plans = crate::load::plan::plan_created(&new.sqlite, &new.pg, &catalog)
             .map_err(|d| {
             err(
                 "sync-schema-apply-failed",
@@ -442,7 +345,7 @@ fn apply_to_target(
                 ),
             )
         })?;
-        let mut planned = crate::load::verify_plan::for_created(&plans, &change.new.pg);
+        let mut planned = crate::load::verify_plan::for_created(&plans, &new.pg);
         // Columns migrate loaded keep the converters it loaded them with.
         if let Ok((before, _)) = crate::verify::recorded_plan(client, ns)? {
             for p in &mut planned {
@@ -465,6 +368,9 @@ fn apply_to_target(
                 &[&json, &ns],
             )
             .map_err(failed)?;
+        schema_record::write(client, ns, &SchemaRecord::of(&new.sqlite, &new.pg))
+            .map_err(failed)?;
+        super::state::set_source_schema(client, ns, &change.live.hash).map_err(failed)?;
         client.batch_execute("COMMIT").map_err(failed)
     };
     run(client).inspect_err(|_| {
@@ -506,7 +412,13 @@ pub(super) fn follow(
     recorded: &RecordedColumns,
     changes: &[String],
 ) -> Result<Ready, Box<Diagnostic>> {
-    let change = compute(source, client, ns, opts, add, recorded)?;
+    let Some(rules) = &opts.rules else {
+        return Err(err(
+            "sync-no-rules",
+            "--apply-schema-changes needs the rules migrate compiled with",
+        ));
+    };
+    let change = compute(source, client, ns, opts, rules, recorded)?;
     let dir = write_review(&change, add, ns)?;
     if !change.refused.is_empty() {
         let _ = super::state::event(
@@ -518,12 +430,13 @@ pub(super) fn follow(
         return Err(refused(source, changes, &change.refused, &dir));
     }
     apply_to_target(client, ns, &change)?;
+    super::failpoint("schema-before-capture");
     crate::capture::install(source, &change.capture).map_err(|e| match e {
         crate::diag::Error::Diagnostic(d) => d,
         other => err("capture-failed", other.to_string()),
     })?;
     let mut r = super::prepare(source, connect, opts)?;
-    reload(source, connect, opts, add, &mut r, &change.reload)?;
+    reload(source, connect, opts, rules, &mut r, &change.reload)?;
     let _ = super::state::event(
         &mut r.client,
         &r.namespace,
@@ -545,7 +458,7 @@ fn reload(
     source: &Path,
     connect: Connector<'_>,
     opts: &SyncOptions,
-    add: &Additive,
+    rules: &Rules,
     r: &mut Ready,
     reload: &BTreeSet<String>,
 ) -> Result<(), Box<Diagnostic>> {
@@ -568,9 +481,9 @@ fn reload(
         compile: crate::CompileOptions {
             rewrite: crate::RewriteOptions {
                 namespace: Some(r.namespace.clone()),
-                ..add.compile.rewrite.clone()
+                ..rules.compile.rewrite.clone()
             },
-            ..add.compile.clone()
+            ..rules.compile.clone()
         },
         rejects: None,
         replan: false,
@@ -581,7 +494,7 @@ fn reload(
         &tx,
         source,
         connect,
-        &add.pack,
+        &rules.pack,
         &vopts,
         &crate::progress::Quiet,
         &mut diags,

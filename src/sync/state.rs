@@ -1,6 +1,7 @@
 //! Sync's state in the target: `pgbridge.sync`, one row per target
-//! schema — the watermark (the last applied log id) and running totals —
-//! and `pgbridge.sync_events`, the audit trail of starts, stops, fences
+//! schema — the watermark (the last applied log id), running totals and
+//! the hash of the source's schema the target is known to match — and
+//! `pgbridge.sync_events`, the audit trail of starts, stops, fences
 //! and schema changes. The watermark only moves by compare-and-set inside
 //! the transaction that applies the batch, so PostgreSQL's content and its
 //! position change together or not at all, and a second applier that read
@@ -21,6 +22,7 @@ CREATE TABLE IF NOT EXISTS pgbridge.sync (
     rows_upserted bigint NOT NULL DEFAULT 0,
     rows_deleted bigint NOT NULL DEFAULT 0
 );
+ALTER TABLE pgbridge.sync ADD COLUMN IF NOT EXISTS source_schema text;
 CREATE TABLE IF NOT EXISTS pgbridge.sync_events (
     id bigserial PRIMARY KEY,
     at timestamptz NOT NULL DEFAULT now(),
@@ -108,7 +110,7 @@ pub fn open(
         "INSERT INTO pgbridge.sync (target_schema, plan, source, position) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (target_schema) DO UPDATE SET plan = EXCLUDED.plan, source = EXCLUDED.source, \
              position = EXCLUDED.position, started_at = now(), applied_at = NULL, batches = 0, \
-             changes = 0, rows_upserted = 0, rows_deleted = 0 \
+             changes = 0, rows_upserted = 0, rows_deleted = 0, source_schema = NULL \
          WHERE pgbridge.sync.plan <> EXCLUDED.plan",
         &[&namespace, &plan, &source, &position],
     )?;
@@ -147,6 +149,32 @@ pub fn read(c: &mut impl GenericClient, namespace: &str) -> Result<Option<State>
         rows_deleted: r.get(6),
         applied_at: r.get(7),
     }))
+}
+
+/// The hash of the source's schema the target is known to match
+/// (`sync::schema`), if one was recorded.
+pub fn source_schema(
+    c: &mut impl GenericClient,
+    namespace: &str,
+) -> Result<Option<String>, postgres::Error> {
+    Ok(c.query_opt(
+        "SELECT source_schema FROM pgbridge.sync WHERE target_schema = $1",
+        &[&namespace],
+    )?
+    .and_then(|r| r.get(0)))
+}
+
+/// Records `hash` as the source's schema the target matches.
+pub fn set_source_schema(
+    c: &mut impl GenericClient,
+    namespace: &str,
+    hash: &str,
+) -> Result<(), postgres::Error> {
+    c.execute(
+        "UPDATE pgbridge.sync SET source_schema = $2 WHERE target_schema = $1",
+        &[&namespace, &hash],
+    )
+    .map(|_| ())
 }
 
 /// What one batch did, for the totals.
