@@ -622,10 +622,10 @@ fn a_table_and_its_column_renamed_in_one_run_come_back_with_down() {
 }
 
 /// A column whose type needs an extension the old schema did not: up.sql
-/// creates the extension first, on PostgreSQL 15 and 18. A changed
-/// generated expression is refused by name (exit 2, nothing written).
+/// creates the extension first, on PostgreSQL 15 and 18. A target schema
+/// changed from none is refused by name (exit 2, nothing written).
 #[test]
-fn a_new_extension_is_created_and_a_changed_generated_expression_is_refused() {
+fn a_new_extension_is_created_and_a_schema_from_none_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let (o, n) = (tmp.path().join("eo.sql"), tmp.path().join("en.sql"));
     std::fs::write(&o, "CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT);").unwrap();
@@ -647,21 +647,447 @@ fn a_new_extension_is_created_and_a_changed_generated_expression_is_refused() {
         up.contains("CREATE EXTENSION IF NOT EXISTS citext;"),
         "{up}"
     );
-    let (go, gn) = (tmp.path().join("go.sql"), tmp.path().join("gn.sql"));
-    let generated = |k: u32| {
-        format!(
-            "CREATE TABLE g (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER GENERATED ALWAYS AS (a * {k}) STORED);"
-        )
-    };
-    std::fs::write(&go, generated(2)).unwrap();
-    std::fs::write(&gn, generated(3)).unwrap();
-    let out = tmp.path().join("gdiff");
-    let r = diff(&go, &gn, &out, PgVersion::V18, &[]);
+    // A side without --schema is in the connection's current schema,
+    // which the diff cannot name: refused by name, nothing written.
+    let out = tmp.path().join("nsdiff");
+    let r = diff(&o, &n, &out, PgVersion::V18, &["--old-schema", "elsewhere"]);
     assert_eq!(r.status.code(), Some(2), "{}", text(&r));
     assert!(
-        text(&r).contains("error[diff-generated-changed]") && text(&r).contains("g.b"),
+        text(&r).contains("error[diff-namespace-changed]"),
         "{}",
         text(&r)
     );
     assert!(!out.join("up.sql").exists());
+}
+
+/// Keys PostgreSQL had to number (`…_key1`): two UNIQUEs whose names meet
+/// (`(a, b_c)` and `(a_b, c)`), a UNIQUE whose name a table has, two
+/// UNIQUEs on a long table whose shortened names meet; and on
+/// PostgreSQL 18 two NOT NULLs whose names meet across tables. Names hold
+/// quotes, a line break, `*/` and spaces.
+fn numbered_old() -> String {
+    let long = format!("\"{} t\"\"q\"", "l".repeat(36));
+    let (va, vb) = (
+        format!("{}1", "v".repeat(39)),
+        format!("{}2", "v".repeat(39)),
+    );
+    format!(
+        "CREATE TABLE \"q\"\"t */\nx\" (id INTEGER PRIMARY KEY, a TEXT, b_c TEXT, a_b TEXT, c TEXT, \"n\"\"l\n*/ \" TEXT NOT NULL, UNIQUE (a, b_c), UNIQUE (a_b, c));
+CREATE TABLE \"q\"\"t */\nx2\" (z TEXT UNIQUE);
+CREATE TABLE \"q\"\"t */\nx2_z_key\" (v INTEGER);
+CREATE TABLE {long} (id INTEGER PRIMARY KEY, {va} TEXT UNIQUE, {vb} TEXT UNIQUE);
+CREATE TABLE a (b_c TEXT NOT NULL);
+CREATE TABLE a_b (c TEXT NOT NULL);
+"
+    )
+}
+
+#[test]
+fn keys_postgresql_numbered_are_dropped_and_renamed_by_the_names_it_gave() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = numbered_old();
+    let (va, vb) = (
+        format!("{}1", "v".repeat(39)),
+        format!("{}2", "v".repeat(39)),
+    );
+    // The old schema's names are the numbered ones.
+    for pg in PgVersion::ALL {
+        let p = tmp.path().join(format!("numbered{}.sql", pg.major()));
+        std::fs::write(&p, &old).unwrap();
+        let db = cluster(pg).new_db("diff_numbered");
+        applied(
+            &db,
+            &p,
+            pg,
+            &tmp.path().join(format!("numbered{}", pg.major())),
+        )
+        .unwrap();
+        let catalog = db.catalog().join("\n");
+        let mut want = vec![
+            "q\"t */\nx_a_b_c_key1 UNIQUE (a_b, c)".to_string(),
+            "q\"t */\nx2_z_key1 UNIQUE (z)".to_string(),
+            format!("{}_{}_key UNIQUE", "l".repeat(29), "v".repeat(29)),
+            format!("{}_{}_key1 UNIQUE", "l".repeat(29), "v".repeat(28)),
+        ];
+        if pg == PgVersion::V18 {
+            want.push("constraint a_b a_b_c_not_null1 NOT NULL c".into());
+        }
+        for w in want {
+            assert!(catalog.contains(&w), "{w:?} on {pg}:\n{catalog}");
+        }
+    }
+    // The numbered ones dropped (and a NOT NULL that freed a name).
+    let dropped = old
+        .replace(", UNIQUE (a_b, c));", ");")
+        .replace("(z TEXT UNIQUE)", "(z TEXT)")
+        .replace(&format!("{vb} TEXT UNIQUE"), &format!("{vb} TEXT"))
+        .replace("(b_c TEXT NOT NULL)", "(b_c TEXT)");
+    assert_ne!(dropped, old);
+    ddl_pair("numbered_dropped", &old, &dropped, tmp.path());
+    // The ones before them dropped: the numbered ones take their names.
+    let renamed = old
+        .replace("UNIQUE (a, b_c), ", "")
+        .replace(&format!("{va} TEXT UNIQUE"), &format!("{va} TEXT"));
+    assert_ne!(renamed, old);
+    ddl_pair("numbered_renamed", &old, &renamed, tmp.path());
+    let up = std::fs::read_to_string(tmp.path().join("numbered_renamed/nu-nu-18-0/diff/up.sql"))
+        .unwrap();
+    assert!(
+        up.contains("RENAME CONSTRAINT U&\"q\"\"t */\\000Ax_a_b_c_key1\" TO U&\"q\"\"t */\\000Ax_a_b_c_key\";"),
+        "{up}"
+    );
+}
+
+/// The table whose name a key wanted is dropped: the key takes the name
+/// once the table is gone (create before drop keeps the drop last).
+#[test]
+fn a_key_takes_the_name_a_dropped_table_held() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = numbered_old();
+    let new = old.replace("CREATE TABLE \"q\"\"t */\nx2_z_key\" (v INTEGER);\n", "");
+    assert_ne!(new, old);
+    let (o, n) = (
+        tmp.path().join("late_old.sql"),
+        tmp.path().join("late_new.sql"),
+    );
+    std::fs::write(&o, &old).unwrap();
+    std::fs::write(&n, &new).unwrap();
+    for pg in PgVersion::ALL {
+        let r = pair(&o, &n, pg, tmp.path()).unwrap_or_else(|e| panic!("{pg}: {e}"));
+        assert_eq!(r.hazards, ["data-loss"], "{pg}");
+    }
+    let up = std::fs::read_to_string(tmp.path().join("la-la-18-0/diff/up.sql")).unwrap();
+    let drop = up.find("DROP TABLE").expect(&up);
+    let rename = up.find("RENAME CONSTRAINT").expect(&up);
+    assert!(drop < rename, "{up}");
+}
+
+/// Two sides compiled with their own arguments, for [`sides`].
+struct Sides<'a> {
+    old: &'a str,
+    new: &'a str,
+    old_args: &'a [&'a str],
+    new_args: &'a [&'a str],
+    diff_args: &'a [&'a str],
+    /// The PostgreSQL schema each side's catalog is read in.
+    old_schema: &'a str,
+    new_schema: &'a str,
+    /// SQL run on the old database before up.sql, and a query after it.
+    before_up: &'a str,
+    after_up: &'a str,
+}
+
+/// What [`sides`] saw: up.sql, whether down.sql was written, and the
+/// output of `after_up`.
+struct Seen {
+    up: String,
+    down: bool,
+    after_up: String,
+}
+
+/// The text search configurations of `schema`, by name.
+fn configs(db: &TestDb, schema: &str) -> String {
+    db.scalar(&format!(
+        "SELECT coalesce(string_agg(cfgname, ',' ORDER BY cfgname), '') FROM pg_ts_config c \
+         JOIN pg_namespace n ON n.oid = c.cfgnamespace WHERE n.nspname = '{}'",
+        schema.replace('\'', "''")
+    ))
+}
+
+/// Old and new each compiled (with their arguments) and applied: the old
+/// database plus up.sql has the new catalog and text search
+/// configurations, and down.sql (where written) brings back the old ones.
+fn sides(name: &str, c: &Sides, pg: PgVersion, tmp: &Path) -> Seen {
+    let work = tmp.join(format!("{name}{}", pg.major()));
+    std::fs::create_dir_all(&work).unwrap();
+    let (o, n) = (work.join("old.sql"), work.join("new.sql"));
+    std::fs::write(&o, c.old).unwrap();
+    std::fs::write(&n, c.new).unwrap();
+    let major = pg.major().to_string();
+    let compiled = |input: &Path, extra: &[&str], dir: &str| -> TestDb {
+        let out = work.join(dir);
+        let mut args = vec![
+            "compile",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--pg-version",
+            &major,
+        ];
+        args.extend_from_slice(extra);
+        let r = pgbridge(&args);
+        assert!(r.status.success(), "{name} compile:\n{}", text(&r));
+        let db = cluster(pg).new_db("diff_sides");
+        for f in ["01_schema.sql", "03_constraints.sql"] {
+            db.psql_file(&out.join(f))
+                .unwrap_or_else(|e| panic!("{name} {dir} {f} on {pg}: {e}"));
+        }
+        db
+    };
+    let want_new = compiled(&n, c.new_args, "new");
+    let want_old = compiled(&o, c.old_args, "old");
+    let db = compiled(&o, c.old_args, "old2");
+    let out = work.join("diff");
+    let mut args = vec![
+        "diff",
+        o.to_str().unwrap(),
+        n.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--pg-version",
+        &major,
+    ];
+    args.extend_from_slice(c.diff_args);
+    let r = pgbridge(&args);
+    assert!(
+        matches!(r.status.code(), Some(0 | 1)),
+        "{name} diff:\n{}",
+        text(&r)
+    );
+    if !c.before_up.is_empty() {
+        db.psql(c.before_up)
+            .unwrap_or_else(|e| panic!("{name} before up on {pg}: {e}"));
+    }
+    db.psql_file(&out.join("up.sql"))
+        .unwrap_or_else(|e| panic!("{name} up.sql on {pg}: {e}"));
+    let (ns_new, ns_old) = (c.new_schema, c.old_schema);
+    assert_eq!(
+        delta(&db.catalog_in(ns_new), &want_new.catalog_in(ns_new)),
+        "",
+        "{name}: after up.sql on {pg}"
+    );
+    assert_eq!(
+        configs(&db, ns_new),
+        configs(&want_new, ns_new),
+        "{name} on {pg}"
+    );
+    let after_up = if c.after_up.is_empty() {
+        String::new()
+    } else {
+        db.psql(&format!(
+            "\\pset format unaligned\n\\pset tuples_only on\n{}",
+            c.after_up
+        ))
+        .unwrap_or_else(|e| panic!("{name} after up on {pg}: {e}"))
+    };
+    let up = std::fs::read_to_string(out.join("up.sql")).unwrap();
+    let down = out.join("down.sql");
+    if down.exists() {
+        db.psql_file(&down)
+            .unwrap_or_else(|e| panic!("{name} down.sql on {pg}: {e}"));
+        assert_eq!(
+            delta(&db.catalog_in(ns_old), &want_old.catalog_in(ns_old)),
+            "",
+            "{name}: after down.sql on {pg}"
+        );
+        assert_eq!(
+            configs(&db, ns_old),
+            configs(&want_old, ns_old),
+            "{name} on {pg}"
+        );
+    }
+    Seen {
+        up,
+        down: down.exists(),
+        after_up,
+    }
+}
+
+const GEN_TABLE: &str = "\"g \"\"t */\nx\"";
+
+/// A changed generated expression: `SET EXPRESSION` on PostgreSQL 18,
+/// the column dropped and added again on 15 (its index and CHECK with
+/// it); an identity added to a column that held ids: the sequence goes on
+/// after them. down.sql returns. A column that becomes generated loses
+/// its values: data-loss, no down.sql.
+#[test]
+fn generated_and_identity_changes_reach_the_new_catalog_and_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = GEN_TABLE;
+    let old = format!(
+        "CREATE TABLE {t} (id INTEGER NOT NULL, a INTEGER, \"b c\" INTEGER GENERATED ALWAYS AS (a * 2) STORED CHECK (\"b c\" >= 0), d INTEGER);\nCREATE INDEX \"g i\" ON {t} (\"b c\");\n"
+    );
+    let new = old
+        .replace("id INTEGER NOT NULL", "id INTEGER PRIMARY KEY")
+        .replace("(a * 2)", "(a * 3)");
+    let quoted = "U&\"g \"\"t */\\000Ax\"";
+    for pg in PgVersion::ALL {
+        let before = format!("INSERT INTO {quoted} (id, a) VALUES (5, 1), (7, 2);");
+        let after = format!(
+            "INSERT INTO {quoted} (a) VALUES (3);\nSELECT string_agg(id || ':' || \"b c\", ' ' ORDER BY id) FROM {quoted};"
+        );
+        let seen = sides(
+            "generated",
+            &Sides {
+                old: &old,
+                new: &new,
+                old_args: &[],
+                new_args: &[],
+                diff_args: &[],
+                old_schema: "public",
+                new_schema: "public",
+                before_up: &before,
+                after_up: &after,
+            },
+            pg,
+            tmp.path(),
+        );
+        assert!(seen.down, "{pg}");
+        // Ids go on after the highest; the expression is the new one.
+        assert!(
+            seen.after_up.contains("5:3 7:6 8:9"),
+            "{pg}: {}",
+            seen.after_up
+        );
+        let in_place = seen.up.contains("SET EXPRESSION AS (a * 3)");
+        assert_eq!(in_place, pg == PgVersion::V18, "{pg}:\n{}", seen.up);
+        assert!(seen.up.contains("hazard[table-rewrite]"), "{}", seen.up);
+        assert!(
+            seen.up.contains("ADD GENERATED BY DEFAULT AS IDENTITY"),
+            "{}",
+            seen.up
+        );
+        // d becomes generated: its values are replaced.
+        let computed = old.replace("d INTEGER", "d INTEGER GENERATED ALWAYS AS (a + 1) STORED");
+        let seen = sides(
+            "becomes_generated",
+            &Sides {
+                old: &old,
+                new: &computed,
+                old_args: &[],
+                new_args: &[],
+                diff_args: &[],
+                old_schema: "public",
+                new_schema: "public",
+                before_up: "",
+                after_up: "",
+            },
+            pg,
+            tmp.path(),
+        );
+        assert!(!seen.down, "{pg}");
+        assert!(
+            seen.up.contains("hazard[data-loss]: g \"t */"),
+            "{}",
+            seen.up
+        );
+    }
+}
+
+/// `--old-schema` names the old side's schema: its tables (with their
+/// indexes, keys and identity sequences), view and trigger function move
+/// to the new one; the trigger is created again there and fires; the old
+/// schema keeps none of them; down.sql moves them back.
+#[test]
+fn a_changed_target_schema_moves_every_object_and_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = "CREATE TABLE \"t a\" (id INTEGER PRIMARY KEY, \"n\"\"m\" TEXT UNIQUE, k INTEGER);
+CREATE INDEX \"t a k\" ON \"t a\" (k);
+CREATE TABLE log (id INTEGER PRIMARY KEY, what TEXT);
+CREATE VIEW \"v a\" AS SELECT id, k FROM \"t a\";
+CREATE TRIGGER \"t a ai\" AFTER INSERT ON \"t a\" BEGIN INSERT INTO log (what) VALUES (NEW.\"n\"\"m\"); END;
+";
+    let new = old.replace("what TEXT)", "what TEXT, extra TEXT)");
+    let (from, to) = ("old \"ns\" */", "new\nns");
+    for pg in PgVersion::ALL {
+        let after = "SET search_path TO U&\"new\\000Ans\";\nINSERT INTO \"t a\" (\"n\"\"m\") VALUES ('x');\nSELECT count(*) FROM log;\nSELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'old \"ns\" */';";
+        let seen = sides(
+            "namespace",
+            &Sides {
+                old,
+                new: &new,
+                old_args: &["--schema", from],
+                new_args: &["--schema", to],
+                diff_args: &["--old-schema", from, "--schema", to],
+                old_schema: from,
+                new_schema: to,
+                before_up: "",
+                after_up: after,
+            },
+            pg,
+            tmp.path(),
+        );
+        assert!(seen.down, "{pg}");
+        let lines: Vec<&str> = seen.after_up.lines().collect();
+        assert!(lines.ends_with(&["1", "0"]), "{pg}: {lines:?}");
+        assert!(
+            seen.up.contains(
+                "ALTER TABLE \"old \"\"ns\"\" */\".\"t a\" SET SCHEMA U&\"new\\000Ans\";"
+            ),
+            "{}",
+            seen.up
+        );
+    }
+}
+
+/// A full-text table added (its text search configuration created before
+/// the generated column that names it), then its tokenizer changed (the
+/// new configuration created, the column's expression changed, the old
+/// configuration dropped after): the new catalog and configurations, and
+/// back with down.sql.
+#[test]
+fn full_text_added_and_its_tokenizer_changed_create_and_drop_configurations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = "CREATE TABLE \"no tes\" (id INTEGER PRIMARY KEY, \"ti\"\"tle\" TEXT, body TEXT);\n";
+    let fts = |tokenize: &str| {
+        format!(
+            "{base}CREATE VIRTUAL TABLE \"no tes fts\" USING fts5(\"ti\"\"tle\", body, content='no tes', content_rowid='id', tokenize='{tokenize}');\n"
+        )
+    };
+    let ext: &[&str] = &["--extensions", "unaccent"];
+    let (porter, plain) = (fts("porter unicode61"), fts("unicode61"));
+    for pg in PgVersion::ALL {
+        let before = "INSERT INTO \"no tes\" (\"ti\"\"tle\", body) VALUES ('Café', 'running');";
+        let seen = sides(
+            "fts_added",
+            &Sides {
+                old: base,
+                new: &porter,
+                old_args: ext,
+                new_args: ext,
+                diff_args: ext,
+                old_schema: "public",
+                new_schema: "public",
+                before_up: before,
+                after_up: "SELECT \"no tes fts\" @@ to_tsquery('english_unaccent', 'cafe & run') FROM \"no tes\";",
+            },
+            pg,
+            tmp.path(),
+        );
+        assert!(seen.down, "{pg}:\n{}", seen.up);
+        assert_eq!(seen.after_up.trim(), "t", "{pg}");
+        let create = seen
+            .up
+            .find("CREATE TEXT SEARCH CONFIGURATION english_unaccent")
+            .expect(&seen.up);
+        let column = seen.up.find("ADD COLUMN \"no tes fts\"").expect(&seen.up);
+        assert!(create < column, "{}", seen.up);
+        let seen = sides(
+            "fts_tokenizer",
+            &Sides {
+                old: &porter,
+                new: &plain,
+                old_args: ext,
+                new_args: ext,
+                diff_args: ext,
+                old_schema: "public",
+                new_schema: "public",
+                before_up: before,
+                after_up: "SELECT \"no tes fts\" @@ to_tsquery('simple_unaccent', 'cafe & running') FROM \"no tes\";",
+            },
+            pg,
+            tmp.path(),
+        );
+        assert!(seen.down, "{pg}:\n{}", seen.up);
+        assert_eq!(seen.after_up.trim(), "t", "{pg}");
+        let create = seen
+            .up
+            .find("CREATE TEXT SEARCH CONFIGURATION simple_unaccent")
+            .expect(&seen.up);
+        let drop = seen
+            .up
+            .find("DROP TEXT SEARCH CONFIGURATION english_unaccent")
+            .expect(&seen.up);
+        assert!(create < drop, "{}", seen.up);
+    }
 }

@@ -41,6 +41,9 @@ pub(crate) struct DiffArgs {
     /// Build new indexes on existing tables with CREATE INDEX CONCURRENTLY, after the transaction (plain layout).
     #[arg(long)]
     pub(crate) concurrently: bool,
+    /// The old side's PostgreSQL schema, when it differs from --schema: its tables, views, trigger functions and text search configurations are moved (ALTER … SET SCHEMA).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) old_schema: Option<String>,
     /// Directory of templates (`diff.sql.j2`) overriding the embedded one.
     #[arg(long, value_name = "DIR")]
     pub(crate) templates: Option<PathBuf>,
@@ -59,11 +62,21 @@ fn usage(code: &str, message: String, help: &str, a: &DiffArgs) -> Fail {
     )
 }
 
-fn compile_side(path: &Path, a: &DiffArgs, pack: &RulePack) -> Result<pgbridge::Compiled, Fail> {
+/// One side compiled; `namespace`, when given, replaces --schema.
+fn compile_side(
+    path: &Path,
+    a: &DiffArgs,
+    pack: &RulePack,
+    namespace: Option<&String>,
+) -> Result<pgbridge::Compiled, Fail> {
     let (sqlite, diags) = read_input(path, &a.common)?;
+    let mut rewrite = rewrite_options(&a.common)?;
+    if let Some(n) = namespace {
+        rewrite.namespace = Some(n.clone());
+    }
     let opts = CompileOptions {
         source: source_options(&a.common),
-        rewrite: rewrite_options(&a.common)?,
+        rewrite,
         emit: EmitOptions::default(),
     };
     pgbridge::compile_schema(sqlite, diags, pack, &opts).map_err(|e| {
@@ -86,7 +99,8 @@ fn old_side(a: &DiffArgs, pack: &RulePack) -> Result<(pgbridge::Compiled, String
     if is_url || (spec.contains('=') && !a.old.exists()) {
         return recorded_in_target(a, &spec);
     }
-    Ok((compile_side(&a.old, a, pack)?, file_name(&a.old)))
+    let old = compile_side(&a.old, a, pack, a.old_schema.as_ref())?;
+    Ok((old, file_name(&a.old)))
 }
 
 fn recorded(record: SchemaRecord) -> pgbridge::Compiled {
@@ -129,7 +143,8 @@ fn recorded_in_dir(a: &DiffArgs) -> Result<pgbridge::Compiled, Fail> {
 }
 
 /// The schema the newest complete run into the target's schema
-/// (`--schema`, else the connection's current schema) recorded.
+/// (`--old-schema`, else `--schema`, else the connection's current schema)
+/// recorded.
 fn recorded_in_target(a: &DiffArgs, spec: &str) -> Result<(pgbridge::Compiled, String), Fail> {
     let target = crate::cli::connect::parse_target(Some(spec), a.common.reporter)?;
     let name = target.redacted();
@@ -142,7 +157,7 @@ fn recorded_in_target(a: &DiffArgs, spec: &str) -> Result<(pgbridge::Compiled, S
         )
     };
     let mut client = target.connect().map_err(|e| unreachable(e.to_string()))?;
-    let ns = match &a.common.schema {
+    let ns = match a.old_schema.as_ref().or(a.common.schema.as_ref()) {
         Some(s) => s.clone(),
         None => client
             .query_one("SELECT current_schema()::text", &[])
@@ -215,13 +230,13 @@ fn file_name(p: &Path) -> String {
 pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
     let pack = load_pack(&a.common)?;
     let (old, old_name) = old_side(&a, &pack)?;
-    let mut new = compile_side(&a.new, &a, &pack)?;
+    let mut new = compile_side(&a.new, &a, &pack, None)?;
     let kept = diff::keep::keep_decisions(&old.sqlite, &old.pg, &new.sqlite, &mut new.pg);
     if let Some(u) = diff::unsupported(&old.pg, &new.pg).into_iter().next() {
         return Err(usage(
             u.code,
             format!("{}: diff does not write this change", u.message),
-            "write the statement by hand (a generated expression: ALTER COLUMN … SET EXPRESSION on PostgreSQL 17+, or drop and add the column; an identity: ALTER SEQUENCE … RENAME TO), or compile the new schema afresh",
+            "give both sides a --schema (the old one's is where its tables are: ALTER TABLE … SET SCHEMA moves them), or compile the new schema afresh",
             &a,
         ));
     }
@@ -232,6 +247,7 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
         concurrently: a.concurrently,
         old_nulls: diff::keep::null_counts(&old.sqlite, &old.pg),
         not_null_constraints: target_version >= 18,
+        target_version,
     };
     let up = diff::plan(&old.pg, &new.pg, &o);
     if let Some(r) = up.unused_renames.first() {
@@ -253,6 +269,7 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
         let back = DiffOptions {
             renames: reversed(&renames),
             not_null_constraints: o.not_null_constraints,
+            target_version,
             ..DiffOptions::default()
         };
         diff::plan(&new.pg, &old.pg, &back)

@@ -1,8 +1,13 @@
 //! Column changes: added, altered (identity, default, NOT NULL, type,
-//! collation) and dropped, with their hazards.
+//! collation, generated expression), dropped, or dropped and added again
+//! (a column that becomes generated; a changed generated expression before
+//! PostgreSQL 17), with their hazards.
 use super::{Differ, Statement, column, hazard, rows_said, sql, table};
-use crate::ident::quote_ident;
+use crate::ident::{quote_ident, quote_ident_raw, quote_literal};
 use crate::ir::pg;
+
+/// The first version with `ALTER COLUMN … SET EXPRESSION`.
+const SET_EXPRESSION: u32 = 17;
 
 impl Differ<'_> {
     pub(super) fn columns(&self, s: &mut Vec<Statement>) {
@@ -14,28 +19,117 @@ impl Differ<'_> {
             for c in &n.columns {
                 match column(t, &c.name) {
                     None => s.push(self.add_column(n, c)),
+                    Some(o) if self.readded(o, c) => self.readd_column(n, o, c, s),
                     Some(o) => self.alter_column(n, o, c, s),
                 }
             }
             for c in t.columns.iter().filter(|c| column(n, &c.name).is_none()) {
-                let rows = self.rows(&t.name);
-                let message = format!(
-                    "drops {}.{} and its values{}",
-                    t.name,
-                    c.name,
-                    rows_said(rows)
-                );
-                drops.push(
-                    Statement::new(format!(
-                        "{}DROP COLUMN {};",
-                        sql::alter(&t.name),
-                        quote_ident(&c.name)
-                    ))
-                    .with(hazard("data-loss", message)),
-                );
+                let st = Statement::new(format!(
+                    "{}DROP COLUMN {};",
+                    sql::alter(&t.name),
+                    quote_ident(&c.name)
+                ));
+                drops.push(st.with(self.drop_hazard(t, c)));
             }
         }
         s.extend(drops);
+    }
+
+    /// Whether the column is dropped and added again: it becomes generated
+    /// (no ALTER makes a column generated), or its generated expression
+    /// changes on a target before PostgreSQL 17 (or of unknown version).
+    pub(super) fn readded(&self, o: &pg::Column, c: &pg::Column) -> bool {
+        match (&o.generated, &c.generated) {
+            (None, Some(_)) => true,
+            (Some(a), Some(b)) => a != b && self.o.target_version < SET_EXPRESSION,
+            _ => false,
+        }
+    }
+
+    /// The columns of `table` this plan drops and adds again.
+    pub(super) fn readded_columns(&self, name: &str) -> Vec<&str> {
+        let (Some(o), Some(n)) = (table(self.old, name), table(self.new, name)) else {
+            return Vec::new();
+        };
+        n.columns
+            .iter()
+            .filter(|c| column(o, &c.name).is_some_and(|oc| self.readded(oc, c)))
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
+    /// Whether a key, CHECK, index or foreign key on `table` reads a column
+    /// dropped and added again (DROP COLUMN takes it along): it is dropped
+    /// before and created again after. `texts` are matched by the quoted
+    /// name, which may match more than it must (then it is only rebuilt).
+    pub(super) fn reads_readded(&self, table: &str, texts: &[&str], columns: &[String]) -> bool {
+        self.readded_columns(table).iter().any(|c| {
+            columns.iter().any(|x| x == c) || texts.iter().any(|t| t.contains(&quote_ident(c)))
+        })
+    }
+
+    pub(super) fn index_reads_readded(&self, i: &pg::Index) -> bool {
+        let mut texts: Vec<&str> = i.elements.iter().map(String::as_str).collect();
+        texts.extend(i.where_clause.as_deref());
+        self.reads_readded(&i.table, &texts, &[])
+    }
+
+    /// DROP COLUMN and ADD COLUMN: generated values are computed again from
+    /// the other columns; a column that becomes generated loses its values.
+    fn readd_column(&self, t: &pg::Table, o: &pg::Column, c: &pg::Column, s: &mut Vec<Statement>) {
+        let tn = &t.name;
+        s.push(Statement::new(format!(
+            "{}DROP COLUMN {};",
+            sql::alter(tn),
+            quote_ident(&c.name)
+        )));
+        let mut add = Statement::new(format!(
+            "{}ADD COLUMN {};",
+            sql::alter(tn),
+            sql::column_def(c)
+        ))
+        .with(hazard(
+            "table-rewrite",
+            format!(
+                "{tn}.{} is dropped and added again, generated: the table is rewritten to compute it, and the column moves to the end of the table",
+                c.name
+            ),
+        ));
+        if o.generated.is_none() {
+            add = add.with(hazard(
+                "data-loss",
+                format!(
+                    "{tn}.{} becomes generated: its values{} are replaced by the expression's",
+                    c.name,
+                    rows_said(self.rows(tn))
+                ),
+            ));
+        }
+        s.push(add);
+    }
+
+    /// A dropped column loses its values, unless they are generated from
+    /// the other columns (a full-text vector): adding it again recomputes them.
+    fn drop_hazard(&self, t: &pg::Table, c: &pg::Column) -> super::Hazard {
+        if c.generated.is_some() {
+            return hazard(
+                "access-exclusive-lock",
+                format!(
+                    "drops generated column {}.{}: no value is lost, adding it again computes them",
+                    t.name, c.name
+                ),
+            );
+        }
+        let rows = self.rows(&t.name);
+        hazard(
+            "data-loss",
+            format!(
+                "drops {}.{} and its values{}",
+                t.name,
+                c.name,
+                rows_said(rows)
+            ),
+        )
     }
 
     fn add_column(&self, t: &pg::Table, c: &pg::Column) -> Statement {
@@ -75,12 +169,27 @@ impl Differ<'_> {
         let tn = &t.name;
         let retype = o.pg_type != c.pg_type || o.collation != c.collation;
         if o.identity && !c.identity {
-            s.push(Statement::new(sql::alter_column(
-                tn,
-                &c.name,
-                "DROP IDENTITY",
-            )));
+            s.push(
+                Statement::new(sql::alter_column(tn, &c.name, "DROP IDENTITY")).with(hazard(
+                    "access-exclusive-lock",
+                    format!(
+                        "{tn}.{} stops being an identity column (its sequence is dropped): inserts must give a value",
+                        c.name
+                    ),
+                )),
+            );
         }
+        if o.identity && c.identity {
+            let (from, to) = (sequence_name(tn, o), sequence_name(tn, c));
+            if from != to {
+                s.push(Statement::new(format!(
+                    "ALTER SEQUENCE {} RENAME TO {};",
+                    quote_ident(&from),
+                    quote_ident(&to)
+                )));
+            }
+        }
+        self.generated_expression(tn, o, c, s);
         // A default goes before a type change: PostgreSQL casts it with the
         // column and refuses one that does not cast; it is set again after.
         if o.default.is_some() && (c.default.is_none() || retype) {
@@ -139,17 +248,62 @@ impl Differ<'_> {
             self.set_not_null(tn, c, s);
         }
         if c.identity && !o.identity {
+            let named = match &c.sequence {
+                Some(n) => format!(" (SEQUENCE NAME {})", quote_ident(n)),
+                None => String::new(),
+            };
             s.push(
                 Statement::new(sql::alter_column(
                     tn,
                     &c.name,
-                    "ADD GENERATED BY DEFAULT AS IDENTITY",
+                    &format!("ADD GENERATED BY DEFAULT AS IDENTITY{named}"),
                 ))
                 .with(hazard(
                     "access-exclusive-lock",
                     format!("{tn}.{} becomes an identity column", c.name),
                 )),
             );
+            // The sequence starts after the ids the rows hold.
+            s.push(Statement::new(format!(
+                "SELECT setval(pg_get_serial_sequence({}, {}), GREATEST((SELECT max({col}) FROM {}), 0) + 1, false);",
+                quote_literal(&quote_ident_raw(tn)),
+                quote_literal(&c.name),
+                quote_ident(tn),
+                col = quote_ident(&c.name)
+            )));
+        }
+    }
+
+    /// A generated expression that changes in place (PostgreSQL 17+), or
+    /// a generated column that becomes an ordinary one (its values stay).
+    fn generated_expression(
+        &self,
+        tn: &str,
+        o: &pg::Column,
+        c: &pg::Column,
+        s: &mut Vec<Statement>,
+    ) {
+        match (&o.generated, &c.generated) {
+            (Some(a), Some(b)) if a != b => s.push(
+                Statement::new(sql::alter_column(tn, &c.name, &format!("SET EXPRESSION AS ({b})")))
+                    .with(hazard(
+                        "table-rewrite",
+                        format!(
+                            "{tn}.{} changes its generated expression: the table is rewritten to compute it again (no value is lost: they are recomputed)",
+                            c.name
+                        ),
+                    )),
+            ),
+            (Some(_), None) => s.push(
+                Statement::new(sql::alter_column(tn, &c.name, "DROP EXPRESSION")).with(hazard(
+                    "access-exclusive-lock",
+                    format!(
+                        "{tn}.{} stops being generated (its values stay)",
+                        c.name
+                    ),
+                )),
+            ),
+            _ => {}
         }
     }
 
@@ -215,4 +369,12 @@ fn volatile_default(c: &pg::Column) -> bool {
         ]
         .iter()
         .any(|f| d.contains(f))
+}
+
+/// An identity column's sequence: its own name, or PostgreSQL's
+/// `<table>_<column>_seq`.
+pub(super) fn sequence_name(table: &str, c: &pg::Column) -> String {
+    c.sequence
+        .clone()
+        .unwrap_or_else(|| sql::default_name(table, std::slice::from_ref(&c.name), "seq"))
 }

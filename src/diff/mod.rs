@@ -8,12 +8,16 @@
 //! data says). Output: a [`Plan`] — statements in order, each with the
 //! [`Hazard`]s a reviewer must accept — rendered by [`render`].
 //!
-//! Order: extensions the new schema needs are created first; views and
-//! triggers that change are dropped; then foreign
-//! keys, indexes, keys and CHECKs that go or change; new tables; renames;
+//! Order: a changed target schema is moved first; extensions the new
+//! schema needs are created, then the text search configurations it adds;
+//! views and triggers that change are dropped; renames; then foreign
+//! keys, indexes, keys and CHECKs that go or change; keys renamed to the
+//! names a fresh schema gives them ([`names`]); new tables;
 //! new columns; column changes; dropped columns; then CHECKs (NOT VALID, then
 //! VALIDATE), keys, indexes, foreign keys (NOT VALID, then VALIDATE); old
-//! tables are dropped last (create before drop); views and triggers are
+//! tables are dropped last (create before drop), then the keys whose names
+//! they held are renamed or added, and configurations no longer used
+//! dropped; views and triggers are
 //! created again at the end, and extensions no longer needed dropped
 //! (RESTRICT). SET NOT NULL goes through a `CHECK (c IS NOT
 //! NULL) NOT VALID` that is validated first, so the ACCESS EXCLUSIVE lock of
@@ -28,9 +32,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 mod columns;
 pub mod keep;
+pub mod names;
+mod namespace;
 mod rename;
 pub mod render;
 pub mod sql;
+mod text_search;
 mod unsupported;
 
 pub use rename::Rename;
@@ -124,6 +131,9 @@ pub struct DiffOptions {
     pub old_nulls: BTreeMap<(String, String), u64>,
     /// The target records NOT NULL as named constraints (PostgreSQL 18).
     pub not_null_constraints: bool,
+    /// The target's major version (`--pg-version`); 0 when unknown, which
+    /// writes the statements every supported version runs.
+    pub target_version: u32,
 }
 
 /// The ordered statements.
@@ -159,19 +169,29 @@ fn rename_unused(now: &pg::Schema, r: &Rename) -> bool {
 }
 
 /// The plan that takes `old` to `new`.
+///
+/// Both sides are first named as PostgreSQL names them ([`names::named`]):
+/// the old as its set left the database, the new as its set would from
+/// scratch; a key or NOT NULL whose name differs is renamed.
 pub fn plan(old: &pg::Schema, new: &pg::Schema, o: &DiffOptions) -> Plan {
+    let (old, old_nn) = names::named(old, o.not_null_constraints);
+    let (new, new_nn) = names::named(new, o.not_null_constraints);
+    let (old, new) = (&old, &new);
     let after = renamed(old, &o.renames);
     let d = Differ {
         before: old,
         old: &after.0,
         new,
         o,
+        old_nn: rename::renamed_not_nulls(old_nn, &o.renames),
+        new_nn,
     };
     let mut p = Plan {
         unused_renames: after.1.clone(),
         ..Plan::default()
     };
     let s = &mut p.statements;
+    d.move_namespace(s);
     for e in new
         .extensions
         .iter()
@@ -182,18 +202,24 @@ pub fn plan(old: &pg::Schema, new: &pg::Schema, o: &DiffOptions) -> Plan {
             quote_ident(e)
         )));
     }
+    d.create_text_search_configs(s);
     d.drop_views_and_triggers(s);
     d.renames(s);
     d.drop_foreign_keys(s);
     d.drop_indexes(s);
     d.drop_keys_and_checks(s);
+    d.rename_keys(s, false);
     d.create_tables(s);
     d.columns(s);
     d.add_checks(s);
-    d.add_keys(s);
+    d.add_keys(s, false);
     d.add_indexes(s);
     d.add_foreign_keys(s);
     d.drop_tables(s);
+    // Names a dropped table's relations held, free only now.
+    d.rename_keys(s, true);
+    d.add_keys(s, true);
+    d.drop_text_search_configs(s);
     d.create_views_and_triggers(s);
     // RESTRICT: fails rather than drop what still uses it.
     for e in d
@@ -217,6 +243,10 @@ struct Differ<'a> {
     old: &'a pg::Schema,
     new: &'a pg::Schema,
     o: &'a DiffOptions,
+    /// NOT NULL constraint names (PostgreSQL 18): the old side's as the
+    /// rename hints leave them, and the new side's.
+    old_nn: names::NotNullNames,
+    new_nn: names::NotNullNames,
 }
 
 pub(crate) fn table<'a>(s: &'a pg::Schema, name: &str) -> Option<&'a pg::Table> {
@@ -246,10 +276,6 @@ fn keys(t: &pg::Table) -> Vec<(String, &'static str, &pg::Key)> {
         .iter()
         .map(|k| (key_name(&t.name, k, "key"), "UNIQUE", k));
     pk.chain(uq).collect()
-}
-
-fn same_key(a: &(String, &str, &pg::Key), b: &(String, &str, &pg::Key)) -> bool {
-    a.0 == b.0 && same_shape(a, b)
 }
 
 fn same_shape(a: &(String, &str, &pg::Key), b: &(String, &str, &pg::Key)) -> bool {
@@ -306,7 +332,7 @@ impl Differ<'_> {
                             (&a.name, &a.pg_type, &a.collation)
                                 != (&b.name, &b.pg_type, &b.collation)
                         })
-                })
+                }) || !self.readded_columns(&t.name).is_empty()
             })
             .map(|t| t.name.as_str())
             .chain(
@@ -369,7 +395,10 @@ impl Differ<'_> {
                 &b.body,
             )
         };
-        let kept = |t: &pg::Trigger, other: &[pg::Trigger]| other.iter().any(|o| same(t, o));
+        // A trigger function keeps the search path it was created with.
+        let moved = self.before.namespace != self.new.namespace;
+        let kept =
+            |t: &pg::Trigger, other: &[pg::Trigger]| !moved && other.iter().any(|o| same(t, o));
         let drop = self
             .old
             .triggers
@@ -447,7 +476,8 @@ impl Differ<'_> {
                 .new
                 .foreign_keys
                 .iter()
-                .any(|n| n.name == f.name && same_fk(f, n));
+                .any(|n| n.name == f.name && same_fk(f, n))
+                && !self.reads_readded(&f.table, &[], &f.columns);
             if !kept && table(self.new, &f.table).is_some() {
                 s.push(Statement::new(sql::drop_constraint(&f.table, &f.name)));
             }
@@ -460,11 +490,15 @@ impl Differ<'_> {
                 .new
                 .indexes
                 .iter()
-                .any(|n| n.name == i.name && same_index(i, n));
+                .any(|n| n.name == i.name && same_index(i, n))
+                && !self.index_reads_readded(i);
             if kept || table(self.new, &i.table).is_none() {
                 continue;
             }
-            match self.index_renamed(i) {
+            match self
+                .index_renamed(i)
+                .filter(|_| !self.index_reads_readded(i))
+            {
                 Some(n) => s.push(Statement::new(format!(
                     "ALTER INDEX {} RENAME TO {};",
                     quote_ident(&i.name),
@@ -491,24 +525,17 @@ impl Differ<'_> {
             };
             let new_keys = keys(n);
             for k in keys(t) {
-                if new_keys.iter().any(|x| same_key(x, &k)) {
-                    continue;
-                }
-                match new_keys.iter().find(|x| same_shape(x, &k)) {
-                    Some(x) => s.push(Statement::new(format!(
-                        "{}RENAME CONSTRAINT {} TO {};",
-                        sql::alter(&t.name),
-                        quote_ident(&k.0),
-                        quote_ident(&x.0)
-                    ))),
-                    None => s.push(Statement::new(sql::drop_constraint(&t.name, &k.0))),
+                let readded = self.reads_readded(&t.name, &[], &k.2.columns);
+                if readded || !new_keys.iter().any(|x| same_shape(x, &k)) {
+                    s.push(Statement::new(sql::drop_constraint(&t.name, &k.0)));
                 }
             }
             for k in &t.checks {
                 let kept = n
                     .checks
                     .iter()
-                    .any(|x| check_id(x) == check_id(k) && x.expr == k.expr);
+                    .any(|x| check_id(x) == check_id(k) && x.expr == k.expr)
+                    && !self.reads_readded(&t.name, &[&k.expr], &[]);
                 if !kept {
                     let name = k
                         .name
@@ -518,6 +545,56 @@ impl Differ<'_> {
                 }
             }
         }
+    }
+
+    /// A key the new schema has under another name: renamed, after the
+    /// drops. `late`: only those whose new name a dropped table's relation
+    /// holds (run after the tables are dropped); otherwise the others.
+    fn rename_keys(&self, s: &mut Vec<Statement>, late: bool) {
+        for t in &self.old.tables {
+            let Some(n) = table(self.new, &t.name) else {
+                continue;
+            };
+            let new_keys = keys(n);
+            for k in keys(t) {
+                let Some(x) = new_keys.iter().find(|x| same_shape(x, &k)) else {
+                    continue;
+                };
+                let readded = self.reads_readded(&t.name, &[], &k.2.columns);
+                if x.0 != k.0 && self.late(&x.0) == late && !readded {
+                    s.push(Statement::new(format!(
+                        "{}RENAME CONSTRAINT {} TO {};",
+                        sql::alter(&t.name),
+                        quote_ident(&k.0),
+                        quote_ident(&x.0)
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Whether `name` is held by a relation of an old table this plan
+    /// drops (the table, its key indexes, indexes, identity sequences).
+    fn late(&self, name: &str) -> bool {
+        let gone = self
+            .old
+            .tables
+            .iter()
+            .filter(|t| table(self.new, &t.name).is_none());
+        gone.into_iter().any(|t| {
+            let sequence = |c: &pg::Column| columns::sequence_name(&t.name, c);
+            t.name == name
+                || keys(t).iter().any(|k| k.0 == name)
+                || self
+                    .old
+                    .indexes
+                    .iter()
+                    .any(|i| i.table == t.name && i.name == name)
+                || t.columns
+                    .iter()
+                    .filter(|c| c.identity)
+                    .any(|c| sequence(c) == name)
+        })
     }
 
     fn create_tables(&self, s: &mut Vec<Statement>) {
@@ -546,39 +623,25 @@ impl Differ<'_> {
                 None => format!("{}RENAME TO {};", sql::alter(&r.table), quote_ident(&r.to)),
             };
             s.push(Statement::new(text));
-            self.rename_not_null_constraints(&now, r, s);
         }
+        self.rename_not_nulls(s);
     }
 
-    /// PostgreSQL 18 records NOT NULL as a constraint named
-    /// `<table>_<column>_not_null`, and keeps that name through a rename:
-    /// renamed along, as a fresh schema would name it.
-    fn rename_not_null_constraints(&self, now: &pg::Schema, r: &Rename, s: &mut Vec<Statement>) {
-        let table_now = if r.column.is_some() { &r.table } else { &r.to };
-        let Some(t) = table(now, table_now).filter(|_| self.o.not_null_constraints) else {
-            return;
-        };
-        // (old constraint name, new one) per NOT NULL column the rename touches.
-        let names: Vec<(String, String)> = match &r.column {
-            Some(c) => column(t, &r.to)
-                .filter(|x| x.not_null)
-                .map(|_| (nn_name(&r.table, c), nn_name(&r.table, &r.to)))
-                .into_iter()
-                .collect(),
-            None => t
-                .columns
-                .iter()
-                .filter(|c| c.not_null)
-                .map(|c| (nn_name(&r.table, &c.name), nn_name(&r.to, &c.name)))
-                .collect(),
-        };
-        for (from, to) in names.into_iter().filter(|(a, b)| a != b) {
-            s.push(Statement::new(format!(
-                "{}RENAME CONSTRAINT {} TO {};",
-                sql::alter(table_now),
-                quote_ident(&from),
-                quote_ident(&to)
-            )));
+    /// PostgreSQL 18 records NOT NULL as a named constraint and keeps the
+    /// name through a rename of its table or column, and numbers it when
+    /// the name was taken: a column NOT NULL on both sides whose constraint
+    /// a fresh schema would name otherwise is renamed to that name.
+    fn rename_not_nulls(&self, s: &mut Vec<Statement>) {
+        for ((t, c), to) in &self.new_nn {
+            let from = self.old_nn.get(&(t.clone(), c.clone()));
+            if let Some(from) = from.filter(|f| *f != to && self.existing(t)) {
+                s.push(Statement::new(format!(
+                    "{}RENAME CONSTRAINT {} TO {};",
+                    sql::alter(t),
+                    quote_ident(from),
+                    quote_ident(to)
+                )));
+            }
         }
     }
 
@@ -591,7 +654,8 @@ impl Differ<'_> {
                 let kept = t
                     .checks
                     .iter()
-                    .any(|x| check_id(x) == check_id(k) && x.expr == k.expr);
+                    .any(|x| check_id(x) == check_id(k) && x.expr == k.expr)
+                    && !self.reads_readded(&n.name, &[&k.expr], &[]);
                 if kept {
                     continue;
                 }
@@ -613,11 +677,15 @@ impl Differ<'_> {
         }
     }
 
-    fn add_keys(&self, s: &mut Vec<Statement>) {
+    /// Keys the old schema lacks; `late`: only those whose name a dropped
+    /// table's relation holds, otherwise the others.
+    fn add_keys(&self, s: &mut Vec<Statement>, late: bool) {
         for n in &self.new.tables {
             let old_keys = table(self.old, &n.name).map(keys).unwrap_or_default();
             for k in keys(n) {
-                if old_keys.iter().any(|x| same_shape(x, &k)) {
+                let readded = self.reads_readded(&n.name, &[], &k.2.columns);
+                let kept = old_keys.iter().any(|x| same_shape(x, &k)) && !readded;
+                if kept || self.late(&k.0) != late {
                     continue;
                 }
                 let mut st = Statement::new(sql::add_key(&n.name, k.2, k.1));
@@ -649,7 +717,7 @@ impl Differ<'_> {
             let kept = self.old.indexes.iter().any(|x| {
                 same_index(x, i)
                     && (x.name == i.name || self.index_renamed(x).is_some_and(|n| n.name == i.name))
-            });
+            }) && !self.index_reads_readded(i);
             if kept {
                 continue;
             }
@@ -681,6 +749,7 @@ impl Differ<'_> {
                     .foreign_keys
                     .iter()
                     .any(|x| x.name == f.name && same_fk(x, f))
+                    || self.reads_readded(&f.table, &[], &f.columns)
             })
             .collect();
         for f in &added {
@@ -711,11 +780,6 @@ impl Differ<'_> {
         }
         s.push(st);
     }
-}
-
-/// The name PostgreSQL 18 gives a column's NOT NULL constraint.
-fn nn_name(table: &str, column: &str) -> String {
-    sql::default_name(table, &[column.to_string()], "not_null")
 }
 
 fn table_rows(s: &pg::Schema, name: &str) -> Option<u64> {

@@ -85,10 +85,37 @@ pub(super) fn renamed(old: &pg::Schema, renames: &[Rename]) -> (pg::Schema, Vec<
     (s, unused)
 }
 
+/// NOT NULL constraint names keyed by (table, column) as the hints leave
+/// them: PostgreSQL keeps a constraint's name through a rename.
+pub(super) fn renamed_not_nulls(
+    mut nn: super::names::NotNullNames,
+    renames: &[Rename],
+) -> super::names::NotNullNames {
+    for r in renames {
+        nn = nn
+            .into_iter()
+            .map(|((t, c), name)| {
+                let key = match &r.column {
+                    Some(from) if t == r.table && &c == from => (t, r.to.clone()),
+                    None if t == r.table => (r.to.clone(), c),
+                    _ => (t, c),
+                };
+                (key, name)
+            })
+            .collect();
+    }
+    nn
+}
+
 /// PostgreSQL keeps a constraint's name through a rename: the keys of a
-/// renamed table or column keep the names they had.
+/// renamed table or column keep the names they had, as do its identity
+/// sequences.
 fn pin_key_names(t: &mut pg::Table) {
     let table = t.name.clone();
+    // And a sequence's: PostgreSQL does not rename it with its table.
+    for c in t.columns.iter_mut().filter(|c| c.identity) {
+        c.sequence = Some(super::columns::sequence_name(&table, c));
+    }
     if let Some(k) = t.primary_key.as_mut() {
         k.name = Some(key_name(&table, k, "pkey"));
     }

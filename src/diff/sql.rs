@@ -154,27 +154,12 @@ pub fn idents(names: &[String]) -> String {
         .join(", ")
 }
 
-/// The name PostgreSQL gives an unnamed constraint or index:
-/// `makeObjectName` — `<table>_<columns joined by _>_<label>`, the longer of
-/// the two first parts shortened until the whole fits 63 bytes.
+/// The name PostgreSQL gives an unnamed constraint or index when the name
+/// is free: `<table>_<columns joined by _>_<label>` in 63 bytes (see
+/// [`super::names`] for the numbering when it is not).
 pub fn default_name(table: &str, columns: &[String], label: &str) -> String {
-    let mut a: Vec<char> = table.chars().collect();
-    let mut b: Vec<char> = columns.join("_").chars().collect();
-    let len = |v: &[char]| v.iter().collect::<String>().len();
-    let room = 63 - label.len() - if b.is_empty() { 1 } else { 2 };
-    while len(&a) + len(&b) > room {
-        if len(&a) > len(&b) {
-            a.pop();
-        } else {
-            b.pop();
-        }
-    }
-    let (a, b): (String, String) = (a.into_iter().collect(), b.into_iter().collect());
-    if b.is_empty() {
-        format!("{a}_{label}")
-    } else {
-        format!("{a}_{b}_{label}")
-    }
+    let cols = super::names::columns_addition(columns);
+    super::names::make_object_name(table, (!cols.is_empty()).then_some(cols.as_str()), label)
 }
 
 #[cfg(test)]

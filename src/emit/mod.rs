@@ -278,17 +278,22 @@ pub fn sql_environment<'a>() -> minijinja::Environment<'a> {
 /// unaccent), wherever the extension was created. It prints nothing, so
 /// psql output such as 04_validate.sql's digest lines stays as it was.
 /// Empty when there are no extensions.
-fn extension_path(extensions: Vec<String>, local: bool) -> minijinja::Value {
+pub(crate) fn extension_path_sql(extensions: &[String], local: bool) -> String {
     if extensions.is_empty() {
-        return minijinja::Value::from_safe_string(String::new());
+        return String::new();
     }
     let names: Vec<String> = extensions.iter().map(|e| ident::quote_literal(e)).collect();
-    minijinja::Value::from_safe_string(format!(
+    format!(
         "DO $pgbridge$ BEGIN\n  PERFORM set_config('search_path', current_setting('search_path') || ', ' \
          || string_agg(DISTINCT quote_ident(n.nspname), ', '), {local})\n    FROM pg_extension e \
          JOIN pg_namespace n ON n.oid = e.extnamespace\n   WHERE e.extname IN ({}) HAVING count(*) > 0;\nEND $pgbridge$;",
         names.join(", ")
-    ))
+    )
+}
+
+/// [`extension_path_sql`] for the templates: `extension_path(schema.extensions, true)`.
+fn extension_path(extensions: Vec<String>, local: bool) -> minijinja::Value {
+    minijinja::Value::from_safe_string(extension_path_sql(&extensions, local))
 }
 
 pub(crate) fn template_source(name: &str, opts: &EmitOptions) -> Result<String, Box<Diagnostic>> {

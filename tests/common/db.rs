@@ -158,6 +158,16 @@ impl TestDb {
             .collect()
     }
 
+    /// The catalog of schema `namespace`, as [`TestDb::catalog`] reads `public`.
+    #[allow(dead_code)]
+    pub fn catalog_in(&self, namespace: &str) -> Vec<String> {
+        let literal = format!("'{}'", namespace.replace('\'', "''"));
+        self.query(&CATALOG_SQL.replace("'public'", &literal))
+            .into_iter()
+            .map(|r| r.join(""))
+            .collect()
+    }
+
     /// Creates database `name` on `cluster`; panics when that fails.
     pub(super) fn create(cluster: &Cluster, name: String) -> TestDb {
         let sql = format!(

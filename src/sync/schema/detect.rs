@@ -38,13 +38,14 @@ pub(crate) fn source_hash(conn: &rusqlite::Connection) -> rusqlite::Result<Strin
     Ok(hex::encode(h.finalize()))
 }
 
-/// A statement for a terminal: whitespace outside quotes folded to one
-/// space, control characters escaped, at most 120 characters.
+/// A statement for a terminal: without its `;`, whitespace outside quotes
+/// folded to one space, control characters escaped, at most 120
+/// characters.
 fn shown(sql: &str) -> String {
     let mut out = String::new();
     let mut quote: Option<char> = None;
     let mut space = false;
-    for ch in sql.trim().chars() {
+    for ch in sql.trim().trim_end_matches(';').trim_end().chars() {
         match quote {
             Some(q) if ch == q => quote = None,
             None if ch == '"' || ch == '\'' => quote = Some(ch),
@@ -131,7 +132,7 @@ mod tests {
     fn a_statement_is_shown_on_one_line_with_quoted_names_intact() {
         assert_eq!(
             shown("CREATE TABLE \"a\nb\" (\n    id bigint,\n    \"x  y\" text\n);"),
-            "CREATE TABLE \"a\\nb\" ( id bigint, \"x  y\" text );"
+            "CREATE TABLE \"a\\nb\" ( id bigint, \"x  y\" text )"
         );
         let long = format!("ALTER TABLE t ADD COLUMN {} text;", "c".repeat(200));
         assert!(shown(&long).ends_with('…'));
