@@ -41,6 +41,7 @@ fn compile_writes_the_schema_half_of_the_migration_set() {
         "APP_IMPACT.md",
         "capture.sqlite.sql",
         "reverse_capture.sql",
+        "pgbridge.schema.json",
         "pgbridge.sum",
     ] {
         assert!(dir.path().join(f).exists(), "{f} written");
@@ -48,8 +49,8 @@ fn compile_writes_the_schema_half_of_the_migration_set() {
     let sum = std::fs::read_to_string(dir.path().join("pgbridge.sum")).unwrap();
     assert_eq!(
         sum.lines().count(),
-        8,
-        "one SHA-256 line per file (SQL and APP_IMPACT.md):\n{sum}"
+        9,
+        "one SHA-256 line per file (SQL, APP_IMPACT.md, the schema record):\n{sum}"
     );
 }
 

@@ -1091,3 +1091,118 @@ fn full_text_added_and_its_tokenizer_changed_create_and_drop_configurations() {
         assert!(create < drop, "{}", seen.up);
     }
 }
+
+/// The SQL lines of a file, comments left out (headers name the inputs).
+fn statements(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The old side read back where its decisions are kept: the directory a
+/// compile wrote (`pgbridge.schema.json`) and the run a migrated target
+/// recorded. Either gives the up.sql the old database gives — `docs.body`
+/// stays the jsonb its data proved — and the directory a diff writes is
+/// the next diff's old side.
+#[test]
+fn the_old_side_comes_from_a_compiled_directory_or_a_migrated_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = old_db(tmp.path());
+    let new = tmp.path().join("new.sql");
+    std::fs::write(&new, NEW_DDL).unwrap();
+    let newer = tmp.path().join("newer.sql");
+    std::fs::write(
+        &newer,
+        format!("{NEW_DDL}CREATE TABLE \"more */\" (id INTEGER PRIMARY KEY, \"x\"\"y\" TEXT);\n"),
+    )
+    .unwrap();
+    let allow = ["--allow", "data-loss,index-build"];
+    for pg in PgVersion::ALL {
+        let major = pg.major().to_string();
+        let compiled = tmp.path().join(format!("compiled{major}"));
+        let o = pgbridge(&[
+            "compile",
+            old.to_str().unwrap(),
+            "-o",
+            compiled.to_str().unwrap(),
+            "--pg-version",
+            &major,
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let from_db = tmp.path().join(format!("from-db{major}"));
+        assert_eq!(
+            diff(&old, &new, &from_db, pg, &allow).status.code(),
+            Some(0)
+        );
+        let from_dir = tmp.path().join(format!("from-dir{major}"));
+        let o = diff(&compiled, &new, &from_dir, pg, &allow);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(
+            statements(&from_dir.join("up.sql")),
+            statements(&from_db.join("up.sql")),
+            "{pg}"
+        );
+        let review = std::fs::read_to_string(from_dir.join("DIFF_REVIEW.md")).unwrap();
+        assert!(
+            review.contains("docs.body"),
+            "the kept jsonb decision:\n{review}"
+        );
+
+        let db = migrated(&old, pg);
+        let from_target = tmp.path().join(format!("from-target{major}"));
+        let o = diff(Path::new(&db.url), &new, &from_target, pg, &allow);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(
+            statements(&from_target.join("up.sql")),
+            statements(&from_db.join("up.sql")),
+            "{pg}"
+        );
+        let header = std::fs::read_to_string(from_target.join("up.sql")).unwrap();
+        assert!(
+            !header.contains(&db.url),
+            "the target's URL stays out of the files"
+        );
+
+        // the diff's own directory is the next diff's old side
+        let chained = tmp.path().join(format!("chained{major}"));
+        let o = diff(&from_dir, &newer, &chained, pg, &allow);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let up2 = statements(&chained.join("up.sql")).join("\n");
+        assert!(up2.contains("CREATE TABLE \"more */\""), "{up2}");
+        assert!(!up2.contains("docs"), "nothing else changes:\n{up2}");
+        db.psql_file(&from_target.join("up.sql"))
+            .unwrap_or_else(|e| panic!("up.sql on {pg}: {e}"));
+        db.psql_file(&chained.join("up.sql"))
+            .unwrap_or_else(|e| panic!("chained up.sql on {pg}: {e}"));
+        let catalog = db.catalog().join("\n");
+        assert!(
+            catalog.contains("column docs.body jsonb not null"),
+            "{catalog}"
+        );
+        assert!(catalog.contains("column more */.x\"y text"), "{catalog}");
+
+        // no record: a directory pgbridge did not write, a target it did not migrate
+        let empty = tmp.path().join(format!("empty{major}"));
+        std::fs::create_dir_all(&empty).unwrap();
+        let o = diff(&empty, &new, &tmp.path().join("x"), pg, &allow);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("old-record-missing"), "{}", text(&o));
+        let bare = cluster(pg).new_db("diff_norecord");
+        let o = diff(
+            Path::new(&bare.url),
+            &new,
+            &tmp.path().join("y"),
+            pg,
+            &allow,
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(
+            text(&o).contains("records no schema for public"),
+            "{}",
+            text(&o)
+        );
+    }
+}

@@ -110,5 +110,5 @@ fn compile_is_deterministic_byte_for_byte() {
     let a = compiled(&corpus("sakila/sakila.db"));
     let b = compiled(&corpus("sakila/sakila.db"));
     assert_eq!(a.set, b.set);
-    assert_eq!(a.set.files.len(), 9);
+    assert_eq!(a.set.files.len(), 10);
 }

@@ -115,9 +115,12 @@ fn recorded(record: SchemaRecord) -> pgbridge::Compiled {
 /// `pgbridge.schema.json` of a compiled or diffed directory (under
 /// `pgbridge/` in a migration tool's layout).
 fn recorded_in_dir(a: &DiffArgs) -> Result<pgbridge::Compiled, Fail> {
-    let file = [a.old.join(record::FILE), a.old.join(layout::COMPANION_DIR).join(record::FILE)]
-        .into_iter()
-        .find(|p| p.is_file());
+    let file = [
+        a.old.join(record::FILE),
+        a.old.join(layout::COMPANION_DIR).join(record::FILE),
+    ]
+    .into_iter()
+    .find(|p| p.is_file());
     let Some(file) = file else {
         return Err(usage(
             "old-record-missing",
@@ -151,7 +154,11 @@ fn recorded_in_target(a: &DiffArgs, spec: &str) -> Result<(pgbridge::Compiled, S
     let unreachable = |e: String| {
         usage(
             "old-target-unreadable",
-            format!("reading the recorded schema from {}: {}", escape_text(&name), escape_text(&e)),
+            format!(
+                "reading the recorded schema from {}: {}",
+                escape_text(&name),
+                escape_text(&e)
+            ),
             "check the connection (`pgbridge verify` uses the same), or give the old database or .sql itself",
             a,
         )
@@ -165,8 +172,13 @@ fn recorded_in_target(a: &DiffArgs, spec: &str) -> Result<(pgbridge::Compiled, S
             .map_err(|e| unreachable(e.to_string()))?
             .unwrap_or_else(|| "public".into()),
     };
-    let record = pgbridge::load::schema_record::read(&mut client, &ns)
-        .map_err(|e| unreachable(e.to_string()))?;
+    // A target pgbridge never migrated has no pgbridge.runs: no record.
+    let undefined =
+        |e: &postgres::Error| e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE);
+    let record = match pgbridge::load::schema_record::read(&mut client, &ns) {
+        Err(e) if undefined(&e) => None,
+        r => r.map_err(|e| unreachable(e.to_string()))?,
+    };
     let Some(record) = record else {
         return Err(usage(
             "old-record-missing",
@@ -404,7 +416,10 @@ fn layout_files(
     let slug = layout::naming::slug(&a.name);
     let review = format!("{}/{}_{slug}.md", layout::COMPANION_DIR, "DIFF_REVIEW");
     files.insert(review, render::review(up, old, new, kept, down.is_some()));
-    files.insert(format!("{}/{}", layout::COMPANION_DIR, record::FILE), record);
+    files.insert(
+        format!("{}/{}", layout::COMPANION_DIR, record::FILE),
+        record,
+    );
     // pgbridge.sum chains: it covers every version and companion file.
     let mut all = existing;
     all.extend(companions(&a.output.join(layout::COMPANION_DIR)));

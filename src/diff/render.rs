@@ -135,7 +135,10 @@ pub fn review(plan: &Plan, old: &str, new: &str, kept: &[String], down: bool) ->
 /// The plain layout's files, with `pgbridge.sum` over them.
 /// `files` with the new side's schema record (`pgbridge.schema.json`,
 /// the next diff's old side) and the sum renewed over it.
-pub fn with_record(mut files: BTreeMap<String, String>, record: String) -> BTreeMap<String, String> {
+pub fn with_record(
+    mut files: BTreeMap<String, String>,
+    record: String,
+) -> BTreeMap<String, String> {
     files.insert(crate::ir::record::FILE.to_string(), record);
     files.remove(SUM_FILE);
     let sum = emit::sum_file(&files);

@@ -88,9 +88,14 @@ pub fn add_live_files(set: &mut MigrationSet, sqlite: &crate::ir::sqlite::Schema
 
 /// Adds the schema record ([`crate::ir::record::FILE`]) a later `pgbridge
 /// diff` reads as its old side, and renews the sum.
-pub fn add_schema_record(set: &mut MigrationSet, sqlite: &crate::ir::sqlite::Schema, pg: &pg::Schema) {
+pub fn add_schema_record(
+    set: &mut MigrationSet,
+    sqlite: &crate::ir::sqlite::Schema,
+    pg: &pg::Schema,
+) {
     let record = crate::ir::record::SchemaRecord::of(sqlite, pg).committed();
-    set.files.insert(crate::ir::record::FILE.to_string(), record);
+    set.files
+        .insert(crate::ir::record::FILE.to_string(), record);
     renew_sum(set);
 }
 

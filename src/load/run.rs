@@ -534,10 +534,11 @@ fn run_target(
     Ok(())
 }
 
-/// What a `--live` run created, for sync's schema hook
-/// ([`super::schema_record`]); other runs record none.
+/// What the run created ([`super::schema_record`]): sync's schema hook and
+/// `pgbridge diff` read it as the old side. A `--data-only` run created
+/// nothing and records none.
 fn live_schema(r: &RunCtx<'_>) -> String {
-    if r.live_position.is_none() || r.opts.data_only {
+    if r.opts.data_only {
         return "NULL".into();
     }
     let record = super::schema_record::SchemaRecord::of(&r.compiled.sqlite, &r.compiled.pg);

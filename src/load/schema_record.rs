@@ -2,11 +2,11 @@
 //! declarations it was compiled from (without the data profile) and the
 //! compiled PostgreSQL schema (`ir::pg`).
 //!
-//! Written into `pgbridge.runs.live_schema` by migrate, with the run's
-//! completion mark, and again by sync's schema hook in the transaction that
-//! changes the target's schema ([`crate::sync::schema`]); read by the hook
-//! as the old side of its diff. Runs recorded before this column existed
-//! have none.
+//! Written into `pgbridge.runs.live_schema` by migrate (not `--data-only`),
+//! with the run's completion mark, and again by sync's schema hook in the
+//! transaction that changes the target's schema ([`crate::sync::schema`]);
+//! read by the hook, and by `pgbridge diff` given the target, as the old
+//! side of a diff. Runs recorded before this column existed have none.
 
 pub use crate::ir::record::SchemaRecord;
 
