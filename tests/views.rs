@@ -533,3 +533,97 @@ fn every_view_returns_sqlites_rows(path: &Path, db_name: &str) {
         assert_eq!(equal_views(&db, path, &format!("{v:?}")), want);
     }
 }
+
+/// A rule pack declaring application functions with hostile text: a
+/// description with a line break and `*/`, a param named with a quote,
+/// `*/` and a line break, literals with quotes and `--`.
+fn hostile_pack(dir: &Path) -> std::path::PathBuf {
+    let pack = dir.join("pack");
+    std::fs::create_dir_all(pack.join("functions")).unwrap();
+    let tag = r#"description: "tags */ a value;\nDROP TABLE t; -- MARK-LINE-2"
+params: ["it's */\nx"]
+sqlite: "'*/ '' ; --' || \"it's */\nx\" || '\n-- MARK-LITERAL'"
+"#;
+    let pg = r#"description: "the same, PostgreSQL's way */"
+params: ["it's */\nx"]
+sqlite: "'<' || \"it's */\nx\" || '>'"
+postgres: "'<' ||
+  \"it's */\nx\" || '>'"
+"#;
+    std::fs::write(pack.join("functions/tag.yaml"), tag).unwrap();
+    std::fs::write(pack.join("functions/tag_pg.yaml"), pg).unwrap();
+    pack
+}
+
+#[test]
+fn hostile_application_function_declarations_reach_sql_only_escaped_on_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = hostile_pack(dir.path());
+    let path = dir.path().join("app.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
+             INSERT INTO t VALUES (1, 'a''b */'), (2, NULL), (3, 'ünï');
+             CREATE VIEW v AS SELECT id, tag(name) AS tagged, tag_pg(name) AS pg FROM t;",
+        )
+        .unwrap();
+    let out_dir = dir.path().join("out");
+    let (p, o, k) = (
+        path.to_str().unwrap(),
+        out_dir.to_str().unwrap(),
+        pack.to_str().unwrap(),
+    );
+    let out = pgbridge(&["compile", p, "-o", o, "--rules", k]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sql = std::fs::read_to_string(out_dir.join("03_constraints.sql")).unwrap();
+    // The description's line break stays inside the comment.
+    let marked: Vec<&str> = sql.lines().filter(|l| l.contains("MARK-LINE-2")).collect();
+    assert!(!marked.is_empty(), "{sql}");
+    for line in marked {
+        assert!(line.starts_with("-- "), "escaped into a comment: {line}");
+    }
+    // The literal's line break is an escape inside the literal.
+    assert!(sql.contains(r"U&'\000A-- MARK-LITERAL'"), "{sql}");
+    assert!(
+        !sql.lines().any(|l| l.starts_with("-- MARK-LITERAL")),
+        "{sql}"
+    );
+    let functions = RulePack::load(&[pack.as_path()]).unwrap().functions;
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("appfn_hostile");
+        let out = pgbridge(&["migrate", p, db.url.as_str(), "--rules", k]);
+        let t = text(&out);
+        assert!(out.status.success(), "{v:?}: {t}");
+        assert!(t.contains("1 tables, 1 views, 0 differ"), "{v:?}: {t}");
+        assert_eq!(equal_views_with(&db, &path, "hostile", &functions), 1);
+        let tagged = db.scalar("SELECT tagged || pg FROM v WHERE id = 1");
+        assert_eq!(tagged, "*/ ' ; --a'b */\n-- MARK-LITERAL<a'b */>", "{v:?}");
+    }
+}
+
+/// A declaration that is not one expression is refused when the pack
+/// loads, naming its file; nothing is compiled.
+#[test]
+fn a_statement_in_a_declaration_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(pack.join("functions")).unwrap();
+    let bad = "description: evil\nparams: [x]\nsqlite: \"1); DROP TABLE t; --\"\n";
+    std::fs::write(pack.join("functions/evil.yaml"), bad).unwrap();
+    let out_dir = dir.path().join("out");
+    let db = corpus("calibre_library/metadata.db");
+    let out = pgbridge(&[
+        "compile",
+        db.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--rules",
+        pack.to_str().unwrap(),
+    ]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("error[app-function-invalid]"), "{t}");
+    assert!(t.contains("evil.yaml"), "{t}");
+    assert!(!out_dir.join("03_constraints.sql").exists());
+}

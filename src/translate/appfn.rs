@@ -156,7 +156,7 @@ impl AppFunction {
             Some(p) => Some(
                 parse_one(p, Side::Postgres)
                     .and_then(|e| only_params(e, &file.params))
-                    .and_then(printable)
+                    .and_then(|e| printable(e, &file.params))
                     .map_err(|e| err("postgres", format!("function `{stem}`: `postgres`: {e}")))?,
             ),
         };
@@ -284,9 +284,18 @@ fn only_params(e: Expr, params: &[String]) -> R<Expr> {
 }
 
 /// A `postgres` override is printed into the migration as sqlparser
-/// prints it: it must print without control characters.
-fn printable(e: Expr) -> R<Expr> {
-    if e.to_string().chars().any(crate::ident::is_unsafe_char) {
+/// prints it, its params replaced: it must print without control
+/// characters.
+fn printable(e: Expr, params: &[String]) -> R<Expr> {
+    let mut shown = e.clone();
+    let _ = visit_expressions_mut(&mut shown, |x| {
+        if matches!(x, Expr::Identifier(id) if params.iter().any(|p| p.eq_ignore_ascii_case(&id.value)))
+        {
+            *x = Expr::Identifier(Ident::new("p"));
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    if shown.to_string().chars().any(crate::ident::is_unsafe_char) {
         return fail("a control character or line break inside a literal; write it with chr()");
     }
     Ok(e)
@@ -475,4 +484,82 @@ pub fn undeclared_help(reason: &str) -> Option<String> {
          in `functions/{name}.yaml` of a rule pack and pass it with `--rules DIR` \
          (docs/app-functions.md); otherwise recreate it by hand in PostgreSQL SQL"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(stem: &str, yaml: &str) -> Result<AppFunction, String> {
+        AppFunction::parse(yaml, stem, "functions/x.yaml").map_err(|d| d.message.clone())
+    }
+
+    fn pack(list: &[(&str, &str)]) -> AppFunctions {
+        AppFunctions::new(list.iter().map(|(s, y)| parse(s, y).unwrap()).collect())
+    }
+
+    const TITLE: &str = "description: d\nparams: [t]\nsqlite: upper(t) || '!'\n";
+
+    #[test]
+    fn a_statement_smuggled_into_an_expression_is_refused_at_load() {
+        for bad in [
+            "1); DROP TABLE x; --",
+            "t; DROP TABLE x",
+            "t -- comment\n); DROP TABLE x",
+            "(SELECT name FROM sqlite_master)",
+            "other_column",
+            "x.t",
+        ] {
+            let yaml = format!("description: d\nparams: [t]\nsqlite: {bad:?}\n");
+            assert!(parse("f", &yaml).is_err(), "{bad} must be refused");
+            let yaml = format!("description: d\nparams: [t]\nsqlite: t\npostgres: {bad:?}\n");
+            assert!(parse("f", &yaml).is_err(), "postgres {bad} must be refused");
+        }
+    }
+
+    #[test]
+    fn names_must_be_plain_and_not_sqlite_builtins_unless_declared_so() {
+        assert!(parse("upper", TITLE).unwrap_err().contains("built-in"));
+        assert!(
+            parse("my-fn", TITLE)
+                .unwrap_err()
+                .contains("plain identifier")
+        );
+        let replaces = format!("{TITLE}replaces_builtin: true\n");
+        assert!(parse("upper", &replaces).is_ok());
+        assert!(parse("title_sort", &replaces).is_err());
+        let dup = "description: d\nparams: [a, A]\nsqlite: a\n";
+        assert!(parse("f", dup).unwrap_err().contains("distinct"));
+    }
+
+    #[test]
+    fn calls_expand_with_their_arguments_parenthesised() {
+        let fns = pack(&[("shout", TITLE)]);
+        let sql = "CREATE VIEW v AS SELECT SHOUT(a || b) AS s FROM t";
+        let out = expand_sqlite(sql, &fns).unwrap().unwrap();
+        assert!(
+            out.contains("SELECT (upper((a || b)) || '!') AS s"),
+            "{out}"
+        );
+        let none = expand_sqlite("CREATE VIEW v AS SELECT a FROM t", &fns).unwrap();
+        assert_eq!(none, None);
+    }
+
+    #[test]
+    fn a_call_with_the_wrong_number_of_arguments_names_the_declaration() {
+        let fns = pack(&[("shout", TITLE)]);
+        let e = expand_sqlite("CREATE VIEW v AS SELECT shout(a, b) FROM t", &fns).unwrap_err();
+        assert!(e.reason.contains("2 argument(s)"), "{e}");
+        assert!(e.reason.contains("functions/x.yaml"), "{e}");
+    }
+
+    #[test]
+    fn the_help_for_an_undeclared_function_says_how_to_declare_it() {
+        let reason = "function `title_sort` has no PostgreSQL mapping (application-defined or \
+                      unsupported)";
+        let help = undeclared_help(reason).unwrap();
+        assert!(help.contains("functions/title_sort.yaml"), "{help}");
+        assert!(help.contains("--rules"), "{help}");
+        assert_eq!(undeclared_help("aggregate call `x`"), None);
+    }
 }
