@@ -406,6 +406,38 @@ fn extension_types_resolve_under_a_target_schema() {
                 "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'citext'",
             );
             assert_eq!(at, ext_schema.unwrap_or("public"), "{v:?} {how}");
+            // and a diff that adds a NOCASE column there applies too
+            let newer = dir.path().join("newer.sql");
+            std::fs::write(
+                &newer,
+                "CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT COLLATE NOCASE UNIQUE, name TEXT, nick TEXT COLLATE NOCASE);",
+            )
+            .unwrap();
+            let up = dir.path().join(format!("diff-{how}-{v:?}"));
+            let major = v.major().to_string();
+            let o = pgbridge(&[
+                "diff",
+                src.to_str().unwrap(),
+                newer.to_str().unwrap(),
+                "-o",
+                up.to_str().unwrap(),
+                "--schema",
+                schema,
+                "--pg-version",
+                &major,
+            ]);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            db.psql_file(&up.join("up.sql"))
+                .unwrap_or_else(|e| panic!("{v:?} {how} up.sql: {e}"));
+            let nick = db.scalar(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attname = 'nick'",
+            );
+            assert!(nick.ends_with("citext"), "{v:?} {how}: {nick}");
         }
     }
 }

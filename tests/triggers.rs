@@ -15,6 +15,8 @@
 mod common;
 
 use common::{PgVersion, TestDb, cluster, compile, corpus, pgbridge, sql_ident, text};
+use pgbridge::rewrite::RulePack;
+use pgbridge::translate::appfn::{AppFunctions, expand_sqlite};
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 use std::path::Path;
@@ -209,12 +211,29 @@ fn pg_cell(v: &serde_json::Value) -> String {
 /// A clock column's value: not set, set before 2001 (the scripts' marker
 /// for "a trigger must overwrite this"), or set.
 fn clock(cell: String) -> String {
+    if is_uuid4(cell.trim_matches('\'')) {
+        return "uuid4".into();
+    }
     let year: Option<u32> = cell.get(..4).and_then(|y| y.parse().ok());
     match year {
         _ if cell == "null" => cell,
         Some(y) if y < 2001 => "old".into(),
         _ => "set".into(),
     }
+}
+
+/// A random (version 4) UUID in lower-case text, as calibre's `uuid4()`
+/// writes it.
+fn is_uuid4(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    let hex = |g: &str| {
+        g.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups.iter().all(|g| hex(g))
+        && groups[2].starts_with('4')
+        && groups[3].starts_with(['8', '9', 'a', 'b'])
 }
 
 fn sqlite_table(conn: &Connection, table: &str, clocks: &[&str]) -> (Vec<String>, Vec<String>) {
@@ -303,8 +322,27 @@ fn differential_kept(
     tables: &[(&str, &[&str])],
     kept: usize,
 ) {
+    differential_with(v, db_path, dml, tables, kept, None);
+}
+
+/// [`differential_kept`], migrated with the rule pack `pack`; the SQLite
+/// copy's triggers that call the pack's application functions are
+/// recreated with those expanded (SQLite does not have them). Returns the
+/// PostgreSQL database.
+fn differential_with(
+    v: PgVersion,
+    db_path: &Path,
+    dml: &[&str],
+    tables: &[(&str, &[&str])],
+    kept: usize,
+    pack: Option<&Path>,
+) -> TestDb {
     let db = cluster(v).new_db("triggers");
-    let out = pgbridge(&["migrate", db_path.to_str().unwrap(), db.url.as_str()]);
+    let mut args = vec!["migrate", db_path.to_str().unwrap(), db.url.as_str()];
+    if let Some(p) = pack {
+        args.extend(["--rules", p.to_str().unwrap()]);
+    }
+    let out = pgbridge(&args);
     assert!(out.status.success(), "migrate on {v:?}: {}", text(&out));
     let kept_count = text(&out)
         .matches("warning[trigger-kept-as-comment]")
@@ -318,6 +356,9 @@ fn differential_kept(
     let copy = db_path.with_extension("copy.db");
     std::fs::copy(db_path, &copy).unwrap();
     let conn = Connection::open(&copy).unwrap();
+    if let Some(p) = pack {
+        expand_triggers(&conn, &RulePack::load(&[p]).unwrap().functions);
+    }
     let mut client = db.connect();
     for sql in dml {
         let want = run_sqlite(&conn, sql);
@@ -336,7 +377,28 @@ fn differential_kept(
         let got = pg_table(&db, table, &names, clocks);
         assert_eq!(got, want, "{table} on {v:?}: rows after the script");
     }
+    drop(conn);
     std::fs::remove_file(&copy).unwrap();
+    db
+}
+
+/// Recreate each trigger of `conn` that calls one of `functions` with the
+/// calls expanded to their declared SQLite meaning.
+fn expand_triggers(conn: &Connection, functions: &AppFunctions) {
+    let mut stmt = conn
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        .unwrap();
+    let triggers: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (name, sql) in triggers {
+        if let Some(expanded) = expand_sqlite(&sql, functions).unwrap() {
+            conn.execute_batch(&format!("DROP TRIGGER {};\n{expanded};", sql_ident(&name)))
+                .unwrap_or_else(|e| panic!("{name}: {e}\n{expanded}"));
+        }
+    }
 }
 
 #[test]
@@ -566,6 +628,48 @@ fn calibre_triggers_refuse_and_cascade_as_in_sqlite_on_15_and_18() {
     }
 }
 
+/// calibre with the example pack declaring `title_sort` and `uuid4`: its 4
+/// triggers calling them translate, and books and series inserted and
+/// renamed get the same `sort` as calibre's SQLite (the triggers there
+/// recreated with the declared meaning) and a well-formed random uuid.
+#[test]
+fn calibre_title_sort_triggers_with_the_example_pack_on_15_and_18() {
+    let dml = [
+        "INSERT INTO books (title) VALUES ('The Hobbit')",
+        "INSERT INTO books (title) VALUES ('a tale')",
+        "INSERT INTO books (title) VALUES ('''Quoted')",
+        "INSERT INTO books (title) VALUES ('An')",
+        "INSERT INTO books (title) VALUES ('  An  Apple ')",
+        "INSERT INTO books (title) VALUES ('“The ‘Odd’ One')",
+        "INSERT INTO books (title) VALUES ('The ''x */ ; DROP TABLE books; --')",
+        "INSERT INTO books (title) VALUES ('THE\nline')",
+        "UPDATE books SET title = 'A Wizard of Earthsea' WHERE title = 'The Hobbit'",
+        "UPDATE books SET title = 'Theory' WHERE title = 'a tale'",
+        "INSERT INTO series (name) VALUES ('The Expanse')",
+        "INSERT INTO series (name) VALUES ('an ending')",
+        "INSERT INTO series (name) VALUES ('\"Quoted\" series')",
+        "INSERT INTO series (name) VALUES ('A')",
+        "UPDATE series SET name = 'The Culture' WHERE name = 'The Expanse'",
+    ];
+    let tables: &[(&str, &[&str])] = &[
+        ("books", &["timestamp", "pubdate", "last_modified", "uuid"]),
+        ("series", &[]),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metadata.db");
+    std::fs::copy(corpus("calibre_library/metadata.db"), &path).unwrap();
+    let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/calibre-rules");
+    for v in PgVersion::ALL {
+        let db = differential_with(v, &path, &dml, tables, 0, Some(&pack));
+        let sorts = db.query("SELECT sort FROM books WHERE title = 'A Wizard of Earthsea'");
+        assert_eq!(sorts, [["Wizard of Earthsea, A"]], "on {v:?}");
+        let uuids = db.query("SELECT uuid FROM books");
+        assert!(uuids.iter().all(|u| is_uuid4(&u[0])), "on {v:?}: {uuids:?}");
+        let distinct = db.scalar("SELECT count(DISTINCT uuid) = count(*) FROM books");
+        assert_eq!(distinct, "t", "on {v:?}: one uuid per book");
+    }
+}
+
 /// Corpus database → (triggers translated, kept as comments).
 const CORPUS: &[(&str, usize, usize)] = &[
     ("sakila/sakila.db", 30, 0),
@@ -574,20 +678,37 @@ const CORPUS: &[(&str, usize, usize)] = &[
     ("misc_app_schemas/invoke-ai_InvokeAI/schema.db", 1, 0),
 ];
 
+/// The same with a rule pack: calibre with the example pack declaring
+/// `title_sort` and `uuid4` → (pack, translated, kept as comments).
+const CORPUS_WITH_PACK: &[(&str, &str, usize, usize)] = &[(
+    "calibre_library/metadata.db",
+    "examples/calibre-rules",
+    36,
+    0,
+)];
+
 #[test]
 fn corpus_triggers_translate_and_apply_on_15_and_18() {
+    let plain = CORPUS.iter().map(|(r, t, k)| (*r, None, *t, *k));
+    let packed = CORPUS_WITH_PACK
+        .iter()
+        .map(|(r, p, t, k)| (*r, Some(*p), *t, *k));
+    let runs: Vec<_> = plain.chain(packed).collect();
     for v in PgVersion::ALL {
-        for (rel, translated, kept) in CORPUS {
+        for (rel, pack, translated, kept) in &runs {
             let path = corpus(rel);
             let db = cluster(v).new_db("triggers");
-            let out = pgbridge(&["migrate", path.to_str().unwrap(), db.url.as_str()]);
+            let mut args = vec!["migrate", path.to_str().unwrap(), db.url.as_str()];
+            args.extend(pack.iter().flat_map(|p| ["--rules", *p]));
+            let out = pgbridge(&args);
             assert!(out.status.success(), "{rel} on {v:?}: {}", text(&out));
             let kept_count = text(&out)
                 .matches("warning[trigger-kept-as-comment]")
                 .count();
             let created = db.scalar("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal");
             eprintln!(
-                "{rel} on {v:?}: {created} translated and created, {kept_count} kept as comments"
+                "{rel} (pack {pack:?}) on {v:?}: {created} translated and created, {kept_count} \
+                 kept as comments"
             );
             assert_eq!(created, translated.to_string(), "{rel}: triggers created");
             assert_eq!(kept_count, *kept, "{rel}: kept as comments\n{}", text(&out));

@@ -13,6 +13,8 @@
 mod common;
 
 use common::{PgVersion, TestDb, cluster, corpus, pgbridge, sql_ident, text};
+use pgbridge::rewrite::RulePack;
+use pgbridge::translate::appfn::{AppFunctions, expand_sqlite_view};
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 use std::path::Path;
@@ -52,7 +54,17 @@ fn canonical_time(s: &str) -> Option<String> {
     let rest = s.get(19..).unwrap_or("");
     let rest = rest.trim_start_matches(".000").trim_end_matches("+00:00");
     let rest = rest.trim_end_matches('Z');
-    Some(format!("{} {time}{rest}", &s[..10]))
+    // Fractional seconds: PostgreSQL prints `.12213` for SQLite's `.122130`.
+    let rest = match rest.strip_prefix('.') {
+        Some(f) if f.bytes().all(|b| b.is_ascii_digit()) => f.trim_end_matches('0'),
+        _ => rest,
+    };
+    let dot = if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        ""
+    } else {
+        "."
+    };
+    Some(format!("{} {time}{dot}{rest}", &s[..10]))
 }
 
 /// Text as itself, a timestamp canonically, a JSON array or object (text in
@@ -70,10 +82,10 @@ fn canonical_text(s: &str) -> String {
     canonical_time(s).unwrap_or_else(|| format!("'{s}'"))
 }
 
-fn sqlite_rows(conn: &Connection, view: &str) -> (Vec<String>, Vec<String>) {
-    let mut stmt = conn
-        .prepare(&format!("SELECT * FROM {}", sql_ident(view)))
-        .unwrap();
+/// SQLite's rows for `query` (a view's `SELECT *`, or its query with the
+/// pack's application functions expanded).
+fn sqlite_rows(conn: &Connection, query: &str) -> (Vec<String>, Vec<String>) {
+    let mut stmt = conn.prepare(query).unwrap();
     let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
     let n = names.len();
     let mut rows = Vec::new();
@@ -150,6 +162,12 @@ fn sqlite_views(path: &Path) -> Vec<String> {
 /// Every view of `path` that PostgreSQL has returns SQLite's rows (as a
 /// multiset, values compared canonically); how many.
 fn equal_views(db: &TestDb, path: &Path, what: &str) -> usize {
+    equal_views_with(db, path, what, &AppFunctions::default())
+}
+
+/// [`equal_views`], SQLite evaluating a view that calls one of `functions`
+/// with the declared meaning expanded (SQLite does not have them).
+fn equal_views_with(db: &TestDb, path: &Path, what: &str, functions: &AppFunctions) -> usize {
     let in_pg = pg_views(db);
     let conn = Connection::open(path).unwrap();
     let mut equal = 0;
@@ -157,7 +175,17 @@ fn equal_views(db: &TestDb, path: &Path, what: &str) -> usize {
         if !in_pg.contains(&view) {
             continue;
         }
-        let (names, want) = sqlite_rows(&conn, &view);
+        let create: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?1",
+                [&view],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let query = expand_sqlite_view(&create, functions)
+            .unwrap()
+            .unwrap_or_else(|| format!("SELECT * FROM {}", sql_ident(&view)));
+        let (names, want) = sqlite_rows(&conn, &query);
         let got = pg_rows(db, &view, &names);
         assert_eq!(got.len(), want.len(), "{what} {view}: row count");
         let diff: Vec<_> = got
@@ -172,52 +200,75 @@ fn equal_views(db: &TestDb, path: &Path, what: &str) -> usize {
     equal
 }
 
+/// calibre with the example pack that declares its application functions
+/// (`title_sort`, `uuid4`, `sortconcat`, `concat`): `meta` and
+/// `tag_browser_series` translate; the five views calling
+/// `books_list_filter` (calibre's runtime search state) stay comments.
+const WITH_PACK: &[(&str, &str, usize, usize)] = &[(
+    "calibre_library/metadata.db",
+    "examples/calibre-rules",
+    6,
+    5,
+)];
+
 #[test]
 fn translated_views_return_sqlites_rows_on_15_and_18() {
-    let dir = tempfile::tempdir().unwrap();
     for v in PgVersion::ALL {
         for (rel, translated, kept) in DATABASES {
-            let path = corpus(rel);
-            let db = cluster(v).new_db("views");
-            let report = dir.path().join("run.json");
-            let out = pgbridge(&[
-                "migrate",
-                path.to_str().unwrap(),
-                db.url.as_str(),
-                "--report",
-                report.to_str().unwrap(),
-            ]);
-            assert!(out.status.success(), "{rel} on {v:?}: {}", text(&out));
-            let verified = verified_views(&report);
-            assert_eq!(
-                verified.len(),
-                *translated,
-                "{rel} on {v:?}: views verified"
-            );
-            for (name, matches) in &verified {
-                assert!(
-                    matches,
-                    "{rel} {name} on {v:?}: verify differs\n{}",
-                    text(&out)
-                );
-            }
-            let kept_count = text(&out).matches("view-kept-as-comment").count();
-            let in_pg = pg_views(&db);
-            let equal = equal_views(&db, &path, &format!("{rel} on {v:?}"));
-            eprintln!(
-                "{rel} on {v:?}: {} translated, {kept_count} kept as comments, {equal} equal on data",
-                in_pg.len()
-            );
-            assert_eq!(in_pg.len(), *translated, "{rel}: views translated");
-            assert_eq!(equal, *translated, "{rel}: views equal on data");
-            assert_eq!(
-                kept_count,
-                *kept,
-                "{rel}: views kept as comments\n{}",
-                text(&out)
-            );
+            database_views(v, rel, None, *translated, *kept);
         }
     }
+}
+
+#[test]
+fn views_calling_declared_application_functions_verify_on_15_and_18() {
+    for v in PgVersion::ALL {
+        for (rel, pack, translated, kept) in WITH_PACK {
+            database_views(v, rel, Some(pack), *translated, *kept);
+        }
+    }
+}
+
+/// Migrate corpus database `rel` (with the rule pack `pack`): `translated`
+/// views verify equal and return SQLite's rows, `kept` stay comments.
+fn database_views(v: PgVersion, rel: &str, pack: Option<&str>, translated: usize, kept: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = corpus(rel);
+    let db = cluster(v).new_db("views");
+    let report = dir.path().join("run.json");
+    let (path_s, report_s) = (path.to_str().unwrap(), report.to_str().unwrap());
+    let mut args = vec!["migrate", path_s, db.url.as_str(), "--report", report_s];
+    args.extend(pack.iter().flat_map(|p| ["--rules", *p]));
+    let functions = match pack {
+        Some(p) => RulePack::load(&[Path::new(p)]).unwrap().functions,
+        None => AppFunctions::default(),
+    };
+    let out = pgbridge(&args);
+    assert!(out.status.success(), "{rel} on {v:?}: {}", text(&out));
+    let verified = verified_views(&report);
+    assert_eq!(verified.len(), translated, "{rel} on {v:?}: views verified");
+    for (name, matches) in &verified {
+        assert!(
+            matches,
+            "{rel} {name} on {v:?}: verify differs\n{}",
+            text(&out)
+        );
+    }
+    let kept_count = text(&out).matches("view-kept-as-comment").count();
+    let in_pg = pg_views(&db);
+    let equal = equal_views_with(&db, &path, &format!("{rel} on {v:?}"), &functions);
+    eprintln!(
+        "{rel} on {v:?}: {} translated, {kept_count} kept as comments, {equal} equal on data",
+        in_pg.len()
+    );
+    assert_eq!(in_pg.len(), translated, "{rel}: views translated");
+    assert_eq!(equal, translated, "{rel}: views equal on data");
+    assert_eq!(
+        kept_count,
+        kept,
+        "{rel}: views kept as comments\n{}",
+        text(&out)
+    );
 }
 
 /// The views in a run or verify report: name and whether it matched.
@@ -481,4 +532,98 @@ fn every_view_returns_sqlites_rows(path: &Path, db_name: &str) {
         assert!(t.contains(&format!("{want} views, 0 differ")), "{v:?}: {t}");
         assert_eq!(equal_views(&db, path, &format!("{v:?}")), want);
     }
+}
+
+/// A rule pack declaring application functions with hostile text: a
+/// description with a line break and `*/`, a param named with a quote,
+/// `*/` and a line break, literals with quotes and `--`.
+fn hostile_pack(dir: &Path) -> std::path::PathBuf {
+    let pack = dir.join("pack");
+    std::fs::create_dir_all(pack.join("functions")).unwrap();
+    let tag = r#"description: "tags */ a value;\nDROP TABLE t; -- MARK-LINE-2"
+params: ["it's */\nx"]
+sqlite: "'*/ '' ; --' || \"it's */\nx\" || '\n-- MARK-LITERAL'"
+"#;
+    let pg = r#"description: "the same, PostgreSQL's way */"
+params: ["it's */\nx"]
+sqlite: "'<' || \"it's */\nx\" || '>'"
+postgres: "'<' ||
+  \"it's */\nx\" || '>'"
+"#;
+    std::fs::write(pack.join("functions/tag.yaml"), tag).unwrap();
+    std::fs::write(pack.join("functions/tag_pg.yaml"), pg).unwrap();
+    pack
+}
+
+#[test]
+fn hostile_application_function_declarations_reach_sql_only_escaped_on_15_and_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = hostile_pack(dir.path());
+    let path = dir.path().join("app.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
+             INSERT INTO t VALUES (1, 'a''b */'), (2, NULL), (3, 'ünï');
+             CREATE VIEW v AS SELECT id, tag(name) AS tagged, tag_pg(name) AS pg FROM t;",
+        )
+        .unwrap();
+    let out_dir = dir.path().join("out");
+    let (p, o, k) = (
+        path.to_str().unwrap(),
+        out_dir.to_str().unwrap(),
+        pack.to_str().unwrap(),
+    );
+    let out = pgbridge(&["compile", p, "-o", o, "--rules", k]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sql = std::fs::read_to_string(out_dir.join("03_constraints.sql")).unwrap();
+    // The description's line break stays inside the comment.
+    let marked: Vec<&str> = sql.lines().filter(|l| l.contains("MARK-LINE-2")).collect();
+    assert!(!marked.is_empty(), "{sql}");
+    for line in marked {
+        assert!(line.starts_with("-- "), "escaped into a comment: {line}");
+    }
+    // The literal's line break is an escape inside the literal.
+    assert!(sql.contains(r"U&'\000A-- MARK-LITERAL'"), "{sql}");
+    assert!(
+        !sql.lines().any(|l| l.starts_with("-- MARK-LITERAL")),
+        "{sql}"
+    );
+    let functions = RulePack::load(&[pack.as_path()]).unwrap().functions;
+    for v in PgVersion::ALL {
+        let db = cluster(v).new_db("appfn_hostile");
+        let out = pgbridge(&["migrate", p, db.url.as_str(), "--rules", k]);
+        let t = text(&out);
+        assert!(out.status.success(), "{v:?}: {t}");
+        assert!(t.contains("1 tables, 1 views, 0 differ"), "{v:?}: {t}");
+        assert_eq!(equal_views_with(&db, &path, "hostile", &functions), 1);
+        let tagged = db.scalar("SELECT tagged || pg FROM v WHERE id = 1");
+        assert_eq!(tagged, "*/ ' ; --a'b */\n-- MARK-LITERAL<a'b */>", "{v:?}");
+    }
+}
+
+/// A declaration that is not one expression is refused when the pack
+/// loads, naming its file; nothing is compiled.
+#[test]
+fn a_statement_in_a_declaration_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(pack.join("functions")).unwrap();
+    let bad = "description: evil\nparams: [x]\nsqlite: \"1); DROP TABLE t; --\"\n";
+    std::fs::write(pack.join("functions/evil.yaml"), bad).unwrap();
+    let out_dir = dir.path().join("out");
+    let db = corpus("calibre_library/metadata.db");
+    let out = pgbridge(&[
+        "compile",
+        db.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--rules",
+        pack.to_str().unwrap(),
+    ]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("error[app-function-invalid]"), "{t}");
+    assert!(t.contains("evil.yaml"), "{t}");
+    assert!(!out_dir.join("03_constraints.sql").exists());
 }

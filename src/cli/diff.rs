@@ -292,6 +292,7 @@ pub(crate) fn run_diff(a: DiffArgs) -> Result<ExitCode, Fail> {
     let ro = render::RenderOptions {
         target_version,
         namespace: new.pg.namespace.clone(),
+        extensions: new.pg.extensions.clone(),
         bare: layout != Layout::Plain,
         emit: EmitOptions {
             templates: a.templates.clone(),

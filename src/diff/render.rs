@@ -19,6 +19,9 @@ pub struct RenderOptions {
     pub target_version: u32,
     /// The PostgreSQL schema the statements run in.
     pub namespace: Option<String>,
+    /// The new side's extensions: their schemas join the search path when
+    /// it names `namespace`.
+    pub extensions: Vec<String>,
     /// Leave out `BEGIN`/`COMMIT` (a migration tool runs the file in its own).
     pub bare: bool,
     /// `--templates`: a `diff.sql.j2` there replaces the embedded one.
@@ -33,6 +36,7 @@ struct Ctx<'a> {
     target_version: u32,
     bare: bool,
     namespace: &'a Option<String>,
+    extensions: &'a [String],
     statements: Vec<Stmt<'a>>,
 }
 
@@ -66,6 +70,7 @@ pub fn sql_file(
         target_version: o.target_version,
         bare: o.bare,
         namespace: &o.namespace,
+        extensions: &o.extensions,
         statements: plan
             .statements
             .iter()

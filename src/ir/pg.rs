@@ -384,6 +384,14 @@ pub struct View {
     pub notes: Vec<String>,
     /// The SQLite original, for the review comment.
     pub source_sql: String,
+    /// The declared application functions it calls, each with its
+    /// declaration (for a comment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_functions: Vec<String>,
+    /// When it calls declared application functions: a SELECT SQLite can
+    /// run for its rows, the functions expanded (verify's SQLite side).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqlite_query: Option<String>,
 }
 
 /// A SQLite trigger translated to a PL/pgSQL function and a trigger.
@@ -410,6 +418,10 @@ pub struct Trigger {
     pub notes: Vec<String>,
     /// The SQLite original, for the review comment.
     pub source_sql: String,
+    /// The declared application functions it calls, each with its
+    /// declaration (for a comment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_functions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -93,6 +93,10 @@ pub struct PlannedView {
     /// shown beside a difference as its likely cause.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The SELECT SQLite runs for the view's rows when the view calls
+    /// declared application functions (expanded); else `SELECT * FROM` it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqlite_query: Option<String>,
 }
 
 /// Verify's views: every view the rules translated, in creation order.
@@ -103,6 +107,7 @@ pub fn for_views(pg: &pg::Schema) -> Vec<PlannedView> {
             name: v.name.clone(),
             source: v.source_name.clone(),
             notes: v.notes.clone(),
+            sqlite_query: v.sqlite_query.clone(),
         })
         .collect()
 }

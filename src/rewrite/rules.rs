@@ -14,6 +14,7 @@
 //! packs: neither is a phase, so neither is read as rules of this pack.
 use super::predicate::Predicate;
 use crate::diag::{Diagnostic, Span, Stage};
+use crate::translate::appfn::{AppFunction, AppFunctions, FUNCTIONS_DIR};
 use include_dir::{Dir, include_dir};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -24,7 +25,7 @@ static RULES_DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 
 /// Subdirectories of a pack directory that are not phases: fixtures and
 /// (in `rules/`) the built-in packs.
-const NOT_PHASES: &[&str] = &["tests", "packs"];
+const NOT_PHASES: &[&str] = &["tests", "packs", FUNCTIONS_DIR];
 
 /// The built-in packs' directory within `rules/`.
 const BUILTIN_PACKS_DIR: &str = "packs";
@@ -179,10 +180,13 @@ pub struct Rule {
     pub text: String,
 }
 
-/// An ordered set of rules.
+/// An ordered set of rules, and the application functions the packs
+/// declare (`functions/<name>.yaml`; of two with one name, the earlier
+/// pack's, in the order rules take precedence).
 #[derive(Debug, Clone, Default)]
 pub struct RulePack {
     pub rules: Vec<Rule>,
+    pub functions: AppFunctions,
 }
 
 impl RulePack {
@@ -191,13 +195,18 @@ impl RulePack {
     pub fn load(user_dirs: &[&Path]) -> Result<RulePack, Vec<Diagnostic>> {
         let mut errors = Vec::new();
         let mut packs: Vec<Vec<Rule>> = Vec::new();
+        let mut functions = Vec::new();
         for dir in user_dirs.iter().rev() {
-            let rules = match builtin_pack(dir) {
-                Some(pack) => load_embedded(pack, "rules/"),
-                None => load_dir(dir),
+            let (rules, fns) = match builtin_pack(dir) {
+                Some(pack) => (load_embedded(pack, "rules/"), embedded_functions(pack)),
+                None => (load_dir(dir), load_functions_dir(dir)),
             };
             match rules {
                 Ok(rules) => packs.push(rules),
+                Err(e) => errors.extend(e),
+            }
+            match fns {
+                Ok(f) => functions.extend(f),
                 Err(e) => errors.extend(e),
             }
         }
@@ -218,7 +227,10 @@ impl RulePack {
                 }
             }
         }
-        Ok(RulePack { rules: out })
+        Ok(RulePack {
+            rules: out,
+            functions: AppFunctions::new(functions),
+        })
     }
 
     /// Only the default pack.
@@ -245,6 +257,12 @@ impl RulePack {
             h.update(r.origin.as_bytes());
             h.update([0]);
             h.update(r.text.as_bytes());
+            h.update([0]);
+        }
+        for f in self.functions.iter() {
+            h.update(f.origin.as_bytes());
+            h.update([0]);
+            h.update(f.text.as_bytes());
             h.update([0]);
         }
         hex::encode(h.finalize())
@@ -368,6 +386,76 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, Vec<Diagnostic>> {
     }
     if errors.is_empty() {
         Ok(rules)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The declarations in an embedded pack's `functions/`.
+fn embedded_functions(pack: &Dir<'_>) -> Result<Vec<AppFunction>, Vec<Diagnostic>> {
+    let is_functions = |d: &&Dir<'_>| d.path().file_name() == Some(FUNCTIONS_DIR.as_ref());
+    let Some(dir) = pack.dirs().find(is_functions) else {
+        return Ok(Vec::new());
+    };
+    let files = dir.files().map(|f| {
+        let path = f.path();
+        let text = String::from_utf8_lossy(f.contents()).to_string();
+        (
+            path.to_path_buf(),
+            format!("rules/{}", path.display()),
+            Ok(text),
+        )
+    });
+    parse_functions(files)
+}
+
+/// The declarations in `DIR/functions/*.yaml` (none without that directory).
+pub fn load_functions_dir(dir: &Path) -> Result<Vec<AppFunction>, Vec<Diagnostic>> {
+    let Ok(entries) = std::fs::read_dir(dir.join(FUNCTIONS_DIR)) else {
+        return Ok(Vec::new());
+    };
+    let mut paths: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    paths.sort();
+    let files = paths.into_iter().map(|p| {
+        let origin = p.display().to_string();
+        let text = std::fs::read_to_string(&p);
+        (p, origin, text)
+    });
+    parse_functions(files)
+}
+
+/// Parse each `.yaml` of `(path, origin, text)`, every error collected.
+fn parse_functions(
+    files: impl Iterator<Item = (std::path::PathBuf, String, std::io::Result<String>)>,
+) -> Result<Vec<AppFunction>, Vec<Diagnostic>> {
+    let (mut out, mut errors) = (Vec::new(), Vec::new());
+    for (path, origin, text) in files {
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let parsed = text
+            .map_err(|e| {
+                Box::new(
+                    Diagnostic::error(
+                        Stage::Rules,
+                        "app-function-invalid",
+                        format!("cannot read the declaration: {e}"),
+                    )
+                    .with_span(Span::file_line(&origin, 1, 1)),
+                )
+            })
+            .and_then(|t| AppFunction::parse(&t, &stem, &origin));
+        match parsed {
+            Ok(f) => out.push(f),
+            Err(e) => errors.push(*e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
     } else {
         Err(errors)
     }

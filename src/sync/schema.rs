@@ -276,6 +276,7 @@ fn write_review(change: &Change, add: &Additive, ns: &str) -> Result<PathBuf, Bo
     let ro = render::RenderOptions {
         target_version: change.live.major,
         namespace: Some(ns.to_string()),
+        extensions: change.live.compiled.pg.extensions.clone(),
         bare: false,
         emit: crate::EmitOptions::default(),
     };
@@ -311,8 +312,9 @@ fn apply_to_target(
     change: &Change,
 ) -> Result<(), Box<Diagnostic>> {
     let mut sql = format!(
-        "BEGIN;\nSET LOCAL standard_conforming_strings = on;\nSET LOCAL search_path TO {};\n",
-        crate::ident::quote_ident(ns)
+        "BEGIN;\nSET LOCAL standard_conforming_strings = on;\nSET LOCAL search_path TO {};\n{}\n",
+        crate::ident::quote_ident(ns),
+        crate::emit::extension_path_sql(&change.live.compiled.pg.extensions, true)
     );
     for s in &change.up.statements {
         sql.push_str(&s.sql);

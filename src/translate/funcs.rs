@@ -56,6 +56,9 @@ pub(super) fn call(t: &mut Translator, f: &Function, hint: Option<Kind>) -> R<Fr
         [ObjectNamePart::Identifier(id)] => id.value.to_ascii_lowercase(),
         _ => return fail(format!("qualified function name `{}`", f.name)),
     };
+    if let Some(r) = super::appfn::postgres_call(t, f) {
+        return r;
+    }
     if t.scope.is_some()
         && let Some(r) = super::query::aggregate_or_window(t, f, &name)
     {

@@ -34,6 +34,7 @@
 //! [`translate_index_key`] (an index element: parenthesised unless it is a
 //! column or a function call).
 
+pub mod appfn;
 mod frame_exclusion;
 mod funcs;
 pub mod query;
@@ -89,6 +90,9 @@ pub struct ExprContext {
     /// The target has pgcrypto: `randomblob(n)` becomes `gen_random_bytes(n)`;
     /// without it, a core expression over `gen_random_uuid()`.
     pub pgcrypto: bool,
+    /// Application functions declared in the rule pack: a call of one
+    /// with a `postgres` override becomes that expression.
+    pub functions: appfn::AppFunctions,
 }
 
 /// A translated expression.

@@ -23,9 +23,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use sqlparser::ast::{
-    BinaryOperator, Distinct, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
-    GroupByExpr, Ident, Join, JoinConstraint, JoinOperator, LimitClause, ObjectName,
-    ObjectNamePart, OrderByExpr, OrderByKind, OrderBySort, Query, Select, SelectItem,
+    BinaryOperator, Distinct, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
+    FunctionArguments, GroupByExpr, Ident, Join, JoinConstraint, JoinOperator, LimitClause,
+    ObjectName, ObjectNamePart, OrderByExpr, OrderByKind, OrderBySort, Query, Select, SelectItem,
     SelectItemQualifiedWildcardKind, SetExpr, SetOperator, SetQuantifier, Statement, TableFactor,
     TableWithJoins, Value, WindowFrameBound, WindowType,
 };
@@ -33,6 +33,7 @@ use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Tokenizer;
 
+use super::appfn::{AppFunctions, Side, expand};
 use super::{ColumnInfo, ExprContext, Frag, Kind, R, Translator, Untranslatable, fail, prec};
 use crate::ident::{quote_ident, quote_literal};
 
@@ -59,6 +60,8 @@ pub struct Catalog {
     pub not_migrated: BTreeMap<String, String>,
     /// The target has pgcrypto (see [`ExprContext::pgcrypto`]).
     pub pgcrypto: bool,
+    /// Application functions the rule pack declares ([`super::appfn`]).
+    pub functions: AppFunctions,
 }
 
 /// A translated view.
@@ -73,6 +76,8 @@ pub struct TranslatedView {
     /// Extensions the expressions need, sorted.
     pub extensions: Vec<String>,
     pub notes: Vec<String>,
+    /// The declared application functions it calls, sorted.
+    pub app_functions: Vec<String>,
 }
 
 /// Translate one `CREATE VIEW` statement. `names`: SQLite's result-column
@@ -82,11 +87,12 @@ pub fn translate_view(
     catalog: &Catalog,
     names: Option<&[String]>,
 ) -> Result<TranslatedView, Untranslatable> {
-    let (query, declared) = parse_create_view(create_sql)?;
+    let (query, declared, app_functions) = parse_create_view(create_sql, &catalog.functions)?;
     let env = Env {
         catalog,
         ctx: ExprContext {
             pgcrypto: catalog.pgcrypto,
+            functions: catalog.functions.clone(),
             ..ExprContext::default()
         },
         deps: RefCell::new(BTreeSet::new()),
@@ -124,24 +130,28 @@ pub fn translate_view(
         extensions: env.extensions.into_inner().into_iter().collect(),
         depends_on: env.deps.into_inner().into_iter().collect(),
         notes: env.notes.into_inner(),
+        app_functions,
     })
 }
 
-/// The query and the column list of `CREATE VIEW v(a, b) AS …`.
-fn parse_create_view(sql: &str) -> R<(Query, Vec<String>)> {
+/// The query and the column list of `CREATE VIEW v(a, b) AS …`, the
+/// declared application functions expanded, and their names.
+fn parse_create_view(sql: &str, fns: &AppFunctions) -> R<(Query, Vec<String>, Vec<String>)> {
     let dialect = SQLiteDialect {};
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
         .map_err(|e| Untranslatable::new(format!("cannot tokenize the view: {e}")))?;
     let tokens = super::rewrite_sqlite_tokens(sql, tokens)?;
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
-    let stmt = parser
+    let mut stmt = parser
         .parse_statement()
         .map_err(|e| Untranslatable::new(format!("cannot parse the view: {e}")))?;
+    let used = expand(&mut stmt, fns, Side::Postgres)?;
     match stmt {
         Statement::CreateView(v) => Ok((
             *v.query,
             v.columns.into_iter().map(|c| c.name.value).collect(),
+            used,
         )),
         other => fail(format!("not a CREATE VIEW statement: `{other}`")),
     }
@@ -1506,9 +1516,10 @@ fn agg_call(t: &mut Translator, f: &Function, name: &str, win: bool) -> R<Frag> 
     let FunctionArguments::List(list) = &f.args else {
         return fail(format!("unsupported call `{f}`"));
     };
-    if !list.clauses.is_empty() || !f.within_group.is_empty() || f.null_treatment.is_some() {
+    if !f.within_group.is_empty() || f.null_treatment.is_some() {
         return fail(format!("unsupported aggregate call `{f}`"));
     }
+    let order = agg_order(t, f, name, &list.clauses)?;
     let distinct = match &list.duplicate_treatment {
         None | Some(sqlparser::ast::DuplicateTreatment::All) => "",
         Some(sqlparser::ast::DuplicateTreatment::Distinct) => "DISTINCT ",
@@ -1525,7 +1536,7 @@ fn agg_call(t: &mut Translator, f: &Function, name: &str, win: bool) -> R<Frag> 
     if win && f.over.is_none() {
         return fail(format!("window function `{name}` without OVER"));
     }
-    let (call, kind, cast) = agg_body(t, name, distinct, star, &args)?;
+    let (call, kind, cast) = agg_body(t, name, distinct, star, &args, order.as_deref())?;
     let mut sql = call;
     if let Some(filter) = &f.filter {
         let mut inner = Translator::new(t.ctx, t.scope);
@@ -1543,6 +1554,34 @@ fn agg_call(t: &mut Translator, f: &Function, name: &str, win: bool) -> R<Frag> 
     })
 }
 
+/// The ` ORDER BY …` inside `group_concat(x, sep ORDER BY …)` (SQLite
+/// 3.44+), its keys ordered as SQLite orders them; `None` without one.
+/// Other clauses, and ORDER BY in other aggregates, are refused.
+fn agg_order(
+    t: &mut Translator,
+    f: &Function,
+    name: &str,
+    clauses: &[FunctionArgumentClause],
+) -> R<Option<String>> {
+    let [FunctionArgumentClause::OrderBy(keys)] = clauses else {
+        return match clauses {
+            [] => Ok(None),
+            _ => fail(format!("unsupported aggregate call `{f}`")),
+        };
+    };
+    if !matches!(name, "group_concat" | "string_agg") || f.over.is_some() {
+        return fail(format!("ORDER BY inside `{f}`"));
+    }
+    let keys = keys
+        .iter()
+        .map(|o| {
+            let k = t.expr(&o.expr, None)?;
+            order_key(&k, o)
+        })
+        .collect::<R<Vec<_>>>()?;
+    Ok(Some(format!(" ORDER BY {}", keys.join(", "))))
+}
+
 /// `name(args)`, its kind, and the cast that gives SQLite's result type.
 fn agg_body(
     t: &mut Translator,
@@ -1550,6 +1589,7 @@ fn agg_body(
     distinct: &str,
     star: bool,
     args: &[Frag],
+    order: Option<&str>,
 ) -> R<(String, Kind, Option<&'static str>)> {
     let one = |n: usize| -> R<()> {
         if args.len() == n || (star && n == 1) {
@@ -1611,7 +1651,7 @@ fn agg_body(
             ))
         }
         "min" | "max" => min_max(name, distinct, &args[0]),
-        "group_concat" | "string_agg" => group_concat(t, name, distinct, args),
+        "group_concat" | "string_agg" => group_concat(t, name, distinct, args, order),
         _ => window_body(name, args),
     }
 }
@@ -1642,12 +1682,16 @@ fn group_concat(
     name: &str,
     distinct: &str,
     args: &[Frag],
+    order: Option<&str>,
 ) -> R<(String, Kind, Option<&'static str>)> {
     let (x, sep) = match args {
         [x] if name == "group_concat" => (x, quote_literal(",")),
         [x, s] if distinct.is_empty() || name == "string_agg" => (x, s.sql.clone()),
         _ => return fail(format!("{name}() with {} argument(s)", args.len())),
     };
+    if !distinct.is_empty() && order.is_some() {
+        return fail(format!("{name}(DISTINCT … ORDER BY …)"));
+    }
     let x = match x.kind {
         Kind::Text | Kind::Null | Kind::Other => x.sql.clone(),
         Kind::Int => x.cast("text"),
@@ -1660,12 +1704,14 @@ fn group_concat(
             ));
         }
     };
-    t.note(
-        "group_concat() → string_agg(): neither orders the values unless told; the order of \
-         the concatenated values may differ",
-    );
+    if order.is_none() {
+        t.note(
+            "group_concat() → string_agg(): neither orders the values unless told; the order \
+             of the concatenated values may differ",
+        );
+    }
     Ok((
-        format!("string_agg({distinct}{x}, {sep})"),
+        format!("string_agg({distinct}{x}, {sep}{})", order.unwrap_or("")),
         Kind::Text,
         None,
     ))
@@ -1798,6 +1844,7 @@ impl<'a> Env<'a> {
             catalog,
             ctx: ExprContext {
                 pgcrypto: catalog.pgcrypto,
+                functions: catalog.functions.clone(),
                 ..ExprContext::default()
             },
             deps: RefCell::new(BTreeSet::new()),

@@ -495,3 +495,41 @@ fn rowid_reads_the_integer_primary_key_that_aliases_it() {
     let e = err("SELECT rowid AS r FROM u, j");
     assert!(e.contains("ambiguous column name `rowid`"), "{e}");
 }
+
+#[test]
+fn group_concat_order_by_orders_string_agg_as_sqlite_does() {
+    let sql = ok("SELECT group_concat(b, ',' ORDER BY a DESC, b) AS g FROM t");
+    assert!(
+        sql.contains(
+            r#"string_agg(t.b, ',' ORDER BY t.a DESC NULLS LAST, t.b COLLATE "C" NULLS FIRST)"#
+        ),
+        "{sql}"
+    );
+    assert!(err("SELECT group_concat(DISTINCT b ORDER BY b) AS g FROM t").contains("DISTINCT"));
+    assert!(err("SELECT count(a ORDER BY a) AS g FROM t").contains("ORDER BY"));
+}
+
+#[test]
+fn a_declared_application_function_expands_and_a_postgres_override_replaces_it() {
+    use crate::translate::appfn::{AppFunction, AppFunctions};
+    let decl = |stem: &str, yaml: &str| AppFunction::parse(yaml, stem, "f.yaml").unwrap();
+    let mut c = catalog();
+    c.functions = AppFunctions::new(vec![
+        decl("twice", "description: d\nparams: [x]\nsqlite: x * 2\n"),
+        decl(
+            "stamp",
+            "description: d\nparams: [x]\nsqlite: x\npostgres: \"md5(x::text)\"\n",
+        ),
+    ]);
+    let t = translate_view(
+        "CREATE VIEW v AS SELECT twice(a + 1) AS d, stamp(b) AS s FROM t",
+        &c,
+        None,
+    )
+    .unwrap();
+    assert!(t.sql.contains("(t.a + 1) * 2"), "{}", t.sql);
+    assert!(t.sql.contains("(md5((t.b)::TEXT))"), "{}", t.sql);
+    assert_eq!(t.app_functions, ["stamp", "twice"]);
+    let why = translate_view("CREATE VIEW v AS SELECT twice(a, b) AS d FROM t", &c, None);
+    assert!(why.unwrap_err().reason.contains("2 argument(s)"));
+}

@@ -30,6 +30,7 @@ fn ctx(cols: &[(&str, &str, &str)], target: Option<&str>) -> ExprContext {
             .collect(),
         target_type: target.map(str::to_string),
         pgcrypto: true,
+        ..ExprContext::default()
     }
 }
 

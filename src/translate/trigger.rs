@@ -39,6 +39,7 @@ use sqlparser::tokenizer::{TokenWithSpan, Tokenizer};
 
 use std::cell::RefCell;
 
+use super::appfn::{Side, expand};
 use super::query::{Catalog, Env, Relation, Scope, scoped_condition, scoped_query, scoped_value};
 use super::{Kind, R, Untranslatable, fail, is_rowid};
 use crate::ident::{quote_ident, quote_literal};
@@ -63,6 +64,8 @@ pub struct TranslatedTrigger {
     pub depends_on: Vec<String>,
     pub extensions: Vec<String>,
     pub notes: Vec<String>,
+    /// The declared application functions it calls, sorted.
+    pub app_functions: Vec<String>,
 }
 
 /// What the trigger's table is.
@@ -80,7 +83,7 @@ pub fn translate_trigger(
     catalog: &Catalog,
     target: &Target,
 ) -> Result<TranslatedTrigger, Untranslatable> {
-    let ct = parse_create_trigger(sql)?;
+    let (ct, app_functions) = parse_expanded(sql, catalog)?;
     let mut head = header(&ct, target)?;
     let Some(ConditionalStatements::BeginEnd(b)) = &ct.statements else {
         return fail("a trigger without BEGIN … END");
@@ -115,7 +118,20 @@ pub fn translate_trigger(
         depends_on,
         extensions,
         notes,
+        app_functions,
     })
+}
+
+/// The trigger with the declared application functions expanded, and
+/// their names.
+fn parse_expanded(sql: &str, catalog: &Catalog) -> R<(Box<CreateTrigger>, Vec<String>)> {
+    let ct = parse_create_trigger(sql)?;
+    let mut stmt = Statement::CreateTrigger(*ct);
+    let used = expand(&mut stmt, &catalog.functions, Side::Postgres)?;
+    match stmt {
+        Statement::CreateTrigger(ct) => Ok((Box::new(ct), used)),
+        _ => fail("not a CREATE TRIGGER statement"),
+    }
 }
 
 /// The tables a trigger's statements write (SQLite names, lower-cased, one
@@ -183,7 +199,7 @@ fn parse_create_trigger(sql: &str) -> R<Box<CreateTrigger>> {
     }
 }
 
-fn drop_if_not_exists(tokens: &mut Vec<TokenWithSpan>) {
+pub(super) fn drop_if_not_exists(tokens: &mut Vec<TokenWithSpan>) {
     let kw = |t: Option<&TokenWithSpan>, k: Keyword| super::is_keyword(t, &[k]);
     if let Some(i) = tokens.iter().position(|t| kw(Some(t), Keyword::TRIGGER))
         && kw(tokens.get(i + 1), Keyword::IF)

@@ -144,15 +144,21 @@ fn view_columns(
 
 /// SQLite's result-column names for the view.
 fn sqlite_names(conn: &rusqlite::Connection, v: &PlannedView) -> rusqlite::Result<Vec<String>> {
-    let stmt = conn.prepare(&select_all(&v.source))?;
+    let stmt = conn.prepare(&select_all(v))?;
     Ok(stmt.column_names().map(String::from).collect())
 }
 
-fn select_all(view: &str) -> String {
-    format!(
-        "SELECT * FROM {}",
-        crate::load::plan::quote_ident_always(view)
-    )
+/// The query for the view's rows in SQLite: the view itself, or, when it
+/// calls declared application functions SQLite does not have, its query
+/// with their declared meaning expanded.
+fn select_all(v: &PlannedView) -> String {
+    match &v.sqlite_query {
+        Some(q) => q.clone(),
+        None => format!(
+            "SELECT * FROM {}",
+            crate::load::plan::quote_ident_always(&v.source)
+        ),
+    }
 }
 
 fn row_of(bytes: Vec<u8>, fields: Vec<(usize, usize)>, display: Vec<String>) -> Row {
@@ -171,6 +177,8 @@ struct ViewTable {
     types: Vec<String>,
     /// The view reference, schema-qualified.
     from: String,
+    /// What SQLite runs for the view's rows ([`select_all`]).
+    sqlite_query: String,
 }
 
 /// SQLite's rows of the view, canonical, in byte order.
@@ -183,7 +191,7 @@ fn sqlite_rows(
     let io = |e: std::io::Error| e.to_string();
     let t = &view.t;
     let mut stmt = conn
-        .prepare(&select_all(&t.source))
+        .prepare(&view.sqlite_query)
         .map_err(|e| e.to_string())?;
     let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
     let mut sorter = spill::Sorter::new(spill::budget());
@@ -435,6 +443,7 @@ impl Sides<'_> {
                 crate::ident::quote_ident_raw(self.namespace),
                 crate::ident::quote_ident_raw(&v.name)
             ),
+            sqlite_query: select_all(v),
         })
     }
 

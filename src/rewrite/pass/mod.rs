@@ -241,5 +241,6 @@ pub(super) fn expr_context(
         columns,
         target_type: target_type.map(str::to_string),
         pgcrypto,
+        ..ExprContext::default()
     }
 }

@@ -20,6 +20,7 @@ use crate::ident;
 use crate::ir::{pg, sqlite};
 use crate::rewrite::spatial;
 use crate::translate::Untranslatable;
+use crate::translate::appfn::undeclared_help;
 use crate::translate::trigger::{Target, TranslatedTrigger, translate_trigger};
 use std::collections::BTreeSet;
 
@@ -113,6 +114,7 @@ fn accept(cx: &mut Rewrite, names: &mut Names, tr: &sqlite::Trigger, t: Translat
         body: t.body,
         notes: t.notes,
         source_sql: tr.sql.clone(),
+        app_functions: cx.src.pack.functions.describe(&t.app_functions),
     });
 }
 
@@ -128,7 +130,10 @@ fn keep_as_comment(cx: &mut Rewrite, tr: &sqlite::Trigger, reason: &str) {
             ),
         )
         .on(tr.name.clone())
-        .with_help("recreate it as a PL/pgSQL trigger function by hand"),
+        .with_help(
+            undeclared_help(reason)
+                .unwrap_or_else(|| "recreate it as a PL/pgSQL trigger function by hand".into()),
+        ),
     );
     cx.out.kept_as_comment.push(pg::Commented {
         kind: "trigger".into(),

@@ -12,6 +12,7 @@ use super::{Rewrite, expr_context};
 use crate::diag::{Diagnostic, Stage};
 use crate::ir::{pg, sqlite};
 use crate::rewrite::spatial;
+use crate::translate::appfn::{expand_sqlite_view, undeclared_help};
 use crate::translate::query::{
     Catalog, Relation, TranslatedView, pg_column, sqlite_class_of, translate_view,
 };
@@ -68,6 +69,7 @@ fn translate_one(catalog: &Catalog, v: &sqlite::View) -> Result<TranslatedView, 
 fn table_catalog(cx: &Rewrite) -> Catalog {
     let mut catalog = Catalog {
         pgcrypto: cx.src.pgcrypto(),
+        functions: cx.src.pack.functions.clone(),
         ..Catalog::default()
     };
     for t in &cx.src.schema.tables {
@@ -147,6 +149,12 @@ fn accept(cx: &mut Rewrite, catalog: &mut Catalog, v: &sqlite::View, t: Translat
         },
     );
     cx.extensions.extend(t.extensions.iter().cloned());
+    let functions = &cx.src.pack.functions;
+    // It translated, so it parses: the expansion cannot fail here.
+    let sqlite_query = match t.app_functions.is_empty() {
+        true => None,
+        false => expand_sqlite_view(&v.sql, functions).ok().flatten(),
+    };
     cx.out.views.push(pg::View {
         name,
         source_name: v.name.clone(),
@@ -155,6 +163,8 @@ fn accept(cx: &mut Rewrite, catalog: &mut Catalog, v: &sqlite::View, t: Translat
         depends_on,
         notes: t.notes,
         source_sql: v.sql.clone(),
+        app_functions: functions.describe(&t.app_functions),
+        sqlite_query,
     });
 }
 
@@ -170,7 +180,10 @@ fn keep_as_comment(cx: &mut Rewrite, v: &sqlite::View, reason: &str) {
             ),
         )
         .on(v.name.clone())
-        .with_help("recreate the view by hand in PostgreSQL SQL"),
+        .with_help(
+            undeclared_help(reason)
+                .unwrap_or_else(|| "recreate the view by hand in PostgreSQL SQL".into()),
+        ),
     );
     cx.out.kept_as_comment.push(pg::Commented {
         kind: "view".into(),
