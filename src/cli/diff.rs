@@ -13,7 +13,7 @@ use pgbridge::ir::record::{self, SchemaRecord};
 
 #[derive(Args)]
 pub(crate) struct DiffArgs {
-    /// The old side: SQLite database file (its data is evidence) or .sql DDL.
+    /// The old side: SQLite database file (its data is evidence), .sql DDL, a directory `compile` or `diff` wrote (its pgbridge.schema.json), or the URL of a target `migrate` filled (the schema its run recorded).
     pub(crate) old: PathBuf,
     /// The new side: SQLite database file or .sql DDL.
     pub(crate) new: PathBuf,
