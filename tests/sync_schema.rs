@@ -52,6 +52,17 @@ fn source(dir: &Path) -> PathBuf {
 }
 
 /// Position of the source's log and of the target's watermark.
+/// The shop source migrated live into a new database on `v` and synced
+/// once: the source's path, the review directory, the target.
+fn synced(dir: &Path, v: PgVersion) -> (PathBuf, PathBuf, common::TestDb) {
+    let db_path = source(dir);
+    let db = cluster(v).new_db("syncschema");
+    let src = db_path.to_str().unwrap();
+    run(&["migrate", src, &db.url, "--live"]);
+    run(&["sync", src, &db.url]);
+    (db_path, dir.join("review"), db)
+}
+
 fn source_position(db: &Path) -> i64 {
     Connection::open(db)
         .unwrap()
@@ -285,12 +296,8 @@ fn rebuild_adding(c: &Connection) {
 fn a_12_step_rebuild_that_only_adds_a_column_is_applied_with_the_unlogged_rows_on_15_and_18() {
     for v in PgVersion::ALL {
         let dir = tempfile::tempdir().unwrap();
-        let db_path = source(dir.path());
-        let review = dir.path().join("review");
-        let db = cluster(v).new_db("syncschema");
+        let (db_path, review, db) = synced(dir.path(), v);
         let src = db_path.to_str().unwrap();
-        run(&["migrate", src, &db.url, "--live"]);
-        run(&["sync", src, &db.url]);
         let c = Connection::open(&db_path).unwrap();
         rebuild_adding(&c);
         // Without the flag sync stops, as before.
@@ -381,12 +388,8 @@ fn a_dropped_column_or_a_not_null_column_without_default_stays_stopped_with_the_
     ];
     for (change, why, statement) in cases {
         let dir = tempfile::tempdir().unwrap();
-        let db_path = source(dir.path());
-        let review = dir.path().join("review");
-        let db = cluster(PgVersion::V18).new_db("syncschema");
+        let (db_path, review, db) = synced(dir.path(), PgVersion::V18);
         let src = db_path.to_str().unwrap();
-        run(&["migrate", src, &db.url, "--live"]);
-        run(&["sync", src, &db.url]);
         let mut client = db.connect();
         let before = target_position(&mut client);
         let c = Connection::open(&db_path).unwrap();
@@ -454,12 +457,8 @@ fn capture_columns(db: &Path, table: &str) -> String {
 fn a_crash_between_the_targets_commit_and_captures_reinstall_is_finished_by_the_rerun() {
     for v in PgVersion::ALL {
         let dir = tempfile::tempdir().unwrap();
-        let db_path = source(dir.path());
-        let review = dir.path().join("review");
-        let db = cluster(v).new_db("syncschema");
+        let (db_path, review, db) = synced(dir.path(), v);
         let src = db_path.to_str().unwrap();
-        run(&["migrate", src, &db.url, "--live"]);
-        run(&["sync", src, &db.url]);
         let c = Connection::open(&db_path).unwrap();
         c.execute_batch(&format!(
             "ALTER TABLE {h} ADD COLUMN {col} TEXT;
@@ -576,12 +575,8 @@ fn a_rebuild_that_keeps_the_columns_but_drops_a_not_null_and_adds_a_default_is_a
  {
     for v in PgVersion::ALL {
         let dir = tempfile::tempdir().unwrap();
-        let db_path = source(dir.path());
-        let review = dir.path().join("review");
-        let db = cluster(v).new_db("syncschema");
+        let (db_path, review, db) = synced(dir.path(), v);
         let src = db_path.to_str().unwrap();
-        run(&["migrate", src, &db.url, "--live"]);
-        run(&["sync", src, &db.url]);
         let c = Connection::open(&db_path).unwrap();
         rebuild_same_columns(&c, "id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT");
         c.execute_batch("INSERT INTO users (id, name) VALUES (9, 'no email');")
@@ -641,12 +636,8 @@ fn a_rebuild_that_keeps_the_columns_but_drops_a_not_null_and_adds_a_default_is_a
 #[test]
 fn a_rebuild_that_keeps_the_columns_but_sets_not_null_stays_stopped_with_the_diff() {
     let dir = tempfile::tempdir().unwrap();
-    let db_path = source(dir.path());
-    let review = dir.path().join("review");
-    let db = cluster(PgVersion::V18).new_db("syncschema");
+    let (db_path, review, db) = synced(dir.path(), PgVersion::V18);
     let src = db_path.to_str().unwrap();
-    run(&["migrate", src, &db.url, "--live"]);
-    run(&["sync", src, &db.url]);
     let mut client = db.connect();
     let before = target_position(&mut client);
     let c = Connection::open(&db_path).unwrap();
@@ -677,12 +668,8 @@ const NEW_TABLE: &str = "n\"ew\n*/; t";
 fn a_new_table_or_a_new_index_alone_is_noticed_and_applied_with_the_flag_on_15_and_18() {
     for v in PgVersion::ALL {
         let dir = tempfile::tempdir().unwrap();
-        let db_path = source(dir.path());
-        let review = dir.path().join("review");
-        let db = cluster(v).new_db("syncschema");
+        let (db_path, review, db) = synced(dir.path(), v);
         let src = db_path.to_str().unwrap();
-        run(&["migrate", src, &db.url, "--live"]);
-        run(&["sync", src, &db.url]);
         let c = Connection::open(&db_path).unwrap();
         c.execute_batch(&format!(
             "CREATE TABLE {t} ({k} INTEGER PRIMARY KEY, {col} TEXT NOT NULL);
