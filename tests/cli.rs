@@ -478,3 +478,39 @@ fn output_to_a_full_device_exits_2() {
         );
     }
 }
+
+/// The migration SQL cites an application-function declaration by its
+/// file within the pack (`functions/<name>.yaml`), so the output is the
+/// same wherever the pack sits and however `--rules` names it.
+#[test]
+fn app_function_declarations_are_cited_within_their_pack() {
+    let db = root().join("../shared/corpus/calibre_library/metadata.db");
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("elsewhere/calibre-rules");
+    std::fs::create_dir_all(copy.join("functions")).unwrap();
+    let pack = root().join("examples/calibre-rules");
+    for f in std::fs::read_dir(pack.join("functions")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, copy.join("functions").join(f.file_name().unwrap())).unwrap();
+    }
+    let mut outs = Vec::new();
+    for (i, p) in [pack, copy].iter().enumerate() {
+        let out = dir.path().join(format!("out{i}"));
+        let o = pgbridge(&[
+            "compile",
+            db.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--rules",
+            p.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        outs.push(std::fs::read_to_string(out.join("03_constraints.sql")).unwrap());
+    }
+    assert!(
+        outs[0].contains("declared in functions/title_sort.yaml"),
+        "{}",
+        outs[0]
+    );
+    assert_eq!(outs[0], outs[1], "the pack's place shows in the SQL");
+}

@@ -178,6 +178,10 @@ pub struct Rule {
     /// The raw YAML text (for `explain` and the pack digest).
     #[serde(skip)]
     pub text: String,
+    /// Read from a `--rules` directory: the digest names it by its place in
+    /// the pack (`column/x.yaml`), not by where the directory sits.
+    #[serde(skip)]
+    pub from_directory: bool,
 }
 
 /// An ordered set of rules, and the application functions the packs
@@ -248,19 +252,26 @@ impl RulePack {
         self.rules.iter().find(|r| r.id == id)
     }
 
-    /// SHA-256 over every rule's origin and text, in evaluation order: names
-    /// the exact rule set a migration set was compiled with.
+    /// SHA-256 over every rule's name and text, in evaluation order: names
+    /// the exact rule set a migration set was compiled with. A `--rules`
+    /// directory's rules and declarations are named by their place in the
+    /// pack, so the digest (and every file that prints it) does not depend
+    /// on where the directory sits.
     pub fn digest(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         for r in &self.rules {
-            h.update(r.origin.as_bytes());
+            let name = match r.from_directory {
+                true => format!("{}/{}.yaml", r.phase, r.id),
+                false => r.origin.clone(),
+            };
+            h.update(name.as_bytes());
             h.update([0]);
             h.update(r.text.as_bytes());
             h.update([0]);
         }
         for f in self.functions.iter() {
-            h.update(f.origin.as_bytes());
+            h.update(f.file().as_bytes());
             h.update([0]);
             h.update(f.text.as_bytes());
             h.update([0]);
@@ -379,7 +390,10 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, Vec<Diagnostic>> {
                 .map(|s| s.to_string_lossy().to_string())
                 .unwrap_or_default();
             match parse_rule(&text, &phase, &stem, &origin) {
-                Ok(r) => rules.push(r),
+                Ok(r) => rules.push(Rule {
+                    from_directory: true,
+                    ..r
+                }),
                 Err(e) => errors.push(*e),
             }
         }
@@ -591,6 +605,7 @@ pub fn parse_rule(
         examples: file.examples,
         origin: origin.to_string(),
         text: text.to_string(),
+        from_directory: false,
     })
 }
 

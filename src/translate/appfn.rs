@@ -111,7 +111,7 @@ impl AppFunctions {
                     "application function `{}` ({}), declared in {}",
                     f.name,
                     f.description.trim(),
-                    f.origin
+                    f.file()
                 )
             })
             .collect()
@@ -139,6 +139,17 @@ fn key_line(text: &str, key: &str) -> usize {
 }
 
 impl AppFunction {
+    /// The declaration's file within its pack (`functions/<name>.yaml`):
+    /// what the migration SQL and its reasons cite, the same wherever the
+    /// pack sits (`origin`, the full path, is for diagnostics on loading).
+    pub fn file(&self) -> String {
+        let name = std::path::Path::new(&self.origin)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("{}.yaml", self.name));
+        format!("functions/{name}")
+    }
+
     /// Parse and check `functions/<stem>.yaml`.
     pub fn parse(text: &str, stem: &str, origin: &str) -> Result<AppFunction, Box<Diagnostic>> {
         let err = |key: &str, m: String| declaration_error(origin, key_line(text, key), m);
@@ -341,7 +352,7 @@ fn call_args(f: &Function, decl: &AppFunction) -> R<Vec<Expr>> {
              {} ({})",
             decl.name,
             args.len(),
-            decl.origin,
+            decl.file(),
             decl.params.len(),
             decl.params.join(", ")
         ));
