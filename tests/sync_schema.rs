@@ -63,6 +63,17 @@ fn synced(dir: &Path, v: PgVersion) -> (PathBuf, PathBuf, common::TestDb) {
     (db_path, dir.join("review"), db)
 }
 
+/// The hostile table's `v` and added column, ordered by `v`.
+fn hostile_rows(client: &mut postgres::Client) -> Vec<(String, Option<String>)> {
+    let sql = format!(
+        "SELECT v, {} FROM {} ORDER BY v",
+        q(HOSTILE_COL),
+        q(HOSTILE)
+    );
+    let rows = client.query(&sql, &[]).unwrap();
+    rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+}
+
 fn source_position(db: &Path) -> i64 {
     Connection::open(db)
         .unwrap()
@@ -334,19 +345,7 @@ fn a_12_step_rebuild_that_only_adds_a_column_is_applied_with_the_unlogged_rows_o
             ],
             "the rows the rebuild kept out of the log did not arrive"
         );
-        let hostile: Vec<(String, Option<String>)> = client
-            .query(
-                &format!(
-                    "SELECT v, {} FROM {} ORDER BY v",
-                    q(HOSTILE_COL),
-                    q(HOSTILE)
-                ),
-                &[],
-            )
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
+        let hostile: Vec<(String, Option<String>)> = hostile_rows(&mut client);
         assert_eq!(hostile, vec![("one".to_string(), Some("x'y".to_string()))]);
         expect_verified(&db_path, &db.url);
         // Capture follows the new columns: a later change syncs without the flag.
@@ -509,19 +508,7 @@ fn a_crash_between_the_targets_commit_and_captures_reinstall_is_finished_by_the_
             "the rerun diffed against the old schema:\n{up}"
         );
         assert_ne!(capture_columns(&db_path, HOSTILE), before_capture);
-        let rows: Vec<(String, Option<String>)> = client
-            .query(
-                &format!(
-                    "SELECT v, {} FROM {} ORDER BY v",
-                    q(HOSTILE_COL),
-                    q(HOSTILE)
-                ),
-                &[],
-            )
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
+        let rows: Vec<(String, Option<String>)> = hostile_rows(&mut client);
         assert_eq!(
             rows,
             vec![
